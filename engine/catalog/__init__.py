@@ -1,0 +1,56 @@
+"""The compiled catalog: a tenant's metadata turned into SQLAlchemy tables, cached by revision."""
+
+from engine.catalog.cache import CatalogCache
+from engine.catalog.column_types import (
+    ExactDecimal,
+    UtcDateTime,
+    column_type,
+    decimal_shape,
+    storage_type,
+)
+from engine.catalog.compile import Catalog, CompiledField, CompiledObject, compile_catalog
+from engine.catalog.literals import python_value
+from engine.catalog.tables import (
+    SYSTEM_COLUMNS,
+    build_table,
+    build_tables,
+    deleted_name,
+    field_index_name,
+    field_indexes,
+    foreign_key_name,
+    has_plain_index,
+    has_unique_index,
+    index_name,
+    is_foreign_key,
+    is_not_null,
+    on_delete_sql,
+    unique_index_name,
+)
+
+__all__ = [
+    "SYSTEM_COLUMNS",
+    "Catalog",
+    "CatalogCache",
+    "CompiledField",
+    "CompiledObject",
+    "ExactDecimal",
+    "UtcDateTime",
+    "build_table",
+    "build_tables",
+    "column_type",
+    "compile_catalog",
+    "decimal_shape",
+    "deleted_name",
+    "field_index_name",
+    "field_indexes",
+    "foreign_key_name",
+    "has_plain_index",
+    "has_unique_index",
+    "index_name",
+    "is_foreign_key",
+    "is_not_null",
+    "on_delete_sql",
+    "python_value",
+    "storage_type",
+    "unique_index_name",
+]

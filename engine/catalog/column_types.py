@@ -1,0 +1,143 @@
+"""Map field types to SQLAlchemy column types, exact on both dialects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Numeric, String, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from metadata.models import (
+    DECIMAL_TYPES,
+    DEFAULT_DECIMAL,
+    DEFAULT_MAX_LENGTH,
+    FieldDef,
+    FieldType,
+    RollupFunction,
+)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """NUMERIC(p, s) on PostgreSQL; on SQLite, which has no exact decimal, a scaled integer.
+
+    SQLite stores `12.30` at scale 2 as the INTEGER 1230, so sums, comparisons and
+    sorting stay exact and no binary float ever holds a value.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        exact = exact.quantize(self._quantum, rounding=ROUND_HALF_EVEN)
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.scale))
+        return exact
+
+    def process_literal_param(self, value: Any, dialect: Dialect) -> str:
+        bound = self.process_bind_param(value, dialect)
+        return "NULL" if bound is None else str(bound)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale).quantize(self._quantum)
+        return Decimal(value).quantize(self._quantum)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and returned timezone-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def json_type() -> TypeEngine[Any]:
+    """JSON text on SQLite, JSONB on PostgreSQL."""
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def decimal_shape(definition: FieldDef, field_type: FieldType | None = None) -> tuple[int, int]:
+    """Return the (precision, scale) of a decimal-typed field, defaults applied."""
+    default_precision, default_scale = DEFAULT_DECIMAL[field_type or definition.type]
+    return (
+        definition.precision or default_precision,
+        definition.scale if definition.scale is not None else default_scale,
+    )
+
+
+def scalar_type(field_type: FieldType, definition: FieldDef) -> TypeEngine[Any]:
+    """Return the column type of a stored value of `field_type`, sized by `definition`."""
+    if field_type in DEFAULT_MAX_LENGTH:
+        return String(definition.max_length or DEFAULT_MAX_LENGTH[field_type])
+    if field_type is FieldType.LONG_TEXT:
+        return String(definition.max_length) if definition.max_length else Text()
+    if field_type is FieldType.INTEGER:
+        return BigInteger()
+    if field_type in DECIMAL_TYPES:
+        return ExactDecimal(*decimal_shape(definition, field_type))
+    if field_type is FieldType.BOOLEAN:
+        return Boolean()
+    if field_type is FieldType.DATE:
+        return Date()
+    if field_type is FieldType.DATETIME:
+        return UtcDateTime()
+    if field_type in (FieldType.MULTI_PICKLIST, FieldType.JSON):
+        return json_type()
+    if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
+        return Uuid()
+    raise ValueError(f"{field_type} has no scalar storage")
+
+
+def storage_type(field_type: FieldType, definition: FieldDef) -> FieldType:
+    """Return the type whose storage holds values of this field (formulas and roll-ups)."""
+    if field_type is FieldType.FORMULA:
+        return definition.return_type or FieldType.TEXT
+    if field_type is FieldType.ROLLUP_SUMMARY:
+        if definition.return_type is not None:
+            return definition.return_type
+        rollup = definition.rollup
+        if rollup is None or rollup.function is RollupFunction.COUNT:
+            return FieldType.INTEGER
+        return FieldType.DECIMAL
+    return field_type
+
+
+def column_type(definition: FieldDef) -> TypeEngine[Any]:
+    """Return the column type of a field."""
+    return scalar_type(storage_type(definition.type, definition), definition)

@@ -1,0 +1,54 @@
+"""Create the SQLAlchemy engine and open connections scoped to one tenant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.engine import Connection
+
+from engine.database.sqlite import SCHEMA_CHANGE_OPTION, SCHEMAS_OPTION, install_sqlite_hooks
+
+
+def create_database_engine(url: str, *, echo: bool = False) -> Engine:
+    """Return an engine for `url`, with the hooks its dialect needs.
+
+    Raises:
+        ValueError: for an in-memory SQLite URL (tenant files need a file beside them).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError("Tessera needs a SQLite file, e.g. sqlite:///./tessera.db")
+        engine = create_engine(parsed, echo=echo)
+        install_sqlite_hooks(engine, database_path=Path(parsed.database).resolve())
+        return engine
+    # Session time zone UTC: text without an offset converts to UTC, like on SQLite.
+    return create_engine(
+        parsed,
+        echo=echo,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+
+def sqlite_database_path(engine: Engine) -> Path | None:
+    """Return the main database file of a SQLite engine, or None for other databases."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    return Path(engine.url.database).resolve()
+
+
+def tenant_connection(
+    engine: Engine, schema_name: str, *, is_schema_change: bool = False
+) -> Connection:
+    """Open a connection that can reach one tenant's schema.
+
+    A schema-change connection takes the write lock at BEGIN on SQLite, so two changes
+    never interleave.
+    """
+    return engine.connect().execution_options(
+        **{SCHEMAS_OPTION: (schema_name,), SCHEMA_CHANGE_OPTION: is_schema_change}
+    )

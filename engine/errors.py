@@ -1,0 +1,112 @@
+"""Typed errors of the engine; the HTTP layer maps them once to problem documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: where it is (a JSON pointer), a stable code and what to do."""
+
+    pointer: str
+    code: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the problem as the `errors[]` entry of a problem document."""
+        field = self.pointer.rsplit("/", 1)[-1] if self.pointer else ""
+        return {"pointer": self.pointer, "field": field, "code": self.code, "message": self.detail}
+
+
+class TesseraError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+    code: ClassVar[str] = "tessera-error"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Tessera error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        problems: list[Problem] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems or []
+        self.extra = extra or {}
+
+
+class MetadataError(TesseraError):
+    """Metadata that breaks a rule: bad names, options that do not fit a type, bad references."""
+
+    code = "invalid-metadata"
+    status = 422
+    title = "Invalid metadata"
+
+
+class RecordValidationError(TesseraError):
+    """A record that fails validation."""
+
+    code = "invalid-record"
+    status = 422
+    title = "Invalid record"
+
+
+class AuthenticationFailed(TesseraError):
+    """A missing, unknown or revoked credential."""
+
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class PermissionDenied(TesseraError):
+    """The caller may not do this."""
+
+    code = "permission-denied"
+    status = 403
+    title = "Permission denied"
+
+
+class NotFound(TesseraError):
+    """The named thing does not exist (for this tenant)."""
+
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(TesseraError):
+    """The request clashes with the current state (a name in use, a stale version)."""
+
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class UnsafePlanError(TesseraError):
+    """A schema change that data blocks (lossy conversion, NULLs, duplicates) and was not forced."""
+
+    code = "unsafe-change"
+    status = 409
+    title = "The change is blocked by existing data"
+
+
+class SchemaChangeFailed(TesseraError):
+    """The database refused a planned change; nothing was written."""
+
+    code = "schema-change-failed"
+    status = 500
+    title = "Schema change failed"
+
+
+class ExpressionError(TesseraError):
+    """An expression that does not parse, check or evaluate."""
+
+    code = "invalid-expression"
+    status = 422
+    title = "Invalid expression"

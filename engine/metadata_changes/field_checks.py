@@ -1,0 +1,340 @@
+"""Check that a field's options fit its type and its references resolve."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.catalog import python_value
+from engine.errors import Problem
+from engine.metadata_changes.names import check_api_name
+from metadata.models import (
+    ALLOWED_OPTIONS,
+    BOUNDED_TEXT_TYPES,
+    DECIMAL_TYPES,
+    FORMULA_RETURN_TYPES,
+    MAX_PRECISION,
+    NUMBER_TYPES,
+    REFERENCE_TYPES,
+    FieldDef,
+    FieldType,
+    ObjectState,
+    OnDelete,
+    RollupFunction,
+    TenantMetadata,
+)
+
+MAX_TEXT_LENGTH = 10_485_760
+_COUNTER = re.compile(r"\{0+\}")
+_FORMAT_TOKEN = re.compile(r"\{([^}]*)\}")
+_DATE_TOKENS = frozenset({"YYYY", "YY", "MM", "DD"})
+
+
+def check_field(
+    definition: FieldDef, *, obj: ObjectState, state: TenantMetadata, pointer: str
+) -> list[Problem]:
+    """Return every problem of one field definition."""
+    problems = check_api_name(definition.api_name, pointer=f"{pointer}/api_name", is_field=True)
+    allowed = ALLOWED_OPTIONS[definition.type]
+    for option in sorted(definition.set_options() - allowed):
+        problems.append(
+            Problem(
+                f"{pointer}/{option}",
+                "option-not-allowed",
+                f"{option!r} does not apply to a {definition.type} field",
+            )
+        )
+    problems += _check_sizes(definition, pointer)
+    problems += _check_type_specifics(definition, obj=obj, state=state, pointer=pointer)
+    if "default" in allowed and definition.default is not None:
+        problems += _check_default(definition, pointer)
+    return problems
+
+
+def _check_sizes(definition: FieldDef, pointer: str) -> list[Problem]:
+    problems = []
+    if definition.max_length is not None and definition.max_length > MAX_TEXT_LENGTH:
+        problems.append(
+            Problem(
+                f"{pointer}/max_length", "out-of-range", f"max_length is at most {MAX_TEXT_LENGTH}"
+            )
+        )
+    if definition.precision is not None and definition.precision > MAX_PRECISION:
+        problems.append(
+            Problem(
+                f"{pointer}/precision",
+                "out-of-range",
+                f"precision is at most {MAX_PRECISION} digits",
+            )
+        )
+    if (
+        definition.precision is not None
+        and definition.scale is not None
+        and definition.scale > definition.precision
+    ):
+        problems.append(
+            Problem(f"{pointer}/scale", "out-of-range", "scale cannot exceed precision")
+        )
+    bounds = {}
+    for name in ("min", "max"):
+        value = getattr(definition, name)
+        if value is None or definition.type not in NUMBER_TYPES:
+            continue
+        try:
+            bounds[name] = python_value(definition, value)
+        except ValueError as exc:
+            problems.append(Problem(f"{pointer}/{name}", "invalid-value", f"{name}: {exc}"))
+    if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+        problems.append(Problem(f"{pointer}/min", "out-of-range", "min is greater than max"))
+    return problems
+
+
+def _check_type_specifics(
+    definition: FieldDef, *, obj: ObjectState, state: TenantMetadata, pointer: str
+) -> list[Problem]:
+    field_type = definition.type
+    if field_type in (FieldType.PICKLIST, FieldType.MULTI_PICKLIST):
+        return _check_picklist(definition, pointer)
+    if field_type in REFERENCE_TYPES:
+        return _check_reference(definition, state=state, pointer=pointer)
+    if field_type is FieldType.AUTO_NUMBER:
+        return _check_auto_number(definition, pointer)
+    if field_type is FieldType.FORMULA:
+        return _check_formula(definition, pointer)
+    if field_type is FieldType.ROLLUP_SUMMARY:
+        return _check_rollup(definition, obj=obj, state=state, pointer=pointer)
+    return []
+
+
+def _check_picklist(definition: FieldDef, pointer: str) -> list[Problem]:
+    values = definition.values or []
+    if not values:
+        return [
+            Problem(f"{pointer}/values", "missing-option", "a picklist needs at least one value")
+        ]
+    problems = []
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value.value in seen:
+            problems.append(
+                Problem(
+                    f"{pointer}/values/{index}/value",
+                    "duplicate-value",
+                    f"{value.value!r} is listed twice",
+                )
+            )
+        seen.add(value.value)
+    limit = definition.max_length or 255
+    for index, value in enumerate(values):
+        if len(value.value) > limit:
+            problems.append(
+                Problem(
+                    f"{pointer}/values/{index}/value",
+                    "too-long",
+                    f"values are at most {limit} characters",
+                )
+            )
+    return problems
+
+
+def _check_reference(definition: FieldDef, *, state: TenantMetadata, pointer: str) -> list[Problem]:
+    if not definition.target:
+        return [
+            Problem(
+                f"{pointer}/target",
+                "missing-option",
+                f"a {definition.type} field needs a target object",
+            )
+        ]
+    problems = []
+    if state.find_object(definition.target) is None:
+        known = ", ".join(sorted(obj.api_name for obj in state.live_objects)) or "none yet"
+        problems.append(
+            Problem(
+                f"{pointer}/target",
+                "unknown-object",
+                f"there is no object {definition.target!r} (objects: {known})",
+            )
+        )
+    if (
+        definition.type is FieldType.LOOKUP
+        and definition.required
+        and definition.on_delete is OnDelete.SET_NULL
+    ):
+        problems.append(
+            Problem(
+                f"{pointer}/on_delete",
+                "conflicting-options",
+                "a required lookup cannot be set to null; use restrict or cascade",
+            )
+        )
+    if definition.type is FieldType.MASTER_DETAIL and definition.on_delete not in (
+        None,
+        OnDelete.CASCADE,
+    ):
+        problems.append(
+            Problem(
+                f"{pointer}/on_delete",
+                "conflicting-options",
+                "master-detail children are always deleted with their parent",
+            )
+        )
+    return problems
+
+
+def _check_auto_number(definition: FieldDef, pointer: str) -> list[Problem]:
+    fmt = definition.format
+    if not fmt:
+        return [
+            Problem(
+                f"{pointer}/format",
+                "missing-option",
+                "an auto-number needs a format such as INV-{YYYY}-{0000}",
+            )
+        ]
+    problems = []
+    if len(_COUNTER.findall(fmt)) != 1:
+        problems.append(
+            Problem(
+                f"{pointer}/format",
+                "invalid-format",
+                "the format needs exactly one counter such as {0000}",
+            )
+        )
+    for token in _FORMAT_TOKEN.findall(fmt):
+        if not _COUNTER.fullmatch("{" + token + "}") and token not in _DATE_TOKENS:
+            problems.append(
+                Problem(
+                    f"{pointer}/format",
+                    "invalid-format",
+                    f"unknown token {{{token}}}; use {{0000}}, {{YYYY}}, {{YY}}, {{MM}} or {{DD}}",
+                )
+            )
+    return problems
+
+
+def _check_formula(definition: FieldDef, pointer: str) -> list[Problem]:
+    problems = []
+    if not definition.expression or not definition.expression.strip():
+        problems.append(
+            Problem(f"{pointer}/expression", "missing-option", "a formula needs an expression")
+        )
+    if definition.return_type is None:
+        problems.append(
+            Problem(f"{pointer}/return_type", "missing-option", "a formula needs a return_type")
+        )
+    elif definition.return_type not in FORMULA_RETURN_TYPES:
+        allowed = ", ".join(sorted(FORMULA_RETURN_TYPES))
+        problems.append(
+            Problem(
+                f"{pointer}/return_type", "invalid-value", f"a formula returns one of: {allowed}"
+            )
+        )
+    if definition.return_type not in DECIMAL_TYPES:
+        for option in ("precision", "scale"):
+            if getattr(definition, option) is not None:
+                problems.append(
+                    Problem(
+                        f"{pointer}/{option}",
+                        "option-not-allowed",
+                        f"{option} applies to decimal results only",
+                    )
+                )
+    return problems
+
+
+def _check_rollup(
+    definition: FieldDef, *, obj: ObjectState, state: TenantMetadata, pointer: str
+) -> list[Problem]:
+    rollup = definition.rollup
+    if rollup is None:
+        return [
+            Problem(
+                f"{pointer}/rollup", "missing-option", "a roll-up needs {child, field, function}"
+            )
+        ]
+    child = state.find_object(rollup.child)
+    if child is None:
+        return [
+            Problem(
+                f"{pointer}/rollup/child", "unknown-object", f"there is no object {rollup.child!r}"
+            )
+        ]
+    problems = []
+    links = [
+        f
+        for f in child.live_fields
+        if f.definition.type in REFERENCE_TYPES and f.definition.target == obj.api_name
+    ]
+    if not links:
+        problems.append(
+            Problem(
+                f"{pointer}/rollup/child",
+                "not-a-child",
+                f"{rollup.child!r} has no lookup or master-detail field to {obj.api_name!r}",
+            )
+        )
+    if rollup.function is not RollupFunction.COUNT:
+        if not rollup.field:
+            problems.append(
+                Problem(
+                    f"{pointer}/rollup/field",
+                    "missing-option",
+                    f"{rollup.function} needs the child field to aggregate",
+                )
+            )
+        elif child.find_field(rollup.field) is None:
+            problems.append(
+                Problem(
+                    f"{pointer}/rollup/field",
+                    "unknown-field",
+                    f"{rollup.child!r} has no field {rollup.field!r}",
+                )
+            )
+    if definition.return_type is not None and definition.return_type not in FORMULA_RETURN_TYPES:
+        problems.append(
+            Problem(
+                f"{pointer}/return_type", "invalid-value", "a roll-up returns a number or a date"
+            )
+        )
+    return problems
+
+
+def _check_default(definition: FieldDef, pointer: str) -> list[Problem]:
+    where = f"{pointer}/default"
+    try:
+        value: Any = python_value(definition, definition.default)
+    except ValueError as exc:
+        return [
+            Problem(
+                where,
+                "invalid-default",
+                f"the default does not fit a {definition.type} field: {exc}",
+            )
+        ]
+    if definition.type in BOUNDED_TEXT_TYPES and len(value) > (definition.max_length or 255):
+        return [Problem(where, "invalid-default", "the default is longer than max_length")]
+    if definition.type is FieldType.PICKLIST:
+        active = {v.value for v in definition.values or () if v.active}
+        if value not in active:
+            return [
+                Problem(
+                    where,
+                    "invalid-default",
+                    f"the default {value!r} is not an active picklist value",
+                )
+            ]
+    if definition.type is FieldType.MULTI_PICKLIST:
+        active = {v.value for v in definition.values or () if v.active}
+        unknown = [item for item in value if item not in active]
+        if unknown:
+            return [Problem(where, "invalid-default", f"{unknown} are not active picklist values")]
+    if definition.type in NUMBER_TYPES:
+        for bound, fails in (
+            ("min", lambda limit: value < limit),
+            ("max", lambda limit: value > limit),
+        ):
+            limit = getattr(definition, bound)
+            if limit is not None and fails(python_value(definition, limit)):
+                return [Problem(where, "invalid-default", f"the default is outside {bound}")]
+    return []

@@ -1,0 +1,52 @@
+"""Make implicit options explicit, so stored metadata and exports say what the table has."""
+
+from __future__ import annotations
+
+from metadata.models import (
+    DECIMAL_TYPES,
+    DEFAULT_DECIMAL,
+    DEFAULT_MAX_LENGTH,
+    FieldDef,
+    FieldType,
+    OnDelete,
+)
+
+
+def normalize_field(definition: FieldDef) -> FieldDef:
+    """Return `definition` with its sizes, delete rule and label spelled out."""
+    updates: dict[str, object] = {}
+    field_type = definition.type
+    if definition.label is None:
+        updates["label"] = default_label(definition.api_name)
+    if field_type in DEFAULT_MAX_LENGTH and definition.max_length is None:
+        updates["max_length"] = DEFAULT_MAX_LENGTH[field_type]
+    decimal_type = definition.return_type if field_type is FieldType.FORMULA else field_type
+    if decimal_type in DECIMAL_TYPES:
+        precision, scale = DEFAULT_DECIMAL[decimal_type]
+        if definition.precision is None:
+            updates["precision"] = precision
+        if definition.scale is None:
+            updates["scale"] = scale
+    if field_type is FieldType.LOOKUP and definition.on_delete is None:
+        updates["on_delete"] = OnDelete.SET_NULL
+    if field_type is FieldType.MASTER_DETAIL:
+        updates["on_delete"] = OnDelete.CASCADE
+        updates["required"] = True
+    if field_type is FieldType.AUTO_NUMBER:
+        updates["unique"] = True
+    return definition.model_copy(update=updates) if updates else definition
+
+
+def default_label(api_name: str) -> str:
+    """Return a readable label for an api name: `close_date` → `Close date`."""
+    words = api_name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def default_plural(label: str) -> str:
+    """Return a plural label for a label (English rules; implementers override it)."""
+    if label.endswith("y") and not label.endswith(("ay", "ey", "oy", "uy")):
+        return label[:-1] + "ies"
+    if label.endswith(("s", "x", "ch", "sh")):
+        return label + "es"
+    return label + "s"

@@ -1,0 +1,140 @@
+"""Apply a metadata change: metadata rows, revision and DDL in one transaction (or a dry run)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from engine.catalog import Catalog, compile_catalog
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.errors import Conflict, UnsafePlanError
+from engine.schema_sync import (
+    DataImpact,
+    apply_plan,
+    measure_impact,
+    plan_schema_change,
+    render_sql,
+)
+from metadata.models import TenantMetadata
+from metadata.store import StaleRevision, load_tenant_metadata, save_tenant_metadata
+
+logger = logging.getLogger(__name__)
+
+Component = TypeVar("Component")
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """The outcome of a change, or of its dry run: the plan, its impact and the result."""
+
+    summary: str
+    is_dry_run: bool
+    revision: int
+    classification: str
+    operations: list[str]
+    ddl: list[str]
+    impact: DataImpact
+    is_forced: bool
+    result: dict[str, Any]
+
+    def plan_document(self) -> dict[str, Any]:
+        """The plan as JSON: what would run, and what it does to the rows."""
+        return {
+            "summary": self.summary,
+            "dry_run": self.is_dry_run,
+            "classification": self.classification,
+            "forced": self.is_forced,
+            "operations": self.operations,
+            "ddl": self.ddl,
+            "impact": self.impact.as_dict(),
+        }
+
+
+def tenant_catalog(context: RequestContext) -> Catalog:
+    """Return the caller's catalog at the tenant's current revision (compiled once per revision)."""
+    tenant = context.tenant
+
+    def load() -> TenantMetadata:
+        with tenant_connection(context.engine.db, tenant.schema_name) as connection:
+            return load_tenant_metadata(connection, tenant.id)
+
+    return context.engine.catalogs.get(tenant.id, tenant.revision, load)
+
+
+def run_change(
+    context: RequestContext,
+    *,
+    summary: str,
+    mutate: Callable[[TenantMetadata], tuple[TenantMetadata, Component]],
+    render: Callable[[Component], dict[str, Any]],
+    dry_run: bool = False,
+    force: bool = False,
+) -> ChangeResult:
+    """Plan and (unless `dry_run`) apply one metadata change, all or nothing.
+
+    Raises:
+        NotFound, MetadataError, Conflict: from `mutate` or the planner; nothing is written.
+        UnsafePlanError: existing rows block the change and it was not (or cannot be) forced.
+        SchemaChangeFailed: the database refused a statement; everything is rolled back.
+    """
+    engine = context.engine
+    tenant = context.tenant
+    with tenant_connection(
+        engine.db, tenant.schema_name, is_schema_change=not dry_run
+    ) as connection:
+        with connection.begin() as transaction:
+            old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
+            new, component = mutate(old)
+            plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
+            impact = measure_impact(connection, plan)
+            outcome = ChangeResult(
+                summary=summary,
+                is_dry_run=dry_run,
+                revision=old.revision if dry_run else old.revision + 1,
+                classification=plan.classification.value,
+                operations=plan.describe(),
+                ddl=render_sql(plan.ops, dialect=engine.dialect_name),
+                impact=impact,
+                is_forced=force,
+                result=render(component),
+            )
+            if dry_run:
+                transaction.rollback()
+                return outcome
+            blocking = [rows for rows in impact.blocking if not (force and rows.is_forceable)]
+            if blocking:
+                hint = (
+                    " (add force=true to convert anyway; those values become empty)"
+                    if all(rows.is_forceable for rows in blocking)
+                    else ""
+                )
+                first = blocking[0]
+                raise UnsafePlanError(
+                    f"{first.rows} record(s) of {first.object_name} block the change of "
+                    f"{first.field_name}: {first.message}{hint}",
+                    extra={
+                        "plan": outcome.plan_document(),
+                        "blocking": [rows.as_dict() for rows in blocking],
+                    },
+                )
+            try:
+                revision = save_tenant_metadata(
+                    connection,
+                    old=old,
+                    new=new,
+                    actor=context.actor,
+                    summary=summary,
+                    changes=[
+                        {"operations": outcome.operations, "classification": outcome.classification}
+                    ],
+                    now=engine.clock(),
+                )
+            except StaleRevision as exc:
+                raise Conflict("another metadata change was committed meanwhile; retry") from exc
+            apply_plan(connection, plan)
+    engine.catalogs.put(compile_catalog(new.model_copy(update={"revision": revision})))
+    logger.info("tenant %s at revision %d: %s", tenant.name, revision, summary)
+    return outcome

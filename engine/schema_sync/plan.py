@@ -1,0 +1,477 @@
+"""Plan a schema change: compare two metadata states and return the ordered operations.
+
+Planning is pure. It never touches the database; the data checks it returns are run
+by the applier (or the dry run) against the current rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, MetaData, Table, func, literal, literal_column, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.catalog import (
+    SYSTEM_COLUMNS,
+    build_tables,
+    field_index_name,
+    foreign_key_name,
+    is_foreign_key,
+    is_not_null,
+    on_delete_sql,
+    python_value,
+)
+from engine.errors import MetadataError, Problem
+from engine.schema_sync.checks import CheckKind, DataCheck, RowsTouched
+from engine.schema_sync.conversions import (
+    ConversionRefused,
+    plan_conversion,
+    quote_identifier,
+    render_type,
+)
+from engine.schema_sync.ops import (
+    AddColumn,
+    AddForeignKey,
+    AlterColumnType,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropForeignKey,
+    DropIndex,
+    DropTable,
+    FillColumn,
+    RebuildTable,
+    RenameColumn,
+    RenameTable,
+    SchemaOp,
+    SetNullable,
+)
+from metadata.models import FieldState, ObjectState, TenantMetadata
+
+
+class ChangeClass(StrEnum):
+    """How risky a planned change is."""
+
+    SAFE = "safe"
+    BREAKING = "breaking"
+    DESTRUCTIVE = "destructive"
+
+
+@dataclass(frozen=True)
+class SchemaPlan:
+    """The ordered operations that turn one metadata state into another, with their checks."""
+
+    dialect: str
+    ops: tuple[SchemaOp, ...]
+    checks: tuple[DataCheck, ...] = ()
+    touches: tuple[RowsTouched, ...] = ()
+    classification: ChangeClass = ChangeClass.SAFE
+    is_forced: bool = False
+    new_metadata: MetaData = field(default_factory=MetaData)
+
+    def describe(self) -> list[str]:
+        """One line per operation, in order."""
+        return [op.describe() for op in self.ops]
+
+
+def plan_schema_change(
+    old: TenantMetadata, new: TenantMetadata, *, dialect: str, force: bool = False
+) -> SchemaPlan:
+    """Return the plan that turns the tables of `old` into those of `new`.
+
+    Raises:
+        MetadataError: a field changes type in a way no conversion supports.
+    """
+    old_metadata, old_tables = build_tables(old)
+    new_metadata, new_tables = build_tables(new)
+    planner = _Planner(dialect=dialect, force=force, old=old, new=new)
+    old_objects = {obj.id: obj for obj in old.objects}
+    new_objects = {obj.id: obj for obj in new.objects}
+    # Purges go first and creations before alterations, so a new object can be the
+    # target of a lookup added in the same change.
+    for object_id, obj in old_objects.items():
+        if object_id not in new_objects:
+            planner.ops.append(DropTable(old.schema_name, obj.table_name))
+            planner.classify(ChangeClass.DESTRUCTIVE)
+    for object_id, obj in new_objects.items():
+        if object_id not in old_objects:
+            planner.create_table(new_tables[object_id])
+    for object_id, obj in new_objects.items():
+        if object_id in old_objects:
+            planner.alter_table(
+                old_objects[object_id], obj, old_tables[object_id], new_tables[object_id]
+            )
+    if planner.problems:
+        raise MetadataError("the change cannot be planned", problems=planner.problems)
+    return SchemaPlan(
+        dialect=dialect,
+        ops=tuple(planner.ops),
+        checks=tuple(planner.checks),
+        touches=tuple(planner.touches),
+        classification=planner.classification,
+        is_forced=force,
+        new_metadata=new_metadata,
+    )
+
+
+_SEVERITY = [ChangeClass.SAFE, ChangeClass.BREAKING, ChangeClass.DESTRUCTIVE]
+
+
+@dataclass
+class _FieldChange:
+    old: FieldState | None
+    new: FieldState | None
+    value: ColumnElement[Any] | None = None
+    needs_rebuild: bool = False
+
+
+@dataclass
+class _Planner:
+    dialect: str
+    force: bool
+    old: TenantMetadata
+    new: TenantMetadata
+    ops: list[SchemaOp] = field(default_factory=list)
+    checks: list[DataCheck] = field(default_factory=list)
+    touches: list[RowsTouched] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    classification: ChangeClass = ChangeClass.SAFE
+
+    @property
+    def schema(self) -> str:
+        return self.new.schema_name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def classify(self, level: ChangeClass) -> None:
+        if _SEVERITY.index(level) > _SEVERITY.index(self.classification):
+            self.classification = level
+
+    def create_table(self, table: Table) -> None:
+        self.ops.append(CreateTable(table))
+        self.ops.extend(CreateIndex(index) for index in sorted(table.indexes, key=_index_key))
+
+    def alter_table(
+        self, old_obj: ObjectState, new_obj: ObjectState, old_table: Table, new_table: Table
+    ) -> None:
+        if old_obj.table_name != new_obj.table_name:
+            self.ops.append(RenameTable(self.schema, old_obj.table_name, new_obj.table_name))
+            if not old_obj.is_deleted and not new_obj.is_deleted:
+                self.classify(ChangeClass.BREAKING)
+        changes = self._field_changes(old_obj, new_obj, old_table)
+        if self.is_sqlite and any(change.needs_rebuild for change in changes):
+            self._rebuild(new_obj, old_table, new_table, changes)
+        else:
+            self._alter_in_place(new_obj, old_table, new_table, changes)
+
+    # -- per-field analysis -------------------------------------------------------------
+
+    def _field_changes(
+        self, old_obj: ObjectState, new_obj: ObjectState, old_table: Table
+    ) -> list[_FieldChange]:
+        old_fields = {f.id: f for f in old_obj.fields}
+        changes: list[_FieldChange] = []
+        for new_field in new_obj.fields:
+            change = _FieldChange(old=old_fields.pop(new_field.id, None), new=new_field)
+            self._analyse(new_obj, change, old_table)
+            changes.append(change)
+        for purged in old_fields.values():
+            change = _FieldChange(old=purged, new=None)
+            # SQLite cannot drop a column that carries a foreign key.
+            change.needs_rebuild = purged.definition.type.value in ("lookup", "master_detail")
+            changes.append(change)
+            self.classify(ChangeClass.DESTRUCTIVE)
+        return changes
+
+    def _analyse(self, obj: ObjectState, change: _FieldChange, old_table: Table) -> None:
+        old, new = change.old, change.new
+        assert new is not None
+        if old is None:
+            self._analyse_added(obj, change, old_table)
+            return
+        if old.column_name != new.column_name and not old.is_deleted and not new.is_deleted:
+            self.classify(ChangeClass.BREAKING)
+        try:
+            conversion = plan_conversion(
+                old.definition, new.definition, column_name=old.column_name, dialect=self.dialect
+            )
+        except ConversionRefused as refused:
+            self.problems.append(
+                Problem(f"/fields/{new.api_name}/type", "unsupported-conversion", str(refused))
+            )
+            return
+        if conversion is not None:
+            change.value = conversion.value(forced=self.force)
+            change.needs_rebuild = True
+            self.touches.append(
+                RowsTouched(
+                    obj.api_name,
+                    new.api_name,
+                    "values converted",
+                    old_table,
+                    literal_column(_quote(old.column_name, self.dialect)).is_not(None),
+                )
+            )
+            if conversion.blocking is not None:
+                self.classify(ChangeClass.BREAKING)
+                self.checks.append(
+                    DataCheck(
+                        object_name=obj.api_name,
+                        field_name=new.api_name,
+                        code="lossy-conversion",
+                        message=f"values that would not convert: {conversion.reason}",
+                        table=old_table,
+                        predicate=conversion.blocking,
+                        is_forceable=True,
+                    )
+                )
+        if is_not_null(new) and not is_not_null(old):
+            self._require_values(obj, change, old_table, column_name=old.column_name)
+        if is_not_null(new) != is_not_null(old) or is_foreign_key(new) != is_foreign_key(old):
+            change.needs_rebuild = True
+        if is_foreign_key(new) and is_foreign_key(old) and on_delete_sql(new) != on_delete_sql(old):
+            change.needs_rebuild = True
+        if (
+            new.definition.unique
+            and not new.is_deleted
+            and not (old.definition.unique and not old.is_deleted)
+        ):
+            self.checks.append(
+                DataCheck(
+                    object_name=obj.api_name,
+                    field_name=new.api_name,
+                    code="duplicate-values",
+                    message="values that occur more than once",
+                    table=old_table,
+                    column=literal_column(_quote(old.column_name, self.dialect)),
+                    kind=CheckKind.DUPLICATES,
+                )
+            )
+        if is_foreign_key(new) and not is_foreign_key(old):
+            self._check_orphans(obj, change, old_table)
+
+    def _analyse_added(self, obj: ObjectState, change: _FieldChange, old_table: Table) -> None:
+        new = change.new
+        assert new is not None
+        if is_not_null(new) or is_foreign_key(new):
+            change.needs_rebuild = True
+        if is_not_null(new):
+            if new.definition.default is None:
+                self.checks.append(
+                    DataCheck(
+                        object_name=obj.api_name,
+                        field_name=new.api_name,
+                        code="rows-without-value",
+                        message="existing records would have no value for this required field; "
+                        "give the field a default, or add it as optional and make it required "
+                        "once every record has a value",
+                        table=old_table,
+                        predicate=true(),
+                    )
+                )
+            else:
+                self.touches.append(
+                    RowsTouched(obj.api_name, new.api_name, "filled with the default", old_table)
+                )
+
+    def _require_values(
+        self, obj: ObjectState, change: _FieldChange, old_table: Table, *, column_name: str
+    ) -> None:
+        new = change.new
+        assert new is not None
+        empty = literal_column(_quote(column_name, self.dialect)).is_(None)
+        if new.definition.default is None:
+            self.checks.append(
+                DataCheck(
+                    object_name=obj.api_name,
+                    field_name=new.api_name,
+                    code="null-values",
+                    message="records without a value; fill them, or give the field a default to fill them with",
+                    table=old_table,
+                    predicate=empty,
+                )
+            )
+        else:
+            self.touches.append(
+                RowsTouched(
+                    obj.api_name,
+                    new.api_name,
+                    "empty values filled with the default",
+                    old_table,
+                    empty,
+                )
+            )
+
+    def _check_orphans(self, obj: ObjectState, change: _FieldChange, old_table: Table) -> None:
+        old, new = change.old, change.new
+        assert old is not None and new is not None
+        target = self.new.find_object(new.definition.target or "")
+        if target is None:
+            return
+        column = literal_column(_quote(old.column_name, self.dialect))
+        target_ids = select(literal_column("id")).select_from(
+            Table(target.table_name, MetaData(), Column("id"), schema=self.schema)
+        )
+        self.checks.append(
+            DataCheck(
+                object_name=obj.api_name,
+                field_name=new.api_name,
+                code="orphan-references",
+                message=f"values that point at {target.api_name} records that no longer exist",
+                table=old_table,
+                predicate=column.is_not(None) & column.not_in(target_ids.scalar_subquery()),
+            )
+        )
+
+    # -- SQLite copy-and-swap ---------------------------------------------------------------
+
+    def _rebuild(
+        self, obj: ObjectState, old_table: Table, new_table: Table, changes: list[_FieldChange]
+    ) -> None:
+        values: list[tuple[str, ColumnElement[Any]]] = [
+            (column.name, literal_column(_quote(column.name, self.dialect)))
+            for column in new_table.columns
+            if column.name in SYSTEM_COLUMNS
+        ]
+        for change in changes:
+            new = change.new
+            if new is None:
+                continue
+            column = new_table.c[new.column_name]
+            if change.old is None:
+                value: ColumnElement[Any] = (
+                    self._default_literal(new, column) if is_not_null(new) else literal(None)
+                )
+            else:
+                value = (
+                    change.value
+                    if change.value is not None
+                    else literal_column(_quote(change.old.column_name, self.dialect))
+                )
+                if is_not_null(new) and new.definition.default is not None:
+                    value = func.coalesce(value, self._default_literal(new, column))
+            values.append((new.column_name, value))
+        self.ops.append(
+            RebuildTable(new_table=new_table, old_table_name=obj.table_name, values=tuple(values))
+        )
+        self.touches.append(RowsTouched(obj.api_name, None, "table rebuilt", old_table))
+
+    def _default_literal(self, field_state: FieldState, column: Column[Any]) -> ColumnElement[Any]:
+        return literal(
+            python_value(field_state.definition, field_state.definition.default), column.type
+        )
+
+    # -- in place (PostgreSQL, and simple SQLite changes) -------------------------------------
+
+    def _alter_in_place(
+        self, obj: ObjectState, old_table: Table, new_table: Table, changes: list[_FieldChange]
+    ) -> None:
+        table_name = obj.table_name
+        drops: list[SchemaOp] = []
+        renames: list[SchemaOp] = []
+        columns: list[SchemaOp] = []
+        finishing: list[SchemaOp] = []
+        for change in changes:
+            old, new = change.old, change.new
+            old_indexes = _indexes_of(old, old_table)
+            new_indexes = _indexes_of(new, new_table)
+            drops.extend(
+                DropIndex(self.schema, table_name, name)
+                for name in sorted(old_indexes.keys() - new_indexes.keys())
+            )
+            finishing.extend(
+                CreateIndex(new_indexes[name])
+                for name in sorted(new_indexes.keys() - old_indexes.keys())
+            )
+            had_fk = old is not None and is_foreign_key(old)
+            has_fk = new is not None and is_foreign_key(new)
+            fk_changed = had_fk and has_fk and on_delete_sql(old) != on_delete_sql(new)  # type: ignore[arg-type]
+            if had_fk and (not has_fk or fk_changed):
+                drops.append(DropForeignKey(self.schema, table_name, foreign_key_name(old.id)))  # type: ignore[union-attr]
+            if new is None:
+                assert old is not None
+                columns.append(DropColumn(self.schema, table_name, old.column_name))
+                continue
+            column = new_table.c[new.column_name]
+            if old is None:
+                columns.append(AddColumn(self.schema, table_name, _detached(column)))
+                if is_not_null(new):
+                    finishing.insert(
+                        0, SetNullable(self.schema, table_name, new.column_name, nullable=False)
+                    )
+                    finishing.insert(
+                        0,
+                        FillColumn(
+                            self.schema,
+                            new_table,
+                            new.column_name,
+                            python_value(new.definition, new.definition.default),
+                        ),
+                    )
+            else:
+                if old.column_name != new.column_name:
+                    renames.append(
+                        RenameColumn(self.schema, table_name, old.column_name, new.column_name)
+                    )
+                if change.value is not None:
+                    columns.append(
+                        AlterColumnType(
+                            self.schema, table_name, new.column_name, column.type, change.value
+                        )
+                    )
+                if is_not_null(new) != is_not_null(old):
+                    if is_not_null(new) and new.definition.default is not None:
+                        finishing.insert(
+                            0,
+                            FillColumn(
+                                self.schema,
+                                new_table,
+                                new.column_name,
+                                python_value(new.definition, new.definition.default),
+                            ),
+                        )
+                    finishing.insert(
+                        len([op for op in finishing if isinstance(op, FillColumn)]),
+                        SetNullable(
+                            self.schema, table_name, new.column_name, nullable=not is_not_null(new)
+                        ),
+                    )
+            if has_fk and (not had_fk or fk_changed):
+                target = self.new.find_object(new.definition.target or "")
+                assert target is not None
+                finishing.append(
+                    AddForeignKey(
+                        self.schema,
+                        table_name,
+                        foreign_key_name(new.id),
+                        new.column_name,
+                        target.table_name,
+                        on_delete_sql(new),
+                    )
+                )
+        self.ops.extend([*drops, *renames, *columns, *finishing])
+
+
+def _index_key(index: Any) -> str:
+    return str(index.name)
+
+
+def _indexes_of(field_state: FieldState | None, table: Table) -> dict[str, Any]:
+    name = field_index_name(field_state) if field_state is not None else None
+    return {index.name: index for index in table.indexes if index.name == name}
+
+
+def _detached(column: Column[Any]) -> Column[Any]:
+    """A nullable copy of a column with no foreign key (constraints come as their own ops)."""
+    return Column(column.name, column.type, nullable=True)
+
+
+def _quote(name: str, dialect: str) -> str:
+    return quote_identifier(name, dialect)
+
+
+__all__ = ["ChangeClass", "SchemaPlan", "plan_schema_change", "render_type"]

@@ -1,0 +1,165 @@
+"""Turn schema operations into DDL through Alembic's operations API.
+
+The same function drives a live connection (apply) and Alembic's offline mode (the SQL
+of a dry run), so the statements shown are the statements run.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, Table, insert, select, table, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex as CreateIndexDDL
+from sqlalchemy.schema import CreateTable as CreateTableDDL
+
+from engine.schema_sync import ops as schema_ops
+from engine.schema_sync.ops import SchemaOp
+
+_REBUILD_PREFIX = "_tessera_rebuild_"
+
+
+def live_operations(connection: Connection) -> Operations:
+    """Alembic operations that execute on `connection` (inside its transaction)."""
+    return Operations(MigrationContext.configure(connection=connection))
+
+
+class _StatementBuffer:
+    """Collects the statements Alembic writes in offline mode, one per write."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def write(self, text: str) -> None:
+        statement = text.strip()
+        if statement:
+            self.statements.append(statement)
+
+    def flush(self) -> None:
+        return None
+
+
+def render_sql(ops: tuple[SchemaOp, ...], *, dialect: str) -> list[str]:
+    """Return the SQL statements `ops` run on `dialect`, without a connection."""
+    buffer = _StatementBuffer()
+    context = MigrationContext.configure(
+        dialect_name=dialect,
+        opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
+    )
+    operations = Operations(context)
+    for op in ops:
+        render_op(op, operations)
+    return buffer.statements
+
+
+@functools.singledispatch
+def render_op(op: Any, operations: Operations) -> None:
+    """Emit the DDL of one operation through `operations`."""
+    raise TypeError(f"no renderer for {type(op).__name__}")
+
+
+@render_op.register
+def _(op: schema_ops.CreateTable, operations: Operations) -> None:
+    operations.execute(CreateTableDDL(op.table))
+
+
+@render_op.register
+def _(op: schema_ops.DropTable, operations: Operations) -> None:
+    operations.drop_table(op.table_name, schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.RenameTable, operations: Operations) -> None:
+    operations.rename_table(op.old_name, op.new_name, schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.AddColumn, operations: Operations) -> None:
+    operations.add_column(op.table_name, op.column, schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.RenameColumn, operations: Operations) -> None:
+    operations.alter_column(
+        op.table_name, op.old_name, new_column_name=op.new_name, schema=op.schema
+    )
+
+
+@render_op.register
+def _(op: schema_ops.DropColumn, operations: Operations) -> None:
+    operations.drop_column(op.table_name, op.column_name, schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.AlterColumnType, operations: Operations) -> None:
+    using = op.using.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    operations.alter_column(
+        op.table_name,
+        op.column_name,
+        type_=op.new_type,
+        postgresql_using=str(using),
+        schema=op.schema,
+    )
+
+
+@render_op.register
+def _(op: schema_ops.SetNullable, operations: Operations) -> None:
+    operations.alter_column(op.table_name, op.column_name, nullable=op.nullable, schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.FillColumn, operations: Operations) -> None:
+    column = op.table.c[op.column_name]
+    operations.execute(update(op.table).where(column.is_(None)).values({column: op.value}))
+
+
+@render_op.register
+def _(op: schema_ops.CreateIndex, operations: Operations) -> None:
+    operations.execute(CreateIndexDDL(op.index))
+
+
+@render_op.register
+def _(op: schema_ops.DropIndex, operations: Operations) -> None:
+    operations.drop_index(op.name, table_name=op.table_name, schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.AddForeignKey, operations: Operations) -> None:
+    operations.create_foreign_key(
+        op.name,
+        op.table_name,
+        op.target_table,
+        [op.column_name],
+        ["id"],
+        ondelete=op.on_delete,
+        source_schema=op.schema,
+        referent_schema=op.schema,
+    )
+
+
+@render_op.register
+def _(op: schema_ops.DropForeignKey, operations: Operations) -> None:
+    operations.drop_constraint(op.name, op.table_name, type_="foreignkey", schema=op.schema)
+
+
+@render_op.register
+def _(op: schema_ops.RebuildTable, operations: Operations) -> None:
+    schema = op.new_table.schema
+    scratch = MetaData()
+    for other in op.new_table.metadata.tables.values():
+        other.to_metadata(scratch)
+    temporary: Table = op.new_table.to_metadata(scratch, name=_REBUILD_PREFIX + op.new_table.name)
+    temporary.indexes.clear()
+    names = [name for name, _ in op.values]
+    source = table(op.old_table_name, schema=schema)
+    copy = select(*(value.label(name) for name, value in op.values)).select_from(source)
+    operations.execute(CreateTableDDL(temporary))
+    operations.execute(insert(temporary).from_select(names, copy))
+    operations.drop_table(op.old_table_name, schema=schema)
+    operations.rename_table(temporary.name, op.new_table.name, schema=schema)
+    for index in sorted(op.new_table.indexes, key=lambda index: str(index.name)):
+        operations.execute(CreateIndexDDL(index))

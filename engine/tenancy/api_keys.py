@@ -1,0 +1,112 @@
+"""API keys: issued once in clear, stored as a hash, resolved to a tenant on each request.
+
+A key reads `tsk_<id>_<secret>`. The id finds the row; the secret is compared with its
+SHA-256 hash. Keys are 256-bit random, so a fast hash is enough (no password stretching).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from engine.context import EngineContext, TenantRef
+from engine.errors import AuthenticationFailed, NotFound
+from engine.tenancy.tenants import get_tenant
+from metadata.store import ApiKeyRow, find_key_owner, insert_api_key, list_api_keys, revoke_api_key
+
+_KEY = re.compile(r"^tsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A newly created key: the only moment its secret is known."""
+
+    id: str
+    tenant: str
+    api_key: str
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a valid key stands for."""
+
+    key_id: str
+    tenant: TenantRef
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    context: EngineContext, tenant_name: str, *, label: str | None = None
+) -> IssuedKey:
+    """Issue a new key for a tenant.
+
+    Raises:
+        NotFound: there is no such tenant.
+    """
+    tenant = get_tenant(context, tenant_name)
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with context.db.begin() as connection:
+        insert_api_key(
+            connection,
+            ApiKeyRow(
+                id=key_id,
+                tenant_id=tenant.id,
+                secret_hash=_hash(secret),
+                label=label,
+                created_at=context.clock(),
+                revoked_at=None,
+            ),
+        )
+    return IssuedKey(id=key_id, tenant=tenant.name, api_key=f"tsk_{key_id}_{secret}")
+
+
+def revoke_key(context: EngineContext, key_id: str) -> None:
+    """Revoke a key at once; requests with it get 401 from then on.
+
+    Raises:
+        NotFound: no unrevoked key has this id.
+    """
+    with context.db.begin() as connection:
+        if not revoke_api_key(connection, key_id, now=context.clock()):
+            raise NotFound(f"there is no active key {key_id!r}")
+
+
+def tenant_keys(context: EngineContext, tenant_name: str) -> list[ApiKeyRow]:
+    """Return a tenant's keys (ids and dates, never secrets)."""
+    tenant = get_tenant(context, tenant_name)
+    with context.db.connect() as connection:
+        return list_api_keys(connection, tenant.id)
+
+
+def authenticate(context: EngineContext, api_key: str) -> Credential:
+    """Resolve a presented key to its tenant (with the tenant's current revision).
+
+    Raises:
+        AuthenticationFailed: the key is malformed, unknown or revoked.
+    """
+    match = _KEY.match(api_key)
+    if match is None:
+        raise AuthenticationFailed("the API key is malformed; expected tsk_<id>_<secret>")
+    key_id, secret = match.groups()
+    with context.db.connect() as connection:
+        owner = find_key_owner(connection, key_id)
+    if owner is None or not hmac.compare_digest(owner.secret_hash, _hash(secret)):
+        raise AuthenticationFailed("the API key is not valid")
+    if owner.revoked_at is not None:
+        raise AuthenticationFailed("the API key has been revoked")
+    return Credential(
+        key_id=key_id,
+        tenant=TenantRef(
+            id=owner.tenant_id,
+            name=owner.tenant_name,
+            schema_name=owner.schema_name,
+            revision=owner.revision,
+        ),
+    )

@@ -1,0 +1,80 @@
+"""Create and list tenants; each tenant owns one database schema."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy.schema import CreateSchema
+from uuid_utils.compat import uuid7
+
+from engine.context import EngineContext, TenantRef
+from engine.database import tenant_connection
+from engine.errors import Conflict, MetadataError, NotFound, Problem
+from metadata.store import TenantRow, find_tenant, insert_tenant, list_tenants
+
+logger = logging.getLogger(__name__)
+
+_TENANT_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def schema_name_for(tenant_name: str) -> str:
+    """Return the database schema of a tenant name."""
+    return "t_" + tenant_name.replace("-", "_")
+
+
+def create_tenant(context: EngineContext, name: str) -> TenantRow:
+    """Create a tenant and its empty schema in one transaction.
+
+    Raises:
+        MetadataError: the name is not a lowercase slug.
+        Conflict: a tenant with this name (or schema) exists.
+    """
+    if not _TENANT_NAME.match(name):
+        raise MetadataError(
+            f"tenant name {name!r} is not valid",
+            problems=[
+                Problem(
+                    "/name",
+                    "invalid-name",
+                    "use 1-40 lowercase letters, digits, '-' or '_', starting with a letter",
+                )
+            ],
+        )
+    schema = schema_name_for(name)
+    with context.db.connect() as connection:
+        if find_tenant(connection, name) is not None:
+            raise Conflict(f"tenant {name!r} already exists")
+    tenant = TenantRow(
+        id=uuid7(), name=name, schema_name=schema, revision=0, created_at=context.clock()
+    )
+    with (
+        tenant_connection(context.db, schema, is_schema_change=True) as connection,
+        connection.begin(),
+    ):
+        if any(row.schema_name == schema for row in list_tenants(connection)):
+            raise Conflict(f"tenant {name!r} clashes with an existing tenant's schema {schema!r}")
+        insert_tenant(connection, tenant)
+        if context.dialect_name == "postgresql":
+            connection.execute(CreateSchema(schema))
+    logger.info("created tenant %s", name)
+    return tenant
+
+
+def get_tenant(context: EngineContext, name: str) -> TenantRef:
+    """Return the tenant with this name.
+
+    Raises:
+        NotFound: there is no such tenant.
+    """
+    with context.db.connect() as connection:
+        row = find_tenant(connection, name)
+    if row is None:
+        raise NotFound(f"there is no tenant {name!r}; `tessera tenant list` shows them")
+    return TenantRef(id=row.id, name=row.name, schema_name=row.schema_name, revision=row.revision)
+
+
+def all_tenants(context: EngineContext) -> list[TenantRow]:
+    """Return every tenant."""
+    with context.db.connect() as connection:
+        return list_tenants(connection)

@@ -1,0 +1,57 @@
+"""Pydantic models of every metadata kind."""
+
+from metadata.models.field_types import (
+    ALLOWED_OPTIONS,
+    BOUNDED_TEXT_TYPES,
+    COMPUTED_TYPES,
+    DECIMAL_TYPES,
+    DEFAULT_DECIMAL,
+    DEFAULT_MAX_LENGTH,
+    FORMULA_RETURN_TYPES,
+    MAX_PRECISION,
+    NUMBER_TYPES,
+    REFERENCE_TYPES,
+    TEXT_TYPES,
+    FieldType,
+    OnDelete,
+    RollupFunction,
+)
+from metadata.models.fields import ApiName, FieldDef, FieldPatch, PicklistValue, RollupDef
+from metadata.models.objects import (
+    FieldState,
+    ObjectDef,
+    ObjectPatch,
+    ObjectState,
+    TenantMetadata,
+    export_field,
+    export_object,
+)
+
+__all__ = [
+    "ALLOWED_OPTIONS",
+    "BOUNDED_TEXT_TYPES",
+    "COMPUTED_TYPES",
+    "DECIMAL_TYPES",
+    "DEFAULT_DECIMAL",
+    "DEFAULT_MAX_LENGTH",
+    "FORMULA_RETURN_TYPES",
+    "MAX_PRECISION",
+    "NUMBER_TYPES",
+    "REFERENCE_TYPES",
+    "TEXT_TYPES",
+    "ApiName",
+    "FieldDef",
+    "FieldPatch",
+    "FieldState",
+    "FieldType",
+    "ObjectDef",
+    "ObjectPatch",
+    "ObjectState",
+    "OnDelete",
+    "PicklistValue",
+    "RollupDef",
+    "RollupFunction",
+    "TenantMetadata",
+    "export_field",
+    "export_object",
+]

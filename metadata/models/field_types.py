@@ -1,0 +1,125 @@
+"""The field types of the first set and the options each of them accepts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FieldType(StrEnum):
+    """Every field type an implementer can declare."""
+
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    CURRENCY = "currency"
+    PERCENT = "percent"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    EMAIL = "email"
+    PHONE = "phone"
+    URL = "url"
+    PICKLIST = "picklist"
+    MULTI_PICKLIST = "multi_picklist"
+    LOOKUP = "lookup"
+    MASTER_DETAIL = "master_detail"
+    AUTO_NUMBER = "auto_number"
+    FORMULA = "formula"
+    ROLLUP_SUMMARY = "rollup_summary"
+    JSON = "json"
+
+
+class OnDelete(StrEnum):
+    """What happens to a referencing record when its lookup target is deleted."""
+
+    RESTRICT = "restrict"
+    SET_NULL = "set_null"
+    CASCADE = "cascade"
+
+
+class RollupFunction(StrEnum):
+    """Aggregate functions of a roll-up summary."""
+
+    COUNT = "count"
+    SUM = "sum"
+    MIN = "min"
+    MAX = "max"
+
+
+#: Types whose values are strings with a length limit.
+BOUNDED_TEXT_TYPES = frozenset(
+    {FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL, FieldType.PICKLIST}
+)
+TEXT_TYPES = BOUNDED_TEXT_TYPES | {FieldType.LONG_TEXT, FieldType.AUTO_NUMBER}
+DECIMAL_TYPES = frozenset({FieldType.DECIMAL, FieldType.CURRENCY, FieldType.PERCENT})
+NUMBER_TYPES = DECIMAL_TYPES | {FieldType.INTEGER}
+REFERENCE_TYPES = frozenset({FieldType.LOOKUP, FieldType.MASTER_DETAIL})
+#: Types whose value the engine computes; the API never accepts them as input.
+COMPUTED_TYPES = frozenset({FieldType.FORMULA, FieldType.ROLLUP_SUMMARY, FieldType.AUTO_NUMBER})
+#: The types a formula may return.
+FORMULA_RETURN_TYPES = frozenset(
+    {
+        FieldType.TEXT,
+        FieldType.INTEGER,
+        FieldType.DECIMAL,
+        FieldType.CURRENCY,
+        FieldType.PERCENT,
+        FieldType.BOOLEAN,
+        FieldType.DATE,
+        FieldType.DATETIME,
+    }
+)
+
+_COMMON = frozenset({"api_name", "label", "type", "help_text"})
+_INPUT = frozenset({"required", "default"})
+_SEARCHABLE = frozenset({"unique", "indexed"})
+_RANGE = frozenset({"min", "max"})
+_DECIMAL = frozenset({"precision", "scale"})
+
+_TYPE_OPTIONS: dict[FieldType, frozenset[str]] = {
+    FieldType.TEXT: _INPUT | _SEARCHABLE | {"max_length"},
+    FieldType.LONG_TEXT: _INPUT | {"max_length"},
+    FieldType.INTEGER: _INPUT | _SEARCHABLE | _RANGE,
+    FieldType.DECIMAL: _INPUT | _SEARCHABLE | _RANGE | _DECIMAL,
+    FieldType.CURRENCY: _INPUT | _SEARCHABLE | _RANGE | _DECIMAL,
+    FieldType.PERCENT: _INPUT | _SEARCHABLE | _RANGE | _DECIMAL,
+    FieldType.BOOLEAN: _INPUT | {"indexed"},
+    FieldType.DATE: _INPUT | _SEARCHABLE,
+    FieldType.DATETIME: _INPUT | _SEARCHABLE,
+    FieldType.EMAIL: _INPUT | _SEARCHABLE | {"max_length"},
+    FieldType.PHONE: _INPUT | _SEARCHABLE | {"max_length"},
+    FieldType.URL: _INPUT | _SEARCHABLE | {"max_length"},
+    FieldType.PICKLIST: _INPUT | {"indexed", "values", "max_length"},
+    FieldType.MULTI_PICKLIST: _INPUT | {"values"},
+    FieldType.LOOKUP: {"required", "unique", "indexed", "target", "on_delete"},
+    FieldType.MASTER_DETAIL: {"required", "target", "on_delete"},
+    FieldType.AUTO_NUMBER: {"indexed", "format", "unique", "max_length"},
+    FieldType.FORMULA: {"expression", "return_type", "precision", "scale", "indexed"},
+    FieldType.ROLLUP_SUMMARY: {"rollup", "return_type", "precision", "scale", "indexed"},
+    FieldType.JSON: {"required", "default"},
+}
+#: The options each type accepts.
+ALLOWED_OPTIONS: dict[FieldType, frozenset[str]] = {
+    field_type: options | _COMMON for field_type, options in _TYPE_OPTIONS.items()
+}
+
+#: Default length limits of the bounded text types.
+DEFAULT_MAX_LENGTH: dict[FieldType, int] = {
+    FieldType.TEXT: 255,
+    FieldType.EMAIL: 254,
+    FieldType.PHONE: 40,
+    FieldType.URL: 2048,
+    FieldType.PICKLIST: 255,
+    FieldType.AUTO_NUMBER: 64,
+}
+
+#: Default (precision, scale) of the decimal types.
+DEFAULT_DECIMAL: dict[FieldType, tuple[int, int]] = {
+    FieldType.DECIMAL: (18, 2),
+    FieldType.CURRENCY: (18, 2),
+    FieldType.PERCENT: (7, 2),
+}
+
+#: Exact decimals are stored as 64-bit scaled integers where the database has no decimal type.
+MAX_PRECISION = 18

@@ -1,0 +1,94 @@
+"""Field definitions: the JSON shape of a field in the admin API and in bundles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from metadata.models.field_types import FieldType, OnDelete, RollupFunction
+
+ApiName = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+
+
+class PicklistValue(BaseModel):
+    """One value of a picklist, in display order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    label: str | None = None
+    active: bool = True
+
+
+class RollupDef(BaseModel):
+    """What a roll-up summary aggregates: a child object's field, optionally filtered."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    child: ApiName
+    field: ApiName | None = None
+    function: RollupFunction
+    filter: dict[str, Any] | None = None
+
+
+class FieldDef(BaseModel):
+    """A field as an implementer declares it; only the options that fit its type are set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_name: ApiName
+    label: str | None = None
+    type: FieldType
+    required: bool = False
+    unique: bool = False
+    indexed: bool = False
+    default: Any = None
+    help_text: str | None = None
+    max_length: Annotated[int, Field(ge=1)] | None = None
+    min: float | int | str | None = None
+    max: float | int | str | None = None
+    precision: Annotated[int, Field(ge=1)] | None = None
+    scale: Annotated[int, Field(ge=0)] | None = None
+    values: list[PicklistValue] | None = None
+    target: ApiName | None = None
+    on_delete: OnDelete | None = None
+    format: str | None = None
+    expression: str | None = None
+    return_type: FieldType | None = None
+    rollup: RollupDef | None = None
+
+    def set_options(self) -> set[str]:
+        """Return the names of the options given a value other than their default."""
+        return {
+            name
+            for name, info in type(self).model_fields.items()
+            if getattr(self, name) != info.default
+        }
+
+
+class FieldPatch(BaseModel):
+    """A change to a field: every key is optional; `api_name` renames, `type` converts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_name: ApiName | None = None
+    label: str | None = None
+    type: FieldType | None = None
+    required: bool | None = None
+    unique: bool | None = None
+    indexed: bool | None = None
+    default: Any = None
+    help_text: str | None = None
+    max_length: Annotated[int, Field(ge=1)] | None = None
+    min: float | int | str | None = None
+    max: float | int | str | None = None
+    precision: Annotated[int, Field(ge=1)] | None = None
+    scale: Annotated[int, Field(ge=0)] | None = None
+    values: list[PicklistValue] | None = None
+    target: ApiName | None = None
+    on_delete: OnDelete | None = None
+    format: str | None = None
+    expression: str | None = None
+    return_type: FieldType | None = None
+    rollup: RollupDef | None = None
