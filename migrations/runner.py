@@ -15,6 +15,7 @@ def upgrade_system_tables(engine: Engine, *, revision: str = "head") -> None:
     """Bring Tessera's system tables to `revision` (idempotent)."""
     config = Config()
     config.set_main_option("script_location", str(_HERE))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(_HERE / "versions"))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -84,57 +84,56 @@ def run_change(
     tenant = context.tenant
     with tenant_connection(
         engine.db, tenant.schema_name, is_schema_change=not dry_run
-    ) as connection:
-        with connection.begin() as transaction:
-            old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
-            new, component = mutate(old)
-            plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
-            impact = measure_impact(connection, plan)
-            outcome = ChangeResult(
-                summary=summary,
-                is_dry_run=dry_run,
-                revision=old.revision if dry_run else old.revision + 1,
-                classification=plan.classification.value,
-                operations=plan.describe(),
-                ddl=render_sql(plan.ops, dialect=engine.dialect_name),
-                impact=impact,
-                is_forced=force,
-                result=render(component),
+    ) as connection, connection.begin() as transaction:
+        old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
+        new, component = mutate(old)
+        plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
+        impact = measure_impact(connection, plan)
+        outcome = ChangeResult(
+            summary=summary,
+            is_dry_run=dry_run,
+            revision=old.revision if dry_run else old.revision + 1,
+            classification=plan.classification.value,
+            operations=plan.describe(),
+            ddl=render_sql(plan.ops, dialect=engine.dialect_name),
+            impact=impact,
+            is_forced=force,
+            result=render(component),
+        )
+        if dry_run:
+            transaction.rollback()
+            return outcome
+        blocking = [rows for rows in impact.blocking if not (force and rows.is_forceable)]
+        if blocking:
+            hint = (
+                " (add force=true to convert anyway; those values become empty)"
+                if all(rows.is_forceable for rows in blocking)
+                else ""
             )
-            if dry_run:
-                transaction.rollback()
-                return outcome
-            blocking = [rows for rows in impact.blocking if not (force and rows.is_forceable)]
-            if blocking:
-                hint = (
-                    " (add force=true to convert anyway; those values become empty)"
-                    if all(rows.is_forceable for rows in blocking)
-                    else ""
-                )
-                first = blocking[0]
-                raise UnsafePlanError(
-                    f"{first.rows} record(s) of {first.object_name} block the change of "
-                    f"{first.field_name}: {first.message}{hint}",
-                    extra={
-                        "plan": outcome.plan_document(),
-                        "blocking": [rows.as_dict() for rows in blocking],
-                    },
-                )
-            try:
-                revision = save_tenant_metadata(
-                    connection,
-                    old=old,
-                    new=new,
-                    actor=context.actor,
-                    summary=summary,
-                    changes=[
-                        {"operations": outcome.operations, "classification": outcome.classification}
-                    ],
-                    now=engine.clock(),
-                )
-            except StaleRevision as exc:
-                raise Conflict("another metadata change was committed meanwhile; retry") from exc
-            apply_plan(connection, plan)
+            first = blocking[0]
+            raise UnsafePlanError(
+                f"{first.rows} record(s) of {first.object_name} block the change of "
+                f"{first.field_name}: {first.message}{hint}",
+                extra={
+                    "plan": outcome.plan_document(),
+                    "blocking": [rows.as_dict() for rows in blocking],
+                },
+            )
+        try:
+            revision = save_tenant_metadata(
+                connection,
+                old=old,
+                new=new,
+                actor=context.actor,
+                summary=summary,
+                changes=[
+                    {"operations": outcome.operations, "classification": outcome.classification}
+                ],
+                now=engine.clock(),
+            )
+        except StaleRevision as exc:
+            raise Conflict("another metadata change was committed meanwhile; retry") from exc
+        apply_plan(connection, plan)
     engine.catalogs.put(compile_catalog(new.model_copy(update={"revision": revision})))
     logger.info("tenant %s at revision %d: %s", tenant.name, revision, summary)
     return outcome

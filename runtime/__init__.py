@@ -1,0 +1,1 @@
+"""The runtime: HTTP API, CLI and settings around the engine."""

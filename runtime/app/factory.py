@@ -1,0 +1,23 @@
+"""The application factory: one FastAPI app per engine context."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from engine.context import EngineContext
+from runtime.app.admin_routes import router as admin_router
+from runtime.app.problems import install_problem_handlers
+
+
+def create_app(context: EngineContext) -> FastAPI:
+    """Return the Tessera HTTP application bound to `context`."""
+    app = FastAPI(title="Tessera", version="0.1.0")
+    app.state.engine_context = context
+    install_problem_handlers(app)
+    app.include_router(admin_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,108 @@
+"""Render every error as an RFC 9457 problem document, from one handler per error family."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.errors import AuthenticationFailed, TesseraError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Return a problem document response."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TesseraError)
+    if exc.status >= 500:
+        logger.error("%s: %s", exc.code, exc.detail)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        errors=[problem.as_dict() for problem in exc.problems],
+        extra=exc.extra,
+        headers=headers,
+    )
+
+
+def _pointer(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return "/" + "/".join(parts)
+
+
+async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        pointer = _pointer(tuple(error.get("loc", ())))
+        errors.append(
+            {
+                "pointer": pointer,
+                "field": pointer.rsplit("/", 1)[-1],
+                "code": str(error.get("type", "invalid")),
+                "message": str(error.get("msg", "invalid value")),
+            }
+        )
+    return problem_response(
+        request,
+        status=422,
+        code="invalid-request",
+        title="Invalid request",
+        detail=f"the request has {len(errors)} problem(s)",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code="http-error",
+        title=str(exc.detail),
+        detail=str(exc.detail),
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map engine errors, request validation errors and HTTP errors to problem documents."""
+    app.add_exception_handler(TesseraError, _tessera_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,17 @@
+"""Build the engine context from settings: the one place that opens the database."""
+
+from __future__ import annotations
+
+from engine.catalog import CatalogCache
+from engine.context import EngineContext
+from engine.database import create_database_engine
+from migrations import upgrade_system_tables
+from runtime.settings import Settings
+
+
+def build_engine_context(settings: Settings, *, migrate: bool = False) -> EngineContext:
+    """Return a context on the configured database, migrating the system tables if asked."""
+    db = create_database_engine(settings.database_url)
+    if migrate:
+        upgrade_system_tables(db)
+    return EngineContext(db=db, catalogs=CatalogCache(max_tenants=settings.catalog_cache_tenants))

@@ -1,0 +1,68 @@
+"""`tessera serve` and `tessera db upgrade`."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+import uvicorn
+
+from engine.errors import NotFound
+from engine.tenancy import create_api_key, create_tenant, get_tenant
+from runtime.app import create_app
+from runtime.bootstrap import build_engine_context
+from runtime.cli.output import JsonOption, emit
+from runtime.settings import Settings
+
+db_app = typer.Typer(help="Tessera's own system tables.", no_args_is_help=True)
+
+DEMO_TENANT = "demo"
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (TESSERA_HOST)"),
+    port: int = typer.Option(None, help="Port to listen on (TESSERA_PORT)"),
+    demo: bool = typer.Option(
+        False, "--demo", help="Ensure a demo tenant and print a fresh key for it"
+    ),
+) -> None:
+    """Migrate the system tables, then serve the API."""
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    context = build_engine_context(settings, migrate=True)
+    if demo:
+        try:
+            get_tenant(context, DEMO_TENANT)
+        except NotFound:
+            create_tenant(context, DEMO_TENANT)
+        key = create_api_key(context, DEMO_TENANT, label="make run")
+        typer.echo(
+            f"Tessera is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+        )
+        typer.echo(f"demo tenant API key: {key.api_key}")
+        typer.echo(
+            f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
+        )
+    uvicorn.run(create_app(context), host=host, port=port, log_level=settings.log_level)
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: bool = JsonOption) -> None:
+    """Create or upgrade Tessera's system tables (idempotent)."""
+    settings = Settings()
+    build_engine_context(settings, migrate=True)
+    emit(
+        {"upgraded": True, "database_url": _safe_url(settings.database_url)},
+        as_json=as_json,
+        text="system tables are up to date",
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,159 @@
+"""Fixtures shared by the whole suite: databases on both dialects, contexts, HTTP clients."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from engine.context import EngineContext, RequestContext
+from engine.database import create_database_engine
+from engine.tenancy import authenticate, create_api_key, create_tenant
+from migrations import upgrade_system_tables
+from runtime.app import create_app
+
+POSTGRES_SERVER = os.environ.get(
+    "TESSERA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
+)
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(f"{POSTGRES_SERVER}/postgres")
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except sa.exc.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database made for this test session, dropped at its end."""
+    if not _postgres_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI and does not answer at {POSTGRES_SERVER}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_SERVER}")
+    name = f"tessera_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = f"{POSTGRES_SERVER}/{name}"
+    engine = create_database_engine(url)
+    upgrade_system_tables(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a migrated database, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        if request.node.get_closest_marker("postgresql_only"):
+            pytest.skip("PostgreSQL-only behaviour")
+        return f"sqlite:///{tmp_path / 'tessera.db'}"
+    return str(request.getfixturevalue("postgres_database"))
+
+
+@pytest.fixture
+def engine_context(database_url: str) -> Iterator[EngineContext]:
+    """An engine context on a migrated database."""
+    engine = create_database_engine(database_url)
+    upgrade_system_tables(engine)
+    yield EngineContext(db=engine)
+    engine.dispose()
+
+
+def unique_tenant_name(prefix: str = "t") -> str:
+    """A tenant name no other test uses (tests share the session's PostgreSQL database)."""
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class TenantHandle:
+    """A tenant created for a test, with an API key and ready-made request context."""
+
+    name: str
+    api_key: str
+    key_id: str
+    engine: EngineContext
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def context(self) -> RequestContext:
+        """A request context at the tenant's current revision (as a request would build it)."""
+        credential = authenticate(self.engine, self.api_key)
+        return RequestContext(
+            engine=self.engine, tenant=credential.tenant, actor=f"key:{self.key_id}"
+        )
+
+
+def make_tenant(engine: EngineContext, prefix: str = "t") -> TenantHandle:
+    """Create a tenant with one key."""
+    name = unique_tenant_name(prefix)
+    create_tenant(engine, name)
+    key = create_api_key(engine, name)
+    return TenantHandle(name=name, api_key=key.api_key, key_id=key.id, engine=engine)
+
+
+@pytest.fixture
+def tenant(engine_context: EngineContext) -> Iterator[TenantHandle]:
+    """A fresh tenant; its schema is dropped afterwards on PostgreSQL."""
+    handle = make_tenant(engine_context)
+    yield handle
+    drop_tenant_schema(engine_context, handle.name)
+
+
+def drop_tenant_schema(engine: EngineContext, name: str) -> None:
+    """Remove a test tenant's schema (PostgreSQL keeps it in the shared session database)."""
+    if engine.dialect_name == "postgresql":
+        with engine.db.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "t_{name}" CASCADE'))
+
+
+@pytest.fixture
+def app_client(engine_context: EngineContext) -> Iterator[TestClient]:
+    """An HTTP client on the app bound to `engine_context`."""
+    with TestClient(create_app(engine_context)) as client:
+        yield client
+
+
+@dataclass
+class Api:
+    """An HTTP client speaking as one tenant."""
+
+    client: TestClient
+    tenant: TenantHandle
+
+    def request(self, method: str, path: str, **kwargs: object) -> object:
+        return self.client.request(method, f"/api/v1{path}", headers=self.tenant.headers, **kwargs)  # type: ignore[arg-type]
+
+    def get(self, path: str, **kwargs: object):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: object):
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: object):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: object):
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(app_client: TestClient, tenant: TenantHandle) -> Api:
+    """The admin API as a fresh tenant."""
+    return Api(client=app_client, tenant=tenant)

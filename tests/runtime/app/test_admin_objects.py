@@ -1,0 +1,88 @@
+"""The admin API on objects, end to end over HTTP."""
+
+from __future__ import annotations
+
+from tests.conftest import Api
+
+
+def test_creating_an_object_returns_it_with_its_fields_and_ids(api: Api) -> None:
+    response = api.post(
+        "/admin/objects",
+        json={
+            "api_name": "account",
+            "fields": [{"api_name": "name", "type": "text", "required": True}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["api_name"] == "account"
+    assert body["label"] == "Account"
+    assert body["plural_label"] == "Accounts"
+    assert [f["api_name"] for f in body["fields"]] == ["name"]
+    assert body["fields"][0]["max_length"] == 255
+    listed = api.get("/admin/objects").json()["data"]
+    assert [o["api_name"] for o in listed] == ["account"]
+
+
+def test_dry_run_returns_the_ddl_and_creates_nothing(api: Api) -> None:
+    response = api.post("/admin/objects", params={"dry_run": "true"}, json={"api_name": "deal"})
+    assert response.status_code == 200
+    plan = response.json()
+    assert plan["dry_run"] is True
+    assert any("CREATE TABLE" in statement and "deal" in statement for statement in plan["ddl"])
+    assert api.get("/admin/objects/deal").status_code == 404
+    assert api.get("/admin/revisions").json()["data"] == []
+
+
+def test_invalid_object_lists_every_problem_and_writes_nothing(api: Api) -> None:
+    response = api.post(
+        "/admin/objects",
+        json={
+            "api_name": "Select",
+            "fields": [
+                {"api_name": "id", "type": "text"},
+                {"api_name": "amount", "type": "integer", "max_length": 3},
+                {"api_name": "stage", "type": "picklist"},
+                {"api_name": "owner", "type": "lookup", "target": "nobody"},
+            ],
+        },
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    pointers = {error["pointer"] for error in response.json()["errors"]}
+    assert pointers == {
+        "/api_name",
+        "/fields/0/api_name",
+        "/fields/1/max_length",
+        "/fields/2/values",
+        "/fields/3/target",
+    }
+    assert api.get("/admin/objects").json()["data"] == []
+
+
+def test_missing_or_revoked_key_gets_401(app_client, tenant, engine_context) -> None:
+    from engine.tenancy import revoke_key
+
+    assert app_client.get("/api/v1/admin/objects").status_code == 401
+    bad = app_client.get(
+        "/api/v1/admin/objects",
+        headers={"Authorization": "Bearer tsk_000000000000_nope-nope-nope-nope-nope"},
+    )
+    assert bad.status_code == 401
+    assert app_client.get("/api/v1/admin/objects", headers=tenant.headers).status_code == 200
+    revoke_key(engine_context, tenant.key_id)
+    revoked = app_client.get("/api/v1/admin/objects", headers=tenant.headers)
+    assert revoked.status_code == 401
+    assert "revoked" in revoked.json()["detail"]
+
+
+def test_revisions_record_each_change_with_actor_and_summary(api: Api) -> None:
+    api.post("/admin/objects", json={"api_name": "account"})
+    api.post("/admin/objects/account/fields", json={"api_name": "name", "type": "text"})
+    revisions = api.get("/admin/revisions").json()["data"]
+    assert [r["number"] for r in revisions] == [2, 1]
+    assert revisions[0]["summary"] == "add field account.name"
+    assert revisions[0]["actor"] == f"key:{api.tenant.key_id}"
+    exported = api.get("/admin/metadata").json()
+    assert exported["revision"] == 2
+    assert exported["objects"][0]["fields"][0]["api_name"] == "name"
