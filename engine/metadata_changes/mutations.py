@@ -377,7 +377,8 @@ def restore_field(
     field = require_field(obj, field_name, deleted=True)
     if obj.find_field(field.api_name) is not None:
         raise Conflict(
-            f"object {obj.api_name!r} has a field named {field.api_name!r}; rename it before restoring this one"
+            f"object {obj.api_name!r} has a field named {field.api_name!r}; "
+            "rename it before restoring this one"
         )
     _raise_if(
         check_field(field.definition, obj=obj, state=state, pointer=""),

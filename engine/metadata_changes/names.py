@@ -33,7 +33,8 @@ def check_api_name(name: str, *, pointer: str, is_field: bool) -> list[Problem]:
             Problem(
                 pointer,
                 "invalid-name",
-                f"{name!r} is not snake_case ASCII: use lowercase letters, digits and '_', starting with a letter",
+                f"{name!r} is not snake_case ASCII: use lowercase letters, digits "
+                "and '_', starting with a letter",
             )
         ]
     if name in RESERVED_WORDS:

@@ -82,9 +82,12 @@ def run_change(
     """
     engine = context.engine
     tenant = context.tenant
-    with tenant_connection(
-        engine.db, tenant.schema_name, is_schema_change=not dry_run
-    ) as connection, connection.begin() as transaction:
+    with (
+        tenant_connection(
+            engine.db, tenant.schema_name, is_schema_change=not dry_run
+        ) as connection,
+        connection.begin() as transaction,
+    ):
         old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
         new, component = mutate(old)
         plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)

@@ -282,7 +282,10 @@ class _ConversionBuilder:
     def _text_to_decimal(self) -> Conversion:
         precision, scale = decimal_shape(self.new, self.new_stored)
         blocking = not_(self.column.regexp_match(_decimal_text(precision, scale)))
-        reason = f"not a number with at most {precision - scale} digits before and {scale} after the point"
+        reason = (
+            f"not a number with at most {precision - scale} digits before "
+            f"and {scale} after the point"
+        )
         trimmed = func.trim(self.column)
         if not self.is_sqlite:
             return Conversion(cast(trimmed, column_type(self.new)), blocking, reason)

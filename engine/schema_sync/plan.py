@@ -84,7 +84,7 @@ def plan_schema_change(
     Raises:
         MetadataError: a field changes type in a way no conversion supports.
     """
-    old_metadata, old_tables = build_tables(old)
+    _, old_tables = build_tables(old)
     new_metadata, new_tables = build_tables(new)
     planner = _Planner(dialect=dialect, force=force, old=old, new=new)
     old_objects = {obj.id: obj for obj in old.objects}
@@ -95,7 +95,7 @@ def plan_schema_change(
         if object_id not in new_objects:
             planner.ops.append(DropTable(old.schema_name, obj.table_name))
             planner.classify(ChangeClass.DESTRUCTIVE)
-    for object_id, obj in new_objects.items():
+    for object_id in new_objects:
         if object_id not in old_objects:
             planner.create_table(new_tables[object_id])
     for object_id, obj in new_objects.items():
@@ -290,7 +290,8 @@ class _Planner:
                     object_name=obj.api_name,
                     field_name=new.api_name,
                     code="null-values",
-                    message="records without a value; fill them, or give the field a default to fill them with",
+                    message="records without a value; fill them, "
+                    "or give the field a default to fill them with",
                     table=old_table,
                     predicate=empty,
                 )
