@@ -6,6 +6,7 @@ import logging
 
 import typer
 import uvicorn
+from sqlalchemy import make_url
 
 from engine.errors import NotFound
 from engine.tenancy import create_api_key, create_tenant, get_tenant
@@ -54,7 +55,7 @@ def serve(
 def db_upgrade(as_json: bool = JsonOption) -> None:
     """Create or upgrade Tessera's system tables (idempotent)."""
     settings = Settings()
-    build_engine_context(settings, migrate=True)
+    build_engine_context(settings, migrate=True).db.dispose()
     emit(
         {"upgraded": True, "database_url": _safe_url(settings.database_url)},
         as_json=as_json,
@@ -63,6 +64,4 @@ def db_upgrade(as_json: bool = JsonOption) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy import make_url
-
     return make_url(url).render_as_string(hide_password=True)

@@ -16,10 +16,10 @@ key_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=T
 @tenant_app.command("create")
 def tenant_create(name: str, as_json: bool = JsonOption) -> None:
     """Create a tenant with its own schema; print its first API key on the last line."""
-    context = cli_engine_context()
     try:
-        tenant = create_tenant(context, name)
-        key = create_api_key(context, name, label="initial")
+        with cli_engine_context() as context:
+            tenant = create_tenant(context, name)
+            key = create_api_key(context, name, label="initial")
     except TesseraError as error:
         fail(error, as_json=as_json)
         return
@@ -38,7 +38,8 @@ def tenant_create(name: str, as_json: bool = JsonOption) -> None:
 @tenant_app.command("list")
 def tenant_list(as_json: bool = JsonOption) -> None:
     """List tenants with their metadata revision."""
-    tenants = all_tenants(cli_engine_context())
+    with cli_engine_context() as context:
+        tenants = all_tenants(context)
     rows = [
         {
             "tenant": t.name,
@@ -63,7 +64,8 @@ def key_create(
 ) -> None:
     """Issue a new API key for a tenant; the key is printed once, on the last line."""
     try:
-        key = create_api_key(cli_engine_context(), tenant, label=label)
+        with cli_engine_context() as context:
+            key = create_api_key(context, tenant, label=label)
     except TesseraError as error:
         fail(error, as_json=as_json)
         return
@@ -78,7 +80,8 @@ def key_create(
 def key_list(tenant: str, as_json: bool = JsonOption) -> None:
     """List a tenant's keys (ids and dates; secrets are never stored)."""
     try:
-        keys = tenant_keys(cli_engine_context(), tenant)
+        with cli_engine_context() as context:
+            keys = tenant_keys(context, tenant)
     except TesseraError as error:
         fail(error, as_json=as_json)
         return
@@ -102,7 +105,8 @@ def key_list(tenant: str, as_json: bool = JsonOption) -> None:
 def key_revoke(key_id: str, as_json: bool = JsonOption) -> None:
     """Revoke a key; requests with it get 401 at once."""
     try:
-        revoke_key(cli_engine_context(), key_id)
+        with cli_engine_context() as context:
+            revoke_key(context, key_id)
     except TesseraError as error:
         fail(error, as_json=as_json)
         return
