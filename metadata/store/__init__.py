@@ -21,12 +21,14 @@ from metadata.store.tenant_rows import (
     list_tenants,
     revoke_api_key,
 )
+from metadata.store.utc_datetime import UtcDateTime
 
 __all__ = [
     "ApiKeyRow",
     "KeyOwner",
     "StaleRevision",
     "TenantRow",
+    "UtcDateTime",
     "api_keys",
     "count_revisions",
     "current_revision",

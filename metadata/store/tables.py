@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +15,8 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+
+from metadata.store.utc_datetime import UtcDateTime
 
 system_metadata = MetaData(
     naming_convention={
@@ -33,7 +34,7 @@ tenants = Table(
     Column("name", String(63), nullable=False, unique=True),
     Column("schema_name", String(63), nullable=False, unique=True),
     Column("revision", Integer, nullable=False, default=0),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 api_keys = Table(
@@ -43,8 +44,8 @@ api_keys = Table(
     Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False, index=True),
     Column("secret_hash", String(64), nullable=False),
     Column("label", String(255)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
 )
 
 objects = Table(
@@ -57,8 +58,8 @@ objects = Table(
     Column("label", String(255), nullable=False),
     Column("plural_label", String(255), nullable=False),
     Column("description", Text),
-    Column("deleted_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("tenant_id", "table_name"),
 )
 
@@ -72,8 +73,8 @@ fields = Table(
     Column("api_name", String(63), nullable=False),
     Column("column_name", String(63), nullable=False),
     Column("definition", JSON, nullable=False),
-    Column("deleted_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("object_id", "column_name"),
 )
 
@@ -82,7 +83,7 @@ revisions = Table(
     system_metadata,
     Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), primary_key=True),
     Column("number", Integer, primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("actor", String(255), nullable=False),
     Column("summary", Text, nullable=False),
     Column("changes", JSON, nullable=False),
