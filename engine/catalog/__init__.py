@@ -3,7 +3,6 @@
 from engine.catalog.cache import CatalogCache
 from engine.catalog.column_types import (
     ExactDecimal,
-    UtcDateTime,
     column_type,
     decimal_shape,
     storage_type,
@@ -34,7 +33,6 @@ __all__ = [
     "CompiledField",
     "CompiledObject",
     "ExactDecimal",
-    "UtcDateTime",
     "build_table",
     "build_tables",
     "column_type",

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, Uuid
 
-from engine.catalog.column_types import UtcDateTime, column_type
+from engine.catalog.column_types import column_type
 from metadata.models import (
     REFERENCE_TYPES,
     FieldState,
@@ -15,6 +15,7 @@ from metadata.models import (
     OnDelete,
     TenantMetadata,
 )
+from metadata.store import UtcDateTime
 
 SYSTEM_COLUMNS = (
     "id",
@@ -102,11 +103,11 @@ def system_columns() -> list[Column[object]]:
 def field_column(field: FieldState, *, state: TenantMetadata) -> Column[object]:
     """Return the column of a field, with its foreign key if it is a live lookup."""
     definition = field.definition
-    args: list[object] = []
+    foreign_keys: list[ForeignKey] = []
     if is_foreign_key(field):
         target = state.find_object(definition.target or "", include_deleted=True)
         if target is not None:
-            args.append(
+            foreign_keys.append(
                 ForeignKey(
                     f"{state.schema_name}.{target.table_name}.id",
                     name=foreign_key_name(field.id),
@@ -114,7 +115,7 @@ def field_column(field: FieldState, *, state: TenantMetadata) -> Column[object]:
                 )
             )
     return Column(
-        field.column_name, column_type(definition), *args, nullable=not is_not_null(field)
+        field.column_name, column_type(definition), *foreign_keys, nullable=not is_not_null(field)
     )
 
 

@@ -77,7 +77,7 @@ _SEARCHABLE = frozenset({"unique", "indexed"})
 _RANGE = frozenset({"min", "max"})
 _DECIMAL = frozenset({"precision", "scale"})
 
-_TYPE_OPTIONS: dict[FieldType, frozenset[str]] = {
+_TYPE_OPTIONS: dict[FieldType, frozenset[str] | set[str]] = {
     FieldType.TEXT: _INPUT | _SEARCHABLE | {"max_length"},
     FieldType.LONG_TEXT: _INPUT | {"max_length"},
     FieldType.INTEGER: _INPUT | _SEARCHABLE | _RANGE,
@@ -101,7 +101,7 @@ _TYPE_OPTIONS: dict[FieldType, frozenset[str]] = {
 }
 #: The options each type accepts.
 ALLOWED_OPTIONS: dict[FieldType, frozenset[str]] = {
-    field_type: options | _COMMON for field_type, options in _TYPE_OPTIONS.items()
+    field_type: frozenset(options) | _COMMON for field_type, options in _TYPE_OPTIONS.items()
 }
 
 #: Default length limits of the bounded text types.

@@ -71,9 +71,10 @@ def load_tenant_metadata(
 
 def current_revision(connection: Connection, tenant_id: UUID) -> int:
     """Return the tenant's current metadata revision."""
-    return connection.execute(
+    revision: int = connection.execute(
         select(tenants.c.revision).where(tenants.c.id == tenant_id)
     ).scalar_one()
+    return revision
 
 
 def save_tenant_metadata(
