@@ -88,6 +88,14 @@ class Conflict(TesseraError):
     title = "Conflict"
 
 
+class PreconditionFailed(TesseraError):
+    """The record changed since the version the client holds (`If-Match`)."""
+
+    code = "stale-version"
+    status = 412
+    title = "The record has changed"
+
+
 class UnsafePlanError(TesseraError):
     """A schema change that data blocks (lossy conversion, NULLs, duplicates) and was not forced."""
 

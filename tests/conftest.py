@@ -137,8 +137,11 @@ class Api:
     client: TestClient
     tenant: TenantHandle
 
-    def request(self, method: str, path: str, **kwargs: object) -> object:
-        return self.client.request(method, f"/api/v1{path}", headers=self.tenant.headers, **kwargs)  # type: ignore[arg-type]
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object
+    ):
+        merged = {**self.tenant.headers, **(headers or {})}
+        return self.client.request(method, f"/api/v1{path}", headers=merged, **kwargs)  # type: ignore[arg-type]
 
     def get(self, path: str, **kwargs: object):
         return self.request("GET", path, **kwargs)

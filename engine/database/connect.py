@@ -7,7 +7,12 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.engine import Connection
 
-from engine.database.sqlite import SCHEMA_CHANGE_OPTION, SCHEMAS_OPTION, install_sqlite_hooks
+from engine.database.sqlite import (
+    SCHEMA_CHANGE_OPTION,
+    SCHEMAS_OPTION,
+    WRITE_OPTION,
+    install_sqlite_hooks,
+)
 
 
 def create_database_engine(url: str, *, echo: bool = False) -> Engine:
@@ -42,13 +47,17 @@ def sqlite_database_path(engine: Engine) -> Path | None:
 
 
 def tenant_connection(
-    engine: Engine, schema_name: str, *, is_schema_change: bool = False
+    engine: Engine, schema_name: str, *, is_schema_change: bool = False, is_write: bool = False
 ) -> Connection:
     """Open a connection that can reach one tenant's schema.
 
-    A schema-change connection takes the write lock at BEGIN on SQLite, so two changes
-    never interleave.
+    Schema-change and write connections take SQLite's write lock at BEGIN, so two
+    writers queue instead of deadlocking.
     """
     return engine.connect().execution_options(
-        **{SCHEMAS_OPTION: (schema_name,), SCHEMA_CHANGE_OPTION: is_schema_change}
+        **{
+            SCHEMAS_OPTION: (schema_name,),
+            SCHEMA_CHANGE_OPTION: is_schema_change,
+            WRITE_OPTION: is_write,
+        }
     )

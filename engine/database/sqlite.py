@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTACHED = 9
 SCHEMAS_OPTION = "tessera_schemas"
 SCHEMA_CHANGE_OPTION = "tessera_schema_change"
+WRITE_OPTION = "tessera_write"
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -56,7 +57,10 @@ def install_sqlite_hooks(engine: Engine, *, database_path: Path) -> None:
         # `foreign_key_check` before it commits.
         is_schema_change = bool(options.get(SCHEMA_CHANGE_OPTION))
         connection.exec_driver_sql(f"PRAGMA foreign_keys = {'OFF' if is_schema_change else 'ON'}")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_schema_change else "BEGIN")
+        # Writers take the write lock up front: a deferred transaction that reads and
+        # then writes can deadlock with another one doing the same (SQLITE_BUSY at once).
+        is_write = is_schema_change or bool(options.get(WRITE_OPTION))
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
 
 
 def _attach(connection: Connection, directory: Path, schemas: Iterable[str]) -> None:

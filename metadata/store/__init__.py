@@ -8,7 +8,15 @@ from metadata.store.metadata_rows import (
     load_tenant_metadata,
     save_tenant_metadata,
 )
-from metadata.store.tables import api_keys, fields, objects, revisions, system_metadata, tenants
+from metadata.store.tables import (
+    api_keys,
+    counters,
+    fields,
+    objects,
+    revisions,
+    system_metadata,
+    tenants,
+)
 from metadata.store.tenant_rows import (
     ApiKeyRow,
     KeyOwner,
@@ -31,6 +39,7 @@ __all__ = [
     "UtcDateTime",
     "api_keys",
     "count_revisions",
+    "counters",
     "current_revision",
     "fields",
     "find_key_owner",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -87,6 +88,14 @@ revisions = Table(
     Column("actor", String(255), nullable=False),
     Column("summary", Text, nullable=False),
     Column("changes", JSON, nullable=False),
+)
+
+counters = Table(
+    "tessera_counters",
+    system_metadata,
+    Column("field_id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False),
+    Column("value", BigInteger, nullable=False),
 )
 
 Index("ix_tessera_objects_tenant_api_name", objects.c.tenant_id, objects.c.api_name)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from engine.context import EngineContext
 from runtime.app.admin_routes import router as admin_router
+from runtime.app.data_routes import router as data_router
 from runtime.app.problems import install_problem_handlers
 
 
@@ -15,6 +16,7 @@ def create_app(context: EngineContext) -> FastAPI:
     app.state.engine_context = context
     install_problem_handlers(app)
     app.include_router(admin_router)
+    app.include_router(data_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,0 +1,104 @@
+"""Turn a record's JSON body into column values, reporting every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.catalog import CompiledObject, python_value
+from engine.errors import Problem
+from engine.records.values import ValueProblem, coerce_record_id, coerce_value
+from metadata.models import COMPUTED_TYPES
+
+#: System keys a client may set; the others are maintained by Tessera.
+WRITABLE_SYSTEM_KEYS = frozenset({"owner_id"})
+READ_ONLY_SYSTEM_KEYS = frozenset(
+    {"id", "version", "created_at", "updated_at", "created_by", "updated_by"}
+)
+
+
+@dataclass
+class ParsedInput:
+    """Column values keyed by field api name, and the problems found."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def parse_record_input(
+    obj: CompiledObject,
+    body: Mapping[str, Any],
+    *,
+    is_create: bool,
+    from_text: bool = False,
+    pointer: str = "",
+) -> ParsedInput:
+    """Validate and coerce a body: unknown and read-only keys, types, required fields, defaults."""
+    parsed = ParsedInput()
+    for key, raw in body.items():
+        where = f"{pointer}/{key}"
+        if key in READ_ONLY_SYSTEM_KEYS:
+            parsed.problems.append(
+                Problem(
+                    where, "read-only", f"{key!r} is maintained by Tessera and cannot be written"
+                )
+            )
+            continue
+        if key in WRITABLE_SYSTEM_KEYS:
+            _coerce_owner(parsed, key, raw, where)
+            continue
+        compiled = obj.fields.get(key)
+        if compiled is None:
+            parsed.problems.append(Problem(where, "unknown-field", _unknown_message(obj, key)))
+            continue
+        definition = compiled.state.definition
+        if definition.type in COMPUTED_TYPES:
+            parsed.problems.append(
+                Problem(
+                    where,
+                    "read-only",
+                    f"{key!r} is a {definition.type} field; Tessera computes its value",
+                )
+            )
+            continue
+        try:
+            parsed.values[key] = coerce_value(definition, raw, from_text=from_text)
+        except ValueProblem as problem:
+            parsed.problems.append(Problem(where, problem.code, problem.message))
+    _apply_defaults_and_required(
+        obj, parsed, is_create=is_create, pointer=pointer, given=body.keys()
+    )
+    return parsed
+
+
+def _coerce_owner(parsed: ParsedInput, key: str, raw: Any, where: str) -> None:
+    try:
+        parsed.values[key] = None if raw is None else coerce_record_id(raw)
+    except ValueProblem as problem:
+        parsed.problems.append(Problem(where, problem.code, problem.message))
+
+
+def _apply_defaults_and_required(
+    obj: CompiledObject, parsed: ParsedInput, *, is_create: bool, pointer: str, given: Any
+) -> None:
+    for name, compiled in obj.fields.items():
+        definition = compiled.state.definition
+        if definition.type in COMPUTED_TYPES:
+            continue
+        if is_create and name not in given and definition.default is not None:
+            parsed.values[name] = python_value(definition, definition.default)
+        if not definition.required:
+            continue
+        missing = parsed.values.get(name) is None if (is_create or name in given) else False
+        if missing and not any(p.pointer == f"{pointer}/{name}" for p in parsed.problems):
+            parsed.problems.append(
+                Problem(f"{pointer}/{name}", "required", f"{name!r} is required")
+            )
+
+
+def _unknown_message(obj: CompiledObject, key: str) -> str:
+    close = difflib.get_close_matches(key, list(obj.fields), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{obj.state.api_name!r} has no field {key!r}{hint}"

@@ -1,0 +1,237 @@
+"""Create, read, update and delete one record at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+from uuid_utils.compat import uuid7
+
+from engine.catalog import Catalog, CompiledObject
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.errors import NotFound, PreconditionFailed, RecordValidationError
+from engine.metadata_changes import tenant_catalog
+from engine.records.auto_number import format_auto_number, next_counter
+from engine.records.constraints import check_references, explain_integrity_error
+from engine.records.record_input import parse_record_input
+from engine.records.record_output import render_record
+from metadata.models import FieldType
+
+
+def compiled_object(context: RequestContext, object_name: str) -> tuple[Catalog, CompiledObject]:
+    """Return the caller's catalog and one of its objects.
+
+    Raises:
+        NotFound: the tenant has no such object.
+    """
+    catalog = tenant_catalog(context)
+    obj = catalog.objects.get(object_name)
+    if obj is None:
+        raise NotFound(f"there is no object {object_name!r}", extra={"object": object_name})
+    return catalog, obj
+
+
+def parse_record_id(obj: CompiledObject, record_id: str) -> UUID:
+    """Return the UUID of a path id; an id that is not a UUID names no record.
+
+    Raises:
+        NotFound: the id is not a UUID.
+    """
+    try:
+        return UUID(record_id)
+    except ValueError as exc:
+        raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}") from exc
+
+
+def _columns(obj: CompiledObject, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        (obj.fields[name].state.column_name if name in obj.fields else name): value
+        for name, value in values.items()
+    }
+
+
+def create_record(
+    context: RequestContext, object_name: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Validate and insert one record; return it as stored.
+
+    Raises:
+        NotFound, RecordValidationError (422, every problem), Conflict (409, unique clash).
+    """
+    catalog, obj = compiled_object(context, object_name)
+    parsed = parse_record_input(obj, body, is_create=True)
+    if parsed.problems:
+        raise RecordValidationError(
+            f"the {object_name} record is not valid", problems=parsed.problems
+        )
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, is_write=True
+    ) as connection:
+        try:
+            with connection.begin():
+                row = insert_record(
+                    connection, context, catalog=catalog, obj=obj, values=parsed.values
+                )
+        except IntegrityError as exc:
+            raise explain_integrity_error(
+                connection, catalog=catalog, obj=obj, values=parsed.values
+            ) from exc
+    return render_record(obj, row)
+
+
+def insert_record(
+    connection: Connection,
+    context: RequestContext,
+    *,
+    catalog: Catalog,
+    obj: CompiledObject,
+    values: Mapping[str, Any],
+) -> RowMapping:
+    """Insert validated values in the caller's transaction, numbering auto-number fields."""
+    problems = check_references(connection, catalog=catalog, obj=obj, values=values)
+    if problems:
+        raise RecordValidationError(
+            f"the {obj.state.api_name} record is not valid", problems=problems
+        )
+    now = context.engine.clock()
+    row = {
+        "id": uuid7(),
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        **_columns(obj, values),
+    }
+    for compiled in obj.fields.values():
+        definition = compiled.state.definition
+        if definition.type is FieldType.AUTO_NUMBER:
+            counter = next_counter(
+                connection, tenant_id=context.tenant.id, field_id=compiled.state.id
+            )
+            row[compiled.state.column_name] = format_auto_number(
+                definition.format or "{0}", counter=counter, now=now
+            )
+    table = obj.table
+    return connection.execute(insert(table).values(row).returning(*table.c)).mappings().one()
+
+
+def get_record(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
+    """Return one record.
+
+    Raises:
+        NotFound: no such object or record.
+    """
+    _, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+        row = (
+            connection.execute(select(obj.table).where(obj.table.c.id == key))
+            .mappings()
+            .one_or_none()
+        )
+    if row is None:
+        raise NotFound(f"there is no {object_name} record {record_id!r}")
+    return render_record(obj, row)
+
+
+def update_record(
+    context: RequestContext,
+    object_name: str,
+    record_id: str,
+    body: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Change some fields of a record; with `expected_version`, only if nobody changed it since.
+
+    Raises:
+        NotFound, RecordValidationError, Conflict, PreconditionFailed (412, stale version).
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    parsed = parse_record_input(obj, body, is_create=False)
+    if parsed.problems:
+        raise RecordValidationError(
+            f"the {object_name} record is not valid", problems=parsed.problems
+        )
+    table = obj.table
+    statement = update(table).where(table.c.id == key)
+    if expected_version is not None:
+        statement = statement.where(table.c.version == expected_version)
+    statement = statement.values(
+        {
+            **_columns(obj, parsed.values),
+            "version": table.c.version + 1,
+            "updated_at": context.engine.clock(),
+        }
+    ).returning(*table.c)
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, is_write=True
+    ) as connection:
+        try:
+            with connection.begin():
+                problems = check_references(
+                    connection, catalog=catalog, obj=obj, values=parsed.values
+                )
+                if problems:
+                    raise RecordValidationError(
+                        f"the {object_name} record is not valid", problems=problems
+                    )
+                row = connection.execute(statement).mappings().one_or_none()
+                if row is None:
+                    _raise_missing_or_stale(connection, obj, key, record_id)
+        except IntegrityError as exc:
+            raise explain_integrity_error(
+                connection, catalog=catalog, obj=obj, values=parsed.values, record_id=key
+            ) from exc
+    assert row is not None
+    return render_record(obj, row)
+
+
+def delete_record(
+    context: RequestContext,
+    object_name: str,
+    record_id: str,
+    *,
+    expected_version: int | None = None,
+) -> None:
+    """Delete a record; master-detail children go with it, lookups follow their delete rule.
+
+    Raises:
+        NotFound, PreconditionFailed, Conflict (a restrict lookup still points at it).
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    table = obj.table
+    statement = delete(table).where(table.c.id == key)
+    if expected_version is not None:
+        statement = statement.where(table.c.version == expected_version)
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, is_write=True
+    ) as connection:
+        try:
+            with connection.begin():
+                if connection.execute(statement).rowcount == 0:
+                    _raise_missing_or_stale(connection, obj, key, record_id)
+        except IntegrityError as exc:
+            raise explain_integrity_error(
+                connection, catalog=catalog, obj=obj, values={}, record_id=key, deleting=True
+            ) from exc
+
+
+def _raise_missing_or_stale(
+    connection: Connection, obj: CompiledObject, key: UUID, record_id: str
+) -> None:
+    current = connection.execute(
+        select(obj.table.c.version).where(obj.table.c.id == key)
+    ).scalar_one_or_none()
+    if current is None:
+        raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
+    raise PreconditionFailed(
+        f"the record is at version {current}; reload it and apply your change again",
+        extra={"current_version": current},
+    )

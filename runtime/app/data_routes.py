@@ -1,0 +1,87 @@
+"""Data API: records of the caller's objects (thin: parse, call the engine, render)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Response, status
+
+from engine import records
+from engine.errors import Problem, RecordValidationError
+from runtime.app.auth import Context
+
+router = APIRouter(prefix="/api/v1/data", tags=["data"])
+
+RecordBody = Annotated[dict[str, Any], Body(description="Field values by api name")]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description="The record version you hold; stale → 412")
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """Return the version named by an If-Match header (`3`, `"3"` or `W/"3"`)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise RecordValidationError(
+            "If-Match must carry a record version",
+            problems=[
+                Problem(
+                    "/headers/If-Match",
+                    "invalid-version",
+                    f'{if_match!r} is not a version such as "3"',
+                )
+            ],
+        )
+    return int(text)
+
+
+def _with_etag(record: dict[str, Any], response: Response) -> dict[str, Any]:
+    response.headers["ETag"] = f'"{record["version"]}"'
+    return record
+
+
+@router.post("/{object_name}", status_code=status.HTTP_201_CREATED)
+def create_record(
+    context: Context, object_name: str, body: RecordBody, response: Response
+) -> dict[str, Any]:
+    """Create a record."""
+    record = records.create_record(context, object_name, body)
+    response.headers["Location"] = f"/api/v1/data/{object_name}/{record['id']}"
+    return _with_etag(record, response)
+
+
+@router.get("/{object_name}/{record_id}")
+def get_record(
+    context: Context, object_name: str, record_id: str, response: Response
+) -> dict[str, Any]:
+    """Return one record."""
+    return _with_etag(records.get_record(context, object_name, record_id), response)
+
+
+@router.patch("/{object_name}/{record_id}")
+def update_record(
+    context: Context,
+    object_name: str,
+    record_id: str,
+    body: RecordBody,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    """Change some fields of a record (optimistic concurrency with If-Match)."""
+    record = records.update_record(
+        context, object_name, record_id, body, expected_version=expected_version(if_match)
+    )
+    return _with_etag(record, response)
+
+
+@router.delete("/{object_name}/{record_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_record(
+    context: Context, object_name: str, record_id: str, if_match: IfMatch = None
+) -> Response:
+    """Delete a record (and its master-detail children)."""
+    records.delete_record(
+        context, object_name, record_id, expected_version=expected_version(if_match)
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
