@@ -1,5 +1,6 @@
 """Records: typed create, read, update and delete of an object's rows."""
 
+from engine.records.queries import caller_scope, query_records
 from engine.records.service import (
     compiled_object,
     create_record,
@@ -12,12 +13,14 @@ from engine.records.values import ValueProblem, coerce_value, render_value
 
 __all__ = [
     "ValueProblem",
+    "caller_scope",
     "coerce_value",
     "compiled_object",
     "create_record",
     "delete_record",
     "get_record",
     "insert_record",
+    "query_records",
     "render_value",
     "update_record",
 ]

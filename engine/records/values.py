@@ -141,7 +141,9 @@ def _integer(value: Any, *, from_text: bool) -> int:
         raise ValueProblem("wrong-type", "expected a whole number, got a boolean")
     if isinstance(value, int):
         result = value
-    elif (isinstance(value, float) and value.is_integer()) or (isinstance(value, str) and from_text and re.fullmatch(r"\s*[-+]?\d+\s*", value)):
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and from_text and re.fullmatch(r"\s*[-+]?\d+\s*", value)
+    ):
         result = int(value)
     else:
         raise ValueProblem("wrong-type", f"expected a whole number, got {value!r}")

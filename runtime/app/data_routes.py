@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Response, status
+from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from engine import records
 from engine.errors import Problem, RecordValidationError
+from engine.query import MAX_LIMIT, ListQuery
 from runtime.app.auth import Context
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
@@ -40,6 +42,51 @@ def expected_version(if_match: str | None) -> int | None:
 def _with_etag(record: dict[str, Any], response: Response) -> dict[str, Any]:
     response.headers["ETag"] = f'"{record["version"]}"'
     return record
+
+
+def _comma_list(value: str | None) -> list[str] | None:
+    return [item.strip() for item in value.split(",") if item.strip()] if value else None
+
+
+def _filter_document(raw: str | None) -> Any:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise RecordValidationError(
+            "the filter is not valid JSON",
+            problems=[Problem("/filter", "invalid-json", f"{exc.msg} at character {exc.pos}")],
+        ) from exc
+
+
+@router.get("/{object_name}")
+def list_records(
+    context: Context,
+    object_name: str,
+    filter: Annotated[
+        str | None, Query(description='Filter JSON, e.g. {"amount": {"gt": 100}}')
+    ] = None,
+    sort: Annotated[
+        str | None, Query(description="Comma-separated fields; - for descending")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    fields: Annotated[str | None, Query(description="Comma-separated fields to return")] = None,
+    expand: Annotated[str | None, Query(description="Comma-separated lookups to embed")] = None,
+    count: Annotated[bool, Query(description="Also return the total number of matches")] = False,
+) -> dict[str, Any]:
+    """List records, filtered and sorted, one keyset page at a time."""
+    query = ListQuery(
+        filter=_filter_document(filter),
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        fields=_comma_list(fields),
+        expand=_comma_list(expand),
+        count=count,
+    )
+    return records.query_records(context, object_name, query)
 
 
 @router.post("/{object_name}", status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,20 @@
+"""The query compiler: the one filter language, compiled to SQL with bound parameters."""
+
+from engine.query.errors import InvalidQuery
+from engine.query.filters import compile_filter
+from engine.query.listing import MAX_LIMIT, ListQuery, base_condition, build_plan, list_records
+from engine.query.paths import JoinPlan
+from engine.query.scope import AllRows, QueryScope
+
+__all__ = [
+    "MAX_LIMIT",
+    "AllRows",
+    "InvalidQuery",
+    "JoinPlan",
+    "ListQuery",
+    "QueryScope",
+    "base_condition",
+    "build_plan",
+    "compile_filter",
+    "list_records",
+]

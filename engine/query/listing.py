@@ -1,0 +1,174 @@
+"""List records: filter, sort, field selection, expanded lookups, keyset pages, totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.catalog import Catalog, CompiledObject
+from engine.query.errors import invalid
+from engine.query.filters import compile_filter
+from engine.query.paths import JoinPlan
+from engine.query.scope import AllRows, QueryScope
+from engine.query.sorting import after_cursor, decode_cursor, encode_cursor, parse_sort
+from engine.records.record_output import render_record
+from metadata.models import REFERENCE_TYPES
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+_SYSTEM_COLUMNS = (
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "owner_id",
+)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a list request asks for (already parsed from the query string)."""
+
+    filter: Any = None
+    sort: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    fields: list[str] | None = None
+    expand: list[str] | None = None
+    count: bool = False
+
+
+@dataclass(frozen=True)
+class _Expansion:
+    name: str
+    target: CompiledObject
+    labels: dict[str, str]
+
+
+def build_plan(
+    catalog: Catalog, obj: CompiledObject, *, scope: QueryScope, dialect: str
+) -> JoinPlan:
+    """Return an empty join plan rooted at `obj`'s table."""
+    return JoinPlan(catalog=catalog, base=obj, scope=scope, root=obj.table, dialect=dialect)
+
+
+def base_condition(plan: JoinPlan, document: Any) -> ColumnElement[bool] | None:
+    """The filter and the scope's predicate on the root table, ANDed."""
+    conditions = []
+    if document is not None:
+        conditions.append(compile_filter(document, plan))
+    visible = plan.scope.predicate(plan.base, plan.root)
+    if visible is not None:
+        conditions.append(visible)
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else and_(*conditions)
+
+
+def list_records(
+    connection: Connection,
+    *,
+    catalog: Catalog,
+    obj: CompiledObject,
+    query: ListQuery,
+    scope: QueryScope | None = None,
+) -> dict[str, Any]:
+    """Return one page: `{"data": [...], "next_cursor": ..., "total": n?}`.
+
+    Raises:
+        InvalidQuery: anything in `query` the engine cannot apply (422, never 500).
+    """
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise invalid("/limit", "out-of-range", f"limit is between 1 and {MAX_LIMIT}")
+    plan = build_plan(catalog, obj, scope=scope or AllRows(), dialect=connection.dialect.name)
+    fields = _selected_fields(obj, query.fields)
+    condition = base_condition(plan, query.filter)
+    keys = parse_sort(query.sort, plan)
+    expansions = [_expand(plan, obj, name) for name in query.expand or ()]
+    table = obj.table
+    columns: list[Any] = [table.c[name] for name in _SYSTEM_COLUMNS]
+    columns += [table.c[obj.fields[name].state.column_name] for name in fields]
+    columns += [key.resolved.column.label(f"_k{i}") for i, key in enumerate(keys)]
+    for expansion in expansions:
+        alias = plan.joins[(expansion.name,)][1]
+        columns += [alias.c[column].label(label) for column, label in expansion.labels.items()]
+    page: Select[Any] = select(*columns)
+    conditions = [condition] if condition is not None else []
+    if query.cursor:
+        conditions.append(after_cursor(keys, decode_cursor(query.cursor, keys, sort=query.sort)))
+    page = page.select_from(plan.apply(table)).where(*conditions)
+    page = page.order_by(*(key.order_by() for key in keys)).limit(query.limit + 1)
+    rows = connection.execute(page).mappings().all()
+    has_more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    data = [_render(obj, row, fields, expansions) for row in rows]
+    result: dict[str, Any] = {"data": data, "next_cursor": None}
+    if has_more:
+        last = rows[-1]
+        result["next_cursor"] = encode_cursor(
+            keys, [last[f"_k{i}"] for i in range(len(keys))], sort=query.sort
+        )
+    if query.count:
+        total = select(func.count()).select_from(plan.apply(table))
+        if condition is not None:
+            total = total.where(condition)
+        result["total"] = connection.execute(total).scalar_one()
+    return result
+
+
+def _selected_fields(obj: CompiledObject, requested: list[str] | None) -> list[str]:
+    if requested is None:
+        return list(obj.fields)
+    unknown = [name for name in requested if name not in obj.fields and name not in _SYSTEM_COLUMNS]
+    if unknown:
+        raise invalid(
+            "/fields",
+            "unknown-field",
+            f"{obj.state.api_name!r} has no field(s) {', '.join(unknown)}",
+        )
+    return [name for name in requested if name in obj.fields]
+
+
+def _expand(plan: JoinPlan, obj: CompiledObject, name: str) -> _Expansion:
+    compiled = obj.fields.get(name)
+    if compiled is None or compiled.state.definition.type not in REFERENCE_TYPES:
+        raise invalid(
+            "/expand", "not-a-lookup", f"{name!r} is not a lookup field of {obj.state.api_name!r}"
+        )
+    plan.resolve(f"{name}.id", pointer="/expand")
+    target = plan.joins[(name,)][0]
+    labels = {column: f"_e_{name}__{column}" for column in _SYSTEM_COLUMNS}
+    labels.update(
+        {
+            target.fields[
+                field
+            ].state.column_name: f"_e_{name}__{target.fields[field].state.column_name}"
+            for field in target.fields
+        }
+    )
+    return _Expansion(name=name, target=target, labels=labels)
+
+
+def _render(
+    obj: CompiledObject, row: Any, fields: list[str], expansions: list[_Expansion]
+) -> dict[str, Any]:
+    record_row = {name: row[name] for name in _SYSTEM_COLUMNS}
+    record_row.update(
+        {
+            obj.fields[name].state.column_name: row[obj.fields[name].state.column_name]
+            for name in fields
+        }
+    )
+    record = render_record(obj, record_row, fields=fields)
+    for expansion in expansions:
+        related = {column: row[label] for column, label in expansion.labels.items()}
+        record[expansion.name] = (
+            None if related["id"] is None else render_record(expansion.target, related)
+        )
+    return record

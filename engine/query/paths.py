@@ -1,0 +1,134 @@
+"""Resolve field names and dotted paths (`account.owner.region`) to columns and joins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import FromClause, Table, and_
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.catalog import Catalog, CompiledObject, storage_type
+from engine.query.errors import invalid
+from engine.query.scope import QueryScope
+from metadata.models import REFERENCE_TYPES, FieldDef, FieldType
+
+MAX_HOPS = 3
+
+#: System columns usable in filters and sorts, with the field type their values have.
+SYSTEM_FIELD_TYPES: dict[str, FieldDef] = {
+    "id": FieldDef(api_name="id", type=FieldType.LOOKUP),
+    "owner_id": FieldDef(api_name="owner_id", type=FieldType.LOOKUP),
+    "created_by": FieldDef(api_name="created_by", type=FieldType.LOOKUP),
+    "updated_by": FieldDef(api_name="updated_by", type=FieldType.LOOKUP),
+    "created_at": FieldDef(api_name="created_at", type=FieldType.DATETIME),
+    "updated_at": FieldDef(api_name="updated_at", type=FieldType.DATETIME),
+    "version": FieldDef(api_name="version", type=FieldType.INTEGER),
+}
+
+
+def comparable_definition(definition: FieldDef) -> FieldDef:
+    """The definition a filter or cursor value is coerced with.
+
+    Computed fields compare as their stored type; picklists and auto-numbers as text (old
+    records may hold inactive values); input limits (length, min, max) do not apply.
+    """
+    field_type = storage_type(definition.type, definition)
+    if field_type in (FieldType.PICKLIST, FieldType.AUTO_NUMBER):
+        field_type = FieldType.TEXT
+    return definition.model_copy(
+        update={"type": field_type, "max_length": None, "min": None, "max": None}
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedPath:
+    """A path's column (on the right alias) and the definition its values follow."""
+
+    column: ColumnElement[Any]
+    definition: FieldDef
+    is_system: bool
+
+
+@dataclass
+class JoinPlan:
+    """The LEFT JOINs a query needs for its dotted paths, shared by every clause."""
+
+    catalog: Catalog
+    base: CompiledObject
+    scope: QueryScope
+    root: FromClause
+    dialect: str
+    joins: dict[tuple[str, ...], tuple[CompiledObject, FromClause, ColumnElement[bool]]] = field(
+        default_factory=dict
+    )
+
+    def resolve(self, path: str, *, pointer: str) -> ResolvedPath:
+        """Return the column of `path`, adding the joins its hops need.
+
+        Raises:
+            InvalidQuery: an unknown field, a hop through a non-lookup, or too many hops.
+        """
+        parts = path.split(".")
+        if len(parts) - 1 > MAX_HOPS:
+            raise invalid(
+                pointer, "path-too-long", f"{path!r} follows more than {MAX_HOPS} lookups"
+            )
+        obj, table = self.base, self.root
+        for depth, part in enumerate(parts[:-1]):
+            compiled = obj.fields.get(part)
+            if compiled is None or compiled.state.definition.type not in REFERENCE_TYPES:
+                raise invalid(
+                    pointer,
+                    "not-a-lookup",
+                    f"{part!r} in {path!r} is not a lookup field of {obj.state.api_name!r}",
+                )
+            obj, table = self._join(
+                tuple(parts[: depth + 1]),
+                compiled.state.definition,
+                table.c[compiled.state.column_name],
+            )
+        return _leaf(obj, table, parts[-1], path=path, pointer=pointer)
+
+    def _join(
+        self, key: tuple[str, ...], definition: FieldDef, local: ColumnElement[Any]
+    ) -> tuple[CompiledObject, FromClause]:
+        if key not in self.joins:
+            target = self.catalog.objects[definition.target or ""]
+            alias = target.table.alias(f"j{len(self.joins) + 1}")
+            condition = local == alias.c.id
+            visible = self.scope.predicate(target, alias)
+            if visible is not None:
+                condition = and_(condition, visible)
+            self.joins[key] = (target, alias, condition)
+        target, alias, _ = self.joins[key]
+        return target, alias
+
+    def apply(self, base: FromClause) -> FromClause:
+        """Return `base` with every join added, in the order they were first needed."""
+        joined = base
+        for _, alias, condition in self.joins.values():
+            joined = joined.outerjoin(alias, condition)
+        return joined
+
+
+def _leaf(
+    obj: CompiledObject, table: FromClause | Table, name: str, *, path: str, pointer: str
+) -> ResolvedPath:
+    if name in SYSTEM_FIELD_TYPES:
+        return ResolvedPath(
+            column=table.c[name], definition=SYSTEM_FIELD_TYPES[name], is_system=True
+        )
+    compiled = obj.fields.get(name)
+    if compiled is None:
+        known = ", ".join(sorted(obj.fields)) or "no fields"
+        raise invalid(
+            pointer,
+            "unknown-field",
+            f"{obj.state.api_name!r} has no field {name!r} (in {path!r}; fields: {known})",
+        )
+    return ResolvedPath(
+        column=table.c[compiled.state.column_name],
+        definition=compiled.state.definition,
+        is_system=False,
+    )

@@ -1,0 +1,113 @@
+"""Sorting and keyset pagination: stable pages while rows are inserted."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, false, or_
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+
+from engine.query.errors import invalid
+from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
+from engine.records.values import ValueProblem, coerce_value, render_value
+from metadata.models import FieldType
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One sort column: its path, direction and resolved column."""
+
+    path: str
+    is_descending: bool
+    resolved: ResolvedPath
+
+    def order_by(self) -> UnaryExpression[Any]:
+        """ORDER BY term; NULLs sort last both ways on every dialect."""
+        column = self.resolved.column
+        return (column.desc() if self.is_descending else column.asc()).nulls_last()
+
+
+def parse_sort(sort: str | None, plan: JoinPlan) -> list[SortKey]:
+    """Return the sort keys of `sort=-amount,name`, always ending with `id` (the tiebreaker).
+
+    Raises:
+        InvalidQuery: an unknown field or an unsortable type.
+    """
+    keys: list[SortKey] = []
+    for index, raw in enumerate(part.strip() for part in (sort or "").split(",") if part.strip()):
+        path = raw.removeprefix("-").removeprefix("+")
+        resolved = plan.resolve(path, pointer=f"/sort/{index}")
+        if resolved.definition.type in (FieldType.JSON, FieldType.MULTI_PICKLIST):
+            raise invalid(
+                f"/sort/{index}",
+                "unsortable",
+                f"{path!r} is a {resolved.definition.type} field and cannot be sorted",
+            )
+        keys.append(SortKey(path=path, is_descending=raw.startswith("-"), resolved=resolved))
+    if not any(key.path == "id" for key in keys):
+        keys.append(
+            SortKey(path="id", is_descending=False, resolved=plan.resolve("id", pointer="/sort"))
+        )
+    return keys
+
+
+def after_cursor(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
+    """Return the condition of rows that sort strictly after the row whose keys are `values`."""
+
+    def after(index: int) -> ColumnElement[bool]:
+        if index == len(keys):
+            return false()
+        column = keys[index].resolved.column
+        value = values[index]
+        if value is None:
+            return and_(column.is_(None), after(index + 1))
+        beyond = column < value if keys[index].is_descending else column > value
+        return or_(beyond, column.is_(None), and_(column == value, after(index + 1)))
+
+    return after(0)
+
+
+def encode_cursor(keys: list[SortKey], row_values: list[Any], *, sort: str | None) -> str:
+    """Return an opaque cursor holding the last row's sort values."""
+    rendered = [
+        render_value(key.resolved.definition, value)
+        for key, value in zip(keys, row_values, strict=True)
+    ]
+    document = json.dumps({"s": sort or "", "k": rendered}, separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: list[SortKey], *, sort: str | None) -> list[Any]:
+    """Return the typed sort values a cursor holds.
+
+    Raises:
+        InvalidQuery: a cursor that is malformed or was made for another sort.
+    """
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        document = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        rendered = document["k"]
+        made_for = document["s"]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise invalid(
+            "/cursor", "invalid-cursor", "the cursor is not one this API returned"
+        ) from exc
+    if made_for != (sort or "") or not isinstance(rendered, list) or len(rendered) != len(keys):
+        raise invalid(
+            "/cursor",
+            "invalid-cursor",
+            "the cursor was made for another sort; start from the first page",
+        )
+    values = []
+    for key, value in zip(keys, rendered, strict=True):
+        try:
+            values.append(coerce_value(comparable_definition(key.resolved.definition), value))
+        except ValueProblem as exc:
+            raise invalid(
+                "/cursor", "invalid-cursor", "the cursor is not one this API returned"
+            ) from exc
+    return values

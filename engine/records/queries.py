@@ -1,0 +1,28 @@
+"""Read many records of an object: lists and aggregates, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.query import AllRows, ListQuery, QueryScope, list_records
+from engine.records.service import compiled_object
+
+
+def caller_scope(context: RequestContext) -> QueryScope:
+    """The rows the caller may read (every row of the tenant until sharing rules exist)."""
+    return AllRows()
+
+
+def query_records(context: RequestContext, object_name: str, query: ListQuery) -> dict[str, Any]:
+    """Return one page of an object's records.
+
+    Raises:
+        NotFound: no such object; InvalidQuery: a filter, sort or cursor that does not apply.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+        return list_records(
+            connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
+        )
