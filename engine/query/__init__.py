@@ -1,5 +1,6 @@
 """The query compiler: the one filter language, compiled to SQL with bound parameters."""
 
+from engine.query.aggregates import AggregateQuery, aggregate_records
 from engine.query.errors import InvalidQuery
 from engine.query.filters import compile_filter
 from engine.query.listing import MAX_LIMIT, ListQuery, base_condition, build_plan, list_records
@@ -8,11 +9,13 @@ from engine.query.scope import AllRows, QueryScope
 
 __all__ = [
     "MAX_LIMIT",
+    "AggregateQuery",
     "AllRows",
     "InvalidQuery",
     "JoinPlan",
     "ListQuery",
     "QueryScope",
+    "aggregate_records",
     "base_condition",
     "build_plan",
     "compile_filter",

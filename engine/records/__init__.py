@@ -1,6 +1,6 @@
 """Records: typed create, read, update and delete of an object's rows."""
 
-from engine.records.queries import caller_scope, query_records
+from engine.records.queries import aggregate, caller_scope, query_records
 from engine.records.service import (
     compiled_object,
     create_record,
@@ -12,6 +12,7 @@ from engine.records.service import (
 from engine.records.values import ValueProblem, coerce_value, render_value
 
 __all__ = [
+    "aggregate",
     "ValueProblem",
     "caller_scope",
     "coerce_value",

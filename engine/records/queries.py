@@ -6,7 +6,14 @@ from typing import Any
 
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.query import AllRows, ListQuery, QueryScope, list_records
+from engine.query import (
+    AggregateQuery,
+    AllRows,
+    ListQuery,
+    QueryScope,
+    aggregate_records,
+    list_records,
+)
 from engine.records.service import compiled_object
 
 
@@ -24,5 +31,18 @@ def query_records(context: RequestContext, object_name: str, query: ListQuery) -
     catalog, obj = compiled_object(context, object_name)
     with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
         return list_records(
+            connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
+        )
+
+
+def aggregate(context: RequestContext, object_name: str, query: AggregateQuery) -> dict[str, Any]:
+    """Return grouped metrics of an object's records.
+
+    Raises:
+        NotFound: no such object; InvalidQuery: unknown fields, buckets or functions.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+        return aggregate_records(
             connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
         )

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from engine import records
 from engine.errors import Problem, RecordValidationError
-from engine.query import MAX_LIMIT, ListQuery
+from engine.query import MAX_LIMIT, AggregateQuery, ListQuery
+from engine.query.aggregates import MAX_GROUPS
 from runtime.app.auth import Context
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
@@ -58,6 +59,29 @@ def _filter_document(raw: str | None) -> Any:
             "the filter is not valid JSON",
             problems=[Problem("/filter", "invalid-json", f"{exc.msg} at character {exc.pos}")],
         ) from exc
+
+
+@router.get("/{object_name}/aggregate")
+def aggregate_records(
+    context: Context,
+    object_name: str,
+    group_by: Annotated[
+        str | None, Query(description="Fields, or date:day|week|month|quarter|year")
+    ] = None,
+    metrics: Annotated[
+        str, Query(description="count, count:f, sum:f, avg:f, min:f, max:f")
+    ] = "count",
+    filter: Annotated[str | None, Query(description="Filter JSON, as for lists")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS)] = 1000,
+) -> dict[str, Any]:
+    """Group records and compute metrics (the same filter language as lists)."""
+    query = AggregateQuery(
+        group_by=_comma_list(group_by) or [],
+        metrics=_comma_list(metrics) or ["count"],
+        filter=_filter_document(filter),
+        limit=limit,
+    )
+    return records.aggregate(context, object_name, query)
 
 
 @router.get("/{object_name}")

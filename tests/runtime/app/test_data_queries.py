@@ -246,3 +246,89 @@ def test_a_cursor_from_another_sort_is_refused(crm: dict[str, Any]) -> None:
     cursor = api.get("/data/account", params={"sort": "name", "limit": 1}).json()["next_cursor"]
     assert api.get("/data/account", params={"sort": "-name", "cursor": cursor}).status_code == 422
     assert api.get("/data/account", params={"cursor": "garbage"}).status_code == 422
+
+
+def test_aggregates_group_count_sum_average_and_extremes(crm: dict[str, Any]) -> None:
+    api = crm["api"]
+    response = api.get(
+        "/data/account/aggregate",
+        params={
+            "group_by": "tier",
+            "metrics": "count,sum:revenue,avg:revenue,min:since,max:employees",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == [
+        {
+            "tier": "gold",
+            "count": 2,
+            "sum:revenue": "1000.00",
+            "avg:revenue": "1000.0000",
+            "min:since": "2001-01-01",
+            "max:employees": 10,
+        },
+        {
+            "tier": "silver",
+            "count": 1,
+            "sum:revenue": "250.50",
+            "avg:revenue": "250.5000",
+            "min:since": "2010-06-30",
+            "max:employees": 200,
+        },
+        {
+            "tier": None,
+            "count": 1,
+            "sum:revenue": "99.99",
+            "avg:revenue": "99.9900",
+            "min:since": "2020-02-29",
+            "max:employees": None,
+        },
+    ]
+
+
+def test_aggregates_bucket_dates_and_take_the_list_filter(crm: dict[str, Any]) -> None:
+    api = crm["api"]
+    for when in ("2024-01-15", "2024-02-03", "2024-02-28", "2024-05-01"):
+        api.post("/data/account", json={"name": f"B {when}", "since": when, "employees": 1})
+    filtered = {"employees": {"eq": 1}}
+    months = api.get(
+        "/data/account/aggregate",
+        params={"group_by": "since:month", "filter": json.dumps(filtered)},
+    )
+    assert months.json()["data"] == [
+        {"since:month": "2024-01-01", "count": 1},
+        {"since:month": "2024-02-01", "count": 2},
+        {"since:month": "2024-05-01", "count": 1},
+    ]
+    quarters = api.get(
+        "/data/account/aggregate",
+        params={"group_by": "since:quarter", "metrics": "count", "filter": json.dumps(filtered)},
+    )
+    assert quarters.json()["data"] == [
+        {"since:quarter": "2024-01-01", "count": 3},
+        {"since:quarter": "2024-04-01", "count": 1},
+    ]
+    weeks = api.get(
+        "/data/account/aggregate",
+        params={"group_by": "since:week", "filter": json.dumps({"name": "B 2024-02-03"})},
+    )
+    assert weeks.json()["data"] == [{"since:week": "2024-01-29", "count": 1}]
+    total = api.get("/data/account/aggregate", params={"metrics": "count,sum:employees"}).json()[
+        "data"
+    ]
+    assert total == [{"count": 8, "sum:employees": 219}]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"group_by": "nothing"},
+        {"group_by": "name:month"},
+        {"group_by": "since:fortnight"},
+        {"metrics": "median:revenue"},
+        {"metrics": "sum:name"},
+        {"metrics": "sum"},
+    ],
+)
+def test_a_bad_aggregate_is_422(crm: dict[str, Any], params: dict[str, str]) -> None:
+    assert crm["api"].get("/data/account/aggregate", params=params).status_code == 422
