@@ -50,8 +50,12 @@ def foreign_key_name(field_id: UUID) -> str:
 
 
 def deleted_name(api_name: str, component_id: UUID) -> str:
-    """Name a deleted table or column keeps until purged; it never clashes with an api name."""
-    return f"_deleted_{api_name[:40]}_{component_id.hex[:8]}"
+    """Name a deleted table or column keeps until purged; it never clashes with an api name.
+
+    The suffix comes from the random end of the UUIDv7 (its start is a timestamp, shared
+    by components created in the same minute).
+    """
+    return f"_deleted_{api_name[:40]}_{component_id.hex[-12:]}"
 
 
 def is_foreign_key(field: FieldState) -> bool:

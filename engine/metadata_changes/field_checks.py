@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from engine.catalog import python_value
+from engine.catalog import decimal_shape, python_value
 from engine.errors import Problem
 from engine.metadata_changes.names import check_api_name
 from metadata.models import (
     ALLOWED_OPTIONS,
-    BOUNDED_TEXT_TYPES,
     DECIMAL_TYPES,
+    DEFAULT_MAX_LENGTH,
     FORMULA_RETURN_TYPES,
     MAX_PRECISION,
     NUMBER_TYPES,
     REFERENCE_TYPES,
+    TEXT_TYPES,
     FieldDef,
     FieldType,
     ObjectState,
@@ -28,6 +30,7 @@ MAX_TEXT_LENGTH = 10_485_760
 _COUNTER = re.compile(r"\{0+\}")
 _FORMAT_TOKEN = re.compile(r"\{([^}]*)\}")
 _DATE_TOKENS = frozenset({"YYYY", "YY", "MM", "DD"})
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 def check_field(
@@ -41,7 +44,7 @@ def check_field(
             Problem(
                 f"{pointer}/{option}",
                 "option-not-allowed",
-                f"{option!r} does not apply to a {definition.type} field",
+                f"{option!r} does not apply to {_a(definition.type)} field",
             )
         )
     problems += _check_sizes(definition, pointer)
@@ -81,7 +84,7 @@ def _check_sizes(definition: FieldDef, pointer: str) -> list[Problem]:
         if value is None or definition.type not in NUMBER_TYPES:
             continue
         try:
-            bounds[name] = python_value(definition, value)
+            bounds[name] = _number(definition, value)
         except ValueError as exc:
             problems.append(Problem(f"{pointer}/{name}", "invalid-value", f"{name}: {exc}"))
     if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
@@ -143,7 +146,7 @@ def _check_reference(definition: FieldDef, *, state: TenantMetadata, pointer: st
             Problem(
                 f"{pointer}/target",
                 "missing-option",
-                f"a {definition.type} field needs a target object",
+                f"{_a(definition.type)} field needs a target object",
             )
         ]
     problems = []
@@ -300,20 +303,53 @@ def _check_rollup(
     return problems
 
 
+def _number(definition: FieldDef, value: Any) -> Any:
+    """Return a number option or default as its column value; refuse what no column holds."""
+    number = python_value(definition, value)
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise ValueError("expected a finite number")
+    return number
+
+
+def _column_overflow(definition: FieldDef, value: Any) -> str | None:
+    """Say what the column holds when a number is too large for it (BIGINT or NUMERIC(p, s))."""
+    if definition.type is FieldType.INTEGER:
+        fits = _BIGINT_MIN <= value <= _BIGINT_MAX
+        return None if fits else "a 64-bit whole number"
+    precision, scale = decimal_shape(definition)
+    if precision > MAX_PRECISION or scale > precision:
+        return None  # reported with precision and scale
+    limit = Decimal(10) ** (precision - scale)
+    # Values are rounded to the scale when stored, so 999.999 needs a fourth digit at scale 2.
+    if (
+        abs(value) < limit
+        and abs(value.quantize(Decimal(1).scaleb(-scale), ROUND_HALF_EVEN)) < limit
+    ):
+        return None
+    return f"at most {precision - scale} digits before the decimal point"
+
+
 def _check_default(definition: FieldDef, pointer: str) -> list[Problem]:
     where = f"{pointer}/default"
     try:
-        value: Any = python_value(definition, definition.default)
+        value: Any = (
+            _number(definition, definition.default)
+            if definition.type in NUMBER_TYPES
+            else python_value(definition, definition.default)
+        )
     except ValueError as exc:
         return [
             Problem(
                 where,
                 "invalid-default",
-                f"the default does not fit a {definition.type} field: {exc}",
+                f"the default does not fit {_a(definition.type)} field: {exc}",
             )
         ]
-    if definition.type in BOUNDED_TEXT_TYPES and len(value) > (definition.max_length or 255):
-        return [Problem(where, "invalid-default", "the default is longer than max_length")]
+    limit = definition.max_length or DEFAULT_MAX_LENGTH.get(definition.type)
+    if definition.type in TEXT_TYPES and limit is not None and len(value) > limit:
+        return [
+            Problem(where, "invalid-default", f"the default is longer than max_length ({limit})")
+        ]
     if definition.type is FieldType.PICKLIST:
         active = {v.value for v in definition.values or () if v.active}
         if value not in active:
@@ -330,11 +366,28 @@ def _check_default(definition: FieldDef, pointer: str) -> list[Problem]:
         if unknown:
             return [Problem(where, "invalid-default", f"{unknown} are not active picklist values")]
     if definition.type in NUMBER_TYPES:
+        overflow = _column_overflow(definition, value)
+        if overflow is not None:
+            return [
+                Problem(
+                    where,
+                    "invalid-default",
+                    f"the default {definition.default} is too large: the column holds {overflow}",
+                )
+            ]
         for bound, fails in (
-            ("min", lambda limit: value < limit),
-            ("max", lambda limit: value > limit),
+            ("min", lambda bound_value: value < bound_value),
+            ("max", lambda bound_value: value > bound_value),
         ):
-            limit = getattr(definition, bound)
-            if limit is not None and fails(python_value(definition, limit)):
+            try:
+                bound_value = _number(definition, getattr(definition, bound))
+            except ValueError:
+                continue  # reported with the bound itself
+            if bound_value is not None and fails(bound_value):
                 return [Problem(where, "invalid-default", f"the default is outside {bound}")]
     return []
+
+
+def _a(word: str) -> str:
+    """`word` with its indefinite article: "an integer", "a picklist"."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"

@@ -24,6 +24,7 @@ from metadata.models import (
     REFERENCE_TYPES,
     FieldDef,
     FieldState,
+    FieldType,
     ObjectDef,
     ObjectPatch,
     ObjectState,
@@ -257,8 +258,23 @@ def purge_object(state: TenantMetadata, name: str) -> tuple[TenantMetadata, Obje
 
     Raises:
         NotFound: there is no such deleted object (delete it first).
+        Conflict: a deleted object's lookup still points at it (purge that one first).
     """
     obj = require_object(state, name, deleted=True)
+    if state.find_object(obj.api_name) is None:
+        users = [
+            f"{other.api_name}.{field.api_name}"
+            for other in state.objects
+            if other.id != obj.id and other.is_deleted
+            for field in other.live_fields
+            if field.definition.type in REFERENCE_TYPES and field.definition.target == obj.api_name
+        ]
+        if users:
+            raise Conflict(
+                f"deleted object(s) still look up {obj.api_name!r} ({', '.join(users)}); "
+                "purge them first, or restore them and delete those fields",
+                extra={"dependents": users},
+            )
     remaining = tuple(existing for existing in state.objects if existing.id != obj.id)
     return state.model_copy(update={"objects": remaining}), obj
 
@@ -308,6 +324,9 @@ def update_field(
         for size_option in ("max_length", "precision", "scale"):
             if size_option not in patch:
                 merged.pop(size_option, None)
+        # A lookup's delete rule does not fit a master-detail, which always cascades.
+        if new_type == FieldType.MASTER_DETAIL and "on_delete" not in patch:
+            merged.pop("on_delete", None)
     try:
         definition = normalize_field(FieldDef.model_validate(merged))
     except ValidationError as exc:
@@ -333,7 +352,31 @@ def update_field(
     updated = field.model_copy(
         update={"definition": definition, "column_name": definition.api_name}
     )
-    return replace_object(state, replace_field(obj, updated)), updated
+    new_state = replace_object(state, replace_field(obj, updated))
+    if definition.api_name != field.api_name:
+        new_state = _retarget_rollup_field(
+            new_state, child=obj.api_name, old=field.api_name, new=definition.api_name
+        )
+    return new_state, require_field(require_object(new_state, obj.api_name), definition.api_name)
+
+
+def _retarget_rollup_field(
+    state: TenantMetadata, *, child: str, old: str, new: str
+) -> TenantMetadata:
+    """Point roll-ups that aggregate field `old` of object `child` at its new name."""
+    objects = []
+    for obj in state.objects:
+        fields = []
+        for field in obj.fields:
+            rollup = field.definition.rollup
+            if rollup is not None and rollup.child == child and rollup.field == old:
+                definition = field.definition.model_copy(
+                    update={"rollup": rollup.model_copy(update={"field": new})}
+                )
+                field = field.model_copy(update={"definition": definition})
+            fields.append(field)
+        objects.append(obj.model_copy(update={"fields": tuple(fields)}))
+    return state.model_copy(update={"objects": tuple(objects)})
 
 
 def delete_field(

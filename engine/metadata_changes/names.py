@@ -12,7 +12,7 @@ from engine.catalog import SYSTEM_COLUMNS
 from engine.errors import Problem
 
 MAX_NAME_LENGTH = 63
-_API_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_API_NAME = re.compile(r"[a-z][a-z0-9_]*")
 RESERVED_WORDS = frozenset(
     POSTGRESQL_RESERVED | ANSI_RESERVED | SQLiteIdentifierPreparer.reserved_words
 )
@@ -28,7 +28,7 @@ def check_api_name(name: str, *, pointer: str, is_field: bool) -> list[Problem]:
                 f"{name!r} has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed",
             )
         ]
-    if not _API_NAME.match(name):
+    if not _API_NAME.fullmatch(name):
         return [
             Problem(
                 pointer,

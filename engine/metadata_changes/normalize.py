@@ -28,9 +28,12 @@ def normalize_field(definition: FieldDef) -> FieldDef:
         if definition.scale is None:
             updates["scale"] = scale
     if field_type is FieldType.LOOKUP and definition.on_delete is None:
-        updates["on_delete"] = OnDelete.SET_NULL
+        # A required lookup cannot be emptied, so its implicit rule keeps the parent instead.
+        updates["on_delete"] = OnDelete.RESTRICT if definition.required else OnDelete.SET_NULL
     if field_type is FieldType.MASTER_DETAIL:
-        updates["on_delete"] = OnDelete.CASCADE
+        # An explicit rule other than cascade is kept, so the checks can refuse it.
+        if definition.on_delete is None:
+            updates["on_delete"] = OnDelete.CASCADE
         updates["required"] = True
     if field_type is FieldType.AUTO_NUMBER:
         updates["unique"] = True

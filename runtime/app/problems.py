@@ -101,8 +101,20 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        request,
+        status=500,
+        code="internal-error",
+        title="Internal error",
+        detail="Tessera failed to handle the request; nothing was changed. The error is logged.",
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map engine errors, request validation errors and HTTP errors to problem documents."""
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(TesseraError, _tessera_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
