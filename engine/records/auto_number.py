@@ -23,13 +23,18 @@ _TOKEN = re.compile(r"\{([^}]*)\}")
 
 def next_counter(connection: Connection, *, tenant_id: UUID, field_id: UUID) -> int:
     """Advance a field's counter and return the new value (starting at 1)."""
+    return advance_counter(connection, tenant_id=tenant_id, field_id=field_id, by=1)
+
+
+def advance_counter(connection: Connection, *, tenant_id: UUID, field_id: UUID, by: int) -> int:
+    """Advance a field's counter by `by` and return the last number taken."""
     # One atomic upsert: the first number of a field cannot race with another insert.
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = (
         dialect_insert(counters)
-        .values(field_id=field_id, tenant_id=tenant_id, value=1)
+        .values(field_id=field_id, tenant_id=tenant_id, value=by)
         .on_conflict_do_update(
-            index_elements=[counters.c.field_id], set_={"value": counters.c.value + 1}
+            index_elements=[counters.c.field_id], set_={"value": counters.c.value + by}
         )
         .returning(counters.c.value)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response, status
@@ -121,6 +122,40 @@ def create_record(
     record = records.create_record(context, object_name, body)
     response.headers["Location"] = f"/api/v1/data/{object_name}/{record['id']}"
     return _with_etag(record, response)
+
+
+class BulkMode(StrEnum):
+    """How a bulk request treats invalid records."""
+
+    ALL = "all"
+    PARTIAL = "partial"
+
+
+@router.post("/{object_name}/bulk")
+def bulk_write(
+    context: Context,
+    object_name: str,
+    body: Annotated[
+        list[Any] | dict[str, Any], Body(description='A list of records, or {"records": [...]}')
+    ],
+    upsert_on: Annotated[
+        str | None, Query(description="A unique field: update records that match it")
+    ] = None,
+    mode: Annotated[
+        BulkMode, Query(description="all: all-or-nothing; partial: per-record results")
+    ] = BulkMode.ALL,
+) -> dict[str, Any]:
+    """Create or upsert up to 10,000 records in one transaction."""
+    bodies = body.get("records") if isinstance(body, dict) else body
+    if not isinstance(bodies, list):
+        raise RecordValidationError(
+            'send a list of records, or an object with a "records" list',
+            problems=[Problem("/records", "missing-records", "expected a list of records")],
+        )
+    result = records.bulk_write(
+        context, object_name, bodies, upsert_on=upsert_on, is_partial=mode is BulkMode.PARTIAL
+    )
+    return result.as_dict()
 
 
 @router.get("/{object_name}/{record_id}")
