@@ -47,7 +47,7 @@ def parse_record_input(
             )
             continue
         if key in WRITABLE_SYSTEM_KEYS:
-            _coerce_owner(parsed, key, raw, where)
+            _coerce_owner(parsed, key, None if from_text and raw == "" else raw, where)
             continue
         compiled = obj.fields.get(key)
         if compiled is None:

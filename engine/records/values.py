@@ -8,6 +8,7 @@ with a code and a message that says how to fix it.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -70,7 +71,7 @@ def coerce_value(definition: FieldDef, value: Any, *, from_text: bool = False) -
     if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
         return coerce_record_id(value)
     if field_type is FieldType.JSON:
-        return value
+        return _json(value) if from_text and isinstance(value, str) else value
     raise ValueProblem(
         "read-only", f"{field_type} values are computed by Tessera and cannot be written"
     )
@@ -249,6 +250,13 @@ def coerce_record_id(value: Any) -> UUID:
         return UUID(text)
     except ValueError as exc:
         raise ValueProblem("invalid-id", f"expected a record id (a UUID), got {text!r}") from exc
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueProblem("invalid-json", f"not JSON: {exc.msg}") from exc
 
 
 def _json_type(value: Any) -> str:

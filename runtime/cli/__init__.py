@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from runtime.cli.data import data_app
 from runtime.cli.serve import db_app, serve
 from runtime.cli.tenants import key_app, tenant_app
 
@@ -12,6 +13,7 @@ app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(key_app, name="key")
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:

@@ -1,0 +1,201 @@
+"""Stream records in and out of files: batched imports and streamed exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import islice
+from typing import IO, Any
+
+from sqlalchemy import select
+
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.errors import Conflict, RecordValidationError
+from engine.query import base_condition, build_plan
+from engine.records.bulk import write_batch
+from engine.records.queries import caller_scope
+from engine.records.record_input import READ_ONLY_SYSTEM_KEYS
+from engine.records.record_output import SYSTEM_KEYS, render_record
+from engine.records.service import compiled_object
+
+EXPORT_CHUNK = 1000
+
+
+class ExportFormat(StrEnum):
+    """File formats of exports."""
+
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, with its errors by line: (line, field, code, message)."""
+
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+    errors: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+
+def _batches(
+    rows: Iterable[tuple[int, dict[str, Any]]], size: int
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _strip_system_keys(record: dict[str, Any]) -> dict[str, Any]:
+    # Exports carry id, version and timestamps; an import of one must not trip on them.
+    return {key: value for key, value in record.items() if key not in READ_ONLY_SYSTEM_KEYS}
+
+
+def import_batches(
+    context: RequestContext,
+    object_name: str,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    from_text: bool,
+    upsert_on: str | None = None,
+    is_atomic: bool = False,
+    batch_size: int = 2000,
+) -> ImportSummary:
+    """Import (line, record) pairs in batches; never holds more than one batch in memory.
+
+    By default each batch commits its valid records; with `is_atomic` the whole import is
+    one transaction and the first invalid batch rolls everything back.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    summary = ImportSummary()
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, is_write=True
+    ) as connection:
+        transaction = connection.begin() if is_atomic else None
+        try:
+            for batch in _batches(rows, batch_size):
+                lines = [line for line, _ in batch]
+                bodies = [_strip_system_keys(record) for _, record in batch]
+                try:
+                    if is_atomic:
+                        result = write_batch(
+                            connection,
+                            context,
+                            catalog=catalog,
+                            obj=obj,
+                            bodies=bodies,
+                            upsert_on=upsert_on,
+                            from_text=from_text,
+                        )
+                    else:
+                        with connection.begin():
+                            result = write_batch(
+                                connection,
+                                context,
+                                catalog=catalog,
+                                obj=obj,
+                                bodies=bodies,
+                                upsert_on=upsert_on,
+                                is_partial=True,
+                                from_text=from_text,
+                            )
+                except (RecordValidationError, Conflict) as error:
+                    _record_failure(summary, error, lines)
+                    break
+                summary.created += result.count("created")
+                summary.updated += result.count("updated")
+                for outcome in result.outcomes:
+                    if outcome.status == "error":
+                        summary.failed += 1
+                        for problem in outcome.errors:
+                            summary.errors.append(
+                                (
+                                    lines[outcome.index],
+                                    _field(problem.pointer),
+                                    problem.code,
+                                    problem.detail,
+                                )
+                            )
+            if transaction is not None:
+                if summary.failed:
+                    transaction.rollback()
+                    summary.created = summary.updated = 0
+                else:
+                    transaction.commit()
+        finally:
+            if transaction is not None and transaction.is_active:
+                transaction.rollback()
+    return summary
+
+
+def _record_failure(
+    summary: ImportSummary, error: RecordValidationError | Conflict, lines: list[int]
+) -> None:
+    failed_indexes = set()
+    for problem in error.problems or []:
+        parts = problem.pointer.strip("/").split("/")
+        index = int(parts[0]) if parts and parts[0].isdigit() else 0
+        failed_indexes.add(index)
+        line = lines[index] if index < len(lines) else lines[0]
+        summary.errors.append((line, _field(problem.pointer), problem.code, problem.detail))
+    if not error.problems:
+        summary.errors.append((lines[0], "", error.code, error.detail))
+    summary.failed += max(len(failed_indexes), 1)
+
+
+def _field(pointer: str) -> str:
+    parts = pointer.strip("/").split("/")
+    return parts[-1] if len(parts) > 1 else ""
+
+
+def export_records(
+    context: RequestContext,
+    object_name: str,
+    target: IO[str],
+    *,
+    fmt: ExportFormat,
+    filter_document: Any = None,
+) -> int:
+    """Write every (matching) record to `target`, streamed from the database; return the count."""
+    catalog, obj = compiled_object(context, object_name)
+    fields = list(obj.fields)
+    written = 0
+    writer = csv.writer(target) if fmt is ExportFormat.CSV else None
+    if writer is not None:
+        writer.writerow([*SYSTEM_KEYS, *fields])
+    with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+        plan = build_plan(
+            catalog, obj, scope=caller_scope(context), dialect=connection.dialect.name
+        )
+        condition = base_condition(plan, filter_document)
+        query = select(obj.table).select_from(plan.apply(obj.table)).order_by(obj.table.c.id)
+        if condition is not None:
+            query = query.where(condition)
+        result = connection.execution_options(stream_results=True, yield_per=EXPORT_CHUNK).execute(
+            query
+        )
+        for row in result.mappings():
+            record = render_record(obj, row)
+            if writer is not None:
+                writer.writerow([_cell(record[key]) for key in (*SYSTEM_KEYS, *fields)])
+            else:
+                target.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written += 1
+    return written
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that `tessera data import` reads back to the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ";".join(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -1,0 +1,174 @@
+"""`tessera data import|export`: stream large CSV or JSON Lines files through the engine."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+from engine.context import RequestContext
+from engine.errors import TesseraError
+from engine.records.transfer import ExportFormat, ImportSummary, export_records, import_batches
+from engine.tenancy import get_tenant
+from runtime.cli.context import cli_engine_context
+from runtime.cli.output import JsonOption, emit, fail
+
+data_app = typer.Typer(help="Import and export records.", no_args_is_help=True)
+
+MAX_REPORTED_ERRORS = 1000
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that reports how many bytes have been read (for the progress bar)."""
+
+    def __init__(self, raw: IO[bytes], progress: Progress, task: Any) -> None:
+        self._raw = raw
+        self._progress = progress
+        self._task = task
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self._progress.update(self._task, advance=len(data))
+        return len(data)
+
+
+def _rows(path: Path, text: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, record) from a CSV or JSON Lines file, one line at a time."""
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text)
+        for row in reader:
+            yield reader.line_num, dict(row)
+        return
+    for number, line in enumerate(text, start=1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, {"__invalid_json__": f"line is not JSON: {exc.msg}"}
+
+
+@data_app.command("import")
+def import_command(
+    tenant: str,
+    object_name: str = typer.Argument(..., metavar="OBJECT"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A .csv or .jsonl file"),
+    upsert_on: str = typer.Option(None, help="A unique field: update the records that match it"),
+    atomic: bool = typer.Option(False, "--atomic", help="All or nothing: any error writes nothing"),
+    batch_size: int = typer.Option(2000, min=1, max=10_000, help="Records per transaction"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import records from CSV (header row of field names) or JSON Lines, streaming."""
+    if file.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
+        typer.echo("error: the file must end in .csv, .jsonl or .ndjson", err=True)
+        raise typer.Exit(2)
+    with cli_engine_context() as engine:
+        try:
+            context = RequestContext(engine=engine, tenant=get_tenant(engine, tenant), actor="cli")
+            with (
+                Progress(
+                    TextColumn("importing"),
+                    BarColumn(),
+                    TransferSpeedColumn(),
+                    TimeRemainingColumn(),
+                    disable=as_json or not sys.stderr.isatty(),
+                    transient=True,
+                ) as progress,
+                file.open("rb") as raw,
+            ):
+                task = progress.add_task("import", total=file.stat().st_size)
+                text = io.TextIOWrapper(
+                    io.BufferedReader(_CountingReader(raw, progress, task)),
+                    encoding="utf-8-sig",
+                    newline="",
+                )
+                summary = import_batches(
+                    context,
+                    object_name,
+                    _rows(file, text),
+                    from_text=file.suffix.lower() == ".csv",
+                    upsert_on=upsert_on,
+                    is_atomic=atomic,
+                    batch_size=batch_size,
+                )
+        except TesseraError as error:
+            fail(error, as_json=as_json)
+            return
+    _report(summary, as_json=as_json, atomic=atomic)
+
+
+def _report(summary: ImportSummary, *, as_json: bool, atomic: bool) -> None:
+    errors = summary.errors[:MAX_REPORTED_ERRORS]
+    document = {
+        "created": summary.created,
+        "updated": summary.updated,
+        "failed": summary.failed,
+        "written": not (atomic and summary.failed),
+        "errors": [
+            {"line": line, "field": field, "code": code, "message": message}
+            for line, field, code, message in errors
+        ],
+    }
+    lines = [f"line {line}: {field or 'record'}: {message}" for line, field, _, message in errors]
+    verdict = (
+        "nothing written (--atomic)"
+        if atomic and summary.failed
+        else f"created {summary.created}, updated {summary.updated}"
+    )
+    emit(
+        document,
+        as_json=as_json,
+        text="\n".join([*lines, f"{verdict}; {summary.failed} record(s) failed"]),
+    )
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("export")
+def export_command(
+    tenant: str,
+    object_name: str = typer.Argument(..., metavar="OBJECT"),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="File to write (default: standard output)"
+    ),
+    fmt: ExportFormat = typer.Option(
+        None, "--format", help="csv or jsonl (default: from --output, else jsonl)"
+    ),
+    filter_json: str = typer.Option(None, "--filter", help='Filter JSON, e.g. {"stage": "won"}'),
+) -> None:
+    """Export an object's records as CSV or JSON Lines, streaming."""
+    chosen = fmt or (
+        ExportFormat.CSV
+        if output is not None and output.suffix.lower() == ".csv"
+        else ExportFormat.JSONL
+    )
+    with cli_engine_context() as engine:
+        try:
+            context = RequestContext(engine=engine, tenant=get_tenant(engine, tenant), actor="cli")
+            document = json.loads(filter_json) if filter_json else None
+            target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+            try:
+                exported = export_records(
+                    context, object_name, target, fmt=chosen, filter_document=document
+                )
+            finally:
+                if output:
+                    target.close()
+        except TesseraError as error:
+            fail(error, as_json=False)
+            return
+        except json.JSONDecodeError as exc:
+            typer.echo(f"error: --filter is not JSON: {exc.msg}", err=True)
+            raise typer.Exit(2) from exc
+    if output:
+        typer.echo(f"exported {exported} record(s) to {output}", err=True)
