@@ -37,3 +37,13 @@ def request_context(
 
 
 Context = Annotated[RequestContext, Depends(request_context)]
+
+
+def optional_request_context(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> RequestContext | None:
+    """Like `request_context`, but None when no key is sent (an invalid key is still 401)."""
+    if credentials is None:
+        return None
+    return request_context(request, credentials)

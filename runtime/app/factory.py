@@ -7,16 +7,27 @@ from fastapi import FastAPI
 from engine.context import EngineContext
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.data_routes import router as data_router
+from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
+from runtime.app.schema_routes import router as schema_router
 
 
 def create_app(context: EngineContext) -> FastAPI:
     """Return the Tessera HTTP application bound to `context`."""
-    app = FastAPI(title="Tessera", version="0.1.0")
+    app = FastAPI(
+        title="Tessera",
+        version="0.1.0",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        # The tenant's document is served by schema_routes; FastAPI still builds the base.
+    )
     app.state.engine_context = context
+    app.state.openapi_cache = OpenApiCache()
     install_problem_handlers(app)
     app.include_router(admin_router)
     app.include_router(data_router)
+    app.include_router(schema_router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,0 +1,166 @@
+"""JSON Schemas (draft 2020-12) of an object's records, derived from its compiled fields.
+
+`input_schema` describes a create body: what the API accepts, field by field.
+`patch_schema` is the same with nothing required; `record_schema` describes responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.catalog import CompiledObject, decimal_shape, storage_type
+from metadata.models import COMPUTED_TYPES, DECIMAL_TYPES, FieldDef, FieldType
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_INT64 = 2**63
+_PHONE_PATTERN = r"^\+?[0-9][0-9 ()./-]{1,38}[0-9]$"
+
+
+def value_schema(definition: FieldDef, *, for_input: bool) -> dict[str, Any]:
+    """The schema of one field's non-null value, as input or as returned."""
+    field_type = definition.type if for_input else storage_type(definition.type, definition)
+    if field_type in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.AUTO_NUMBER):
+        return _string(definition)
+    if field_type is FieldType.EMAIL:
+        return {**_string(definition), "format": "email"}
+    if field_type is FieldType.PHONE:
+        return {**_string(definition), "pattern": _PHONE_PATTERN}
+    if field_type is FieldType.URL:
+        return {**_string(definition), "format": "uri"}
+    if field_type is FieldType.INTEGER:
+        return {
+            "type": "integer",
+            "minimum": _bound(definition.min, -_INT64),
+            "maximum": _bound(definition.max, _INT64 - 1),
+        }
+    if field_type in DECIMAL_TYPES:
+        return _decimal(definition, field_type, for_input=for_input)
+    if field_type is FieldType.BOOLEAN:
+        return {"type": "boolean"}
+    if field_type is FieldType.DATE:
+        return {"type": "string", "format": "date"}
+    if field_type is FieldType.DATETIME:
+        return {"type": "string", "format": "date-time"}
+    if field_type is FieldType.PICKLIST:
+        values = [v.value for v in definition.values or () if v.active or not for_input]
+        return {"type": "string", "enum": values}
+    if field_type is FieldType.MULTI_PICKLIST:
+        values = [v.value for v in definition.values or () if v.active or not for_input]
+        return {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True}
+    if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
+        return {"type": "string", "format": "uuid"}
+    return {}
+
+
+def _string(definition: FieldDef) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if definition.max_length is not None:
+        schema["maxLength"] = definition.max_length
+    return schema
+
+
+def _bound(value: Any, default: int) -> Any:
+    return default if value is None else value
+
+
+def _decimal(definition: FieldDef, field_type: FieldType, *, for_input: bool) -> dict[str, Any]:
+    precision, scale = decimal_shape(definition, field_type)
+    whole = precision - scale
+    fraction = rf"(\.[0-9]{{0,{scale}}}0*)?" if scale else r"(\.0*)?"
+    pattern = rf"^\s*[-+]?[0-9]{{1,{whole}}}{fraction}\s*$"
+    as_string = {"type": "string", "pattern": pattern}
+    if not for_input:
+        return as_string
+    limit = 10**whole
+    as_number: dict[str, Any] = {
+        "type": "number",
+        "exclusiveMinimum": -limit,
+        "exclusiveMaximum": limit,
+    }
+    if definition.min is not None:
+        as_number["minimum"] = float(definition.min)
+    if definition.max is not None:
+        as_number["maximum"] = float(definition.max)
+    return {"anyOf": [as_number, as_string]}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _description(definition: FieldDef) -> dict[str, Any]:
+    text = definition.label or definition.api_name
+    if definition.help_text:
+        text = f"{text}: {definition.help_text}"
+    return {"title": definition.label or definition.api_name, "description": text}
+
+
+def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, Any]:
+    """The schema of a create (or, with `is_patch`, an update) body."""
+    properties: dict[str, Any] = {"owner_id": _nullable({"type": "string", "format": "uuid"})}
+    required = []
+    for name, compiled in obj.fields.items():
+        definition = compiled.state.definition
+        if definition.type in COMPUTED_TYPES:
+            continue
+        value = value_schema(definition, for_input=True)
+        properties[name] = {
+            **_description(definition),
+            **(value if definition.required else _nullable(value)),
+        }
+        if definition.required and definition.default is None and not is_patch:
+            required.append(name)
+    schema: dict[str, Any] = {
+        "$schema": DRAFT,
+        "title": f"{obj.state.label} ({'update' if is_patch else 'create'})",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def record_schema(obj: CompiledObject) -> dict[str, Any]:
+    """The schema of a record as the API returns it."""
+    uuid = {"type": "string", "format": "uuid"}
+    moment = {"type": "string", "format": "date-time"}
+    properties: dict[str, Any] = {
+        "id": {**uuid, "readOnly": True},
+        "version": {"type": "integer", "minimum": 1, "readOnly": True},
+        "created_at": {**moment, "readOnly": True},
+        "updated_at": {**moment, "readOnly": True},
+        "created_by": {**_nullable(uuid), "readOnly": True},
+        "updated_by": {**_nullable(uuid), "readOnly": True},
+        "owner_id": _nullable(uuid),
+    }
+    for name, compiled in obj.fields.items():
+        definition = compiled.state.definition
+        value = _nullable(value_schema(definition, for_input=False))
+        if definition.type in COMPUTED_TYPES:
+            value["readOnly"] = True
+        properties[name] = {**_description(definition), **value}
+    return {
+        "$schema": DRAFT,
+        "title": obj.state.label,
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def object_schema_document(obj: CompiledObject) -> dict[str, Any]:
+    """`GET /schema/{object}`: the create-body schema, with the record and patch schemas in $defs."""
+    schema = input_schema(obj)
+    schema["$id"] = f"/api/v1/schema/{obj.state.api_name}"
+    schema["$defs"] = {
+        "record": _strip_draft(record_schema(obj)),
+        "patch": _strip_draft(input_schema(obj, is_patch=True)),
+    }
+    return schema
+
+
+def _strip_draft(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "$schema"}

@@ -1,0 +1,338 @@
+"""The OpenAPI document of the caller's tenant: the admin API plus one set of paths per object.
+
+It is rebuilt from the compiled catalog, so it changes the moment metadata changes; built
+documents are cached per (tenant, revision) by the app that owns the cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI
+
+from engine.catalog import CompiledObject
+from engine.context import RequestContext
+from engine.metadata_changes import tenant_catalog
+from engine.query import MAX_LIMIT
+from engine.records.bulk import MAX_BATCH
+from engine.records.json_schema import input_schema, record_schema
+
+_GENERIC_PREFIXES = ("/api/v1/data/{object_name}", "/api/v1/schema/{object_name}")
+_PROBLEM = {
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
+
+
+class OpenApiCache:
+    """Tenant OpenAPI documents, newest revision per tenant, bounded like the catalog cache."""
+
+    def __init__(self, max_tenants: int = 64) -> None:
+        self._documents: OrderedDict[UUID, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._max_tenants = max_tenants
+        self._lock = threading.Lock()
+
+    def get(self, app: FastAPI, context: RequestContext) -> dict[str, Any]:
+        """Return the tenant's document at its current revision, building it if needed."""
+        tenant = context.tenant
+        with self._lock:
+            cached = self._documents.get(tenant.id)
+            if cached is not None and cached[0] == tenant.revision:
+                self._documents.move_to_end(tenant.id)
+                return cached[1]
+        document = tenant_openapi(app, context)
+        with self._lock:
+            self._documents[tenant.id] = (tenant.revision, document)
+            while len(self._documents) > self._max_tenants:
+                self._documents.popitem(last=False)
+        return document
+
+
+def base_openapi(app: FastAPI) -> dict[str, Any]:
+    """The document without tenant objects (the admin API and the generic data routes)."""
+    document = app.openapi()
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A Tessera API key: `tsk_<id>_<secret>`",
+    }
+    components.setdefault("schemas", {})["Problem"] = _problem_schema()
+    document["security"] = [{"bearer": []}]
+    return document
+
+
+def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
+    """The document of the caller's tenant, one set of typed paths per live object."""
+    document = copy.deepcopy(base_openapi(app))
+    catalog = tenant_catalog(context)
+    document["info"]["description"] = (
+        f"Tenant `{context.tenant.name}` at metadata revision {catalog.revision}."
+    )
+    document["paths"] = {
+        path: item
+        for path, item in document["paths"].items()
+        if not path.startswith(_GENERIC_PREFIXES)
+    }
+    schemas = document["components"]["schemas"]
+    schemas["BulkResult"] = _bulk_result_schema()
+    for name, obj in catalog.objects.items():
+        prefix = _component_prefix(name)
+        schemas[f"{prefix}Input"] = _embeddable(input_schema(obj))
+        schemas[f"{prefix}Patch"] = _embeddable(input_schema(obj, is_patch=True))
+        schemas[f"{prefix}Record"] = _embeddable(record_schema(obj))
+        schemas[f"{prefix}List"] = {
+            "type": "object",
+            "properties": {
+                "data": {
+                    "type": "array",
+                    "items": {"$ref": f"#/components/schemas/{prefix}Record"},
+                },
+                "next_cursor": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "total": {"type": "integer"},
+            },
+            "required": ["data", "next_cursor"],
+        }
+        document["paths"].update(_object_paths(obj, prefix))
+    return document
+
+
+def _component_prefix(api_name: str) -> str:
+    return "".join(part.capitalize() for part in api_name.split("_"))
+
+
+def _embeddable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "$schema"}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    meaning = {
+        401: "Missing, unknown or revoked API key",
+        404: "No such record",
+        409: "A unique value clashes, or the record is still referenced",
+        412: "The record changed since the version in If-Match",
+        422: "Invalid input; every problem is listed",
+    }
+    return {str(status): {"description": meaning[status], **_PROBLEM} for status in statuses}
+
+
+def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
+    name = obj.state.api_name
+    tag = [f"{name} records"]
+    record_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]+"?$'},
+        "description": "The record version you hold; a stale one gets 412",
+    }
+    query = [
+        _query("filter", {"type": "string"}, 'Filter JSON, e.g. {"amount": {"gt": 100}}'),
+        _query("sort", {"type": "string"}, "Comma-separated fields; - for descending"),
+        _query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+            "Page size",
+        ),
+        _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+        _query("fields", {"type": "string"}, "Comma-separated fields to return"),
+        _query("expand", {"type": "string"}, "Comma-separated lookups to embed"),
+        _query("count", {"type": "boolean", "default": False}, "Also return the total"),
+    ]
+    return {
+        f"/api/v1/data/{name}": {
+            "get": {
+                "tags": tag,
+                "summary": f"List {obj.state.plural_label}",
+                "operationId": f"list_{name}",
+                "parameters": query,
+                "responses": {
+                    "200": _json(_ref(f"{prefix}List"), "One page"),
+                    **_problems(401, 422),
+                },
+            },
+            "post": {
+                "tags": tag,
+                "summary": f"Create a {obj.state.label}",
+                "operationId": f"create_{name}",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref(f"{prefix}Input")}},
+                },
+                "responses": {
+                    "201": _json(_ref(f"{prefix}Record"), "Created"),
+                    **_problems(401, 409, 422),
+                },
+            },
+        },
+        f"/api/v1/data/{name}/{{id}}": {
+            "get": {
+                "tags": tag,
+                "summary": f"Get a {obj.state.label}",
+                "operationId": f"get_{name}",
+                "parameters": [record_id],
+                "responses": {
+                    "200": _json(_ref(f"{prefix}Record"), "The record"),
+                    **_problems(401, 404),
+                },
+            },
+            "patch": {
+                "tags": tag,
+                "summary": f"Update a {obj.state.label}",
+                "operationId": f"update_{name}",
+                "parameters": [record_id, if_match],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref(f"{prefix}Patch")}},
+                },
+                "responses": {
+                    "200": _json(_ref(f"{prefix}Record"), "Updated"),
+                    **_problems(401, 404, 409, 412, 422),
+                },
+            },
+            "delete": {
+                "tags": tag,
+                "summary": f"Delete a {obj.state.label}",
+                "operationId": f"delete_{name}",
+                "parameters": [record_id, if_match],
+                "responses": {
+                    "204": {"description": "Deleted"},
+                    **_problems(401, 404, 409, 412, 422),
+                },
+            },
+        },
+        f"/api/v1/data/{name}/bulk": {
+            "post": {
+                "tags": tag,
+                "summary": f"Create or upsert up to {MAX_BATCH} {obj.state.plural_label}",
+                "operationId": f"bulk_{name}",
+                "parameters": [
+                    _query(
+                        "upsert_on",
+                        {"type": "string"},
+                        "A unique field: update records that match it",
+                    ),
+                    _query(
+                        "mode",
+                        {"type": "string", "enum": ["all", "partial"], "default": "all"},
+                        "all-or-nothing, or per record",
+                    ),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "array",
+                                "maxItems": MAX_BATCH,
+                                "items": _ref(f"{prefix}Input"),
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(_ref("BulkResult"), "Per-record results"),
+                    **_problems(401, 409, 422),
+                },
+            },
+        },
+        f"/api/v1/data/{name}/aggregate": {
+            "get": {
+                "tags": tag,
+                "summary": f"Aggregate {obj.state.plural_label}",
+                "operationId": f"aggregate_{name}",
+                "parameters": [
+                    _query(
+                        "group_by",
+                        {"type": "string"},
+                        "Fields, or date:day|week|month|quarter|year",
+                    ),
+                    _query(
+                        "metrics",
+                        {"type": "string", "default": "count"},
+                        "count, sum:f, avg:f, min:f, max:f",
+                    ),
+                    _query("filter", {"type": "string"}, "Filter JSON"),
+                ],
+                "responses": {"200": _json({"type": "object"}, "Groups"), **_problems(401, 422)},
+            },
+        },
+        f"/api/v1/schema/{name}": {
+            "get": {
+                "tags": tag,
+                "summary": f"JSON Schema of a {obj.state.label}",
+                "operationId": f"schema_{name}",
+                "responses": {
+                    "200": _json({"type": "object"}, "JSON Schema (draft 2020-12)"),
+                    **_problems(401),
+                },
+            },
+        },
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _problem_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "RFC 9457 problem document",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "pointer": {"type": "string"},
+                        "field": {"type": "string"},
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "required": ["type", "title", "status", "detail"],
+    }
+
+
+def _bulk_result_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "created": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "errors": {"type": "integer"},
+            "results": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["created", "updated", "errors", "results"],
+    }
