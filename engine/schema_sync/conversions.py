@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     String,
+    and_,
     case,
     cast,
     exists,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
@@ -117,10 +119,13 @@ def _picklist_values(definition: FieldDef) -> list[str]:
 
 
 _INTEGER_TEXT = r"^\s*[-+]?[0-9]{1,18}\s*$"
-_DATE_TEXT = r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$"
+# Dates, date-times and decimals are cut apart after trim(), which removes spaces only,
+# so only spaces may surround them. SQLite reads a UTC offset only as +HH:MM.
+_DATE_TEXT = r"^ *[0-9]{4}-[0-9]{2}-[0-9]{2} *$"
 _DATETIME_TEXT = (
-    r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
-    r"(Z|[+-][0-9]{2}:?[0-9]{2})?\s*$"
+    r"^ *[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])? *$"
 )
 _TRUE_TEXT = ("true", "t", "yes", "y", "1")
 _FALSE_TEXT = ("false", "f", "no", "n", "0")
@@ -129,7 +134,35 @@ _FALSE_TEXT = ("false", "f", "no", "n", "0")
 def _decimal_text(precision: int, scale: int) -> str:
     whole = max(precision - scale, 1)
     fraction = rf"(\.[0-9]{{0,{scale}}}0*)?" if scale else r"(\.0*)?"
-    return rf"^\s*[-+]?[0-9]{{1,{whole}}}{fraction}\s*$"
+    return rf"^ *[-+]?[0-9]{{1,{whole}}}{fraction} *$"
+
+
+def _int_divide(dividend: ColumnElement[Any], divisor: int) -> ColumnElement[Any]:
+    """Exact integer division of SQLite's scaled integers.
+
+    On untyped operands SQLAlchemy's `/` is true division (`x / (n + 0.0)`), whose float
+    result loses digits beyond 2**53; on integers `//` renders SQLite's integer `/`.
+    """
+    return type_coerce(dividend, BigInteger) // divisor
+
+
+def _is_calendar_date(text: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether text shaped YYYY-MM-DD (at its start) names a day that exists.
+
+    The pattern alone lets 2023-02-29 or 2024-13-01 through: PostgreSQL would then fail
+    the whole change, SQLite would store text no reader can parse.
+    """
+    year, month, day = (
+        cast(func.substr(text, start, length), Integer)
+        for start, length in ((1, 4), (6, 2), (9, 2))
+    )
+    leap = or_(and_(year % 4 == 0, year % 100 != 0), year % 400 == 0)
+    month_days = case(
+        (month == 2, case((leap, 29), else_=28)),
+        (month.in_((4, 6, 9, 11)), 30),
+        else_=31,
+    )
+    return and_(year >= 1, month.between(1, 12), day.between(1, month_days))
 
 
 def _any_of(*conditions: ColumnElement[bool] | None) -> ColumnElement[bool] | None:
@@ -242,11 +275,15 @@ class _ConversionBuilder:
         magnitude = func.abs(self.column)
         text = (
             case((self.column < 0, "-"), else_="")
-            + cast(magnitude / unit, String)
+            + cast(_int_divide(magnitude, unit), String)
             + "."
             + func.substr(literal("0" * scale) + cast(magnitude % unit, String), -scale)
         )
         return self._stringify(text, 40)
+
+    def _keep_null(self, expression: ColumnElement[Any]) -> ColumnElement[Any]:
+        """`expression`, except NULL where the column is NULL (a CASE's ELSE would fill it)."""
+        return case((self.column.is_(None), null()), else_=expression)
 
     def _boolean_to_text(self) -> Conversion:
         text = (
@@ -254,7 +291,7 @@ class _ConversionBuilder:
             if not self.is_sqlite
             else case((self.column == 1, "true"), else_="false")
         )
-        return self._stringify(text, 5)
+        return self._stringify(self._keep_null(text), 5)
 
     def _date_to_text(self) -> Conversion:
         text = self.column if self.is_sqlite else func.to_char(self.column, "YYYY-MM-DD")
@@ -294,7 +331,8 @@ class _ConversionBuilder:
         point = func.instr(trimmed, ".")
         whole = case((point > 0, func.substr(trimmed, 1, point - 1)), else_=trimmed)
         fraction = case((point > 0, func.substr(trimmed, point + 1)), else_="")
-        digits = whole + func.substr(fraction + ("0" * scale), 1, scale) if scale else whole
+        # `concat`, not `+`: on untyped expressions `+` adds ("12" + "50" = 62).
+        digits = whole.concat(func.substr(fraction + ("0" * scale), 1, scale)) if scale else whole
         return Conversion(cast(digits, BigInteger), blocking, reason)
 
     def _integer_to_decimal(self) -> Conversion:
@@ -317,7 +355,7 @@ class _ConversionBuilder:
                 return None
             blocking = None
         else:
-            blocking = self._decimal_blocking(old_scale, precision, scale)
+            blocking = self._decimal_blocking(old_precision, old_scale, precision, scale)
         reason = f"does not fit {precision} digits with {scale} decimals"
         if not self.is_sqlite:
             return Conversion(cast(self.column, column_type(self.new)), blocking, reason)
@@ -326,19 +364,24 @@ class _ConversionBuilder:
         elif scale > old_scale:
             expression = self.column * (10 ** (scale - old_scale))
         else:
-            expression = self.column / (10 ** (old_scale - scale))
+            expression = _int_divide(self.column, 10 ** (old_scale - scale))
         return Conversion(expression, blocking, reason)
 
     def _decimal_blocking(
-        self, old_scale: int, precision: int, scale: int
+        self, old_precision: int, old_scale: int, precision: int, scale: int
     ) -> ColumnElement[bool] | None:
+        # Only a shrinking whole part needs a size check; otherwise the bound could pass
+        # 10**18 and overflow SQLite's 64-bit integers.
+        shrinks = precision - scale < old_precision - old_scale
         if self.is_sqlite:
-            too_big = func.abs(self.column) >= 10 ** (precision - scale + old_scale)
+            too_big = (
+                func.abs(self.column) >= 10 ** (precision - scale + old_scale) if shrinks else None
+            )
             too_precise = (
                 self.column % (10 ** (old_scale - scale)) != 0 if scale < old_scale else None
             )
         else:
-            too_big = func.abs(self.column) >= 10 ** (precision - scale)
+            too_big = func.abs(self.column) >= 10 ** (precision - scale) if shrinks else None
             too_precise = (
                 self.column != func.round(self.column, scale) if scale < old_scale else None
             )
@@ -348,13 +391,15 @@ class _ConversionBuilder:
         _, old_scale = decimal_shape(self.old, self.old_stored)
         if self.is_sqlite:
             unit = 10**old_scale
-            return Conversion(self.column / unit, self.column % unit != 0, "has decimals")
+            return Conversion(
+                _int_divide(self.column, unit), self.column % unit != 0, "has decimals"
+            )
         return Conversion(
             cast(self.column, BigInteger), self.column != func.trunc(self.column), "has decimals"
         )
 
     def _boolean_to_integer(self) -> Conversion:
-        return Conversion(case((self.column == self._true, 1), else_=0), None, "")
+        return Conversion(self._keep_null(case((self.column == self._true, 1), else_=0)), None, "")
 
     def _integer_to_integer(self) -> None:
         return None
@@ -373,14 +418,14 @@ class _ConversionBuilder:
         word = func.lower(func.trim(self.column))
         blocking = word.not_in(_TRUE_TEXT + _FALSE_TEXT)
         return Conversion(
-            case((word.in_(_TRUE_TEXT), self._true), else_=self._false),
+            self._keep_null(case((word.in_(_TRUE_TEXT), self._true), else_=self._false)),
             blocking,
             "not true/false, yes/no or 1/0",
         )
 
     def _integer_to_boolean(self) -> Conversion:
         return Conversion(
-            case((self.column != 0, self._true), else_=self._false),
+            self._keep_null(case((self.column != 0, self._true), else_=self._false)),
             self.column.not_in((0, 1)),
             "not 0 or 1",
         )
@@ -388,14 +433,22 @@ class _ConversionBuilder:
     def _boolean_to_boolean(self) -> None:
         return None
 
+    def _not_a_day(self, pattern: str) -> ColumnElement[bool]:
+        """Rows whose text does not match `pattern` or whose date is not in the calendar."""
+        # CASE, not OR: the calendar check casts substrings, so it may only see matches.
+        return case(
+            (not_(self.column.regexp_match(pattern)), true()),
+            else_=not_(_is_calendar_date(func.trim(self.column))),
+        )
+
     def _text_to_date(self) -> Conversion:
-        blocking = not_(self.column.regexp_match(_DATE_TEXT))
+        blocking = self._not_a_day(_DATE_TEXT)
         trimmed = func.trim(self.column)
         expression = trimmed if self.is_sqlite else cast(trimmed, column_type(self.new))
         return Conversion(expression, blocking, "not a date written YYYY-MM-DD")
 
     def _text_to_datetime(self) -> Conversion:
-        blocking = not_(self.column.regexp_match(_DATETIME_TEXT))
+        blocking = self._not_a_day(_DATETIME_TEXT)
         trimmed = func.trim(self.column)
         if self.is_sqlite:
             expression: ColumnElement[Any] = func.strftime("%Y-%m-%d %H:%M:%S", trimmed) + ".000000"
@@ -425,7 +478,7 @@ class _ConversionBuilder:
         array = (
             func.json_array(self.column) if self.is_sqlite else func.jsonb_build_array(self.column)
         )
-        return Conversion(array, None, "")
+        return Conversion(self._keep_null(array), None, "")
 
     def _multi_picklist_to_multi_picklist(self) -> None:
         return None

@@ -218,15 +218,19 @@ class _Planner:
             )
             if conversion.blocking is not None:
                 self.classify(ChangeClass.BREAKING)
+                # Forcing empties the offending values, which a required field can only
+                # take when a default fills them.
+                can_empty = not is_not_null(new) or new.definition.default is not None
                 self.checks.append(
                     DataCheck(
                         object_name=obj.api_name,
                         field_name=new.api_name,
                         code="lossy-conversion",
-                        message=f"values that would not convert: {conversion.reason}",
+                        message=f"values that would not convert: {conversion.reason}"
+                        + ("" if can_empty else "; the field is required and has no default"),
                         table=old_table,
                         predicate=conversion.blocking,
-                        is_forceable=True,
+                        is_forceable=can_empty,
                     )
                 )
         if is_not_null(new) and not is_not_null(old):
@@ -235,10 +239,14 @@ class _Planner:
             change.needs_rebuild = True
         if is_foreign_key(new) and is_foreign_key(old) and on_delete_sql(new) != on_delete_sql(old):
             change.needs_rebuild = True
+        # Distinct values can collide once converted ("01" and "1" both become 1), so a
+        # converted column's check groups the converted values (unconvertible ones as NULL).
+        converted = conversion.value(forced=True) if conversion is not None else None
+        was_unique = old.definition.unique and not old.is_deleted
         if (
             new.definition.unique
             and not new.is_deleted
-            and not (old.definition.unique and not old.is_deleted)
+            and (converted is not None or not was_unique)
         ):
             self.checks.append(
                 DataCheck(
@@ -247,7 +255,11 @@ class _Planner:
                     code="duplicate-values",
                     message="values that occur more than once",
                     table=old_table,
-                    column=literal_column(_quote(old.column_name, self.dialect)),
+                    column=(
+                        converted
+                        if converted is not None
+                        else literal_column(_quote(old.column_name, self.dialect))
+                    ),
                     kind=CheckKind.DUPLICATES,
                 )
             )
@@ -373,6 +385,7 @@ class _Planner:
     ) -> None:
         table_name = obj.table_name
         drops: list[SchemaOp] = []
+        conversions: list[SchemaOp] = []
         renames: list[SchemaOp] = []
         columns: list[SchemaOp] = []
         finishing: list[SchemaOp] = []
@@ -419,9 +432,15 @@ class _Planner:
                         RenameColumn(self.schema, table_name, old.column_name, new.column_name)
                     )
                 if change.value is not None:
-                    columns.append(
+                    using = change.value
+                    if is_not_null(new) and new.definition.default is not None:
+                        # As in `_rebuild`: forced values of a required field take the default.
+                        using = func.coalesce(using, self._default_literal(new, column))
+                    # The USING expression reads the column by its old name (as the data
+                    # checks do), so values convert before the column is renamed.
+                    conversions.append(
                         AlterColumnType(
-                            self.schema, table_name, new.column_name, column.type, change.value
+                            self.schema, table_name, old.column_name, column.type, using
                         )
                     )
                 if is_not_null(new) != is_not_null(old):
@@ -454,7 +473,7 @@ class _Planner:
                         on_delete_sql(new),
                     )
                 )
-        self.ops.extend([*drops, *renames, *columns, *finishing])
+        self.ops.extend([*drops, *conversions, *renames, *columns, *finishing])
 
 
 def _index_key(index: Any) -> str:

@@ -1,0 +1,546 @@
+"""Schema plans on in-memory states: the ops chosen and the SQL they render, per dialect.
+
+No database: states are built with the pure mutations, planned, and rendered offline.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from uuid_utils.compat import uuid7
+
+from engine.errors import MetadataError
+from engine.metadata_changes import mutations
+from engine.schema_sync import ChangeClass, SchemaPlan, plan_schema_change, render_sql
+from engine.schema_sync.ops import (
+    AddColumn,
+    AddForeignKey,
+    AlterColumnType,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropTable,
+    FillColumn,
+    RebuildTable,
+    RenameColumn,
+    RenameTable,
+    SetNullable,
+)
+from metadata.models import FieldDef, FieldState, ObjectDef, ObjectPatch, TenantMetadata
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+SCHEMA = "t_acme"
+SYSTEM_COLUMNS = [
+    "id",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "owner_id",
+    "version",
+]
+DIALECTS = pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+
+
+def empty_state() -> TenantMetadata:
+    return TenantMetadata(tenant_id=uuid7(), schema_name=SCHEMA, revision=1)
+
+
+def with_object(state: TenantMetadata, api_name: str, *fields: dict[str, Any]) -> TenantMetadata:
+    definition = ObjectDef(api_name=api_name, fields=[FieldDef(**field) for field in fields])
+    new_state, _ = mutations.create_object(state, definition, now=NOW)
+    return new_state
+
+
+def with_field(state: TenantMetadata, object_name: str, **definition: Any) -> TenantMetadata:
+    new_state, _ = mutations.add_field(state, object_name, FieldDef(**definition))
+    return new_state
+
+
+def field_of(state: TenantMetadata, object_name: str, field_name: str) -> FieldState:
+    obj = state.find_object(object_name, include_deleted=True)
+    assert obj is not None
+    field = obj.find_field(field_name, include_deleted=True)
+    assert field is not None
+    return field
+
+
+def accounts() -> TenantMetadata:
+    return with_object(
+        empty_state(),
+        "account",
+        {"api_name": "name", "type": "text"},
+        {"api_name": "code", "type": "text", "max_length": 20},
+    )
+
+
+def sql_of(plan: SchemaPlan) -> list[str]:
+    """The rendered statements, on one line each, without the final semicolon."""
+    return [
+        re.sub(r"\s+", " ", statement).rstrip(";").strip()
+        for statement in render_sql(plan.ops, dialect=plan.dialect)
+    ]
+
+
+def op_types(plan: SchemaPlan) -> list[type]:
+    return [type(op) for op in plan.ops]
+
+
+# -- creating objects ----------------------------------------------------------------------
+
+
+@DIALECTS
+def test_creating_an_object_creates_its_table_with_system_columns_then_fields(
+    dialect: str,
+) -> None:
+    new = with_object(
+        empty_state(),
+        "account",
+        {"api_name": "name", "type": "text", "required": True},
+        {"api_name": "balance", "type": "currency"},
+    )
+    plan = plan_schema_change(empty_state(), new, dialect=dialect)
+    assert op_types(plan) == [CreateTable]
+    assert plan.classification is ChangeClass.SAFE
+    (statement,) = sql_of(plan)
+    assert statement.startswith(f"CREATE TABLE {SCHEMA}.account (")
+    columns = re.findall(r"[(,] (\w+) [A-Z]", statement.removesuffix(", PRIMARY KEY (id) )"))
+    assert columns == [*SYSTEM_COLUMNS, "name", "balance"]
+    assert "PRIMARY KEY (id)" in statement
+    assert "name VARCHAR(255) NOT NULL" in statement
+    assert "version BIGINT NOT NULL" in statement
+
+
+def test_system_columns_are_uuids_and_utc_timestamps_on_postgresql() -> None:
+    plan = plan_schema_change(empty_state(), accounts(), dialect="postgresql")
+    (statement, *_) = sql_of(plan)
+    assert "id UUID NOT NULL" in statement
+    assert "created_at TIMESTAMP WITH TIME ZONE NOT NULL" in statement
+    assert "owner_id UUID," in statement
+    assert "code VARCHAR(20)" in statement
+
+
+def test_a_currency_is_numeric_on_postgresql_and_a_scaled_integer_on_sqlite() -> None:
+    new = with_object(empty_state(), "deal", {"api_name": "amount", "type": "currency"})
+    assert (
+        "amount NUMERIC(18, 2)"
+        in sql_of(plan_schema_change(empty_state(), new, dialect="postgresql"))[0]
+    )
+    assert "amount BIGINT" in sql_of(plan_schema_change(empty_state(), new, dialect="sqlite"))[0]
+
+
+@DIALECTS
+def test_creating_an_object_with_unique_and_lookup_fields_creates_their_indexes(
+    dialect: str,
+) -> None:
+    old = accounts()
+    new = with_object(
+        old,
+        "contact",
+        {"api_name": "account", "type": "lookup", "target": "account", "on_delete": "cascade"},
+        {"api_name": "email", "type": "email", "unique": True},
+    )
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [CreateTable, CreateIndex, CreateIndex]
+    account_id = field_of(new, "contact", "account").id.hex
+    email_id = field_of(new, "contact", "email").id.hex
+    create, *indexes = sql_of(plan)
+    target = "account" if dialect == "sqlite" else f"{SCHEMA}.account"
+    assert (
+        f"CONSTRAINT fk_{account_id} FOREIGN KEY(account) REFERENCES {target} (id) "
+        "ON DELETE CASCADE" in create
+    )
+    if dialect == "postgresql":
+        assert sorted(indexes) == sorted(
+            [
+                f"CREATE INDEX ix_{account_id} ON {SCHEMA}.contact (account)",
+                f"CREATE UNIQUE INDEX uq_{email_id} ON {SCHEMA}.contact (email)",
+            ]
+        )
+    else:
+        assert sorted(indexes) == sorted(
+            [
+                f"CREATE INDEX {SCHEMA}.ix_{account_id} ON contact (account)",
+                f"CREATE UNIQUE INDEX {SCHEMA}.uq_{email_id} ON contact (email)",
+            ]
+        )
+
+
+def test_an_unchanged_state_plans_nothing() -> None:
+    state = accounts()
+    for dialect in ("sqlite", "postgresql"):
+        plan = plan_schema_change(state, state, dialect=dialect)
+        assert plan.ops == ()
+        assert plan.classification is ChangeClass.SAFE
+
+
+# -- adding fields -------------------------------------------------------------------------
+
+
+@DIALECTS
+def test_adding_an_optional_field_is_one_add_column(dialect: str) -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="nickname", type="text", max_length=40)
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [AddColumn]
+    assert sql_of(plan) == [f"ALTER TABLE {SCHEMA}.account ADD COLUMN nickname VARCHAR(40)"]
+    assert plan.classification is ChangeClass.SAFE
+    assert plan.checks == ()
+    assert plan.describe() == ["add column account.nickname"]
+
+
+def test_adding_a_required_field_with_a_default_fills_then_sets_not_null_on_postgresql() -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="integer", required=True, default=3)
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    assert op_types(plan) == [AddColumn, FillColumn, SetNullable]
+    assert sql_of(plan) == [
+        f"ALTER TABLE {SCHEMA}.account ADD COLUMN tier BIGINT",
+        f"UPDATE {SCHEMA}.account SET tier=3 WHERE {SCHEMA}.account.tier IS NULL",
+        f"ALTER TABLE {SCHEMA}.account ALTER COLUMN tier SET NOT NULL",
+    ]
+    assert plan.checks == ()
+    assert [(touch.field_name, touch.reason) for touch in plan.touches] == [
+        ("tier", "filled with the default")
+    ]
+
+
+def test_adding_a_required_field_with_a_default_rebuilds_the_table_on_sqlite() -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="integer", required=True, default=3)
+    plan = plan_schema_change(old, new, dialect="sqlite")
+    assert op_types(plan) == [RebuildTable]
+    create, copy, drop, rename = sql_of(plan)
+    assert create.startswith(f"CREATE TABLE {SCHEMA}._tessera_rebuild_account (")
+    assert "tier BIGINT NOT NULL" in create
+    assert copy.startswith(f"INSERT INTO {SCHEMA}._tessera_rebuild_account (id, created_at")
+    assert "3 AS tier" in copy
+    assert copy.endswith(f"FROM {SCHEMA}.account")
+    assert drop == f"DROP TABLE {SCHEMA}.account"
+    assert rename == f"ALTER TABLE {SCHEMA}._tessera_rebuild_account RENAME TO account"
+
+
+@DIALECTS
+def test_adding_a_required_field_without_default_checks_for_existing_rows(dialect: str) -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="integer", required=True)
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert [check.code for check in plan.checks] == ["rows-without-value"]
+
+
+@DIALECTS
+def test_adding_a_unique_field_creates_a_unique_index_named_after_its_id(dialect: str) -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="vat_number", type="text", unique=True)
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [AddColumn, CreateIndex]
+    field_id = field_of(new, "account", "vat_number").id.hex
+    add, index = sql_of(plan)
+    assert add == f"ALTER TABLE {SCHEMA}.account ADD COLUMN vat_number VARCHAR(255)"
+    if dialect == "postgresql":
+        assert index == f"CREATE UNIQUE INDEX uq_{field_id} ON {SCHEMA}.account (vat_number)"
+    else:
+        assert index == f"CREATE UNIQUE INDEX {SCHEMA}.uq_{field_id} ON account (vat_number)"
+
+
+@DIALECTS
+def test_making_a_field_unique_checks_for_duplicates_and_creates_the_index(dialect: str) -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "code", {"unique": True})
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [CreateIndex]
+    assert [check.code for check in plan.checks] == ["duplicate-values"]
+    field_id = field_of(new, "account", "code").id.hex
+    assert "CREATE UNIQUE INDEX" in sql_of(plan)[0]
+    assert f"uq_{field_id}" in sql_of(plan)[0]
+
+
+@pytest.mark.parametrize(
+    ("on_delete", "rule"),
+    [("restrict", "RESTRICT"), ("set_null", "SET NULL"), ("cascade", "CASCADE")],
+)
+def test_adding_a_lookup_adds_a_foreign_key_with_its_delete_rule_on_postgresql(
+    on_delete: str, rule: str
+) -> None:
+    old = with_object(accounts(), "contact")
+    new = with_field(
+        old, "contact", api_name="account", type="lookup", target="account", on_delete=on_delete
+    )
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    assert op_types(plan) == [AddColumn, CreateIndex, AddForeignKey]
+    field_id = field_of(new, "contact", "account").id.hex
+    assert sql_of(plan) == [
+        f"ALTER TABLE {SCHEMA}.contact ADD COLUMN account UUID",
+        f"CREATE INDEX ix_{field_id} ON {SCHEMA}.contact (account)",
+        f"ALTER TABLE {SCHEMA}.contact ADD CONSTRAINT fk_{field_id} FOREIGN KEY(account) "
+        f"REFERENCES {SCHEMA}.account (id) ON DELETE {rule}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("on_delete", "rule"),
+    [("restrict", "RESTRICT"), ("set_null", "SET NULL"), ("cascade", "CASCADE")],
+)
+def test_adding_a_lookup_rebuilds_the_table_with_its_foreign_key_on_sqlite(
+    on_delete: str, rule: str
+) -> None:
+    old = with_object(accounts(), "contact")
+    new = with_field(
+        old, "contact", api_name="account", type="lookup", target="account", on_delete=on_delete
+    )
+    plan = plan_schema_change(old, new, dialect="sqlite")
+    assert op_types(plan) == [RebuildTable]
+    field_id = field_of(new, "contact", "account").id.hex
+    create, copy, _, _, index = sql_of(plan)
+    assert (
+        f"CONSTRAINT fk_{field_id} FOREIGN KEY(account) REFERENCES account (id) "
+        f"ON DELETE {rule}" in create
+    )
+    assert "NULL AS account" in copy
+    assert index == f"CREATE INDEX {SCHEMA}.ix_{field_id} ON contact (account)"
+
+
+def test_a_master_detail_foreign_key_cascades() -> None:
+    old = with_object(accounts(), "line_item")
+    new = with_field(old, "line_item", api_name="account", type="master_detail", target="account")
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    foreign_key = next(op for op in plan.ops if isinstance(op, AddForeignKey))
+    assert foreign_key.on_delete == "CASCADE"
+    assert sql_of(plan)[-1].endswith("ON DELETE CASCADE")
+
+
+# -- changing fields -----------------------------------------------------------------------
+
+
+@DIALECTS
+def test_renaming_a_field_renames_its_column(dialect: str) -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "name", {"api_name": "full_name"})
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [RenameColumn]
+    (statement,) = sql_of(plan)
+    assert re.fullmatch(
+        rf"ALTER TABLE {SCHEMA}\.account RENAME (COLUMN )?name TO full_name", statement
+    )
+    assert plan.classification is ChangeClass.BREAKING
+
+
+@DIALECTS
+def test_relabelling_a_field_plans_nothing(dialect: str) -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "name", {"label": "Account name"})
+    assert plan_schema_change(old, new, dialect=dialect).ops == ()
+
+
+def test_a_type_change_is_alter_column_type_using_on_postgresql() -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "code", {"type": "integer"})
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    assert op_types(plan) == [AlterColumnType]
+    assert sql_of(plan) == [
+        f"ALTER TABLE {SCHEMA}.account ALTER COLUMN code TYPE BIGINT "
+        "USING CAST(trim(code) AS BIGINT)"
+    ]
+
+
+def test_a_type_change_rebuilds_the_table_on_sqlite() -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "code", {"type": "integer"})
+    plan = plan_schema_change(old, new, dialect="sqlite")
+    assert op_types(plan) == [RebuildTable]
+    create, copy, drop, rename = sql_of(plan)
+    assert "code BIGINT" in create
+    assert "CAST(trim(code) AS BIGINT) AS code" in copy
+    assert "name AS name" in copy
+    assert drop == f"DROP TABLE {SCHEMA}.account"
+    assert rename == f"ALTER TABLE {SCHEMA}._tessera_rebuild_account RENAME TO account"
+
+
+@DIALECTS
+def test_a_lossy_type_change_is_breaking_and_checks_the_values(dialect: str) -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "code", {"type": "integer"})
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert plan.classification is ChangeClass.BREAKING
+    assert [check.code for check in plan.checks] == ["lossy-conversion"]
+    assert [check.is_forceable for check in plan.checks] == [True]
+
+
+@DIALECTS
+def test_widening_a_text_field_is_safe(dialect: str) -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "code", {"max_length": 40})
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert plan.classification is ChangeClass.SAFE
+    assert plan.checks == ()
+
+
+def test_renaming_and_retyping_a_field_at_once_converts_before_renaming_on_postgresql() -> None:
+    old = accounts()
+    new, _ = mutations.update_field(
+        old, "account", "code", {"api_name": "code_number", "type": "integer"}
+    )
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    assert op_types(plan) == [AlterColumnType, RenameColumn]
+    assert sql_of(plan) == [
+        f"ALTER TABLE {SCHEMA}.account ALTER COLUMN code TYPE BIGINT "
+        "USING CAST(trim(code) AS BIGINT)",
+        f"ALTER TABLE {SCHEMA}.account RENAME code TO code_number",
+    ]
+
+
+def test_renaming_and_retyping_a_field_at_once_copies_the_old_column_on_sqlite() -> None:
+    old = accounts()
+    new, _ = mutations.update_field(
+        old, "account", "code", {"api_name": "code_number", "type": "integer"}
+    )
+    plan = plan_schema_change(old, new, dialect="sqlite")
+    assert op_types(plan) == [RebuildTable]
+    assert "CAST(trim(code) AS BIGINT) AS code_number" in sql_of(plan)[1]
+
+
+@DIALECTS
+def test_a_conversion_no_type_supports_is_refused_with_its_field(dialect: str) -> None:
+    old = with_object(empty_state(), "task", {"api_name": "done", "type": "boolean"})
+    new, _ = mutations.update_field(old, "task", "done", {"type": "date"})
+    with pytest.raises(MetadataError) as error:
+        plan_schema_change(old, new, dialect=dialect)
+    assert [problem.code for problem in error.value.problems] == ["unsupported-conversion"]
+    assert "add a new field" in error.value.problems[0].detail
+
+
+def test_making_a_field_required_with_a_default_fills_then_sets_not_null_on_postgresql() -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "name", {"required": True, "default": "?"})
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    assert op_types(plan) == [FillColumn, SetNullable]
+    assert sql_of(plan) == [
+        f"UPDATE {SCHEMA}.account SET name='?' WHERE {SCHEMA}.account.name IS NULL",
+        f"ALTER TABLE {SCHEMA}.account ALTER COLUMN name SET NOT NULL",
+    ]
+
+
+def test_making_a_field_required_with_a_default_coalesces_in_the_copy_on_sqlite() -> None:
+    old = accounts()
+    new, _ = mutations.update_field(old, "account", "name", {"required": True, "default": "?"})
+    plan = plan_schema_change(old, new, dialect="sqlite")
+    assert op_types(plan) == [RebuildTable]
+    create, copy, *_ = sql_of(plan)
+    assert "name VARCHAR(255) NOT NULL" in create
+    assert "coalesce(name, '?') AS name" in copy
+
+
+# -- deleting, restoring and purging ---------------------------------------------------------
+
+
+@DIALECTS
+def test_deleting_an_object_renames_its_table_aside(dialect: str) -> None:
+    old = with_object(accounts(), "contact")
+    new, deleted = mutations.delete_object(old, "contact", now=NOW)
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [RenameTable]
+    assert deleted.table_name.startswith("_deleted_contact_")
+    assert sql_of(plan) == [f"ALTER TABLE {SCHEMA}.contact RENAME TO {deleted.table_name}"]
+    assert plan.classification is ChangeClass.SAFE
+
+
+@DIALECTS
+def test_restoring_an_object_renames_its_table_back(dialect: str) -> None:
+    old, deleted = mutations.delete_object(with_object(accounts(), "contact"), "contact", now=NOW)
+    new, _ = mutations.restore_object(old, "contact")
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert sql_of(plan) == [f"ALTER TABLE {SCHEMA}.{deleted.table_name} RENAME TO contact"]
+    assert plan.classification is ChangeClass.SAFE
+
+
+@DIALECTS
+def test_purging_an_object_drops_its_table_and_is_destructive(dialect: str) -> None:
+    old, deleted = mutations.delete_object(with_object(accounts(), "contact"), "contact", now=NOW)
+    new, _ = mutations.purge_object(old, "contact")
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [DropTable]
+    assert sql_of(plan) == [f"DROP TABLE {SCHEMA}.{deleted.table_name}"]
+    assert plan.classification is ChangeClass.DESTRUCTIVE
+
+
+@DIALECTS
+def test_renaming_an_object_renames_its_table_and_is_breaking(dialect: str) -> None:
+    old = with_object(accounts(), "contact")
+    new, _ = mutations.update_object(old, "contact", ObjectPatch(api_name="person"))
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [RenameTable]
+    assert sql_of(plan) == [f"ALTER TABLE {SCHEMA}.contact RENAME TO person"]
+    assert plan.classification is ChangeClass.BREAKING
+
+
+@DIALECTS
+def test_deleting_a_field_renames_its_column_aside(dialect: str) -> None:
+    old = accounts()
+    new, deleted = mutations.delete_field(old, "account", "code", now=NOW)
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [RenameColumn]
+    (statement,) = sql_of(plan)
+    assert re.fullmatch(
+        rf"ALTER TABLE {SCHEMA}\.account RENAME (COLUMN )?code TO {deleted.column_name}",
+        statement,
+    )
+    assert plan.classification is ChangeClass.SAFE
+
+
+def test_deleting_a_required_unique_field_drops_its_index_and_not_null_on_postgresql() -> None:
+    old = with_object(
+        empty_state(),
+        "account",
+        {"api_name": "code", "type": "text", "required": True, "unique": True},
+    )
+    new, deleted = mutations.delete_field(old, "account", "code", now=NOW)
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    field_id = deleted.id.hex
+    assert sql_of(plan) == [
+        f"DROP INDEX {SCHEMA}.uq_{field_id}",
+        f"ALTER TABLE {SCHEMA}.account RENAME code TO {deleted.column_name}",
+        f"ALTER TABLE {SCHEMA}.account ALTER COLUMN {deleted.column_name} DROP NOT NULL",
+    ]
+
+
+def test_deleting_a_lookup_drops_its_foreign_key_on_postgresql() -> None:
+    old = with_object(
+        accounts(), "contact", {"api_name": "account", "type": "lookup", "target": "account"}
+    )
+    new, deleted = mutations.delete_field(old, "contact", "account", now=NOW)
+    plan = plan_schema_change(old, new, dialect="postgresql")
+    assert f"ALTER TABLE {SCHEMA}.contact DROP CONSTRAINT fk_{deleted.id.hex}" in sql_of(plan)
+
+
+@DIALECTS
+def test_purging_a_field_drops_its_column_and_is_destructive(dialect: str) -> None:
+    old, deleted = mutations.delete_field(accounts(), "account", "code", now=NOW)
+    new, _ = mutations.purge_field(old, "account", "code")
+    plan = plan_schema_change(old, new, dialect=dialect)
+    assert op_types(plan) == [DropColumn]
+    assert sql_of(plan) == [f"ALTER TABLE {SCHEMA}.account DROP COLUMN {deleted.column_name}"]
+    assert plan.classification is ChangeClass.DESTRUCTIVE
+
+
+# -- every statement is schema-qualified ---------------------------------------------------
+
+
+@DIALECTS
+def test_every_statement_names_the_tenant_schema(dialect: str) -> None:
+    old = accounts()
+    new = with_object(
+        old,
+        "contact",
+        {"api_name": "account", "type": "lookup", "target": "account"},
+        {"api_name": "email", "type": "email", "unique": True},
+    )
+    new = with_field(new, "account", api_name="tier", type="integer", required=True, default=1)
+    new, _ = mutations.update_field(new, "account", "code", {"type": "integer"})
+    plan = plan_schema_change(old, new, dialect=dialect)
+    statements = sql_of(plan)
+    assert len(statements) >= 4
+    for statement in statements:
+        assert f"{SCHEMA}." in statement
