@@ -159,7 +159,8 @@ def _multi_picklist(
         )
     if not isinstance(value, str):
         raise invalid(pointer, "wrong-type", "contains takes one picklist value")
-    # Walk the stored JSON array in SQL: json_each on SQLite, jsonb_array_elements_text on PostgreSQL.
+    # Walk the stored JSON array in SQL: json_each on SQLite,
+    # jsonb_array_elements_text on PostgreSQL.
     if dialect == "sqlite":
         elements = func.json_each(path.column).table_valued("value")
     else:

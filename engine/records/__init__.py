@@ -15,10 +15,9 @@ from engine.records.values import ValueProblem, coerce_value, render_value
 __all__ = [
     "MAX_BATCH",
     "BatchResult",
-    "bulk_write",
-    "write_batch",
-    "aggregate",
     "ValueProblem",
+    "aggregate",
+    "bulk_write",
     "caller_scope",
     "coerce_value",
     "compiled_object",
@@ -29,4 +28,5 @@ __all__ = [
     "query_records",
     "render_value",
     "update_record",
+    "write_batch",
 ]

@@ -92,19 +92,21 @@ def bulk_write(
             problems=[Problem("", "batch-too-large", f"at most {MAX_BATCH} records per request")],
         )
     catalog, obj = compiled_object(context, object_name)
-    with tenant_connection(
-        context.engine.db, context.tenant.schema_name, is_write=True
-    ) as connection:
-        with connection.begin():
-            return write_batch(
-                connection,
-                context,
-                catalog=catalog,
-                obj=obj,
-                bodies=bodies,
-                upsert_on=upsert_on,
-                is_partial=is_partial,
-            )
+    with (
+        tenant_connection(
+            context.engine.db, context.tenant.schema_name, is_write=True
+        ) as connection,
+        connection.begin(),
+    ):
+        return write_batch(
+            connection,
+            context,
+            catalog=catalog,
+            obj=obj,
+            bodies=bodies,
+            upsert_on=upsert_on,
+            is_partial=is_partial,
+        )
 
 
 def write_batch(

@@ -59,7 +59,8 @@ def explain_integrity_error(
         if blockers:
             listed = ", ".join(f"{count} {where}" for where, count in blockers)
             return Conflict(
-                f"the record is still referenced ({listed}); delete or re-point those records first",
+                f"the record is still referenced ({listed}); "
+                "delete or re-point those records first",
                 extra={
                     "referenced_by": [
                         {"field": where, "records": count} for where, count in blockers

@@ -152,7 +152,7 @@ def record_schema(obj: CompiledObject) -> dict[str, Any]:
 
 
 def object_schema_document(obj: CompiledObject) -> dict[str, Any]:
-    """`GET /schema/{object}`: the create-body schema, with the record and patch schemas in $defs."""
+    """`GET /schema/{object}`: the create-body schema; record and patch schemas in $defs."""
     schema = input_schema(obj)
     schema["$id"] = f"/api/v1/schema/{obj.state.api_name}"
     schema["$defs"] = {

@@ -48,7 +48,8 @@ _SWAGGER_PAGE = """<!doctype html>
 </head>
 <body>
   <form id="key">API key: <input name="key" placeholder="tsk_…" autocomplete="off">
-    <button>Use key</button> <span>the key stays in this browser and shows your tenant's objects</span>
+    <button>Use key</button>
+    <span>the key stays in this browser and shows your tenant's objects</span>
   </form>
   <div id="swagger-ui"></div>
   <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>

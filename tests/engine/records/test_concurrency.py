@@ -36,7 +36,7 @@ def _run_together(workers: int, job: Callable[[int], Any]) -> list[Any]:
         barrier.wait()
         try:
             return job(index)
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test inspects
+        except Exception as error:
             return error
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

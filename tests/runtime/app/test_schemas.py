@@ -149,7 +149,8 @@ def test_generated_requests_against_every_operation_never_get_a_server_error(sal
             statuses.append(response.status_code)
             if response.status_code >= 500:
                 failures.append(
-                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: "
+                    f"{response.text[:300]}"
                 )
 
         call()

@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import metadata_changes
-from engine.context import EngineContext
 from metadata.models import FieldDef, ObjectDef
 from runtime.cli import app
 from tests.conftest import TenantHandle
