@@ -48,7 +48,7 @@ from engine.schema_sync.ops import (
     SchemaOp,
     SetNullable,
 )
-from metadata.models import FieldState, ObjectState, TenantMetadata
+from metadata.models import FieldDef, FieldState, ObjectState, TenantMetadata
 
 
 class ChangeClass(StrEnum):
@@ -197,7 +197,10 @@ class _Planner:
             self.classify(ChangeClass.BREAKING)
         try:
             conversion = plan_conversion(
-                old.definition, new.definition, column_name=old.column_name, dialect=self.dialect
+                old.definition,
+                self._same_target_spelled_as_before(old, new),
+                column_name=old.column_name,
+                dialect=self.dialect,
             )
         except ConversionRefused as refused:
             self.problems.append(
@@ -265,6 +268,17 @@ class _Planner:
             )
         if is_foreign_key(new) and not is_foreign_key(old):
             self._check_orphans(obj, change, old_table)
+
+    def _same_target_spelled_as_before(self, old: FieldState, new: FieldState) -> FieldDef:
+        """`new`'s definition, its lookup target named as in `old` when it is the same object.
+
+        Renaming an object rewrites the `target` of lookups to it; that is no target change.
+        """
+        old_target = self.old.find_object(old.definition.target or "", include_deleted=True)
+        new_target = self.new.find_object(new.definition.target or "", include_deleted=True)
+        if old_target is not None and new_target is not None and old_target.id == new_target.id:
+            return new.definition.model_copy(update={"target": old.definition.target})
+        return new.definition
 
     def _analyse_added(self, obj: ObjectState, change: _FieldChange, old_table: Table) -> None:
         new = change.new
@@ -417,15 +431,16 @@ class _Planner:
                     finishing.insert(
                         0, SetNullable(self.schema, table_name, new.column_name, nullable=False)
                     )
-                    finishing.insert(
-                        0,
-                        FillColumn(
-                            self.schema,
-                            new_table,
-                            new.column_name,
-                            python_value(new.definition, new.definition.default),
-                        ),
-                    )
+                    if new.definition.default is not None:
+                        finishing.insert(
+                            0,
+                            FillColumn(
+                                self.schema,
+                                new_table,
+                                new.column_name,
+                                python_value(new.definition, new.definition.default),
+                            ),
+                        )
             else:
                 if old.column_name != new.column_name:
                     renames.append(

@@ -86,3 +86,35 @@ def test_revisions_record_each_change_with_actor_and_summary(api: Api) -> None:
     exported = api.get("/admin/metadata").json()
     assert exported["revision"] == 2
     assert exported["objects"][0]["fields"][0]["api_name"] == "name"
+
+
+def test_renaming_an_object_keeps_the_lookups_that_point_at_it(api: Api) -> None:
+    assert api.post("/admin/objects", json={"api_name": "account"}).status_code == 201
+    contact = {
+        "api_name": "contact",
+        "fields": [{"api_name": "account", "type": "lookup", "target": "account"}],
+    }
+    assert api.post("/admin/objects", json=contact).status_code == 201
+    parent = api.post("/data/account", json={}).json()
+    child = api.post("/data/contact", json={"account": parent["id"]}).json()
+    renamed = api.patch(
+        "/admin/objects/account", json={"api_name": "customer", "label": "Customer"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert api.get("/admin/objects/contact/fields/account").json()["target"] == "customer"
+    assert api.get(f"/data/contact/{child['id']}", params={}).json()["account"] == parent["id"]
+    listed = api.get("/data/contact", params={"expand": "account"}).json()["data"]
+    assert listed[0]["account"]["id"] == parent["id"]
+    assert api.get(f"/data/customer/{parent['id']}").status_code == 200
+
+
+def test_deleting_and_recreating_a_name_twice_keeps_every_deleted_copy(api: Api) -> None:
+    for _ in range(2):
+        assert api.post("/admin/objects", json={"api_name": "scratch"}).status_code == 201
+        assert api.delete("/admin/objects/scratch").status_code == 200
+    deleted = [
+        o
+        for o in api.get("/admin/objects", params={"include_deleted": "true"}).json()["data"]
+        if o["api_name"] == "scratch"
+    ]
+    assert len(deleted) == 2
