@@ -171,6 +171,13 @@ def update_object(
                 [Problem(f"/{key}", "missing-option", f"{key} cannot be empty")],
                 "the change is not valid",
             )
+    # A plural that was derived from the old label follows the new one.
+    if (
+        updates.get("label")
+        and "plural_label" not in given
+        and obj.plural_label == default_plural(obj.label)
+    ):
+        updates["plural_label"] = default_plural(updates["label"])
     renamed = obj.model_copy(update=updates)
     new_state = replace_object(state, renamed)
     if new_name and new_name != obj.api_name:
