@@ -15,3 +15,4 @@ class Settings(BaseSettings):
     port: int = 8000
     catalog_cache_tenants: int = 256
     log_level: str = "info"
+    access_log: bool = True

@@ -108,8 +108,8 @@ def _operator(
             raise invalid(
                 pointer, "wrong-operator", f"{op} applies to text fields, not {field_type}"
             )
-        if not isinstance(value, str):
-            raise invalid(pointer, "wrong-type", f"{op} takes a string")
+        if not isinstance(value, str) or "\x00" in value:
+            raise invalid(pointer, "wrong-type", f"{op} takes a string (without NUL characters)")
         return (
             column.icontains(value, autoescape=True)
             if op == "contains"
@@ -157,7 +157,7 @@ def _multi_picklist(
         raise invalid(
             pointer, "wrong-operator", "multi-picklist fields are filtered with contains or is_null"
         )
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:
         raise invalid(pointer, "wrong-type", "contains takes one picklist value")
     # Walk the stored JSON array in SQL: json_each on SQLite,
     # jsonb_array_elements_text on PostgreSQL.

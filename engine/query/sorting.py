@@ -26,9 +26,14 @@ class SortKey:
     resolved: ResolvedPath
 
     def order_by(self) -> UnaryExpression[Any]:
-        """ORDER BY term; NULLs sort last both ways on every dialect."""
+        """ORDER BY term; NULLs sort last both ways on every dialect.
+
+        NOT NULL columns get no NULLS clause, so a descending sort can use their index.
+        """
         column = self.resolved.column
-        return (column.desc() if self.is_descending else column.asc()).nulls_last()
+        ordered = column.desc() if self.is_descending else column.asc()
+        is_nullable = getattr(column, "nullable", True)
+        return ordered.nulls_last() if is_nullable else ordered
 
 
 def parse_sort(sort: str | None, plan: JoinPlan) -> list[SortKey]:

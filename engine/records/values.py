@@ -71,7 +71,7 @@ def coerce_value(definition: FieldDef, value: Any, *, from_text: bool = False) -
     if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
         return coerce_record_id(value)
     if field_type is FieldType.JSON:
-        return _json(value) if from_text and isinstance(value, str) else value
+        return _reject_nul_in_json(_json(value) if from_text and isinstance(value, str) else value)
     raise ValueProblem(
         "read-only", f"{field_type} values are computed by Tessera and cannot be written"
     )
@@ -94,6 +94,26 @@ def render_value(definition: FieldDef, value: Any) -> Any:
 def _expect_string(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueProblem("wrong-type", f"expected a string, got {_json_type(value)}")
+    return reject_nul(value)
+
+
+def reject_nul(text: str) -> str:
+    """Return `text`, refusing the NUL character (no database text type can hold it)."""
+    if "\x00" in text:
+        raise ValueProblem("invalid-character", "text cannot contain the NUL character (\\u0000)")
+    return text
+
+
+def _reject_nul_in_json(value: Any) -> Any:
+    if isinstance(value, str):
+        reject_nul(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key)
+            _reject_nul_in_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            _reject_nul_in_json(item)
     return value
 
 

@@ -13,6 +13,7 @@ from engine.errors import Problem, RecordValidationError
 from engine.query import MAX_LIMIT, AggregateQuery, ListQuery
 from engine.query.aggregates import MAX_GROUPS
 from runtime.app.auth import Context
+from runtime.app.json_response import RecordJSONResponse
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
 
@@ -27,7 +28,7 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not text.isdigit() or int(text) >= 2**63:
         raise RecordValidationError(
             "If-Match must carry a record version",
             problems=[
@@ -41,9 +42,10 @@ def expected_version(if_match: str | None) -> int | None:
     return int(text)
 
 
-def _with_etag(record: dict[str, Any], response: Response) -> dict[str, Any]:
-    response.headers["ETag"] = f'"{record["version"]}"'
-    return record
+def _record_response(record: dict[str, Any], *, status_code: int = 200, **headers: str) -> Response:
+    return RecordJSONResponse(
+        record, status_code=status_code, headers={"ETag": f'"{record["version"]}"', **headers}
+    )
 
 
 def _comma_list(value: str | None) -> list[str] | None:
@@ -74,7 +76,7 @@ def aggregate_records(
     ] = "count",
     filter: Annotated[str | None, Query(description="Filter JSON, as for lists")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_GROUPS)] = 1000,
-) -> dict[str, Any]:
+) -> Response:
     """Group records and compute metrics (the same filter language as lists)."""
     query = AggregateQuery(
         group_by=_comma_list(group_by) or [],
@@ -82,7 +84,7 @@ def aggregate_records(
         filter=_filter_document(filter),
         limit=limit,
     )
-    return records.aggregate(context, object_name, query)
+    return RecordJSONResponse(records.aggregate(context, object_name, query))
 
 
 @router.get("/{object_name}")
@@ -100,7 +102,7 @@ def list_records(
     fields: Annotated[str | None, Query(description="Comma-separated fields to return")] = None,
     expand: Annotated[str | None, Query(description="Comma-separated lookups to embed")] = None,
     count: Annotated[bool, Query(description="Also return the total number of matches")] = False,
-) -> dict[str, Any]:
+) -> Response:
     """List records, filtered and sorted, one keyset page at a time."""
     query = ListQuery(
         filter=_filter_document(filter),
@@ -111,17 +113,15 @@ def list_records(
         expand=_comma_list(expand),
         count=count,
     )
-    return records.query_records(context, object_name, query)
+    return RecordJSONResponse(records.query_records(context, object_name, query))
 
 
 @router.post("/{object_name}", status_code=status.HTTP_201_CREATED)
-def create_record(
-    context: Context, object_name: str, body: RecordBody, response: Response
-) -> dict[str, Any]:
+def create_record(context: Context, object_name: str, body: RecordBody) -> Response:
     """Create a record."""
     record = records.create_record(context, object_name, body)
-    response.headers["Location"] = f"/api/v1/data/{object_name}/{record['id']}"
-    return _with_etag(record, response)
+    location = f"/api/v1/data/{object_name}/{record['id']}"
+    return _record_response(record, status_code=201, Location=location)
 
 
 class BulkMode(StrEnum):
@@ -144,7 +144,7 @@ def bulk_write(
     mode: Annotated[
         BulkMode, Query(description="all: all-or-nothing; partial: per-record results")
     ] = BulkMode.ALL,
-) -> dict[str, Any]:
+) -> Response:
     """Create or upsert up to 10,000 records in one transaction."""
     bodies = body.get("records") if isinstance(body, dict) else body
     if not isinstance(bodies, list):
@@ -155,15 +155,13 @@ def bulk_write(
     result = records.bulk_write(
         context, object_name, bodies, upsert_on=upsert_on, is_partial=mode is BulkMode.PARTIAL
     )
-    return result.as_dict()
+    return RecordJSONResponse(result.as_dict())
 
 
 @router.get("/{object_name}/{record_id}")
-def get_record(
-    context: Context, object_name: str, record_id: str, response: Response
-) -> dict[str, Any]:
+def get_record(context: Context, object_name: str, record_id: str) -> Response:
     """Return one record."""
-    return _with_etag(records.get_record(context, object_name, record_id), response)
+    return _record_response(records.get_record(context, object_name, record_id))
 
 
 @router.patch("/{object_name}/{record_id}")
@@ -172,14 +170,13 @@ def update_record(
     object_name: str,
     record_id: str,
     body: RecordBody,
-    response: Response,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> Response:
     """Change some fields of a record (optimistic concurrency with If-Match)."""
     record = records.update_record(
         context, object_name, record_id, body, expected_version=expected_version(if_match)
     )
-    return _with_etag(record, response)
+    return _record_response(record)
 
 
 @router.delete("/{object_name}/{record_id}", status_code=status.HTTP_204_NO_CONTENT)

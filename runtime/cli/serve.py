@@ -48,7 +48,13 @@ def serve(
         typer.echo(
             f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
         )
-    uvicorn.run(create_app(context), host=host, port=port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(context),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+    )
 
 
 @db_app.command("upgrade")

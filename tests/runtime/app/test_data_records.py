@@ -162,3 +162,23 @@ def test_a_lookup_must_name_an_existing_record_and_children_go_with_their_parent
     assert crm.delete(f"/data/account/{parent['id']}").status_code == 204
     assert crm.get(f"/data/contact/{child['id']}").status_code == 404
     assert crm.get(f"/data/account/{parent['id']}").status_code == 404
+
+
+def test_an_if_match_that_is_not_a_version_is_422(crm: Api) -> None:
+    record = crm.post("/data/account", json={"name": "A"}).json()
+    for header in ("abc", "9" * 30):
+        response = crm.patch(
+            f"/data/account/{record['id']}", json={"name": "B"}, headers={"If-Match": header}
+        )
+        assert response.status_code == 422, header
+
+
+def test_text_with_a_nul_character_is_refused_not_a_server_error(crm: Api) -> None:
+    response = crm.post("/data/account", json={"name": "A\u0000B"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "invalid-character"
+    assert (
+        crm.post("/data/account", json={"name": "A", "extra": {"k": "\u0000"}}).status_code == 422
+    )
+    listed = crm.get("/data/account", params={"filter": '{"name": {"contains": "\\u0000"}}'})
+    assert listed.status_code == 422
