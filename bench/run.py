@@ -18,11 +18,11 @@ import tempfile
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import httpx
 import sqlalchemy as sa
@@ -113,7 +113,7 @@ def run(url: str) -> None:
         ids = sample_ids(url)
         scenarios = {
             "create": (
-                wrk_script("POST", [f"/api/v1/data/deal"], headers, BODY),
+                wrk_script("POST", ["/api/v1/data/deal"], headers, BODY),
                 wrk_script("POST", ["/deal"], headers, BODY),
             ),
             "get": (
@@ -171,7 +171,8 @@ def prepare(url: str) -> str:
         connection.execute(
             sa.text(
                 """
-                INSERT INTO t_bench.deal (id, created_at, updated_at, version, name, stage, amount, close_date, seats)
+                INSERT INTO t_bench.deal
+                    (id, created_at, updated_at, version, name, stage, amount, close_date, seats)
                 SELECT gen_random_uuid(), now(), now(), 1, 'Deal ' || n,
                        (ARRAY['new','qualified','won','lost'])[1 + n % 4],
                        (n % 100000) / 100.0, DATE '2024-01-01' + (n % 365), n % 50
@@ -210,11 +211,10 @@ def server(command: list[str], port: int, env: dict[str, str]) -> Iterator[None]
             try:
                 httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
                 break
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{command} exited: {process.stderr.read().decode() if process.stderr else ''}"
-                    )
+                    log = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"{command} exited: {log}") from exc
                 time.sleep(0.3)
         yield
     finally:
@@ -241,13 +241,14 @@ request = function()
   return wrk.format(nil, paths[i])
 end
 done = function(summary, latency, requests)
+  local e = summary.errors
   io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    latency:percentile(50), latency:percentile(99), e.status,
+    e.connect + e.read + e.write + e.timeout))
 end
 """
-    handle = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    handle.write(script)
-    handle.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
     return handle.name
 
 
