@@ -1,11 +1,17 @@
 """Database access: engines, tenant-scoped connections, dialect hooks."""
 
-from engine.database.connect import create_database_engine, sqlite_database_path, tenant_connection
+from engine.database.connect import (
+    create_database_engine,
+    single_read_connection,
+    sqlite_database_path,
+    tenant_connection,
+)
 from engine.database.sqlite import drop_tenant_file, tenant_files_directory
 
 __all__ = [
     "create_database_engine",
     "drop_tenant_file",
+    "single_read_connection",
     "sqlite_database_path",
     "tenant_connection",
     "tenant_files_directory",

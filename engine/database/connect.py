@@ -48,17 +48,35 @@ def sqlite_database_path(engine: Engine) -> Path | None:
 
 
 def tenant_connection(
-    engine: Engine, schema_name: str, *, is_schema_change: bool = False, is_write: bool = False
+    engine: Engine,
+    schema_name: str,
+    *,
+    is_schema_change: bool = False,
+    is_write: bool = False,
+    is_single_read: bool = False,
 ) -> Connection:
     """Open a connection that can reach one tenant's schema.
 
     Schema-change and write connections take SQLite's write lock at BEGIN, so two
-    writers queue instead of deadlocking.
+    writers queue instead of deadlocking. A single-statement read runs in autocommit
+    on PostgreSQL: one statement is its own snapshot, and BEGIN/ROLLBACK would cost
+    two round trips.
     """
-    return engine.connect().execution_options(
+    connection = engine.connect().execution_options(
         **{
             SCHEMAS_OPTION: (schema_name,),
             SCHEMA_CHANGE_OPTION: is_schema_change,
             WRITE_OPTION: is_write,
         }
     )
+    if is_single_read and engine.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+def single_read_connection(engine: Engine) -> Connection:
+    """A connection for one read of the system tables (autocommit on PostgreSQL)."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection

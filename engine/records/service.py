@@ -127,7 +127,9 @@ def get_record(context: RequestContext, object_name: str, record_id: str) -> dic
     """
     _, obj = compiled_object(context, object_name)
     key = parse_record_id(obj, record_id)
-    with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, is_single_read=True
+    ) as connection:
         row = (
             connection.execute(select(obj.table).where(obj.table.c.id == key))
             .mappings()

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from engine.context import EngineContext, TenantRef
+from engine.database import single_read_connection
 from engine.errors import AuthenticationFailed, NotFound
 from engine.tenancy.tenants import get_tenant
 from metadata.store import ApiKeyRow, find_key_owner, insert_api_key, list_api_keys, revoke_api_key
@@ -95,7 +96,7 @@ def authenticate(context: EngineContext, api_key: str) -> Credential:
     if match is None:
         raise AuthenticationFailed("the API key is malformed; expected tsk_<id>_<secret>")
     key_id, secret = match.groups()
-    with context.db.connect() as connection:
+    with single_read_connection(context.db) as connection:
         owner = find_key_owner(connection, key_id)
     if owner is None or not hmac.compare_digest(owner.secret_hash, _hash(secret)):
         raise AuthenticationFailed("the API key is not valid")
