@@ -12,7 +12,7 @@ from engine import records
 from engine.errors import Problem, RecordValidationError
 from engine.query import MAX_LIMIT, AggregateQuery, ListQuery
 from engine.query.aggregates import MAX_GROUPS
-from runtime.app.auth import Context
+from runtime.app.auth import InTenant
 from runtime.app.json_response import RecordJSONResponse
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"])
@@ -65,8 +65,8 @@ def _filter_document(raw: str | None) -> Any:
 
 
 @router.get("/{object_name}/aggregate")
-def aggregate_records(
-    context: Context,
+async def aggregate_records(
+    run: InTenant,
     object_name: str,
     group_by: Annotated[
         str | None, Query(description="Fields, or date:day|week|month|quarter|year")
@@ -84,12 +84,14 @@ def aggregate_records(
         filter=_filter_document(filter),
         limit=limit,
     )
-    return RecordJSONResponse(records.aggregate(context, object_name, query))
+    return RecordJSONResponse(
+        await run(lambda context: records.aggregate(context, object_name, query))
+    )
 
 
 @router.get("/{object_name}")
-def list_records(
-    context: Context,
+async def list_records(
+    run: InTenant,
     object_name: str,
     filter: Annotated[
         str | None, Query(description='Filter JSON, e.g. {"amount": {"gt": 100}}')
@@ -113,13 +115,15 @@ def list_records(
         expand=_comma_list(expand),
         count=count,
     )
-    return RecordJSONResponse(records.query_records(context, object_name, query))
+    return RecordJSONResponse(
+        await run(lambda context: records.query_records(context, object_name, query))
+    )
 
 
 @router.post("/{object_name}", status_code=status.HTTP_201_CREATED)
-def create_record(context: Context, object_name: str, body: RecordBody) -> Response:
+async def create_record(run: InTenant, object_name: str, body: RecordBody) -> Response:
     """Create a record."""
-    record = records.create_record(context, object_name, body)
+    record = await run(lambda context: records.create_record(context, object_name, body))
     location = f"/api/v1/data/{object_name}/{record['id']}"
     return _record_response(record, status_code=201, Location=location)
 
@@ -132,8 +136,8 @@ class BulkMode(StrEnum):
 
 
 @router.post("/{object_name}/bulk")
-def bulk_write(
-    context: Context,
+async def bulk_write(
+    run: InTenant,
     object_name: str,
     body: Annotated[
         list[Any] | dict[str, Any], Body(description='A list of records, or {"records": [...]}')
@@ -152,39 +156,49 @@ def bulk_write(
             'send a list of records, or an object with a "records" list',
             problems=[Problem("/records", "missing-records", "expected a list of records")],
         )
-    result = records.bulk_write(
-        context, object_name, bodies, upsert_on=upsert_on, is_partial=mode is BulkMode.PARTIAL
+    result = await run(
+        lambda context: records.bulk_write(
+            context, object_name, bodies, upsert_on=upsert_on, is_partial=mode is BulkMode.PARTIAL
+        )
     )
     return RecordJSONResponse(result.as_dict())
 
 
 @router.get("/{object_name}/{record_id}")
-def get_record(context: Context, object_name: str, record_id: str) -> Response:
+async def get_record(run: InTenant, object_name: str, record_id: str) -> Response:
     """Return one record."""
-    return _record_response(records.get_record(context, object_name, record_id))
+    return _record_response(
+        await run(lambda context: records.get_record(context, object_name, record_id))
+    )
 
 
 @router.patch("/{object_name}/{record_id}")
-def update_record(
-    context: Context,
+async def update_record(
+    run: InTenant,
     object_name: str,
     record_id: str,
     body: RecordBody,
     if_match: IfMatch = None,
 ) -> Response:
     """Change some fields of a record (optimistic concurrency with If-Match)."""
-    record = records.update_record(
-        context, object_name, record_id, body, expected_version=expected_version(if_match)
+    version = expected_version(if_match)
+    record = await run(
+        lambda context: records.update_record(
+            context, object_name, record_id, body, expected_version=version
+        )
     )
     return _record_response(record)
 
 
 @router.delete("/{object_name}/{record_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_record(
-    context: Context, object_name: str, record_id: str, if_match: IfMatch = None
+async def delete_record(
+    run: InTenant, object_name: str, record_id: str, if_match: IfMatch = None
 ) -> Response:
     """Delete a record (and its master-detail children)."""
-    records.delete_record(
-        context, object_name, record_id, expected_version=expected_version(if_match)
+    version = expected_version(if_match)
+    await run(
+        lambda context: records.delete_record(
+            context, object_name, record_id, expected_version=version
+        )
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
