@@ -59,7 +59,7 @@ def parse_record_input(
                 Problem(
                     where,
                     "read-only",
-                    f"{key!r} is a {definition.type} field; Tessera computes its value",
+                    f"{key!r} is computed by Tessera ({definition.type}) and cannot be written",
                 )
             )
             continue
