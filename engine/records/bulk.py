@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import BindParameter, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
@@ -24,6 +24,7 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, Problem, RecordValidationError
 from engine.records.auto_number import advance_counter, format_auto_number
+from engine.records.copy_rows import insert_rows
 from engine.records.record_input import parse_record_input
 from engine.records.service import compiled_object
 from engine.records.values import ValueProblem, coerce_value
@@ -332,8 +333,7 @@ class _BatchWriter:
         updates = [item for item in items if item.existing_id is not None]
         rows = [self._insert_row(item, now) for item in creations]
         self._number(creations, rows, now)
-        if rows:
-            self.connection.execute(insert(self.obj.table), rows)
+        insert_rows(self.connection, self.obj.table, rows)
         for item, row in zip(creations, rows, strict=True):
             item.outcome.status, item.outcome.id = "created", row["id"]
         self._update(updates, now)
@@ -377,7 +377,7 @@ class _BatchWriter:
         for item in updates:
             by_shape[tuple(sorted(item.values))].append(item)
         for shape, items in by_shape.items():
-            columns = {
+            columns: dict[str, BindParameter[Any]] = {
                 (
                     self.obj.fields[name].state.column_name if name in self.obj.fields else name
                 ): bindparam(f"v_{name}")

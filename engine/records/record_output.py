@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
+
 from engine.catalog import CompiledObject
 from engine.records.values import render_value
 
@@ -12,7 +14,10 @@ SYSTEM_KEYS = ("id", "version", "created_at", "updated_at", "created_by", "updat
 
 
 def render_record(
-    obj: CompiledObject, row: Mapping[str, Any], *, fields: list[str] | None = None
+    obj: CompiledObject,
+    row: Mapping[str, Any] | RowMapping,
+    *,
+    fields: list[str] | None = None,
 ) -> dict[str, Any]:
     """Return a row (keyed by column name) as a flat JSON record."""
     record: dict[str, Any] = {
