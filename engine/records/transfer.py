@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
@@ -80,8 +81,10 @@ def import_batches(
             for batch in _batches(rows, batch_size):
                 lines = [line for line, _ in batch]
                 bodies = [_strip_system_keys(record) for _, record in batch]
+                # Atomic imports run inside the one outer transaction; others commit per batch.
+                batch_transaction = nullcontext() if is_atomic else connection.begin()
                 try:
-                    if is_atomic:
+                    with batch_transaction:
                         result = write_batch(
                             connection,
                             context,
@@ -89,20 +92,9 @@ def import_batches(
                             obj=obj,
                             bodies=bodies,
                             upsert_on=upsert_on,
+                            is_partial=not is_atomic,
                             from_text=from_text,
                         )
-                    else:
-                        with connection.begin():
-                            result = write_batch(
-                                connection,
-                                context,
-                                catalog=catalog,
-                                obj=obj,
-                                bodies=bodies,
-                                upsert_on=upsert_on,
-                                is_partial=True,
-                                from_text=from_text,
-                            )
                 except (RecordValidationError, Conflict) as error:
                     _record_failure(summary, error, lines)
                     break
