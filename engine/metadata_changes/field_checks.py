@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -375,10 +376,11 @@ def _check_default(definition: FieldDef, pointer: str) -> list[Problem]:
                     f"the default {definition.default} is too large: the column holds {overflow}",
                 )
             ]
-        for bound, fails in (
+        bounds: tuple[tuple[str, Callable[[Any], bool]], ...] = (
             ("min", lambda bound_value: value < bound_value),
             ("max", lambda bound_value: value > bound_value),
-        ):
+        )
+        for bound, fails in bounds:
             try:
                 bound_value = _number(definition, getattr(definition, bound))
             except ValueError:

@@ -326,7 +326,10 @@ def update_field(
     merged = {**current, **patch}
     new_type = merged.get("type")
     if new_type != current["type"]:
-        allowed = ALLOWED_OPTIONS.get(new_type, frozenset())  # type: ignore[call-overload]
+        # The patch is not validated yet: a type that names no field type keeps no options.
+        allowed = (
+            ALLOWED_OPTIONS[FieldType(new_type)] if new_type in ALLOWED_OPTIONS else frozenset()
+        )
         merged = {key: value for key, value in merged.items() if key in allowed or key in patch}
         for size_option in ("max_length", "precision", "scale"):
             if size_option not in patch:

@@ -95,7 +95,7 @@ class JoinPlan:
     ) -> tuple[CompiledObject, FromClause]:
         if key not in self.joins:
             target = self.catalog.objects[definition.target or ""]
-            alias = target.table.alias(f"j{len(self.joins) + 1}")
+            alias: FromClause = target.table.alias(f"j{len(self.joins) + 1}")
             condition = local == alias.c.id
             visible = self.scope.predicate(target, alias)
             if visible is not None:

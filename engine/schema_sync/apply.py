@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnClause
 
 from engine.errors import SchemaChangeFailed
 from engine.schema_sync.checks import CheckKind, DataCheck
@@ -133,11 +134,12 @@ def _run_check(connection: Connection, check: DataCheck) -> BlockingRows | None:
     ).scalar_one()
     if rows == 0:
         return None
+    id_column: ColumnClause[Any] = literal_column("id")
     ids = connection.execute(
-        select(literal_column("id"))
+        select(id_column)
         .select_from(table)
         .where(check.predicate)
-        .order_by(literal_column("id"))
+        .order_by(id_column)
         .limit(SAMPLE_SIZE)
     ).scalars()
     return BlockingRows(

@@ -34,6 +34,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from sqlalchemy.types import TypeEngine
 
@@ -91,7 +92,11 @@ class Conversion:
         return self.expression
 
 
-_DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+_DIALECTS: dict[str, Dialect] = {
+    "sqlite": sqlite.dialect(),
+    # SQLAlchemy leaves the psycopg dialect's __init__ unannotated.
+    "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
+}
 
 
 def render_type(type_: TypeEngine[Any], dialect: str) -> str:
@@ -509,7 +514,8 @@ class _ConversionBuilder:
             ):
                 return conversion
             base = conversion or Conversion(self.column, None, "")
-            outside = (base.expression if conversion else self.column).not_in(allowed)
+            checked = base.expression if conversion else self.column
+            outside: ColumnElement[bool] = checked.not_in(allowed)
             return Conversion(
                 base.expression, _any_of(base.blocking, outside), "not one of the picklist's values"
             )

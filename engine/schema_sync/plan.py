@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, func, literal, literal_column, select, true
+from sqlalchemy import (
+    Column,
+    Index,
+    MetaData,
+    Select,
+    Table,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import (
@@ -339,8 +350,8 @@ class _Planner:
         target = self.new.find_object(new.definition.target or "")
         if target is None:
             return
-        column = literal_column(_quote(old.column_name, self.dialect))
-        target_ids = select(literal_column("id")).select_from(
+        column: ColumnElement[Any] = literal_column(_quote(old.column_name, self.dialect))
+        target_ids: Select[Any] = select(literal_column("id")).select_from(
             Table(target.table_name, MetaData(), Column("id"), schema=self.schema)
         )
         self.checks.append(
@@ -495,9 +506,14 @@ def _index_key(index: Any) -> str:
     return str(index.name)
 
 
-def _indexes_of(field_state: FieldState | None, table: Table) -> dict[str, Any]:
+def _indexes_of(field_state: FieldState | None, table: Table) -> dict[str, Index]:
     name = field_index_name(field_state) if field_state is not None else None
-    return {index.name: index for index in table.indexes if index.name == name}
+    # Every index of a field table is named (`field_indexes`), so the None check only narrows.
+    return {
+        index.name: index
+        for index in table.indexes
+        if index.name is not None and index.name == name
+    }
 
 
 def _detached(column: Column[Any]) -> Column[Any]:

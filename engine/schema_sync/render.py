@@ -96,7 +96,9 @@ def _(op: schema_ops.DropColumn, operations: Operations) -> None:
 
 @render_op.register
 def _(op: schema_ops.AlterColumnType, operations: Operations) -> None:
-    using = op.using.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    # SQLAlchemy leaves the psycopg dialect's __init__ unannotated.
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    using = op.using.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     operations.alter_column(
         op.table_name,
         op.column_name,
