@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
