@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -14,4 +15,8 @@ class RecordJSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            # orjson stops at 64-bit integers; a json field may hold a larger number.
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()

@@ -182,3 +182,11 @@ def test_text_with_a_nul_character_is_refused_not_a_server_error(crm: Api) -> No
     )
     listed = crm.get("/data/account", params={"filter": '{"name": {"contains": "\\u0000"}}'})
     assert listed.status_code == 422
+
+
+def test_a_json_field_keeps_numbers_beyond_64_bits(crm: Api) -> None:
+    response = crm.post("/data/account", json={"name": "Big", "extra": {"n": 18446744073709551616}})
+    assert response.status_code == 201
+    assert crm.get(f"/data/account/{response.json()['id']}").json()["extra"] == {
+        "n": 18446744073709551616
+    }
