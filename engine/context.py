@@ -36,6 +36,11 @@ class EngineContext:
         """The database dialect, `sqlite` or `postgresql`."""
         return self.db.dialect.name
 
+    @property
+    def is_async(self) -> bool:
+        """Whether engine calls must run inside `greenlet_spawn` on an event loop."""
+        return bool(self.db.dialect.is_async)
+
 
 @dataclass(frozen=True)
 class TenantRef:

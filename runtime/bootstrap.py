@@ -9,9 +9,18 @@ from migrations import upgrade_system_tables
 from runtime.settings import Settings
 
 
-def build_engine_context(settings: Settings, *, migrate: bool = False) -> EngineContext:
-    """Return a context on the configured database, migrating the system tables if asked."""
+def build_engine_context(
+    settings: Settings, *, migrate: bool = False, for_server: bool = False
+) -> EngineContext:
+    """Return a context on the configured database, migrating the system tables if asked.
+
+    The server on PostgreSQL runs the engine on psycopg's async driver (see
+    `create_database_engine`) unless TESSERA_ASYNC_DRIVER=false; the CLI stays synchronous.
+    """
     db = create_database_engine(settings.database_url)
     if migrate:
         upgrade_system_tables(db)
+    if for_server and settings.async_driver and db.dialect.name == "postgresql":
+        db.dispose()
+        db = create_database_engine(settings.database_url, is_async=True)
     return EngineContext(db=db, catalogs=CatalogCache(max_tenants=settings.catalog_cache_tenants))

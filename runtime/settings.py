@@ -16,3 +16,4 @@ class Settings(BaseSettings):
     catalog_cache_tenants: int = 256
     log_level: str = "info"
     access_log: bool = True
+    async_driver: bool = True

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from engine.database.sqlite import (
     SCHEMA_CHANGE_OPTION,
@@ -15,8 +17,13 @@ from engine.database.sqlite import (
 )
 
 
-def create_database_engine(url: str, *, echo: bool = False) -> Engine:
+def create_database_engine(url: str, *, echo: bool = False, is_async: bool = False) -> Engine:
     """Return an engine for `url`, with the hooks its dialect needs.
+
+    With `is_async` (PostgreSQL only), the engine is the synchronous face of an asyncio
+    engine on psycopg's async driver: the same engine code runs unchanged, but only
+    inside `greenlet_spawn` on an event loop, where its I/O awaits instead of blocking
+    a thread (how the HTTP server runs it).
 
     Raises:
         ValueError: for an in-memory SQLite URL (tenant files need a file beside them).
@@ -28,16 +35,20 @@ def create_database_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(parsed, echo=echo)
         install_sqlite_hooks(engine, database_path=Path(parsed.database).resolve())
         return engine
-    # Session time zone UTC: text without an offset converts to UTC, like on SQLite.
-    return create_engine(
-        parsed,
-        echo=echo,
-        pool_size=10,
-        max_overflow=20,
+    options: dict[str, Any] = {
+        "echo": echo,
+        "pool_size": 10,
+        "max_overflow": 20,
         # No pre-ping: it costs a round trip per checkout; recycling covers idle drops.
-        pool_recycle=1800,
-        connect_args={"options": "-c timezone=UTC"},
-    )
+        "pool_recycle": 1800,
+        # Session time zone UTC: text without an offset converts to UTC, like on SQLite.
+        "connect_args": {"options": "-c timezone=UTC"},
+    }
+    if is_async:
+        return create_async_engine(
+            parsed.set(drivername="postgresql+psycopg_async"), **options
+        ).sync_engine
+    return create_engine(parsed, **options)
 
 
 def sqlite_database_path(engine: Engine) -> Path | None:

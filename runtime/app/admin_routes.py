@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from engine import metadata_changes
 from engine.metadata_changes import ChangeResult
 from metadata.models import FieldDef, FieldPatch, ObjectDef, ObjectPatch
-from runtime.app.auth import Context
+from runtime.app.auth import InTenant
 from runtime.app.revisions import revisions_page
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -34,31 +34,45 @@ def _respond(outcome: ChangeResult, response: Response, *, created: bool = False
 
 
 @router.get("/objects")
-def list_objects(context: Context, include_deleted: IncludeDeleted = False) -> dict[str, Any]:
+async def list_objects(run: InTenant, include_deleted: IncludeDeleted = False) -> dict[str, Any]:
     """List the tenant's objects with their fields."""
-    return {"data": metadata_changes.list_objects(context, include_deleted=include_deleted)}
+    return {
+        "data": (
+            await run(
+                lambda context: metadata_changes.list_objects(
+                    context, include_deleted=include_deleted
+                )
+            )
+        )
+    }
 
 
 @router.post("/objects", status_code=status.HTTP_201_CREATED)
-def create_object(
-    context: Context, body: ObjectDef, response: Response, dry_run: DryRun = False
+async def create_object(
+    run: InTenant, body: ObjectDef, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Create an object (a table) with its first fields."""
-    outcome = metadata_changes.create_object(context, body, dry_run=dry_run)
+    outcome = await run(
+        lambda context: metadata_changes.create_object(context, body, dry_run=dry_run)
+    )
     return _respond(outcome, response, created=not dry_run)
 
 
 @router.get("/objects/{object_name}")
-def get_object(
-    context: Context, object_name: str, include_deleted: IncludeDeleted = False
+async def get_object(
+    run: InTenant, object_name: str, include_deleted: IncludeDeleted = False
 ) -> dict[str, Any]:
     """Return one object with its fields."""
-    return metadata_changes.get_object(context, object_name, include_deleted_fields=include_deleted)
+    return await run(
+        lambda context: metadata_changes.get_object(
+            context, object_name, include_deleted_fields=include_deleted
+        )
+    )
 
 
 @router.patch("/objects/{object_name}")
-def update_object(
-    context: Context,
+async def update_object(
+    run: InTenant,
     object_name: str,
     body: ObjectPatch,
     response: Response,
@@ -66,68 +80,106 @@ def update_object(
 ) -> dict[str, Any]:
     """Relabel an object, or rename it (its table is renamed, its rows kept)."""
     return _respond(
-        metadata_changes.update_object(context, object_name, body, dry_run=dry_run), response
+        (
+            await run(
+                lambda context: metadata_changes.update_object(
+                    context, object_name, body, dry_run=dry_run
+                )
+            )
+        ),
+        response,
     )
 
 
 @router.delete("/objects/{object_name}")
-def delete_object(
-    context: Context, object_name: str, response: Response, dry_run: DryRun = False
+async def delete_object(
+    run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Delete an object; its rows are kept until it is purged."""
-    return _respond(metadata_changes.delete_object(context, object_name, dry_run=dry_run), response)
+    return _respond(
+        (
+            await run(
+                lambda context: metadata_changes.delete_object(
+                    context, object_name, dry_run=dry_run
+                )
+            )
+        ),
+        response,
+    )
 
 
 @router.post("/objects/{object_name}/restore")
-def restore_object(
-    context: Context, object_name: str, response: Response, dry_run: DryRun = False
+async def restore_object(
+    run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Restore a deleted object (by api name or id) with its rows."""
     return _respond(
-        metadata_changes.restore_object(context, object_name, dry_run=dry_run), response
+        (
+            await run(
+                lambda context: metadata_changes.restore_object(
+                    context, object_name, dry_run=dry_run
+                )
+            )
+        ),
+        response,
     )
 
 
 @router.post("/objects/{object_name}/purge")
-def purge_object(
-    context: Context, object_name: str, response: Response, dry_run: DryRun = False
+async def purge_object(
+    run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Drop a deleted object's table and rows for good."""
-    return _respond(metadata_changes.purge_object(context, object_name, dry_run=dry_run), response)
+    return _respond(
+        (
+            await run(
+                lambda context: metadata_changes.purge_object(context, object_name, dry_run=dry_run)
+            )
+        ),
+        response,
+    )
 
 
 @router.get("/objects/{object_name}/fields")
-def list_fields(
-    context: Context, object_name: str, include_deleted: IncludeDeleted = False
+async def list_fields(
+    run: InTenant, object_name: str, include_deleted: IncludeDeleted = False
 ) -> dict[str, Any]:
     """List an object's fields."""
     return {
-        "data": metadata_changes.list_fields(context, object_name, include_deleted=include_deleted)
+        "data": (
+            await run(
+                lambda context: metadata_changes.list_fields(
+                    context, object_name, include_deleted=include_deleted
+                )
+            )
+        )
     }
 
 
 @router.post("/objects/{object_name}/fields", status_code=status.HTTP_201_CREATED)
-def add_field(
-    context: Context,
+async def add_field(
+    run: InTenant,
     object_name: str,
     body: FieldDef,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Add a field (a column)."""
-    outcome = metadata_changes.add_field(context, object_name, body, dry_run=dry_run)
+    outcome = await run(
+        lambda context: metadata_changes.add_field(context, object_name, body, dry_run=dry_run)
+    )
     return _respond(outcome, response, created=not dry_run)
 
 
 @router.get("/objects/{object_name}/fields/{field_name}")
-def get_field(context: Context, object_name: str, field_name: str) -> dict[str, Any]:
+async def get_field(run: InTenant, object_name: str, field_name: str) -> dict[str, Any]:
     """Return one field."""
-    return metadata_changes.get_field(context, object_name, field_name)
+    return await run(lambda context: metadata_changes.get_field(context, object_name, field_name))
 
 
 @router.patch("/objects/{object_name}/fields/{field_name}")
-def update_field(
-    context: Context,
+async def update_field(
+    run: InTenant,
     object_name: str,
     field_name: str,
     body: FieldPatch,
@@ -137,62 +189,76 @@ def update_field(
 ) -> dict[str, Any]:
     """Change a field: relabel, rename, change type or size, options, picklist values."""
     patch = body.model_dump(mode="json", include=body.model_fields_set)
-    outcome = metadata_changes.update_field(
-        context, object_name, field_name, patch, dry_run=dry_run, force=force
+    outcome = await run(
+        lambda context: metadata_changes.update_field(
+            context, object_name, field_name, patch, dry_run=dry_run, force=force
+        )
     )
     return _respond(outcome, response)
 
 
 @router.delete("/objects/{object_name}/fields/{field_name}")
-def delete_field(
-    context: Context,
+async def delete_field(
+    run: InTenant,
     object_name: str,
     field_name: str,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Delete a field; its values are kept until it is purged."""
-    outcome = metadata_changes.delete_field(context, object_name, field_name, dry_run=dry_run)
+    outcome = await run(
+        lambda context: metadata_changes.delete_field(
+            context, object_name, field_name, dry_run=dry_run
+        )
+    )
     return _respond(outcome, response)
 
 
 @router.post("/objects/{object_name}/fields/{field_name}/restore")
-def restore_field(
-    context: Context,
+async def restore_field(
+    run: InTenant,
     object_name: str,
     field_name: str,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Restore a deleted field (by api name or id) with its values."""
-    outcome = metadata_changes.restore_field(context, object_name, field_name, dry_run=dry_run)
+    outcome = await run(
+        lambda context: metadata_changes.restore_field(
+            context, object_name, field_name, dry_run=dry_run
+        )
+    )
     return _respond(outcome, response)
 
 
 @router.post("/objects/{object_name}/fields/{field_name}/purge")
-def purge_field(
-    context: Context,
+async def purge_field(
+    run: InTenant,
     object_name: str,
     field_name: str,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Drop a deleted field's column and values for good."""
-    outcome = metadata_changes.purge_field(context, object_name, field_name, dry_run=dry_run)
+    outcome = await run(
+        lambda context: metadata_changes.purge_field(
+            context, object_name, field_name, dry_run=dry_run
+        )
+    )
     return _respond(outcome, response)
 
 
 @router.get("/revisions")
-def list_revisions(
-    context: Context,
+async def list_revisions(
+    run: InTenant,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, description="Only revisions older than this")] = None,
 ) -> dict[str, Any]:
     """List metadata revisions, newest first."""
-    return revisions_page(context, limit=limit, before=before)
+    return await run(lambda context: revisions_page(context, limit=limit, before=before))
 
 
 @router.get("/metadata")
-def export_metadata(context: Context) -> dict[str, Any]:
+async def export_metadata(run: InTenant) -> dict[str, Any]:
     """Export the tenant's whole metadata as one document."""
-    return metadata_changes.export_metadata(context)
+    return await run(lambda context: metadata_changes.export_metadata(context))

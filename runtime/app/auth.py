@@ -1,4 +1,4 @@
-"""Authenticate each request and build its context."""
+"""Authenticate each request and run its engine call for the caller's tenant."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.util import greenlet_spawn
 
 from engine.context import EngineContext, RequestContext
 from engine.errors import AuthenticationFailed
 from engine.tenancy import authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="Tessera API key: `Bearer tsk_…`")
+
+Result = TypeVar("Result")
 
 
 def engine_context(request: Request) -> EngineContext:
@@ -23,50 +26,45 @@ def engine_context(request: Request) -> EngineContext:
     return context
 
 
-def request_context(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> RequestContext:
-    """Resolve the bearer key to its tenant; every admin and data call runs in that tenant.
+async def run_engine(engine: EngineContext, call: Callable[[], Result]) -> Result:
+    """Run a synchronous engine call without blocking the event loop.
 
-    Raises:
-        AuthenticationFailed: no key, or an unknown or revoked one (401).
+    On an async driver the call runs in a greenlet whose database I/O awaits on this loop
+    (no thread hand-off); otherwise it runs in the worker-thread pool.
     """
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthenticationFailed("send an API key as `Authorization: Bearer <key>`")
-    engine = engine_context(request)
-    credential = authenticate(engine, credentials.credentials)
-    return RequestContext(engine=engine, tenant=credential.tenant, actor=f"key:{credential.key_id}")
-
-
-Context = Annotated[RequestContext, Depends(request_context)]
-
-Result = TypeVar("Result")
+    if engine.is_async:
+        return await greenlet_spawn(call)
+    return await run_in_threadpool(call)
 
 
 @dataclass(frozen=True)
 class TenantRunner:
-    """Runs one engine call for the caller's tenant: authentication and work in one thread hop.
-
-    The data API's hot paths use it instead of `Context`: a sync dependency plus a sync
-    endpoint would cost two worker-thread hand-offs per request.
-    """
+    """Runs one engine call for the caller's tenant: the key check and the work together."""
 
     engine: EngineContext
     credentials: HTTPAuthorizationCredentials | None
 
-    async def __call__(self, work: Callable[[RequestContext], Result]) -> Result:
-        return await run_in_threadpool(self._authenticated, work)
+    @property
+    def has_credentials(self) -> bool:
+        """Whether the request carries a key at all."""
+        return self.credentials is not None
 
-    def _authenticated(self, work: Callable[[RequestContext], Result]) -> Result:
+    async def __call__(self, work: Callable[[RequestContext], Result]) -> Result:
+        return await run_engine(self.engine, lambda: work(self._context()))
+
+    def _context(self) -> RequestContext:
+        """Resolve the bearer key to its tenant.
+
+        Raises:
+            AuthenticationFailed: no key, or an unknown or revoked one (401).
+        """
         credentials = self.credentials
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise AuthenticationFailed("send an API key as `Authorization: Bearer <key>`")
         credential = authenticate(self.engine, credentials.credentials)
-        context = RequestContext(
+        return RequestContext(
             engine=self.engine, tenant=credential.tenant, actor=f"key:{credential.key_id}"
         )
-        return work(context)
 
 
 async def tenant_runner(
@@ -78,13 +76,3 @@ async def tenant_runner(
 
 
 InTenant = Annotated[TenantRunner, Depends(tenant_runner)]
-
-
-def optional_request_context(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> RequestContext | None:
-    """Like `request_context`, but None when no key is sent (an invalid key is still 401)."""
-    if credentials is None:
-        return None
-    return request_context(request, credentials)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from engine.context import EngineContext
 from runtime.app.admin_routes import router as admin_router
+from runtime.app.auth import run_engine
 from runtime.app.data_routes import router as data_router
 from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
@@ -14,7 +18,15 @@ from runtime.app.schema_routes import router as schema_router
 
 def create_app(context: EngineContext) -> FastAPI:
     """Return the Tessera HTTP application bound to `context`."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # Close pooled connections on the loop that opened them (async drivers need it).
+        await run_engine(context, context.db.dispose)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Tessera",
         version="0.1.0",
         openapi_url=None,

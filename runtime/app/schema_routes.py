@@ -2,37 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from engine.context import RequestContext
 from engine.records import compiled_object
 from engine.records.json_schema import object_schema_document
-from runtime.app.auth import Context, optional_request_context
+from runtime.app.auth import InTenant
 from runtime.app.openapi import OpenApiCache, base_openapi
 
 router = APIRouter(tags=["schema"])
 
 
 @router.get("/api/v1/schema/{object_name}")
-def object_schema(context: Context, object_name: str) -> JSONResponse:
+async def object_schema(run: InTenant, object_name: str) -> JSONResponse:
     """JSON Schema (draft 2020-12) of an object's record: what a create body may hold."""
-    _, obj = compiled_object(context, object_name)
-    return JSONResponse(object_schema_document(obj), media_type="application/schema+json")
+    document = await run(
+        lambda context: object_schema_document(compiled_object(context, object_name)[1])
+    )
+    return JSONResponse(document, media_type="application/schema+json")
 
 
 @router.get("/openapi.json", include_in_schema=False)
-def openapi_document(
-    request: Request,
-    context: Annotated[RequestContext | None, Depends(optional_request_context)],
-) -> dict[str, Any]:
+async def openapi_document(request: Request, run: InTenant) -> dict[str, Any]:
     """The caller's tenant's OpenAPI document; without a key, the tenant-independent part."""
-    if context is None:
+    if not run.has_credentials:
         return base_openapi(request.app)
     cache: OpenApiCache = request.app.state.openapi_cache
-    return cache.get(request.app, context)
+    return await run(lambda context: cache.get(request.app, context))
 
 
 _SWAGGER_PAGE = """<!doctype html>

@@ -34,13 +34,13 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    context = build_engine_context(settings, migrate=True)
+    setup = build_engine_context(settings, migrate=True)
     if demo:
         try:
-            get_tenant(context, DEMO_TENANT)
+            get_tenant(setup, DEMO_TENANT)
         except NotFound:
-            create_tenant(context, DEMO_TENANT)
-        key = create_api_key(context, DEMO_TENANT, label="make run")
+            create_tenant(setup, DEMO_TENANT)
+        key = create_api_key(setup, DEMO_TENANT, label="make run")
         typer.echo(
             f"Tessera is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
         )
@@ -48,8 +48,9 @@ def serve(
         typer.echo(
             f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
         )
+    setup.db.dispose()
     uvicorn.run(
-        create_app(context),
+        create_app(build_engine_context(settings, for_server=True)),
         host=host,
         port=port,
         log_level=settings.log_level,

@@ -116,3 +116,12 @@ def test_a_batch_over_ten_thousand_records_is_refused(shop: Api) -> None:
     response = shop.post("/data/product/bulk", json=[{"sku": "x"}] * 10_001)
     assert response.status_code == 422
     assert count(shop) == 0
+
+
+def test_a_large_batch_with_a_clash_writes_nothing(shop: Api) -> None:
+    shop.post("/data/product", json={"sku": "TAKEN"})
+    records = [{"sku": f"S{i}"} for i in range(200)] + [{"sku": "TAKEN"}]
+    assert shop.post("/data/product/bulk", json=records).status_code == 409
+    assert count(shop) == 1
+    partial = shop.post("/data/product/bulk", params={"mode": "partial"}, json=records).json()
+    assert (partial["created"], partial["errors"]) == (200, 1)
