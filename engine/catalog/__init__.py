@@ -9,6 +9,7 @@ from engine.catalog.column_types import (
 )
 from engine.catalog.compile import Catalog, CompiledField, CompiledObject, compile_catalog
 from engine.catalog.literals import python_value
+from engine.catalog.renderers import Renderer, render_stored, value_renderer
 from engine.catalog.tables import (
     SYSTEM_COLUMNS,
     build_table,
@@ -33,6 +34,7 @@ __all__ = [
     "CompiledField",
     "CompiledObject",
     "ExactDecimal",
+    "Renderer",
     "build_table",
     "build_tables",
     "column_type",
@@ -49,6 +51,8 @@ __all__ = [
     "is_not_null",
     "on_delete_sql",
     "python_value",
+    "render_stored",
     "storage_type",
     "unique_index_name",
+    "value_renderer",
 ]

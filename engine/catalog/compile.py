@@ -9,16 +9,18 @@ from uuid import UUID
 
 from sqlalchemy import Column, MetaData, Table
 
+from engine.catalog.renderers import Renderer, value_renderer
 from engine.catalog.tables import build_tables
 from metadata.models import FieldState, ObjectState, TenantMetadata
 
 
 @dataclass(frozen=True)
 class CompiledField:
-    """A live field and its column."""
+    """A live field, its column, and how its stored values render as JSON."""
 
     state: FieldState
     column: Column[object]
+    render: Renderer | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,11 @@ def compile_catalog(state: TenantMetadata) -> Catalog:
             table=table,
             fields=MappingProxyType(
                 {
-                    field.api_name: CompiledField(state=field, column=table.c[field.column_name])
+                    field.api_name: CompiledField(
+                        state=field,
+                        column=table.c[field.column_name],
+                        render=value_renderer(field.definition),
+                    )
                     for field in obj.live_fields
                 }
             ),

@@ -158,17 +158,10 @@ def _expand(plan: JoinPlan, obj: CompiledObject, name: str) -> _Expansion:
 def _render(
     obj: CompiledObject, row: Any, fields: list[str], expansions: list[_Expansion]
 ) -> dict[str, Any]:
-    record_row = {name: row[name] for name in _SYSTEM_COLUMNS}
-    record_row.update(
-        {
-            obj.fields[name].state.column_name: row[obj.fields[name].state.column_name]
-            for name in fields
-        }
-    )
-    record = render_record(obj, record_row, fields=fields)
+    record = render_record(obj, row, fields=fields)
     for expansion in expansions:
-        related = {column: row[label] for column, label in expansion.labels.items()}
+        is_empty = row[expansion.labels["id"]] is None
         record[expansion.name] = (
-            None if related["id"] is None else render_record(expansion.target, related)
+            None if is_empty else render_record(expansion.target, row, labels=expansion.labels)
         )
     return record

@@ -18,7 +18,7 @@ from uuid import UUID
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AnyUrl, TypeAdapter, ValidationError
 
-from engine.catalog import decimal_shape, storage_type
+from engine.catalog import decimal_shape, render_stored
 from metadata.models import DECIMAL_TYPES, FieldDef, FieldType
 
 
@@ -79,16 +79,7 @@ def coerce_value(definition: FieldDef, value: Any, *, from_text: bool = False) -
 
 def render_value(definition: FieldDef, value: Any) -> Any:
     """Return a stored value as JSON: decimals as exact strings, dates and times in ISO 8601."""
-    if value is None:
-        return None
-    stored = storage_type(definition.type, definition)
-    if stored in DECIMAL_TYPES:
-        return str(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date | UUID):
-        return str(value) if isinstance(value, UUID) else value.isoformat()
-    return value
+    return render_stored(definition, value)
 
 
 def _expect_string(value: Any) -> str:
