@@ -137,6 +137,10 @@ def run(url: str) -> None:
         for name, (tessera_script, baseline_script) in scenarios.items():
             results[name] = compare(tessera_script, baseline_script)
             print(name, json.dumps(results[name]), flush=True)
+        # Latency of one client alone: the list query on the full table, no queueing.
+        list_scripts = scenarios["list_50_indexed_filter"]
+        results["list_latency_one_client"] = compare(*list_scripts, connections=1)
+        print("list_latency_one_client", json.dumps(results["list_latency_one_client"]), flush=True)
         results["bulk_insert"] = compare_bulk(headers)
         print("bulk_insert", json.dumps(results["bulk_insert"]), flush=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -252,12 +256,12 @@ end
     return handle.name
 
 
-def wrk(port: int, script: str) -> dict[str, float]:
+def wrk(port: int, script: str, *, connections: int | None = None) -> dict[str, float]:
     output = subprocess.run(
         [
             "wrk",
             "-t1",
-            f"-c{CONNECTIONS}",
+            f"-c{connections or int(CONNECTIONS)}",
             f"-d{DURATION}",
             "-s",
             script,
@@ -278,13 +282,15 @@ def wrk(port: int, script: str) -> dict[str, float]:
     return {"rps": requests / (micros / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
 
 
-def compare(tessera_script: str, baseline_script: str) -> dict[str, Any]:
-    wrk(TESSERA_PORT, tessera_script)  # warm-up: catalogs compiled, pools filled
-    wrk(BASELINE_PORT, baseline_script)
+def compare(
+    tessera_script: str, baseline_script: str, *, connections: int | None = None
+) -> dict[str, Any]:
+    wrk(TESSERA_PORT, tessera_script, connections=connections)  # warm-up: catalogs, pools
+    wrk(BASELINE_PORT, baseline_script, connections=connections)
     tessera, baseline = [], []
     for _ in range(ROUNDS):
-        tessera.append(wrk(TESSERA_PORT, tessera_script))
-        baseline.append(wrk(BASELINE_PORT, baseline_script))
+        tessera.append(wrk(TESSERA_PORT, tessera_script, connections=connections))
+        baseline.append(wrk(BASELINE_PORT, baseline_script, connections=connections))
     t_rps = statistics.median(r["rps"] for r in tessera)
     b_rps = statistics.median(r["rps"] for r in baseline)
     return {

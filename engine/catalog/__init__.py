@@ -26,17 +26,28 @@ from engine.catalog.tables import (
     on_delete_sql,
     unique_index_name,
 )
+from engine.catalog.values import (
+    Coercer,
+    ValueProblem,
+    coerce_record_id,
+    coerce_value,
+    value_coercer,
+)
 
 __all__ = [
     "SYSTEM_COLUMNS",
     "Catalog",
     "CatalogCache",
+    "Coercer",
     "CompiledField",
     "CompiledObject",
     "ExactDecimal",
     "Renderer",
+    "ValueProblem",
     "build_table",
     "build_tables",
+    "coerce_record_id",
+    "coerce_value",
     "column_type",
     "compile_catalog",
     "decimal_shape",
@@ -54,5 +65,6 @@ __all__ = [
     "render_stored",
     "storage_type",
     "unique_index_name",
+    "value_coercer",
     "value_renderer",
 ]

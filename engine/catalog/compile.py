@@ -11,6 +11,7 @@ from sqlalchemy import Column, MetaData, Table
 
 from engine.catalog.renderers import Renderer, value_renderer
 from engine.catalog.tables import build_tables
+from engine.catalog.values import Coercer, value_coercer
 from metadata.models import FieldState, ObjectState, TenantMetadata
 
 
@@ -21,6 +22,7 @@ class CompiledField:
     state: FieldState
     column: Column[object]
     render: Renderer | None = None
+    coerce: Coercer | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ def compile_catalog(state: TenantMetadata) -> Catalog:
                         state=field,
                         column=table.c[field.column_name],
                         render=value_renderer(field.definition),
+                        coerce=value_coercer(field.definition),
                     )
                     for field in obj.live_fields
                 }

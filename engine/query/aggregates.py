@@ -11,11 +11,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import Catalog, CompiledObject, ExactDecimal, storage_type
+from engine.catalog.values import render_value
 from engine.query.errors import invalid
 from engine.query.listing import base_condition, build_plan
 from engine.query.paths import JoinPlan, ResolvedPath
 from engine.query.scope import AllRows, QueryScope
-from engine.records.values import render_value
 from metadata.models import DECIMAL_TYPES, FieldType
 
 BUCKETS = ("day", "week", "month", "quarter", "year")

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, literal, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.catalog.values import ValueProblem, coerce_value
 from engine.query.errors import invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
-from engine.records.values import ValueProblem, coerce_value
 from metadata.models import TEXT_TYPES, FieldType
 
 OPERATORS = (

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
+from engine.catalog.values import ValueProblem, coerce_value, render_value
 from engine.query.errors import invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
-from engine.records.values import ValueProblem, coerce_value, render_value
 from metadata.models import FieldType
 
 

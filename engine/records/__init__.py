@@ -1,5 +1,6 @@
 """Records: typed create, read, update and delete of an object's rows."""
 
+from engine.catalog.values import ValueProblem, coerce_value, render_value
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
 from engine.records.queries import aggregate, caller_scope, query_records
 from engine.records.service import (
@@ -10,7 +11,6 @@ from engine.records.service import (
     insert_record,
     update_record,
 )
-from engine.records.values import ValueProblem, coerce_value, render_value
 
 __all__ = [
     "MAX_BATCH",

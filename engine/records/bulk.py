@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
 from engine.catalog import Catalog, CompiledObject
+from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, Problem, RecordValidationError
@@ -27,7 +28,6 @@ from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.copy_rows import insert_rows
 from engine.records.record_input import parse_record_input
 from engine.records.service import compiled_object
-from engine.records.values import ValueProblem, coerce_value
 from metadata.models import REFERENCE_TYPES, FieldType
 
 MAX_BATCH = 10_000

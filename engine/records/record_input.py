@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog import CompiledObject, python_value
+from engine.catalog.values import ValueProblem, coerce_record_id, value_coercer
 from engine.errors import Problem
-from engine.records.values import ValueProblem, coerce_record_id, coerce_value
 from metadata.models import COMPUTED_TYPES
 
 #: System keys a client may set; the others are maintained by Tessera.
@@ -64,7 +64,8 @@ def parse_record_input(
             )
             continue
         try:
-            parsed.values[key] = coerce_value(definition, raw, from_text=from_text)
+            coerce = compiled.coerce or value_coercer(definition)
+            parsed.values[key] = coerce(raw, from_text)
         except ValueProblem as problem:
             parsed.problems.append(Problem(where, problem.code, problem.message))
     _apply_defaults_and_required(

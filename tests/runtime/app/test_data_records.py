@@ -190,3 +190,9 @@ def test_a_json_field_keeps_numbers_beyond_64_bits(crm: Api) -> None:
     assert crm.get(f"/data/account/{response.json()['id']}").json()["extra"] == {
         "n": 18446744073709551616
     }
+
+
+def test_a_huge_number_in_a_decimal_field_is_out_of_range_not_an_error(crm: Api) -> None:
+    response = crm.post("/data/account", json={"name": "A", "revenue": "1e40"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "out-of-range"
