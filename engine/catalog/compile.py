@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Column, MetaData, Table
 
+from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, value_renderer
 from engine.catalog.tables import build_tables
 from engine.catalog.values import Coercer, value_coercer
-from metadata.models import FieldState, ObjectState, TenantMetadata
+from metadata.models import COMPUTED_TYPES, FieldState, ObjectState, TenantMetadata
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,41 @@ class CompiledField:
 
 
 @dataclass(frozen=True)
+class InputShape:
+    """What writes of an object need, worked out once per revision.
+
+    Attributes:
+        defaults: (field, Python value) of the literal defaults applied on create.
+        required: the writable fields that must have a value.
+        columns: each live field's column name, by api name.
+    """
+
+    defaults: tuple[tuple[str, Any], ...] = ()
+    required: tuple[str, ...] = ()
+    columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class CompiledObject:
-    """A live object: its table and its live fields by api name."""
+    """A live object: its table, its live fields by api name, and its input shape."""
 
     state: ObjectState
     table: Table
     fields: Mapping[str, CompiledField]
+    input: InputShape = field(default_factory=InputShape)
+
+
+def _input_shape(obj: ObjectState) -> InputShape:
+    writable = [f for f in obj.live_fields if f.definition.type not in COMPUTED_TYPES]
+    return InputShape(
+        defaults=tuple(
+            (f.api_name, python_value(f.definition, f.definition.default))
+            for f in writable
+            if f.definition.default is not None
+        ),
+        required=tuple(f.api_name for f in writable if f.definition.required),
+        columns=MappingProxyType({f.api_name: f.column_name for f in obj.live_fields}),
+    )
 
 
 @dataclass(frozen=True)
@@ -60,15 +91,16 @@ def compile_catalog(state: TenantMetadata) -> Catalog:
             table=table,
             fields=MappingProxyType(
                 {
-                    field.api_name: CompiledField(
-                        state=field,
-                        column=table.c[field.column_name],
-                        render=value_renderer(field.definition),
-                        coerce=value_coercer(field.definition),
+                    live.api_name: CompiledField(
+                        state=live,
+                        column=table.c[live.column_name],
+                        render=value_renderer(live.definition),
+                        coerce=value_coercer(live.definition),
                     )
-                    for field in obj.live_fields
+                    for live in obj.live_fields
                 }
             ),
+            input=_input_shape(obj),
         )
     return Catalog(
         metadata_state=state,

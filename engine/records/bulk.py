@@ -346,12 +346,11 @@ class _BatchWriter:
             "updated_at": now,
             "owner_id": None,
         }
-        for compiled in self.obj.fields.values():
-            row[compiled.state.column_name] = None
+        columns = self.obj.input.columns
+        for column in columns.values():
+            row[column] = None
         for name, value in item.values.items():
-            row[self.obj.fields[name].state.column_name if name in self.obj.fields else name] = (
-                value
-            )
+            row[columns.get(name, name)] = value
         return row
 
     def _number(self, creations: list[_Pending], rows: list[dict[str, Any]], now: Any) -> None:

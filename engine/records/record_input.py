@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.catalog import CompiledObject, python_value
+from engine.catalog import CompiledObject
 from engine.catalog.values import ValueProblem, coerce_record_id, value_coercer
 from engine.errors import Problem
 from metadata.models import COMPUTED_TYPES
@@ -84,14 +84,12 @@ def _coerce_owner(parsed: ParsedInput, key: str, raw: Any, where: str) -> None:
 def _apply_defaults_and_required(
     obj: CompiledObject, parsed: ParsedInput, *, is_create: bool, pointer: str, given: Any
 ) -> None:
-    for name, compiled in obj.fields.items():
-        definition = compiled.state.definition
-        if definition.type in COMPUTED_TYPES:
-            continue
-        if is_create and name not in given and definition.default is not None:
-            parsed.values[name] = python_value(definition, definition.default)
-        if not definition.required:
-            continue
+    shape = obj.input
+    if is_create:
+        for name, default in shape.defaults:
+            if name not in given:
+                parsed.values[name] = default
+    for name in shape.required:
         missing = parsed.values.get(name) is None if (is_create or name in given) else False
         if missing and not any(p.pointer == f"{pointer}/{name}" for p in parsed.problems):
             parsed.problems.append(

@@ -6,7 +6,8 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+import orjson
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from engine import records
 from engine.errors import Problem, RecordValidationError
@@ -139,9 +140,7 @@ class BulkMode(StrEnum):
 async def bulk_write(
     run: InTenant,
     object_name: str,
-    body: Annotated[
-        list[Any] | dict[str, Any], Body(description='A list of records, or {"records": [...]}')
-    ],
+    request: Request,
     upsert_on: Annotated[
         str | None, Query(description="A unique field: update records that match it")
     ] = None,
@@ -149,7 +148,18 @@ async def bulk_write(
         BulkMode, Query(description="all: all-or-nothing; partial: per-record results")
     ] = BulkMode.ALL,
 ) -> Response:
-    """Create or upsert up to 10,000 records in one transaction."""
+    """Create or upsert up to 10,000 records in one transaction.
+
+    The body is a JSON list of records, or `{"records": [...]}`; it is parsed with orjson
+    straight from the request (a 10,000-record body is the hot path of imports).
+    """
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise RecordValidationError(
+            "the body is not valid JSON",
+            problems=[Problem("", "invalid-json", f"{exc.msg} at character {exc.pos}")],
+        ) from exc
     bodies = body.get("records") if isinstance(body, dict) else body
     if not isinstance(bodies, list):
         raise RecordValidationError(

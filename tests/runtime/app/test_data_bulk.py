@@ -125,3 +125,12 @@ def test_a_large_batch_with_a_clash_writes_nothing(shop: Api) -> None:
     assert count(shop) == 1
     partial = shop.post("/data/product/bulk", params={"mode": "partial"}, json=records).json()
     assert (partial["created"], partial["errors"]) == (200, 1)
+
+
+def test_a_bulk_body_that_is_not_json_is_422(shop: Api) -> None:
+    response = shop.post(
+        "/data/product/bulk", content=b"[{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "invalid-json"
+    assert shop.post("/data/product/bulk", json={"nope": 1}).status_code == 422
