@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, MetaData, Table
+from sqlalchemy import Column, Insert, MetaData, Select, Table, bindparam, insert, select
 
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, value_renderer
@@ -43,13 +43,34 @@ class InputShape:
 
 
 @dataclass(frozen=True)
+class RecordStatements:
+    """The statements every single-record request runs, built once per revision."""
+
+    insert_returning: Insert
+    select_by_id: Select[Any]
+
+
+def _record_statements(table: Table) -> RecordStatements:
+    return RecordStatements(
+        insert_returning=insert(table).returning(*table.c),
+        select_by_id=select(table).where(table.c.id == bindparam("record_id")),
+    )
+
+
+@dataclass(frozen=True)
 class CompiledObject:
-    """A live object: its table, its live fields by api name, and its input shape."""
+    """A live object: its table, its live fields by api name, its input shape, statements."""
 
     state: ObjectState
     table: Table
     fields: Mapping[str, CompiledField]
     input: InputShape = field(default_factory=InputShape)
+    statements: RecordStatements | None = None
+
+    @property
+    def record_statements(self) -> RecordStatements:
+        """The prebuilt single-record statements (built here if compiled without them)."""
+        return self.statements or _record_statements(self.table)
 
 
 def _input_shape(obj: ObjectState) -> InputShape:
@@ -101,6 +122,7 @@ def compile_catalog(state: TenantMetadata) -> Catalog:
                 }
             ),
             input=_input_shape(obj),
+            statements=_record_statements(table),
         )
     return Catalog(
         metadata_state=state,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
@@ -115,8 +115,7 @@ def insert_record(
             row[compiled.state.column_name] = format_auto_number(
                 definition.format or "{0}", counter=counter, now=now
             )
-    table = obj.table
-    return connection.execute(insert(table).values(row).returning(*table.c)).mappings().one()
+    return connection.execute(obj.record_statements.insert_returning, row).mappings().one()
 
 
 def get_record(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
@@ -131,7 +130,7 @@ def get_record(context: RequestContext, object_name: str, record_id: str) -> dic
         context.engine.db, context.tenant.schema_name, is_single_read=True
     ) as connection:
         row = (
-            connection.execute(select(obj.table).where(obj.table.c.id == key))
+            connection.execute(obj.record_statements.select_by_id, {"record_id": key})
             .mappings()
             .one_or_none()
         )

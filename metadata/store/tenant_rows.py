@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from metadata.store.tables import api_keys, tenants
@@ -87,21 +87,26 @@ def insert_api_key(connection: Connection, key: ApiKeyRow) -> None:
     )
 
 
+# Built once: this query runs on every request, and building a statement costs more
+# than looking its compiled form up.
+_KEY_OWNER = (
+    select(
+        api_keys.c.id.label("key_id"),
+        api_keys.c.secret_hash,
+        api_keys.c.revoked_at,
+        tenants.c.id.label("tenant_id"),
+        tenants.c.name.label("tenant_name"),
+        tenants.c.schema_name,
+        tenants.c.revision,
+    )
+    .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+    .where(api_keys.c.id == bindparam("key_id"))
+)
+
+
 def find_key_owner(connection: Connection, key_id: str) -> KeyOwner | None:
     """Return the key with this id together with its tenant, in one query."""
-    row = connection.execute(
-        select(
-            api_keys.c.id.label("key_id"),
-            api_keys.c.secret_hash,
-            api_keys.c.revoked_at,
-            tenants.c.id.label("tenant_id"),
-            tenants.c.name.label("tenant_name"),
-            tenants.c.schema_name,
-            tenants.c.revision,
-        )
-        .join(tenants, tenants.c.id == api_keys.c.tenant_id)
-        .where(api_keys.c.id == key_id)
-    ).one_or_none()
+    row = connection.execute(_KEY_OWNER, {"key_id": key_id}).one_or_none()
     return KeyOwner(**row._mapping) if row else None
 
 
