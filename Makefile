@@ -27,12 +27,8 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-$(BIN)/.bench-installed: $(BIN)/.installed
-	$(BIN)/pip install -q -e ".[dev,bench]"
-	touch $@
-
 # Throughput of the dynamic API against a hand-written baseline (needs wrk and PostgreSQL).
-bench: $(BIN)/.bench-installed
+bench: install
 	./bench/prepare-tools
 	$(BIN)/python bench/run.py
 
