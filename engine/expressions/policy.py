@@ -1,0 +1,153 @@
+"""What an expression may contain: a whitelist of Python syntax, checked before evaluation.
+
+Expressions are Python expression syntax. Only the constructs a formula needs are
+allowed: literals, field names, dotted lookup paths, arithmetic, comparisons, boolean
+logic, conditional expressions and calls of library functions by name. Everything
+else (imports, attribute access on values, subscripts, lambdas, comprehensions,
+f-strings, walrus, starred arguments, dunder and private names) is refused with its
+position, before the interpreter ever sees the expression.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+MAX_LENGTH = 4_000
+MAX_NODES = 500
+
+_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Mod,
+    ast.UnaryOp,
+    ast.USub,
+    ast.UAdd,
+    ast.Not,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.IfExp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Attribute,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+)
+
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """One construct the policy refuses, with its 1-based line and column."""
+
+    line: int
+    column: int
+    message: str
+
+
+def parse_expression(source: str) -> ast.Expression:
+    """Parse `source` as a single Python expression.
+
+    Raises:
+        SyntaxError: the text is not one expression (with its position).
+    """
+    return ast.parse(source, mode="eval")
+
+
+def policy_violations(source: str, tree: ast.Expression) -> list[PolicyViolation]:
+    """Return every construct of `tree` the policy refuses (empty when it is allowed)."""
+    problems: list[PolicyViolation] = []
+    if len(source) > MAX_LENGTH:
+        problems.append(PolicyViolation(1, 1, f"an expression is at most {MAX_LENGTH} characters"))
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        problems.append(
+            PolicyViolation(
+                1, 1, f"the expression is too complex ({len(nodes)} > {MAX_NODES} parts)"
+            )
+        )
+    for node in nodes:
+        problem = _violation(node)
+        if problem is not None:
+            line = getattr(node, "lineno", 1)
+            column = getattr(node, "col_offset", 0) + 1
+            problems.append(PolicyViolation(line, column, problem))
+    return problems
+
+
+def _violation(node: ast.AST) -> str | None:
+    if not isinstance(node, _ALLOWED_NODES):
+        return f"{_describe(node)} is not allowed in an expression"
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        return f"names starting with '_' are not allowed ({node.id!r})"
+    if isinstance(node, ast.Attribute):
+        if node.attr.startswith("_"):
+            return f"attributes starting with '_' are not allowed ({node.attr!r})"
+        if not _is_path(node):
+            return "'.' only follows a lookup field, as in account.industry"
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name):
+            return "only library functions can be called, by name, as in ROUND(amount, 2)"
+        if node.keywords:
+            return "functions take positional arguments only"
+    if isinstance(node, ast.Constant) and not isinstance(
+        node.value, str | int | float | bool | type(None)
+    ):
+        return f"{type(node.value).__name__} literals are not allowed"
+    return None
+
+
+def _is_path(node: ast.Attribute) -> bool:
+    """Whether `node` is a dotted path of plain names (`account.owner.region`)."""
+    value: ast.expr = node
+    while isinstance(value, ast.Attribute):
+        value = value.value
+    return isinstance(value, ast.Name)
+
+
+_DESCRIPTIONS = {
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.Subscript: "indexing with []",
+    ast.JoinedStr: "an f-string",
+    ast.NamedExpr: "an assignment expression (:=)",
+    ast.Starred: "a starred argument",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Dict: "a dict literal",
+    ast.Set: "a set literal",
+    ast.Pow: "the ** operator (use POWER)",
+    ast.FloorDiv: "the // operator (use FLOOR)",
+    ast.BitAnd: "a bitwise operator",
+    ast.BitOr: "a bitwise operator",
+    ast.BitXor: "a bitwise operator",
+    ast.LShift: "a shift operator",
+    ast.RShift: "a shift operator",
+    ast.Invert: "the ~ operator",
+    ast.MatMult: "the @ operator",
+    ast.Is: "'is' (use == or ISBLANK)",
+    ast.IsNot: "'is not' (use != or ISBLANK)",
+}
+
+
+def _describe(node: ast.AST) -> str:
+    return _DESCRIPTIONS.get(type(node), f"{type(node).__name__} syntax")
