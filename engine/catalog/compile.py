@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -23,8 +23,8 @@ class CompiledField:
 
     state: FieldState
     column: Column[object]
-    render: Renderer | None = None
-    coerce: Coercer | None = None
+    render: Renderer | None
+    coerce: Coercer
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class InputShape:
         columns: each live field's column name, by api name.
     """
 
-    defaults: tuple[tuple[str, Any], ...] = ()
-    required: tuple[str, ...] = ()
-    columns: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    defaults: tuple[tuple[str, Any], ...]
+    required: tuple[str, ...]
+    columns: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,8 @@ class CompiledObject:
     state: ObjectState
     table: Table
     fields: Mapping[str, CompiledField]
-    input: InputShape = field(default_factory=InputShape)
-    statements: RecordStatements | None = None
-
-    @property
-    def record_statements(self) -> RecordStatements:
-        """The prebuilt single-record statements (built here if compiled without them)."""
-        return self.statements or _record_statements(self.table)
+    input: InputShape
+    statements: RecordStatements
 
 
 def _input_shape(obj: ObjectState) -> InputShape:

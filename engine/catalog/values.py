@@ -20,7 +20,6 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AnyUrl, TypeAdapter, ValidationError
 
 from engine.catalog.column_types import decimal_shape
-from engine.catalog.renderers import render_stored
 from metadata.models import FieldDef, FieldType
 
 
@@ -260,11 +259,6 @@ _FACTORIES: dict[FieldType, Callable[[FieldDef], Coercer]] = {
     FieldType.MASTER_DETAIL: _reference_check,
     FieldType.JSON: _json_check,
 }
-
-
-def render_value(definition: FieldDef, value: Any) -> Any:
-    """Return a stored value as JSON: decimals as exact strings, dates and times in ISO 8601."""
-    return render_stored(definition, value)
 
 
 def _expect_string(value: Any) -> str:

@@ -10,8 +10,7 @@ from sqlalchemy import Date, Float, Integer, String, cast, func, select, type_co
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.catalog import Catalog, CompiledObject, ExactDecimal, storage_type
-from engine.catalog.values import render_value
+from engine.catalog import Catalog, CompiledObject, ExactDecimal, render_stored, storage_type
 from engine.query.errors import invalid
 from engine.query.listing import base_condition, build_plan
 from engine.query.paths import JoinPlan, ResolvedPath
@@ -174,7 +173,7 @@ def _render(row: Any, groups: list[_Group], metrics: list[_Metric], dialect: str
         if group.is_bucket:
             result[group.token] = None if value is None else str(value)[:10]
         else:
-            result[group.token] = render_value(group.path.definition, value)
+            result[group.token] = render_stored(group.path.definition, value)
     for metric in metrics:
         value = row[metric.label]
         if metric.path is None or metric.function == "count":
@@ -189,7 +188,7 @@ def _render(row: Any, groups: list[_Group], metrics: list[_Metric], dialect: str
             # PostgreSQL sums BIGINT as NUMERIC.
             result[metric.token] = int(value)
         else:
-            result[metric.token] = render_value(metric.path.definition, value)
+            result[metric.token] = render_stored(metric.path.definition, value)
     return result
 
 

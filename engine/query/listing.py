@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.catalog import Catalog, CompiledObject
+from engine.catalog import SYSTEM_COLUMNS, Catalog, CompiledObject
 from engine.query.errors import invalid
 from engine.query.filters import compile_filter
 from engine.query.paths import JoinPlan
@@ -20,15 +20,6 @@ from metadata.models import REFERENCE_TYPES
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
-_SYSTEM_COLUMNS = (
-    "id",
-    "version",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "owner_id",
-)
 
 
 @dataclass(frozen=True)
@@ -92,7 +83,7 @@ def list_records(
     keys = parse_sort(query.sort, plan)
     expansions = [_expand(plan, obj, name) for name in query.expand or ()]
     table = obj.table
-    columns: list[Any] = [table.c[name] for name in _SYSTEM_COLUMNS]
+    columns: list[Any] = [table.c[name] for name in SYSTEM_COLUMNS]
     columns += [table.c[obj.fields[name].state.column_name] for name in fields]
     columns += [key.resolved.column.label(f"_k{i}") for i, key in enumerate(keys)]
     for expansion in expansions:
@@ -125,7 +116,7 @@ def list_records(
 def _selected_fields(obj: CompiledObject, requested: list[str] | None) -> list[str]:
     if requested is None:
         return list(obj.fields)
-    unknown = [name for name in requested if name not in obj.fields and name not in _SYSTEM_COLUMNS]
+    unknown = [name for name in requested if name not in obj.fields and name not in SYSTEM_COLUMNS]
     if unknown:
         raise invalid(
             "/fields",
@@ -143,7 +134,7 @@ def _expand(plan: JoinPlan, obj: CompiledObject, name: str) -> _Expansion:
         )
     plan.resolve(f"{name}.id", pointer="/expand")
     target = plan.joins[(name,)][0]
-    labels = {column: f"_e_{name}__{column}" for column in _SYSTEM_COLUMNS}
+    labels = {column: f"_e_{name}__{column}" for column in SYSTEM_COLUMNS}
     labels.update(
         {
             target.fields[

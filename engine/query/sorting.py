@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import and_, false, or_
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
-from engine.catalog.values import ValueProblem, coerce_value, render_value
+from engine.catalog import render_stored
+from engine.catalog.values import ValueProblem, coerce_value
 from engine.query.errors import invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
 from metadata.models import FieldType
@@ -79,7 +80,7 @@ def after_cursor(keys: list[SortKey], values: list[Any]) -> ColumnElement[bool]:
 def encode_cursor(keys: list[SortKey], row_values: list[Any], *, sort: str | None) -> str:
     """Return an opaque cursor holding the last row's sort values."""
     rendered = [
-        render_value(key.resolved.definition, value)
+        render_stored(key.resolved.definition, value)
         for key, value in zip(keys, row_values, strict=True)
     ]
     document = json.dumps({"s": sort or "", "k": rendered}, separators=(",", ":"), default=str)

@@ -1,6 +1,6 @@
 """Records: typed create, read, update and delete of an object's rows."""
 
-from engine.catalog.values import ValueProblem, coerce_value, render_value
+from engine.catalog.values import ValueProblem, coerce_value
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
 from engine.records.queries import aggregate, caller_scope, query_records
 from engine.records.service import (
@@ -26,7 +26,6 @@ __all__ = [
     "get_record",
     "insert_record",
     "query_records",
-    "render_value",
     "update_record",
     "write_batch",
 ]

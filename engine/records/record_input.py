@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog import CompiledObject
-from engine.catalog.values import ValueProblem, coerce_record_id, value_coercer
+from engine.catalog.values import ValueProblem, coerce_record_id
 from engine.errors import Problem
 from metadata.models import COMPUTED_TYPES
 
@@ -64,8 +64,7 @@ def parse_record_input(
             )
             continue
         try:
-            coerce = compiled.coerce or value_coercer(definition)
-            parsed.values[key] = coerce(raw, from_text)
+            parsed.values[key] = compiled.coerce(raw, from_text)
         except ValueProblem as problem:
             parsed.problems.append(Problem(where, problem.code, problem.message))
     _apply_defaults_and_required(

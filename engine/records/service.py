@@ -49,10 +49,8 @@ def parse_record_id(obj: CompiledObject, record_id: str) -> UUID:
 
 
 def _columns(obj: CompiledObject, values: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        (obj.fields[name].state.column_name if name in obj.fields else name): value
-        for name, value in values.items()
-    }
+    columns = obj.input.columns
+    return {columns.get(name, name): value for name, value in values.items()}
 
 
 def create_record(
@@ -115,7 +113,7 @@ def insert_record(
             row[compiled.state.column_name] = format_auto_number(
                 definition.format or "{0}", counter=counter, now=now
             )
-    return connection.execute(obj.record_statements.insert_returning, row).mappings().one()
+    return connection.execute(obj.statements.insert_returning, row).mappings().one()
 
 
 def get_record(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
@@ -130,7 +128,7 @@ def get_record(context: RequestContext, object_name: str, record_id: str) -> dic
         context.engine.db, context.tenant.schema_name, is_single_read=True
     ) as connection:
         row = (
-            connection.execute(obj.record_statements.select_by_id, {"record_id": key})
+            connection.execute(obj.statements.select_by_id, {"record_id": key})
             .mappings()
             .one_or_none()
         )
