@@ -2,7 +2,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format docs bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# docs/expressions.md is generated from the function library; the test suite checks it is current.
+docs: install
+	$(BIN)/tessera functions docs --output docs/expressions.md
 
 # Throughput of the dynamic API against a hand-written baseline (needs wrk and PostgreSQL).
 bench: install

@@ -1,4 +1,4 @@
-"""Check an expression when it is saved: syntax, policy, names, functions and arity."""
+"""Check an expression when it is saved: syntax, policy, names, functions, arity and kinds."""
 
 from __future__ import annotations
 
@@ -6,20 +6,44 @@ import ast
 import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
+from engine.expressions.inference import infer_kind
+from engine.expressions.kinds import Kind, fits
+from engine.expressions.lookup_paths import PathError, PathResolver, dotted_path
 from engine.expressions.policy import parse_expression, policy_violations
 
 #: Names every expression may use besides fields and functions.
 CONSTANTS = frozenset({"True", "False", "None"})
 
 
+class FunctionSignature(Protocol):
+    """What the checker needs to know of a library function."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def minimum(self) -> int: ...
+    @property
+    def maximum(self) -> int | None: ...
+    @property
+    def returns(self) -> Kind: ...
+    @property
+    def field_arguments(self) -> tuple[int, ...]: ...
+    @property
+    def usages(self) -> frozenset[str]: ...
+
+
 @dataclass(frozen=True)
 class Signature:
-    """How many arguments a library function takes (`maximum` None: any number)."""
+    """A bare function signature (`maximum` None: any number of arguments)."""
 
     name: str
     minimum: int
     maximum: int | None
+    returns: Kind = Kind.ANY
+    field_arguments: tuple[int, ...] = ()
+    usages: frozenset[str] = frozenset({"formula", "default", "validation", "condition"})
 
 
 @dataclass(frozen=True)
@@ -36,17 +60,31 @@ class ExpressionProblem:
         return f"{self.message} (line {self.line}, column {self.column})"
 
 
+_USAGE_NAMES = {
+    "formula": "a formula field",
+    "default": "a default",
+    "validation": "a validation rule",
+    "condition": "a condition",
+}
+
+
 def check_expression(
     source: str,
     *,
-    fields: Collection[str],
-    functions: Mapping[str, Signature],
+    fields: Mapping[str, Kind] | Collection[str],
+    functions: Mapping[str, FunctionSignature],
+    paths: PathResolver | None = None,
+    usage: str | None = None,
+    expected: Kind | None = None,
 ) -> list[ExpressionProblem]:
-    """Return every problem of `source` against the fields and functions it may use.
+    """Return every problem of `source` against what it may use; empty when it is sound.
 
-    A dotted path (`account.industry`) is checked by its first name here; the engine
-    resolves the hops through lookups.
+    `fields` maps the record's field names to their kinds (a plain collection means
+    kinds are unknown). `paths` resolves dotted lookup paths; without it a path is
+    checked by its first name only. With `usage`, functions not allowed there are
+    refused; with `expected`, an inferable result kind that does not fit is refused.
     """
+    kinds = fields if isinstance(fields, Mapping) else dict.fromkeys(fields, Kind.ANY)
     try:
         tree = parse_expression(source)
     except SyntaxError as error:
@@ -61,66 +99,162 @@ def check_expression(
     ]
     if problems:
         return problems
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            problems += _check_call(node, node.func.id, functions)
-        elif isinstance(node, ast.Name) and id(node) not in called:
-            problems += _check_name(node, fields, functions)
-    return sorted(problems, key=lambda p: (p.line, p.column))
+    checker = _Checker(kinds, functions, paths, usage)
+    checker.visit(tree)
+    problems = sorted(checker.problems, key=lambda p: (p.line, p.column))
+    if not problems and expected is not None:
+        problems += _check_result(tree, kinds, functions, paths, expected, usage)
+    return problems
 
 
-def _position(node: ast.expr) -> tuple[int, int]:
-    return node.lineno, node.col_offset + 1
-
-
-def _check_call(
-    node: ast.Call, name: str, functions: Mapping[str, Signature]
+def _check_result(
+    tree: ast.Expression,
+    kinds: Mapping[str, Kind],
+    functions: Mapping[str, FunctionSignature],
+    paths: PathResolver | None,
+    expected: Kind,
+    usage: str | None,
 ) -> list[ExpressionProblem]:
-    line, column = _position(node)
-    signature = functions.get(name)
-    if signature is None:
-        hint = _did_you_mean(name, functions)
-        return [
-            ExpressionProblem(line, column, "unknown-function", f"unknown function {name}{hint}")
-        ]
-    count = len(node.args)
-    if count < signature.minimum or (signature.maximum is not None and count > signature.maximum):
-        expected = (
-            f"{signature.minimum}"
-            if signature.maximum == signature.minimum
-            else f"{signature.minimum} or more"
-            if signature.maximum is None
-            else f"{signature.minimum} to {signature.maximum}"
-        )
-        return [
-            ExpressionProblem(
-                line, column, "wrong-arity", f"{name} takes {expected} argument(s), not {count}"
-            )
-        ]
-    return []
-
-
-def _check_name(
-    node: ast.Name, fields: Collection[str], functions: Mapping[str, Signature]
-) -> list[ExpressionProblem]:
-    name = node.id
-    if name in fields or name in CONSTANTS:
+    actual = infer_kind(tree.body, kinds, functions, paths)
+    if fits(actual, expected):
         return []
-    line, column = _position(node)
-    if name in functions:
-        return [
-            ExpressionProblem(
-                line,
-                column,
-                "function-not-called",
-                f"{name} is a function; call it, as in {name}(…)",
+    what = _USAGE_NAMES.get(usage or "", "the expression")
+    if expected is Kind.BOOLEAN:
+        message = f"{what} must be true or false, but this expression gives {actual.value}"
+    else:
+        message = f"{what} must give {expected.value}, but this expression gives {actual.value}"
+    return [ExpressionProblem(1, 1, "wrong-kind", message)]
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(
+        self,
+        kinds: Mapping[str, Kind],
+        functions: Mapping[str, FunctionSignature],
+        paths: PathResolver | None,
+        usage: str | None,
+    ) -> None:
+        self.kinds = kinds
+        self.functions = functions
+        self.paths = paths
+        self.usage = usage
+        self.problems: list[ExpressionProblem] = []
+
+    def problem(self, node: ast.AST, code: str, message: str) -> None:
+        line, column = _position(node)
+        self.problems.append(ExpressionProblem(line, column, code, message))
+
+    def visit_Call(self, node: ast.Call) -> None:
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        signature = self.functions.get(name)
+        if signature is None:
+            hint = _did_you_mean(name, self.functions)
+            self.problem(node, "unknown-function", f"unknown function {name}{hint}")
+        else:
+            self._check_signature(node, signature)
+            field_positions = set(signature.field_arguments)
+            for position, argument in enumerate(node.args):
+                if position in field_positions:
+                    self._check_field_argument(name, argument)
+                else:
+                    self.visit(argument)
+            return
+        for argument in node.args:
+            self.visit(argument)
+
+    def _check_signature(self, node: ast.Call, signature: FunctionSignature) -> None:
+        name = signature.name
+        count = len(node.args)
+        minimum, maximum = signature.minimum, signature.maximum
+        if count < minimum or (maximum is not None and count > maximum):
+            expected = (
+                f"{minimum}"
+                if maximum == minimum
+                else f"{minimum} or more"
+                if maximum is None
+                else f"{minimum} to {maximum}"
             )
-        ]
-    hint = _did_you_mean(name, fields)
-    return [ExpressionProblem(line, column, "unknown-field", f"unknown field {name!r}{hint}")]
+            self.problem(node, "wrong-arity", f"{name} takes {expected} argument(s), not {count}")
+        if self.usage is not None and self.usage not in signature.usages:
+            allowed = ", ".join(sorted(_USAGE_NAMES[u] for u in signature.usages))
+            self.problem(
+                node,
+                "not-allowed-here",
+                f"{name} cannot be used in {_USAGE_NAMES[self.usage]} (only in {allowed})",
+            )
+
+    def _check_field_argument(self, function: str, argument: ast.expr) -> None:
+        if isinstance(argument, ast.Name) and argument.id in self.kinds:
+            return
+        if isinstance(argument, ast.Name):
+            self._check_name(argument)
+            return
+        self.problem(
+            argument,
+            "field-expected",
+            f"{function} takes a field of this record, as in {function}(amount)",
+        )
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._check_name(node)
+
+    def _check_name(self, node: ast.Name) -> None:
+        name = node.id
+        if name in self.kinds or name in CONSTANTS:
+            return
+        if name in self.functions:
+            self.problem(
+                node, "function-not-called", f"{name} is a function; call it, as in {name}(…)"
+            )
+            return
+        hint = _did_you_mean(name, self.kinds)
+        self.problem(node, "unknown-field", f"unknown field {name!r}{hint}")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        path = dotted_path(node)
+        if path[0] not in self.kinds:
+            hint = _did_you_mean(path[0], self.kinds)
+            self.problem(node, "unknown-field", f"unknown field {path[0]!r}{hint}")
+            return
+        if self.paths is None:
+            return
+        try:
+            self.paths(path)
+        except PathError as error:
+            self.problem(node, "unknown-path", str(error))
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key in node.keys:
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                self.problem(
+                    key or node, "not-allowed", "a filter's keys are field names in quotes"
+                )
+        for value in node.values:
+            self.visit(value)
 
 
 def _did_you_mean(name: str, known: Collection[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def referenced_names(source: str) -> set[str]:
+    """The record names an expression reads: fields, first names of paths, field arguments.
+
+    Returns an empty set for text that does not parse (its problems are reported elsewhere).
+    """
+    try:
+        tree = parse_expression(source)
+    except SyntaxError:
+        return set()
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in called and node.id not in CONSTANTS:
+            names.add(node.id)
+    return names

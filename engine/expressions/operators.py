@@ -1,0 +1,144 @@
+"""Operators of the expression language: blank-safe, exact with decimals, bounded in size.
+
+The compiler routes `+ - * / %`, unary minus and ordering comparisons through these
+functions, so a blank operand gives a blank result (or False for a comparison),
+numbers never fall into binary floats, and text cannot grow without bound.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+#: The longest text an operator may build.
+MAX_TEXT_LENGTH = 100_000
+
+_NUMBER = (int, Decimal, float)
+
+
+def as_number(value: Any) -> int | Decimal:
+    """Return `value` as an int or a Decimal (a float goes through its shortest repr)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int | Decimal):
+        return value
+    raise TypeError(f"expected a number, got {describe_value(value)}")
+
+
+def describe_value(value: Any) -> str:
+    """Name the kind of `value` the way an expression author thinks of it."""
+    if value is None:
+        return "blank"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, _NUMBER):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime):
+        return "a date-time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, UUID):
+        return "a record id"
+    return type(value).__name__
+
+
+def _days(value: Any) -> timedelta:
+    return timedelta(days=float(as_number(value)))
+
+
+def add(left: Any, right: Any) -> Any:
+    """`left + right`: numbers, text with text, or a date plus a number of days."""
+    if left is None or right is None:
+        return None
+    if isinstance(left, str) and isinstance(right, str):
+        if len(left) + len(right) > MAX_TEXT_LENGTH:
+            raise ValueError(f"text longer than {MAX_TEXT_LENGTH} characters")
+        return left + right
+    if isinstance(left, date) and isinstance(right, _NUMBER):
+        return left + _days(right)
+    if isinstance(right, date) and isinstance(left, _NUMBER):
+        return right + _days(left)
+    if isinstance(left, str) or isinstance(right, str):
+        raise TypeError(
+            f"cannot add {describe_value(left)} and {describe_value(right)}; "
+            "use CONCAT or TEXT for text"
+        )
+    return as_number(left) + as_number(right)
+
+
+def subtract(left: Any, right: Any) -> Any:
+    """`left - right`: numbers, a date minus days, or the days between two dates."""
+    if left is None or right is None:
+        return None
+    if isinstance(left, date) and isinstance(right, _NUMBER):
+        return left - _days(right)
+    if isinstance(left, datetime) and isinstance(right, datetime):
+        return Decimal((left - right).total_seconds()) / 86_400
+    if isinstance(left, date) and isinstance(right, date):
+        if isinstance(left, datetime) or isinstance(right, datetime):
+            raise TypeError("cannot subtract a date and a date-time; convert one with DATE()")
+        return (left - right).days
+    return as_number(left) - as_number(right)
+
+
+def multiply(left: Any, right: Any) -> Any:
+    """`left * right`, numbers only."""
+    if left is None or right is None:
+        return None
+    return as_number(left) * as_number(right)
+
+
+def divide(left: Any, right: Any) -> Any:
+    """`left / right` as an exact decimal; dividing by zero gives blank."""
+    if left is None or right is None:
+        return None
+    divisor = as_number(right)
+    if divisor == 0:
+        return None
+    return Decimal(as_number(left)) / Decimal(divisor)
+
+
+def modulo(left: Any, right: Any) -> Any:
+    """`left % right`, numbers only; modulo zero gives blank."""
+    if left is None or right is None:
+        return None
+    divisor = as_number(right)
+    if divisor == 0:
+        return None
+    return as_number(left) % divisor
+
+
+def negate(value: Any) -> Any:
+    """`-value`."""
+    return None if value is None else -as_number(value)
+
+
+def plus(value: Any) -> Any:
+    """`+value`."""
+    return None if value is None else as_number(value)
+
+
+def less(left: Any, right: Any) -> bool:
+    """`left < right`; false when either side is blank."""
+    return left is not None and right is not None and left < right
+
+
+def less_equal(left: Any, right: Any) -> bool:
+    """`left <= right`; false when either side is blank."""
+    return left is not None and right is not None and left <= right
+
+
+def greater(left: Any, right: Any) -> bool:
+    """`left > right`; false when either side is blank."""
+    return left is not None and right is not None and left > right
+
+
+def greater_equal(left: Any, right: Any) -> bool:
+    """`left >= right`; false when either side is blank."""
+    return left is not None and right is not None and left >= right

@@ -1,0 +1,239 @@
+"""The extension registry: where expression functions come from.
+
+Tessera's own function library and third-party packages register the same way: a
+plugin is any object with a `register(registry)` method, published under the
+entry-point group `tessera.plugins`. `load_extensions()` loads every installed plugin
+into a fresh registry; the engine context owns it for the life of the process.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import entry_points
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
+
+from engine.expressions.kinds import Kind
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "tessera.plugins"
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+class Usage(StrEnum):
+    """Where an expression is used; some functions only make sense in some places."""
+
+    FORMULA = "formula"
+    DEFAULT = "default"
+    VALIDATION = "validation"
+    CONDITION = "condition"
+
+
+ALL_USAGES = frozenset(Usage)
+
+
+@dataclass(frozen=True)
+class Example:
+    """An expression, the record it is evaluated on, and the result it gives (tested).
+
+    `prior` holds the stored values before the save; None means the record is new.
+    """
+
+    expression: str
+    result: Any
+    record: Mapping[str, Any] = field(default_factory=dict)
+    prior: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LibraryFunction:
+    """A function expressions may call.
+
+    Attributes:
+        name: the name expressions call it by (upper case).
+        implementation: the Python callable; with `needs_context` it receives the
+            `EvaluationContext` first, before the expression's arguments.
+        category: the heading it is listed under in docs/expressions.md.
+        summary: one line saying what it does.
+        description: the rest of its docstring.
+        minimum, maximum: how many arguments it takes (maximum None: any number).
+        returns: the kind of value it returns, for save-time type checks.
+        examples: expressions with their results; each is run by the test suite.
+        needs_context: whether it reads the save (prior values, user, clock, records).
+        field_arguments: positions of arguments that name a field of the record
+            (ISCHANGED(amount) receives "amount", not the amount).
+        usages: where it may be used.
+        is_costly: whether it checks the evaluation's deadline itself.
+    """
+
+    name: str
+    implementation: Callable[..., Any]
+    category: str
+    summary: str
+    description: str
+    minimum: int
+    maximum: int | None
+    returns: Kind
+    examples: tuple[Example, ...]
+    needs_context: bool = False
+    field_arguments: tuple[int, ...] = ()
+    usages: frozenset[Usage] = ALL_USAGES
+    is_costly: bool = False
+
+
+def library_function(
+    *,
+    category: str,
+    returns: Kind,
+    examples: Iterable[Example | tuple[str, Any] | tuple[str, Any, Mapping[str, Any]]],
+    name: str | None = None,
+    needs_context: bool = False,
+    field_arguments: tuple[int, ...] = (),
+    usages: Iterable[Usage] = ALL_USAGES,
+    is_costly: bool = False,
+) -> Callable[[Function], Function]:
+    """Describe a Python function as a library function (read back by `describe_function`).
+
+    The name defaults to the Python name; the arity comes from the signature
+    (a `*args` parameter means any number); the summary and description from the
+    docstring. With `needs_context`, the first parameter receives the context.
+    """
+
+    def decorate(implementation: Function) -> Function:
+        implementation.__tessera_function__ = _describe(  # type: ignore[attr-defined]
+            implementation,
+            name=name or implementation.__name__,
+            category=category,
+            returns=returns,
+            examples=tuple(_example(item) for item in examples),
+            needs_context=needs_context,
+            field_arguments=field_arguments,
+            usages=frozenset(usages),
+            is_costly=is_costly,
+        )
+        return implementation
+
+    return decorate
+
+
+def _example(item: Example | tuple[Any, ...]) -> Example:
+    return item if isinstance(item, Example) else Example(*item)
+
+
+def _describe(
+    implementation: Callable[..., Any], *, name: str, needs_context: bool, **options: Any
+) -> LibraryFunction:
+    parameters = list(inspect.signature(implementation).parameters.values())
+    if needs_context:
+        parameters = parameters[1:]
+    positional = [p for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    is_variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    required = [p for p in positional if p.default is p.empty]
+    doc = inspect.cleandoc(implementation.__doc__ or "")
+    summary, _, description = doc.partition("\n")
+    if not summary:
+        raise ValueError(f"library function {name} needs a docstring")
+    return LibraryFunction(
+        name=name,
+        implementation=implementation,
+        summary=summary.strip(),
+        description=description.strip(),
+        minimum=len(required),
+        maximum=None if is_variadic else len(positional),
+        needs_context=needs_context,
+        **options,
+    )
+
+
+def describe_function(implementation: Callable[..., Any]) -> LibraryFunction:
+    """Return what `@library_function` recorded about `implementation`.
+
+    Raises:
+        ValueError: it was not decorated.
+    """
+    described = getattr(implementation, "__tessera_function__", None)
+    if not isinstance(described, LibraryFunction):
+        raise ValueError(f"{implementation!r} is not a @library_function")
+    return described
+
+
+class DuplicateFunction(ValueError):
+    """Two plugins register a function under the same name."""
+
+
+class Registry:
+    """The functions expressions may call, filled by plugins at start-up."""
+
+    def __init__(self) -> None:
+        self._functions: dict[str, LibraryFunction] = {}
+        self._origins: dict[str, str] = {}
+        self.loading = "the application"
+
+    def add_function(self, implementation: Callable[..., Any]) -> None:
+        """Register a `@library_function`.
+
+        Raises:
+            DuplicateFunction: a function of that name is already registered.
+        """
+        described = describe_function(implementation)
+        if described.name in self._functions:
+            raise DuplicateFunction(
+                f"function {described.name} of {self.loading} is already "
+                f"registered by {self._origins[described.name]}"
+            )
+        self._functions[described.name] = described
+        self._origins[described.name] = self.loading
+
+    def add_functions(self, implementations: Iterable[Callable[..., Any]]) -> None:
+        """Register several `@library_function`s."""
+        for implementation in implementations:
+            self.add_function(implementation)
+
+    @property
+    def functions(self) -> Mapping[str, LibraryFunction]:
+        """Every registered function by name."""
+        return MappingProxyType(self._functions)
+
+    def origin(self, name: str) -> str:
+        """The plugin that registered `name`."""
+        return self._origins[name]
+
+
+class Plugin(Protocol):
+    """What a package publishes under the `tessera.plugins` entry-point group."""
+
+    def register(self, registry: Registry) -> None:
+        """Add the plugin's functions to `registry`."""
+        ...
+
+
+def load_extensions(plugins: Iterable[tuple[str, Plugin]] | None = None) -> Registry:
+    """Return a registry filled by `plugins`, or by every installed entry point of the group.
+
+    Raises:
+        DuplicateFunction: two plugins define the same function.
+    """
+    registry = Registry()
+    for origin, plugin in installed_plugins() if plugins is None else plugins:
+        before = len(registry.functions)
+        registry.loading = origin
+        plugin.register(registry)
+        logger.debug(
+            "plugin %s registered %d function(s)", origin, len(registry.functions) - before
+        )
+    return registry
+
+
+def installed_plugins() -> list[tuple[str, Plugin]]:
+    """Load the plugins published under `tessera.plugins`, Tessera's own first."""
+    found = sorted(
+        entry_points(group=ENTRY_POINT_GROUP),
+        key=lambda point: (point.name != "tessera", point.name),
+    )
+    return [(f"plugin {point.name} ({point.value})", point.load()) for point in found]

@@ -1,0 +1,48 @@
+"""User-context functions: who saves, and in which tenant."""
+
+from __future__ import annotations
+
+from engine.expressions.evaluation_context import EvaluationContext
+from engine.expressions.kinds import Kind
+from engine.extensions import library_function
+from plugins.functions.dates import VOLATILE_USAGES
+
+CATEGORY = "User context"
+
+
+@library_function(
+    category=CATEGORY,
+    returns=Kind.TEXT,
+    needs_context=True,
+    usages=VOLATILE_USAGES,
+    examples=[
+        ("CURRENT_USER()", "key:demo"),
+        ("CURRENT_USER() == 'key:demo'", True),
+    ],
+)
+def CURRENT_USER(context: EvaluationContext) -> str | None:
+    """Who saves the record: the actor of the request (such as "key:<key id>").
+
+    Blank when no one is known (an internal job). It depends on who saves, so it is
+    not allowed in stored formulas.
+    """
+    return context.user
+
+
+@library_function(
+    category=CATEGORY,
+    returns=Kind.TEXT,
+    needs_context=True,
+    usages=VOLATILE_USAGES,
+    examples=[
+        ("CURRENT_TENANT()", "demo"),
+        ("CONCAT(CURRENT_TENANT(), '-', code)", "demo-A1", {"code": "A1"}),
+    ],
+)
+def CURRENT_TENANT(context: EvaluationContext) -> str | None:
+    """The name of the tenant the record belongs to.
+
+    Blank when no tenant is known. Like CURRENT_USER, it is not allowed in stored
+    formulas.
+    """
+    return context.tenant
