@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from engine.catalog import CatalogCache
+from engine.expressions import ExpressionCompiler
 
 
 def utc_now() -> datetime:
@@ -35,6 +36,11 @@ class EngineContext:
     def dialect_name(self) -> str:
         """The database dialect, `sqlite` or `postgresql`."""
         return self.db.dialect.name
+
+    @property
+    def expressions(self) -> ExpressionCompiler:
+        """The compiler of formulas, defaults and rules (owned by the catalog cache)."""
+        return self.catalogs.compiler
 
     @property
     def is_async(self) -> bool:

@@ -13,11 +13,15 @@ class Problem:
     pointer: str
     code: str
     detail: str
+    rule: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """Return the problem as the `errors[]` entry of a problem document."""
         field = self.pointer.rsplit("/", 1)[-1] if self.pointer else ""
-        return {"pointer": self.pointer, "field": field, "code": self.code, "message": self.detail}
+        entry = {"pointer": self.pointer, "field": field, "code": self.code, "message": self.detail}
+        if self.rule is not None:
+            entry["rule"] = self.rule
+        return entry
 
 
 class TesseraError(Exception):

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from uuid import UUID
 
 from engine.catalog.compile import Catalog, compile_catalog
+from engine.expressions import ExpressionCompiler
+from engine.extensions import load_extensions
 from metadata.models import TenantMetadata
 
 
@@ -16,10 +18,14 @@ class CatalogCache:
 
     The caller passes the revision it knows to be current (read with the credential), so
     a catalog compiled by this process is replaced as soon as another process changes
-    the tenant's metadata.
+    the tenant's metadata. The cache owns the expression compiler catalogs are built with
+    (by default on the functions of every installed plugin).
     """
 
-    def __init__(self, max_tenants: int = 256) -> None:
+    def __init__(
+        self, max_tenants: int = 256, *, compiler: ExpressionCompiler | None = None
+    ) -> None:
+        self.compiler = compiler or ExpressionCompiler(load_extensions().functions)
         self._max_tenants = max_tenants
         self._catalogs: OrderedDict[UUID, Catalog] = OrderedDict()
         self._lock = threading.Lock()
@@ -31,9 +37,13 @@ class CatalogCache:
             if cached is not None and cached.revision >= revision:
                 self._catalogs.move_to_end(tenant_id)
                 return cached
-        catalog = compile_catalog(load())
+        catalog = self.compile(load())
         self.put(catalog)
         return catalog
+
+    def compile(self, state: TenantMetadata) -> Catalog:
+        """Compile `state` with this cache's expression compiler (does not store it)."""
+        return compile_catalog(state, self.compiler)
 
     def put(self, catalog: Catalog) -> None:
         """Store a freshly compiled catalog, evicting the least recently used tenant."""

@@ -12,9 +12,17 @@ from sqlalchemy import Column, Insert, MetaData, Select, Table, bindparam, inser
 
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, value_renderer
+from engine.catalog.rules import ObjectRules, compile_rules
 from engine.catalog.tables import build_tables
 from engine.catalog.values import Coercer, value_coercer
-from metadata.models import COMPUTED_TYPES, FieldState, ObjectState, TenantMetadata
+from engine.expressions import ExpressionCompiler
+from metadata.models import (
+    COMPUTED_TYPES,
+    FieldState,
+    ObjectState,
+    TenantMetadata,
+    default_expression,
+)
 
 
 @dataclass(frozen=True)
@@ -59,13 +67,14 @@ def _record_statements(table: Table) -> RecordStatements:
 
 @dataclass(frozen=True)
 class CompiledObject:
-    """A live object: its table, its live fields by api name, its input shape, statements."""
+    """A live object: its table, live fields by api name, input shape, statements and rules."""
 
     state: ObjectState
     table: Table
     fields: Mapping[str, CompiledField]
     input: InputShape
     statements: RecordStatements
+    rules: ObjectRules
 
 
 def _input_shape(obj: ObjectState) -> InputShape:
@@ -74,7 +83,7 @@ def _input_shape(obj: ObjectState) -> InputShape:
         defaults=tuple(
             (f.api_name, python_value(f.definition, f.definition.default))
             for f in writable
-            if f.definition.default is not None
+            if f.definition.default is not None and default_expression(f.definition) is None
         ),
         required=tuple(f.api_name for f in writable if f.definition.required),
         columns=MappingProxyType({f.api_name: f.column_name for f in obj.live_fields}),
@@ -96,9 +105,10 @@ class Catalog:
         return self.metadata_state.revision
 
 
-def compile_catalog(state: TenantMetadata) -> Catalog:
-    """Return the catalog of `state` (pure: no I/O)."""
+def compile_catalog(state: TenantMetadata, compiler: ExpressionCompiler) -> Catalog:
+    """Return the catalog of `state`, its expressions compiled by `compiler` (pure: no I/O)."""
     sql_metadata, tables = build_tables(state)
+    rules = compile_rules(state, compiler)
     compiled: dict[str, CompiledObject] = {}
     for obj in state.live_objects:
         table = tables[obj.id]
@@ -118,6 +128,7 @@ def compile_catalog(state: TenantMetadata) -> Catalog:
             ),
             input=_input_shape(obj),
             statements=_record_statements(table),
+            rules=rules[obj.api_name],
         )
     return Catalog(
         metadata_state=state,

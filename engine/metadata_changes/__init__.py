@@ -1,35 +1,44 @@
-"""Metadata changes: validate, plan and apply changes to objects and fields."""
+"""Metadata changes: validate, plan and apply changes to objects, fields and rules."""
 
 from engine.metadata_changes.entry_points import (
     add_field,
+    add_rule,
     create_object,
     delete_field,
     delete_object,
+    delete_rule,
     export_metadata,
     get_field,
     get_object,
+    get_rule,
     list_fields,
     list_objects,
+    list_rules,
     purge_field,
     purge_object,
     restore_field,
     restore_object,
     update_field,
     update_object,
+    update_rule,
 )
 from engine.metadata_changes.service import ChangeResult, tenant_catalog
 
 __all__ = [
     "ChangeResult",
     "add_field",
+    "add_rule",
     "create_object",
     "delete_field",
     "delete_object",
+    "delete_rule",
     "export_metadata",
     "get_field",
     "get_object",
+    "get_rule",
     "list_fields",
     "list_objects",
+    "list_rules",
     "purge_field",
     "purge_object",
     "restore_field",
@@ -37,4 +46,5 @@ __all__ = [
     "tenant_catalog",
     "update_field",
     "update_object",
+    "update_rule",
 ]

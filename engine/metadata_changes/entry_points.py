@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from engine.context import RequestContext
-from engine.metadata_changes import mutations
+from engine.metadata_changes import mutations, rule_mutations
+from engine.metadata_changes.expression_checks import Functions
 from engine.metadata_changes.service import ChangeResult, run_change, tenant_catalog
 from metadata.models import (
     FieldDef,
@@ -13,8 +14,10 @@ from metadata.models import (
     ObjectDef,
     ObjectPatch,
     ObjectState,
+    ValidationRuleDef,
     export_field,
     export_object,
+    export_rule,
 )
 
 
@@ -73,7 +76,9 @@ def create_object(
     return run_change(
         context,
         summary=f"create object {definition.api_name}",
-        mutate=lambda state: mutations.create_object(state, definition, now=now),
+        mutate=lambda state: mutations.create_object(
+            state, definition, now=now, functions=_functions(context)
+        ),
         render=_object_document,
         dry_run=dry_run,
     )
@@ -109,7 +114,7 @@ def restore_object(context: RequestContext, name: str, *, dry_run: bool = False)
     return run_change(
         context,
         summary=f"restore object {name}",
-        mutate=lambda state: mutations.restore_object(state, name),
+        mutate=lambda state: mutations.restore_object(state, name, functions=_functions(context)),
         render=_object_document,
         dry_run=dry_run,
     )
@@ -137,7 +142,9 @@ def add_field(
     return run_change(
         context,
         summary=f"add field {object_name}.{definition.api_name}",
-        mutate=lambda state: mutations.add_field(state, object_name, definition),
+        mutate=lambda state: mutations.add_field(
+            state, object_name, definition, functions=_functions(context)
+        ),
         render=_field_document,
         dry_run=dry_run,
     )
@@ -156,7 +163,9 @@ def update_field(
     return run_change(
         context,
         summary=f"update field {object_name}.{field_name}",
-        mutate=lambda state: mutations.update_field(state, object_name, field_name, patch),
+        mutate=lambda state: mutations.update_field(
+            state, object_name, field_name, patch, functions=_functions(context)
+        ),
         render=_field_document,
         dry_run=dry_run,
         force=force,
@@ -184,7 +193,9 @@ def restore_field(
     return run_change(
         context,
         summary=f"restore field {object_name}.{field_name}",
-        mutate=lambda state: mutations.restore_field(state, object_name, field_name),
+        mutate=lambda state: mutations.restore_field(
+            state, object_name, field_name, functions=_functions(context)
+        ),
         render=_field_document,
         dry_run=dry_run,
     )
@@ -199,5 +210,77 @@ def purge_field(
         summary=f"purge field {object_name}.{field_name}",
         mutate=lambda state: mutations.purge_field(state, object_name, field_name),
         render=lambda field: {"id": str(field.id), "api_name": field.api_name, "purged": True},
+        dry_run=dry_run,
+    )
+
+
+def _functions(context: RequestContext) -> Functions:
+    return context.engine.expressions.functions
+
+
+def list_rules(context: RequestContext, object_name: str) -> list[dict[str, Any]]:
+    """Return an object's validation rules, in the order they run."""
+    obj = mutations.require_object(tenant_catalog(context).metadata_state, object_name)
+    return [export_rule(rule) for rule in obj.validation_rules]
+
+
+def get_rule(context: RequestContext, object_name: str, rule_name: str) -> dict[str, Any]:
+    """Return one validation rule.
+
+    Raises:
+        NotFound: there is no such object or rule.
+    """
+    obj = mutations.require_object(tenant_catalog(context).metadata_state, object_name)
+    return export_rule(rule_mutations.require_rule(obj, rule_name))
+
+
+def add_rule(
+    context: RequestContext,
+    object_name: str,
+    definition: ValidationRuleDef,
+    *,
+    dry_run: bool = False,
+) -> ChangeResult:
+    """Add a validation rule (checked now, enforced on every later save)."""
+    return run_change(
+        context,
+        summary=f"add validation rule {object_name}.{definition.api_name}",
+        mutate=lambda state: rule_mutations.add_rule(
+            state, object_name, definition, functions=_functions(context)
+        ),
+        render=export_rule,
+        dry_run=dry_run,
+    )
+
+
+def update_rule(
+    context: RequestContext,
+    object_name: str,
+    rule_name: str,
+    patch: dict[str, Any],
+    *,
+    dry_run: bool = False,
+) -> ChangeResult:
+    """Change a validation rule."""
+    return run_change(
+        context,
+        summary=f"update validation rule {object_name}.{rule_name}",
+        mutate=lambda state: rule_mutations.update_rule(
+            state, object_name, rule_name, patch, functions=_functions(context)
+        ),
+        render=export_rule,
+        dry_run=dry_run,
+    )
+
+
+def delete_rule(
+    context: RequestContext, object_name: str, rule_name: str, *, dry_run: bool = False
+) -> ChangeResult:
+    """Remove a validation rule."""
+    return run_change(
+        context,
+        summary=f"delete validation rule {object_name}.{rule_name}",
+        mutate=lambda state: rule_mutations.delete_rule(state, object_name, rule_name),
+        render=export_rule,
         dry_run=dry_run,
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
+from types import MappingProxyType
 from typing import Any
 
 from engine.catalog import decimal_shape, python_value
 from engine.errors import Problem
+from engine.metadata_changes.expression_checks import Functions, check_field_expressions
 from engine.metadata_changes.names import check_api_name
 from metadata.models import (
     ALLOWED_OPTIONS,
@@ -25,7 +27,10 @@ from metadata.models import (
     OnDelete,
     RollupFunction,
     TenantMetadata,
+    default_expression,
 )
+
+NO_FUNCTIONS: Functions = MappingProxyType({})
 
 MAX_TEXT_LENGTH = 10_485_760
 _COUNTER = re.compile(r"\{0+\}")
@@ -35,9 +40,14 @@ _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
 def check_field(
-    definition: FieldDef, *, obj: ObjectState, state: TenantMetadata, pointer: str
+    definition: FieldDef,
+    *,
+    obj: ObjectState,
+    state: TenantMetadata,
+    pointer: str,
+    functions: Functions = NO_FUNCTIONS,
 ) -> list[Problem]:
-    """Return every problem of one field definition."""
+    """Return every problem of one field definition, its expressions checked against `functions`."""
     problems = check_api_name(definition.api_name, pointer=f"{pointer}/api_name", is_field=True)
     allowed = ALLOWED_OPTIONS[definition.type]
     for option in sorted(definition.set_options() - allowed):
@@ -50,8 +60,13 @@ def check_field(
         )
     problems += _check_sizes(definition, pointer)
     problems += _check_type_specifics(definition, obj=obj, state=state, pointer=pointer)
-    if "default" in allowed and definition.default is not None:
+    is_literal_default = definition.default is not None and default_expression(definition) is None
+    if "default" in allowed and is_literal_default:
         problems += _check_default(definition, pointer)
+    if not problems:
+        problems += check_field_expressions(
+            definition, obj=obj, state=state, functions=functions, pointer=pointer
+        )
     return problems
 
 

@@ -16,7 +16,8 @@ from uuid_utils.compat import uuid7
 
 from engine.catalog import deleted_name
 from engine.errors import Conflict, MetadataError, NotFound, Problem
-from engine.metadata_changes.field_checks import check_field
+from engine.metadata_changes.expression_checks import Functions, check_rule
+from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.normalize import default_label, default_plural, normalize_field
 from metadata.models import (
@@ -29,6 +30,7 @@ from metadata.models import (
     ObjectPatch,
     ObjectState,
     TenantMetadata,
+    ValidationRuleState,
 )
 
 
@@ -104,7 +106,11 @@ def _check_object_name(
 
 
 def create_object(
-    state: TenantMetadata, definition: ObjectDef, *, now: datetime
+    state: TenantMetadata,
+    definition: ObjectDef,
+    *,
+    now: datetime,
+    functions: Functions = NO_FUNCTIONS,
 ) -> tuple[TenantMetadata, ObjectState]:
     """Add an object with its first fields.
 
@@ -121,29 +127,54 @@ def create_object(
         plural_label=definition.plural_label or default_plural(label),
         description=definition.description,
     )
-    # The object is visible to its own fields' checks, so a lookup can point at itself.
+    fields = [
+        FieldState(id=uuid7(), column_name=f.api_name, definition=f)
+        for f in (normalize_field(d) for d in definition.fields)
+    ]
+    rules = [ValidationRuleState(id=uuid7(), definition=r) for r in definition.validation_rules]
+    obj = obj.model_copy(update={"fields": tuple(fields), "validation_rules": tuple(rules)})
+    # The whole object is visible to its own fields' checks: a lookup can point at itself
+    # and a formula can read a field declared after it.
     draft = replace_object(state, obj)
-    fields: list[FieldState] = []
     names: set[str] = set()
-    for index, field_definition in enumerate(definition.fields):
+    for index, field in enumerate(fields):
         pointer = f"/fields/{index}"
-        normalized = normalize_field(field_definition)
-        problems += check_field(normalized, obj=obj, state=draft, pointer=pointer)
-        if normalized.api_name in names:
+        problems += check_field(
+            field.definition, obj=obj, state=draft, pointer=pointer, functions=functions
+        )
+        if field.api_name in names:
             problems.append(
                 Problem(
                     f"{pointer}/api_name",
                     "name-taken",
-                    f"field {normalized.api_name!r} is declared twice",
+                    f"field {field.api_name!r} is declared twice",
                 )
             )
-        names.add(normalized.api_name)
-        fields.append(
-            FieldState(id=uuid7(), column_name=normalized.api_name, definition=normalized)
-        )
+        names.add(field.api_name)
+    problems += _check_rules(obj, draft, functions)
     _raise_if(problems, f"object {definition.api_name!r} is not valid")
-    obj = obj.model_copy(update={"fields": tuple(fields)})
-    return replace_object(state, obj), obj
+    return draft, obj
+
+
+def _check_rules(obj: ObjectState, state: TenantMetadata, functions: Functions) -> list[Problem]:
+    problems: list[Problem] = []
+    names: set[str] = set()
+    for index, rule in enumerate(obj.validation_rules):
+        pointer = f"/validation_rules/{index}"
+        problems += check_api_name(rule.api_name, pointer=f"{pointer}/api_name", is_field=False)
+        problems += check_rule(
+            rule.definition, obj=obj, state=state, functions=functions, pointer=pointer
+        )
+        if rule.api_name in names:
+            problems.append(
+                Problem(
+                    f"{pointer}/api_name",
+                    "name-taken",
+                    f"validation rule {rule.api_name!r} is declared twice",
+                )
+            )
+        names.add(rule.api_name)
+    return problems
 
 
 def update_object(
@@ -235,7 +266,9 @@ def delete_object(
     return replace_object(state, deleted), deleted
 
 
-def restore_object(state: TenantMetadata, name: str) -> tuple[TenantMetadata, ObjectState]:
+def restore_object(
+    state: TenantMetadata, name: str, *, functions: Functions = NO_FUNCTIONS
+) -> tuple[TenantMetadata, ObjectState]:
     """Bring a deleted object back under its api name, with its rows.
 
     Raises:
@@ -253,7 +286,11 @@ def restore_object(state: TenantMetadata, name: str) -> tuple[TenantMetadata, Ob
         for index, field in enumerate(restored.fields)
         if not field.is_deleted
         for problem in check_field(
-            field.definition, obj=restored, state=new_state, pointer=f"/fields/{index}"
+            field.definition,
+            obj=restored,
+            state=new_state,
+            pointer=f"/fields/{index}",
+            functions=functions,
         )
     ]
     _raise_if(problems, f"object {obj.api_name!r} cannot be restored as it is")
@@ -287,7 +324,11 @@ def purge_object(state: TenantMetadata, name: str) -> tuple[TenantMetadata, Obje
 
 
 def add_field(
-    state: TenantMetadata, object_name: str, definition: FieldDef
+    state: TenantMetadata,
+    object_name: str,
+    definition: FieldDef,
+    *,
+    functions: Functions = NO_FUNCTIONS,
 ) -> tuple[TenantMetadata, FieldState]:
     """Add a field (a column) to an object.
 
@@ -296,7 +337,7 @@ def add_field(
     """
     obj = require_object(state, object_name)
     normalized = normalize_field(definition)
-    problems = check_field(normalized, obj=obj, state=state, pointer="")
+    problems = check_field(normalized, obj=obj, state=state, pointer="", functions=functions)
     if obj.find_field(normalized.api_name) is not None:
         problems.append(
             Problem(
@@ -311,7 +352,12 @@ def add_field(
 
 
 def update_field(
-    state: TenantMetadata, object_name: str, field_name: str, patch: Mapping[str, Any]
+    state: TenantMetadata,
+    object_name: str,
+    field_name: str,
+    patch: Mapping[str, Any],
+    *,
+    functions: Functions = NO_FUNCTIONS,
 ) -> tuple[TenantMetadata, FieldState]:
     """Change a field: relabel, rename (column renamed, data kept), retype, resize, re-option.
 
@@ -349,7 +395,7 @@ def update_field(
                 for error in exc.errors()
             ],
         ) from exc
-    problems = check_field(definition, obj=obj, state=state, pointer="")
+    problems = check_field(definition, obj=obj, state=state, pointer="", functions=functions)
     if definition.api_name != field.api_name and obj.find_field(definition.api_name) is not None:
         problems.append(
             Problem(
@@ -419,7 +465,11 @@ def delete_field(
 
 
 def restore_field(
-    state: TenantMetadata, object_name: str, field_name: str
+    state: TenantMetadata,
+    object_name: str,
+    field_name: str,
+    *,
+    functions: Functions = NO_FUNCTIONS,
 ) -> tuple[TenantMetadata, FieldState]:
     """Bring a deleted field back under its api name, with its values.
 
@@ -434,7 +484,7 @@ def restore_field(
             "rename it before restoring this one"
         )
     _raise_if(
-        check_field(field.definition, obj=obj, state=state, pointer=""),
+        check_field(field.definition, obj=obj, state=state, pointer="", functions=functions),
         f"field {field.api_name!r} cannot be restored as it is",
     )
     restored = field.model_copy(update={"deleted_at": None, "column_name": field.api_name})

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine.catalog import Catalog, compile_catalog
+from engine.catalog import Catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
@@ -137,6 +137,6 @@ def run_change(
         except StaleRevision as exc:
             raise Conflict("another metadata change was committed meanwhile; retry") from exc
         apply_plan(connection, plan)
-    engine.catalogs.put(compile_catalog(new.model_copy(update={"revision": revision})))
+    engine.catalogs.put(engine.catalogs.compile(new.model_copy(update={"revision": revision})))
     logger.info("tenant %s at revision %d: %s", tenant.name, revision, summary)
     return outcome

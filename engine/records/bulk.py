@@ -24,11 +24,12 @@ from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, Problem, RecordValidationError
-from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.copy_rows import insert_rows
+from engine.records.pipeline import SavePipeline
 from engine.records.record_input import parse_record_input
 from engine.records.service import compiled_object
-from metadata.models import REFERENCE_TYPES, FieldType
+from engine.rules.evaluate import RecordSave
+from metadata.models import REFERENCE_TYPES
 
 MAX_BATCH = 10_000
 _CHUNK = 500
@@ -141,6 +142,8 @@ class _Pending:
     outcome: RecordOutcome
     values: dict[str, Any]
     existing_id: UUID | None = None
+    given: frozenset[str] = frozenset()
+    save: RecordSave | None = None
 
 
 @dataclass
@@ -153,19 +156,50 @@ class _BatchWriter:
     is_partial: bool
     from_text: bool
     first_index: int
+    pipeline: SavePipeline = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pipeline = SavePipeline(self.connection, self.context, self.catalog, self.obj)
 
     def run(self, bodies: Sequence[Any]) -> BatchResult:
         self._check_upsert_field()
         existing = self._existing_keys(bodies)
         pending = [self._parse(index, body, existing) for index, body in enumerate(bodies)]
+        self._run_pipeline([p for p in pending if p.outcome.status != "error"])
         self._check_references([p for p in pending if p.outcome.status != "error"])
         self._refuse_or_keep_going(pending)
         valid = [p for p in pending if p.outcome.status != "error"]
+        self.pipeline.number([p.save for p in valid if p.save is not None and p.save.is_new])
         if self.is_partial:
             self._write_isolated(valid)
         else:
             self._write_all_or_nothing(valid)
+        written = [p.save for p in valid if p.save is not None and p.outcome.status != "error"]
+        self.pipeline.after_write(written)
         return BatchResult(outcomes=[p.outcome for p in pending])
+
+    def _run_pipeline(self, pending: list[_Pending]) -> None:
+        """Defaults, formulas and validation rules of every record (save pipeline stages 3-6)."""
+        priors: dict[UUID, dict[str, Any]] = {}
+        if self.pipeline.needs_prior:
+            priors = self.pipeline.load_prior(
+                p.existing_id for p in pending if p.existing_id is not None
+            )
+        for item in pending:
+            is_new = item.existing_id is None
+            item.save = RecordSave(
+                record_id=uuid7() if item.existing_id is None else item.existing_id,
+                is_new=is_new,
+                values=item.values,
+                prior={} if item.existing_id is None else priors.get(item.existing_id, {}),
+                given=item.given,
+                pointer=f"/{item.outcome.index}",
+            )
+        self.pipeline.prepare([item.save for item in pending if item.save is not None])
+        for item in pending:
+            if item.save is not None and item.save.problems:
+                item.outcome.status = "error"
+                item.outcome.errors.extend(item.save.problems)
 
     # -- validation -------------------------------------------------------------------------
 
@@ -238,7 +272,12 @@ class _BatchWriter:
         if parsed.problems:
             outcome.status = "error"
             outcome.errors.extend(parsed.problems)
-        return _Pending(outcome=outcome, values=parsed.values, existing_id=existing_id)
+        return _Pending(
+            outcome=outcome,
+            values=parsed.values,
+            existing_id=existing_id,
+            given=frozenset(body),
+        )
 
     def _check_references(self, pending: list[_Pending]) -> None:
         for name, compiled in self.obj.fields.items():
@@ -332,15 +371,15 @@ class _BatchWriter:
         creations = [item for item in items if item.existing_id is None]
         updates = [item for item in items if item.existing_id is not None]
         rows = [self._insert_row(item, now) for item in creations]
-        self._number(creations, rows, now)
         insert_rows(self.connection, self.obj.table, rows)
         for item, row in zip(creations, rows, strict=True):
             item.outcome.status, item.outcome.id = "created", row["id"]
         self._update(updates, now)
 
     def _insert_row(self, item: _Pending, now: Any) -> dict[str, Any]:
+        assert item.save is not None
         row: dict[str, Any] = {
-            "id": uuid7(),
+            "id": item.save.record_id,
             "version": 1,
             "created_at": now,
             "updated_at": now,
@@ -352,23 +391,6 @@ class _BatchWriter:
         for name, value in item.values.items():
             row[columns.get(name, name)] = value
         return row
-
-    def _number(self, creations: list[_Pending], rows: list[dict[str, Any]], now: Any) -> None:
-        for compiled in self.obj.fields.values():
-            definition = compiled.state.definition
-            if definition.type is not FieldType.AUTO_NUMBER or not rows:
-                continue
-            last = advance_counter(
-                self.connection,
-                tenant_id=self.context.tenant.id,
-                field_id=compiled.state.id,
-                by=len(rows),
-            )
-            first = last - len(rows) + 1
-            for offset, row in enumerate(rows):
-                row[compiled.state.column_name] = format_auto_number(
-                    definition.format or "{0}", counter=first + offset, now=now
-                )
 
     def _update(self, updates: list[_Pending], now: Any) -> None:
         table = self.obj.table

@@ -16,11 +16,11 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import NotFound, PreconditionFailed, RecordValidationError
 from engine.metadata_changes import tenant_catalog
-from engine.records.auto_number import format_auto_number, next_counter
 from engine.records.constraints import check_references, explain_integrity_error
+from engine.records.pipeline import SavePipeline, changed_columns
 from engine.records.record_input import parse_record_input
 from engine.records.record_output import render_record
-from metadata.models import FieldType
+from engine.rules.evaluate import RecordSave
 
 
 def compiled_object(context: RequestContext, object_name: str) -> tuple[Catalog, CompiledObject]:
@@ -48,15 +48,10 @@ def parse_record_id(obj: CompiledObject, record_id: str) -> UUID:
         raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}") from exc
 
 
-def _columns(obj: CompiledObject, values: Mapping[str, Any]) -> dict[str, Any]:
-    columns = obj.input.columns
-    return {columns.get(name, name): value for name, value in values.items()}
-
-
 def create_record(
     context: RequestContext, object_name: str, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Validate and insert one record; return it as stored.
+    """Run one record through the save pipeline and insert it; return it as stored.
 
     Raises:
         NotFound, RecordValidationError (422, every problem), Conflict (409, unique clash).
@@ -73,7 +68,12 @@ def create_record(
         try:
             with connection.begin():
                 row = insert_record(
-                    connection, context, catalog=catalog, obj=obj, values=parsed.values
+                    connection,
+                    context,
+                    catalog=catalog,
+                    obj=obj,
+                    values=parsed.values,
+                    given=frozenset(body),
                 )
         except IntegrityError as exc:
             raise explain_integrity_error(
@@ -89,31 +89,34 @@ def insert_record(
     catalog: Catalog,
     obj: CompiledObject,
     values: Mapping[str, Any],
+    given: frozenset[str] = frozenset(),
 ) -> RowMapping:
-    """Insert validated values in the caller's transaction, numbering auto-number fields."""
-    problems = check_references(connection, catalog=catalog, obj=obj, values=values)
+    """Run coerced values through the save pipeline and insert them, in the caller's transaction.
+
+    Raises:
+        RecordValidationError: a rule, formula or lookup fails (every problem at once).
+    """
+    pipeline = SavePipeline(connection, context, catalog, obj)
+    save = RecordSave(record_id=uuid7(), is_new=True, values=dict(values), given=given)
+    pipeline.prepare([save])
+    problems = save.problems + check_references(
+        connection, catalog=catalog, obj=obj, values=save.values
+    )
     if problems:
         raise RecordValidationError(
             f"the {obj.state.api_name} record is not valid", problems=problems
         )
-    now = context.engine.clock()
+    pipeline.number([save])
     row = {
-        "id": uuid7(),
+        "id": save.record_id,
         "version": 1,
-        "created_at": now,
-        "updated_at": now,
-        **_columns(obj, values),
+        "created_at": pipeline.now,
+        "updated_at": pipeline.now,
+        **changed_columns(obj, save.values),
     }
-    for compiled in obj.fields.values():
-        definition = compiled.state.definition
-        if definition.type is FieldType.AUTO_NUMBER:
-            counter = next_counter(
-                connection, tenant_id=context.tenant.id, field_id=compiled.state.id
-            )
-            row[compiled.state.column_name] = format_auto_number(
-                definition.format or "{0}", counter=counter, now=now
-            )
-    return connection.execute(obj.statements.insert_returning, row).mappings().one()
+    stored = connection.execute(obj.statements.insert_returning, row).mappings().one()
+    pipeline.after_write([save])
+    return stored
 
 
 def get_record(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
@@ -157,38 +160,72 @@ def update_record(
         raise RecordValidationError(
             f"the {object_name} record is not valid", problems=parsed.problems
         )
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, is_write=True
+    ) as connection:
+        try:
+            with connection.begin():
+                row = _update(
+                    connection,
+                    SavePipeline(connection, context, catalog, obj),
+                    key=key,
+                    record_id=record_id,
+                    values=parsed.values,
+                    given=frozenset(body),
+                    expected_version=expected_version,
+                )
+        except IntegrityError as exc:
+            raise explain_integrity_error(
+                connection, catalog=catalog, obj=obj, values=parsed.values, record_id=key
+            ) from exc
+    return render_record(obj, row)
+
+
+def _update(
+    connection: Connection,
+    pipeline: SavePipeline,
+    *,
+    key: UUID,
+    record_id: str,
+    values: dict[str, Any],
+    given: frozenset[str],
+    expected_version: int | None,
+) -> RowMapping:
+    obj = pipeline.obj
+    prior: dict[str, Any] = {}
+    if pipeline.needs_prior:
+        stored = pipeline.load_prior([key]).get(key)
+        if stored is None:
+            raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
+        if expected_version is not None and stored["version"] != expected_version:
+            _raise_missing_or_stale(connection, obj, key, record_id)
+        prior = stored
+    save = RecordSave(record_id=key, is_new=False, values=values, prior=prior, given=given)
+    pipeline.prepare([save])
+    problems = save.problems + check_references(
+        connection, catalog=pipeline.catalog, obj=obj, values=save.values
+    )
+    if problems:
+        raise RecordValidationError(
+            f"the {obj.state.api_name} record is not valid", problems=problems
+        )
     table = obj.table
     statement = update(table).where(table.c.id == key)
     if expected_version is not None:
         statement = statement.where(table.c.version == expected_version)
     statement = statement.values(
         {
-            **_columns(obj, parsed.values),
+            **changed_columns(obj, save.values),
             "version": table.c.version + 1,
-            "updated_at": context.engine.clock(),
+            "updated_at": pipeline.now,
         }
     ).returning(*table.c)
-    with tenant_connection(
-        context.engine.db, context.tenant.schema_name, is_write=True
-    ) as connection:
-        try:
-            with connection.begin():
-                problems = check_references(
-                    connection, catalog=catalog, obj=obj, values=parsed.values
-                )
-                if problems:
-                    raise RecordValidationError(
-                        f"the {object_name} record is not valid", problems=problems
-                    )
-                row = connection.execute(statement).mappings().one_or_none()
-                if row is None:
-                    _raise_missing_or_stale(connection, obj, key, record_id)
-        except IntegrityError as exc:
-            raise explain_integrity_error(
-                connection, catalog=catalog, obj=obj, values=parsed.values, record_id=key
-            ) from exc
+    row = connection.execute(statement).mappings().one_or_none()
+    if row is None:
+        _raise_missing_or_stale(connection, obj, key, record_id)
     assert row is not None
-    return render_record(obj, row)
+    pipeline.after_write([save])
+    return row
 
 
 def delete_record(
@@ -214,12 +251,32 @@ def delete_record(
     ) as connection:
         try:
             with connection.begin():
+                pipeline = SavePipeline(connection, context, catalog, obj)
+                cascade = pipeline.cascade()
+                pending = None
+                if _feeds_others(catalog, obj):
+                    before: list[Mapping[str, Any]] = list(pipeline.load_prior([key]).values())
+                    pending = cascade.before_delete(obj, before)
                 if connection.execute(statement).rowcount == 0:
                     _raise_missing_or_stale(connection, obj, key, record_id)
+                if pending is not None:
+                    cascade.after_delete(obj, pending)
         except IntegrityError as exc:
             raise explain_integrity_error(
                 connection, catalog=catalog, obj=obj, values={}, record_id=key, deleting=True
             ) from exc
+
+
+def _feeds_others(catalog: Catalog, obj: CompiledObject) -> bool:
+    """Whether deleting records of `obj` can change roll-ups or formulas elsewhere."""
+    if obj.rules.rollups or obj.rules.watchers:
+        return True
+    return any(
+        compiled.state.definition.target == obj.state.api_name
+        for child in catalog.objects.values()
+        if child.rules.rollups
+        for compiled in child.fields.values()
+    )
 
 
 def _raise_missing_or_stale(

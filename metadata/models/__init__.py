@@ -16,7 +16,14 @@ from metadata.models.field_types import (
     OnDelete,
     RollupFunction,
 )
-from metadata.models.fields import ApiName, FieldDef, FieldPatch, PicklistValue, RollupDef
+from metadata.models.fields import (
+    ApiName,
+    FieldDef,
+    FieldPatch,
+    PicklistValue,
+    RollupDef,
+    default_expression,
+)
 from metadata.models.objects import (
     FieldState,
     ObjectDef,
@@ -25,6 +32,12 @@ from metadata.models.objects import (
     TenantMetadata,
     export_field,
     export_object,
+)
+from metadata.models.rules import (
+    ValidationRuleDef,
+    ValidationRulePatch,
+    ValidationRuleState,
+    export_rule,
 )
 
 __all__ = [
@@ -52,6 +65,11 @@ __all__ = [
     "RollupDef",
     "RollupFunction",
     "TenantMetadata",
+    "ValidationRuleDef",
+    "ValidationRulePatch",
+    "ValidationRuleState",
+    "default_expression",
     "export_field",
     "export_object",
+    "export_rule",
 ]

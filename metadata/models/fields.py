@@ -92,3 +92,12 @@ class FieldPatch(BaseModel):
     expression: str | None = None
     return_type: FieldType | None = None
     rollup: RollupDef | None = None
+
+
+def default_expression(definition: FieldDef) -> str | None:
+    """Return the expression of a default given as `{"expression": "…"}`, else None."""
+    default = definition.default
+    if isinstance(default, dict) and set(default) == {"expression"}:
+        expression = default["expression"]
+        return expression if isinstance(expression, str) else None
+    return None

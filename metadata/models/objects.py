@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from metadata.models.fields import ApiName, FieldDef
+from metadata.models.rules import ValidationRuleDef, ValidationRuleState, export_rule
 
 
 class ObjectDef(BaseModel):
@@ -21,6 +22,7 @@ class ObjectDef(BaseModel):
     plural_label: str | None = None
     description: str | None = None
     fields: list[FieldDef] = []
+    validation_rules: list[ValidationRuleDef] = []
 
 
 class ObjectPatch(BaseModel):
@@ -67,6 +69,7 @@ class ObjectState(BaseModel):
     plural_label: str
     description: str | None = None
     fields: tuple[FieldState, ...] = ()
+    validation_rules: tuple[ValidationRuleState, ...] = ()
     deleted_at: datetime | None = None
 
     @property
@@ -78,6 +81,10 @@ class ObjectState(BaseModel):
     def live_fields(self) -> tuple[FieldState, ...]:
         """The fields that are not deleted, in declaration order."""
         return tuple(field for field in self.fields if not field.is_deleted)
+
+    def find_rule(self, api_name: str) -> ValidationRuleState | None:
+        """Return the validation rule with this api name."""
+        return next((r for r in self.validation_rules if r.api_name == api_name), None)
 
     def find_field(self, api_name: str, *, include_deleted: bool = False) -> FieldState | None:
         """Return the live (or, if asked, deleted) field with this api name."""
@@ -136,6 +143,7 @@ def export_object(obj: ObjectState, *, include_deleted_fields: bool = False) -> 
         "plural_label": obj.plural_label,
         "description": obj.description,
         "fields": [export_field(field) for field in fields],
+        "validation_rules": [export_rule(rule) for rule in obj.validation_rules],
     }
     if obj.is_deleted:
         document["deleted_at"] = obj.deleted_at.isoformat() if obj.deleted_at else None

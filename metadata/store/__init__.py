@@ -10,6 +10,7 @@ from metadata.store.metadata_rows import (
 )
 from metadata.store.tables import (
     api_keys,
+    components,
     counters,
     fields,
     objects,
@@ -38,6 +39,7 @@ __all__ = [
     "TenantRow",
     "UtcDateTime",
     "api_keys",
+    "components",
     "count_revisions",
     "counters",
     "current_revision",

@@ -9,8 +9,17 @@ from uuid import UUID
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from metadata.models import FieldDef, FieldState, ObjectState, TenantMetadata
-from metadata.store.tables import fields, objects, revisions, tenants
+from metadata.models import (
+    FieldDef,
+    FieldState,
+    ObjectState,
+    TenantMetadata,
+    ValidationRuleDef,
+    ValidationRuleState,
+)
+from metadata.store.tables import components, fields, objects, revisions, tenants
+
+VALIDATION_RULE = "validation_rule"
 
 
 class StaleRevision(Exception):
@@ -44,6 +53,17 @@ def load_tenant_metadata(
                 deleted_at=row.deleted_at,
             )
         )
+    rules_by_object: dict[UUID, list[ValidationRuleState]] = {}
+    for row in connection.execute(
+        select(components)
+        .where(components.c.tenant_id == tenant_id, components.c.kind == VALIDATION_RULE)
+        .order_by(components.c.position)
+    ):
+        rules_by_object.setdefault(row.object_id, []).append(
+            ValidationRuleState(
+                id=row.id, definition=ValidationRuleDef.model_validate(row.definition)
+            )
+        )
     object_rows = connection.execute(
         select(objects)
         .where(objects.c.tenant_id == tenant_id)
@@ -63,6 +83,7 @@ def load_tenant_metadata(
                 description=row.description,
                 deleted_at=row.deleted_at,
                 fields=tuple(fields_by_object.get(row.id, ())),
+                validation_rules=tuple(rules_by_object.get(row.id, ())),
             )
             for row in object_rows
         ),
@@ -109,6 +130,7 @@ def save_tenant_metadata(
             now=now,
         )
     for purged in old_objects.values():
+        connection.execute(components.delete().where(components.c.object_id == purged.id))
         connection.execute(fields.delete().where(fields.c.object_id == purged.id))
         connection.execute(objects.delete().where(objects.c.id == purged.id))
     number = old.revision + 1
@@ -181,6 +203,49 @@ def _save_object(
             connection.execute(update(fields).where(fields.c.id == field.id).values(**values))
     for field_id in old_fields:
         connection.execute(fields.delete().where(fields.c.id == field_id))
+    _save_rules(connection, tenant_id=tenant_id, obj=obj, before=before, now=now)
+
+
+def _rule_values(rule: ValidationRuleState, position: int) -> dict[str, Any]:
+    return {
+        "api_name": rule.api_name,
+        "definition": rule.definition.model_dump(mode="json", exclude_none=True),
+        "position": position,
+    }
+
+
+def _save_rules(
+    connection: Connection,
+    *,
+    tenant_id: UUID,
+    obj: ObjectState,
+    before: ObjectState | None,
+    now: datetime,
+) -> None:
+    old_rules = {
+        rule.id: _rule_values(rule, position)
+        for position, rule in enumerate(before.validation_rules if before else ())
+    }
+    for position, rule in enumerate(obj.validation_rules):
+        previous = old_rules.pop(rule.id, None)
+        values = _rule_values(rule, position)
+        if previous is None:
+            connection.execute(
+                insert(components).values(
+                    id=rule.id,
+                    tenant_id=tenant_id,
+                    object_id=obj.id,
+                    kind=VALIDATION_RULE,
+                    created_at=now,
+                    **values,
+                )
+            )
+        elif previous != values:
+            connection.execute(
+                update(components).where(components.c.id == rule.id).values(**values)
+            )
+    for rule_id in old_rules:
+        connection.execute(components.delete().where(components.c.id == rule_id))
 
 
 def list_revisions(

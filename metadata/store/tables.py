@@ -98,4 +98,20 @@ counters = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+#: Metadata components other than objects and fields (validation rules, later layouts and
+#: list views), one row each, keyed by kind; `definition` holds the component's JSON shape.
+components = Table(
+    "tessera_components",
+    system_metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False),
+    Column("object_id", Uuid, ForeignKey("tessera_objects.id"), index=True),
+    Column("kind", String(31), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("api_name", String(63), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+Index("ix_tessera_components_tenant_kind", components.c.tenant_id, components.c.kind)
 Index("ix_tessera_objects_tenant_api_name", objects.c.tenant_id, objects.c.api_name)

@@ -23,7 +23,7 @@ Force = Annotated[
 IncludeDeleted = Annotated[bool, Query(description="Also list deleted components (restorable)")]
 
 
-def _respond(outcome: ChangeResult, response: Response, *, created: bool = False) -> dict[str, Any]:
+def respond(outcome: ChangeResult, response: Response, *, created: bool = False) -> dict[str, Any]:
     response.headers["Tessera-Revision"] = str(outcome.revision)
     if outcome.is_dry_run:
         response.status_code = status.HTTP_200_OK
@@ -55,7 +55,7 @@ async def create_object(
     outcome = await run(
         lambda context: metadata_changes.create_object(context, body, dry_run=dry_run)
     )
-    return _respond(outcome, response, created=not dry_run)
+    return respond(outcome, response, created=not dry_run)
 
 
 @router.get("/objects/{object_name}")
@@ -79,7 +79,7 @@ async def update_object(
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Relabel an object, or rename it (its table is renamed, its rows kept)."""
-    return _respond(
+    return respond(
         (
             await run(
                 lambda context: metadata_changes.update_object(
@@ -96,7 +96,7 @@ async def delete_object(
     run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Delete an object; its rows are kept until it is purged."""
-    return _respond(
+    return respond(
         (
             await run(
                 lambda context: metadata_changes.delete_object(
@@ -113,7 +113,7 @@ async def restore_object(
     run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Restore a deleted object (by api name or id) with its rows."""
-    return _respond(
+    return respond(
         (
             await run(
                 lambda context: metadata_changes.restore_object(
@@ -130,7 +130,7 @@ async def purge_object(
     run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Drop a deleted object's table and rows for good."""
-    return _respond(
+    return respond(
         (
             await run(
                 lambda context: metadata_changes.purge_object(context, object_name, dry_run=dry_run)
@@ -168,7 +168,7 @@ async def add_field(
     outcome = await run(
         lambda context: metadata_changes.add_field(context, object_name, body, dry_run=dry_run)
     )
-    return _respond(outcome, response, created=not dry_run)
+    return respond(outcome, response, created=not dry_run)
 
 
 @router.get("/objects/{object_name}/fields/{field_name}")
@@ -194,7 +194,7 @@ async def update_field(
             context, object_name, field_name, patch, dry_run=dry_run, force=force
         )
     )
-    return _respond(outcome, response)
+    return respond(outcome, response)
 
 
 @router.delete("/objects/{object_name}/fields/{field_name}")
@@ -211,7 +211,7 @@ async def delete_field(
             context, object_name, field_name, dry_run=dry_run
         )
     )
-    return _respond(outcome, response)
+    return respond(outcome, response)
 
 
 @router.post("/objects/{object_name}/fields/{field_name}/restore")
@@ -228,7 +228,7 @@ async def restore_field(
             context, object_name, field_name, dry_run=dry_run
         )
     )
-    return _respond(outcome, response)
+    return respond(outcome, response)
 
 
 @router.post("/objects/{object_name}/fields/{field_name}/purge")
@@ -245,7 +245,7 @@ async def purge_field(
             context, object_name, field_name, dry_run=dry_run
         )
     )
-    return _respond(outcome, response)
+    return respond(outcome, response)
 
 
 @router.get("/revisions")

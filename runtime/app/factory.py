@@ -13,6 +13,7 @@ from runtime.app.auth import run_engine
 from runtime.app.data_routes import router as data_router
 from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
+from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
 
 
@@ -38,6 +39,7 @@ def create_app(context: EngineContext) -> FastAPI:
     app.state.openapi_cache = OpenApiCache()
     install_problem_handlers(app)
     app.include_router(admin_router)
+    app.include_router(rule_router)
     app.include_router(data_router)
     app.include_router(schema_router)
 

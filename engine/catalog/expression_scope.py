@@ -1,0 +1,78 @@
+"""What an object's expressions may read: its fields' kinds and the paths through lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from engine.catalog.column_types import storage_type
+from engine.expressions import MAX_HOPS, Kind, PathError, PathResolver, kind_of_type
+from metadata.models import REFERENCE_TYPES, ObjectState, TenantMetadata
+
+#: System columns expressions may read, with their kinds.
+SYSTEM_KINDS: Mapping[str, Kind] = MappingProxyType(
+    {
+        "id": Kind.ID,
+        "owner_id": Kind.ID,
+        "created_at": Kind.DATETIME,
+        "updated_at": Kind.DATETIME,
+        "created_by": Kind.TEXT,
+        "updated_by": Kind.TEXT,
+        "version": Kind.NUMBER,
+    }
+)
+
+
+def field_kinds(obj: ObjectState) -> dict[str, Kind]:
+    """Return the kind of every live field of `obj`, system columns included."""
+    kinds = dict(SYSTEM_KINDS)
+    for field in obj.live_fields:
+        definition = field.definition
+        kinds[field.api_name] = kind_of_type(storage_type(definition.type, definition))
+    return kinds
+
+
+def path_resolver(state: TenantMetadata, obj: ObjectState) -> PathResolver:
+    """Return a resolver of dotted paths starting at `obj` (`account.owner.region`)."""
+
+    def resolve(path: tuple[str, ...]) -> Kind:
+        return _resolve(state, obj, path)
+
+    return resolve
+
+
+def _resolve(state: TenantMetadata, obj: ObjectState, path: tuple[str, ...]) -> Kind:
+    if len(path) - 1 > MAX_HOPS:
+        raise PathError(f"{'.'.join(path)!r} follows more than {MAX_HOPS} lookups")
+    current = obj
+    for hop in path[:-1]:
+        field = current.find_field(hop)
+        if field is None or field.definition.type not in REFERENCE_TYPES:
+            raise PathError(
+                f"{hop!r} in {'.'.join(path)!r} is not a lookup field of {current.api_name!r}"
+            )
+        target = state.find_object(field.definition.target or "")
+        if target is None:
+            raise PathError(f"{hop!r} in {'.'.join(path)!r} leads to no live object")
+        current = target
+    kinds = field_kinds(current)
+    leaf = path[-1]
+    if leaf not in kinds:
+        raise PathError(f"{current.api_name!r} has no field {leaf!r} (in {'.'.join(path)!r})")
+    return kinds[leaf]
+
+
+def path_objects(
+    state: TenantMetadata, obj: ObjectState, path: tuple[str, ...]
+) -> list[ObjectState]:
+    """Return the objects a path passes through after `obj`, one per hop."""
+    objects: list[ObjectState] = []
+    current = obj
+    for hop in path[:-1]:
+        field = current.find_field(hop)
+        target = state.find_object(field.definition.target or "") if field else None
+        if target is None:
+            break
+        objects.append(target)
+        current = target
+    return objects

@@ -1,0 +1,156 @@
+"""The save pipeline every write goes through: API, bulk, import, and later forms and workflows.
+
+The order follows DESIGN decision 7; docs/save-pipeline.md describes each stage:
+
+1. permissions (the caller's scope; record sharing plugs in here)
+2. type coercion and literal defaults (`parse_record_input`, before the pipeline runs)
+3. expression defaults and auto-numbers
+4. before-save field updates (workflows, when they arrive)
+5. formulas, in dependency order
+6. validation: every failing rule and unknown lookup reported together
+7. write, with the version check
+8. roll-ups of parents and formulas reading the record through lookups (the cascade)
+9. after-save actions and audit (with workflows)
+10. commit, by the caller's transaction
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from engine.catalog import Catalog, CompiledObject
+from engine.context import RequestContext
+from engine.expressions import EvaluationContext
+from engine.records.auto_number import advance_counter, format_auto_number
+from engine.rules.cascade import Cascade, RecordChange
+from engine.rules.evaluate import (
+    RecordSave,
+    apply_expression_defaults,
+    apply_formulas,
+    bind_context,
+    run_validations,
+)
+from engine.rules.path_values import load_path_values
+from engine.rules.record_source import SqlRecordSource
+from engine.rules.stored_rows import load_rows
+from metadata.models import FieldType
+
+
+@dataclass
+class SavePipeline:
+    """Runs the stages of the save pipeline for records of one object, in one transaction."""
+
+    connection: Connection
+    context: RequestContext
+    catalog: Catalog
+    obj: CompiledObject
+    now: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.now = self.context.engine.clock()
+
+    @property
+    def needs_prior(self) -> bool:
+        """Whether updates must read (and lock) the stored records before the write."""
+        return self.obj.rules.needs_prior
+
+    def evaluation_context(self) -> EvaluationContext:
+        """A context for this save: clock, caller, tenant, and SQL for cross-object functions."""
+        return EvaluationContext(
+            now=self.now,
+            user=self.context.actor,
+            tenant=self.context.tenant.name,
+            records=SqlRecordSource(self.connection, self.catalog),
+        )
+
+    def load_prior(self, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+        """Read and lock the stored records about to be updated."""
+        return load_rows(self.connection, self.obj, list(ids), lock=True)
+
+    def prepare(self, saves: Sequence[RecordSave]) -> None:
+        """Stages 3 to 6 for records that passed coercion; problems land on each save."""
+        rules = self.obj.rules
+        numbered = [
+            name
+            for name in rules.reads
+            if name in self.obj.fields
+            and self.obj.fields[name].state.definition.type is FieldType.AUTO_NUMBER
+        ]
+        active = [save for save in saves if not save.problems]
+        if numbered:
+            self.number([save for save in active if save.is_new], only=numbered)
+        if not rules.evaluates or not active:
+            return
+        context = self.evaluation_context()
+        scopes = [save.scope(self.obj) for save in active]
+        for save, scope in zip(active, scopes, strict=True):
+            bind_context(scope, context, save)
+            apply_expression_defaults(self.obj, save, scope, context)
+        if rules.paths:
+            load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
+        for save, scope in zip(active, scopes, strict=True):
+            bind_context(scope, context, save)
+            apply_formulas(self.obj, save, scope, context)
+            run_validations(self.obj, save, scope, context)
+
+    def number(self, saves: Sequence[RecordSave], *, only: Iterable[str] | None = None) -> None:
+        """Give new records their auto-numbers (those not numbered yet), in order."""
+        wanted = set(only) if only is not None else None
+        for name, compiled in self.obj.fields.items():
+            definition = compiled.state.definition
+            if definition.type is not FieldType.AUTO_NUMBER:
+                continue
+            if wanted is not None and name not in wanted:
+                continue
+            pending = [save for save in saves if name not in save.values]
+            if not pending:
+                continue
+            last = advance_counter(
+                self.connection,
+                tenant_id=self.context.tenant.id,
+                field_id=compiled.state.id,
+                by=len(pending),
+            )
+            first = last - len(pending) + 1
+            for offset, save in enumerate(pending):
+                save.values[name] = format_auto_number(
+                    definition.format or "{0}", counter=first + offset, now=self.now
+                )
+
+    def cascade(self) -> Cascade:
+        """The cascade that follows this save into roll-ups and lookup formulas."""
+        return Cascade(
+            connection=self.connection,
+            catalog=self.catalog,
+            now=self.now,
+            new_context=self.evaluation_context,
+        )
+
+    def after_write(self, saves: Sequence[RecordSave]) -> None:
+        """Stage 8 for written records: parents' roll-ups and formulas that read them."""
+        rules = self.obj.rules
+        if not (rules.rollups or rules.watchers):
+            return
+        changes = []
+        for save in saves:
+            after = {**save.prior, **save.values, "id": save.record_id}
+            changed = frozenset(
+                name for name, value in save.values.items() if save.prior.get(name) != value
+            )
+            changes.append(
+                RecordChange(
+                    before=None if save.is_new else save.prior, after=after, changed=changed
+                )
+            )
+        self.cascade().follow(self.obj, changes)
+
+
+def changed_columns(obj: CompiledObject, values: dict[str, Any]) -> dict[str, Any]:
+    """Column values of `values`, keyed by column name."""
+    columns = obj.input.columns
+    return {columns.get(name, name): value for name, value in values.items()}

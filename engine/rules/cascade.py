@@ -1,0 +1,263 @@
+"""What a saved record changes elsewhere: parents' roll-ups and formulas read through lookups.
+
+After records of an object are written, the cascade recomputes the roll-ups of their
+parents (before and after a re-parenting) and the formulas of records that read them
+through lookup paths, then follows those changes in turn, up to a fixed depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.engine import Connection
+
+from engine.catalog import Catalog, CompiledObject
+from engine.catalog.rules import FormulaWatch, RollupLink
+from engine.errors import Problem, RecordValidationError
+from engine.expressions import EvaluationContext
+from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
+from engine.rules.path_values import load_path_values
+from engine.rules.rollups import refresh_rollups
+from engine.rules.stored_rows import load_rows
+
+#: How many levels a change may travel (roll-up of a roll-up, formula of a formula, …).
+MAX_DEPTH = 5
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One written record: its values before (None: created) and after (None: deleted)."""
+
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    changed: frozenset[str]
+
+
+@dataclass
+class PendingDeletion:
+    """What a deletion will change, worked out before the rows go."""
+
+    before: Sequence[Mapping[str, Any]]
+    recompute: dict[str, set[UUID]]
+    cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]]
+
+
+@dataclass
+class Cascade:
+    """Follows the changes of one save through roll-ups and lookup formulas."""
+
+    connection: Connection
+    catalog: Catalog
+    now: Any
+    new_context: Callable[[], EvaluationContext]
+
+    def follow(self, obj: CompiledObject, changes: Sequence[RecordChange], depth: int = 0) -> None:
+        """Recompute what `changes` affect, then what that affects, up to MAX_DEPTH."""
+        if not changes or not (obj.rules.rollups or obj.rules.watchers):
+            return
+        if depth >= MAX_DEPTH:
+            raise RecordValidationError(
+                f"the change travels through more than {MAX_DEPTH} levels of roll-ups and "
+                "formulas; simplify the chain of summaries",
+                problems=[Problem("", "cascade-too-deep", "too many levels of roll-ups")],
+            )
+        self._rollups(obj, changes, depth)
+        for watch in obj.rules.watchers:
+            self._watch(obj, watch, changes, depth)
+
+    def before_delete(
+        self, obj: CompiledObject, before: Sequence[Mapping[str, Any]]
+    ) -> PendingDeletion:
+        """Find, while they can still be found, the records a deletion will change.
+
+        Records that read the deleted ones through lookups (their lookups become blank
+        or they go too), and parents fed by children the deletion cascades to.
+        """
+        ids = [values["id"] for values in before]
+        recompute: dict[str, set[UUID]] = {}
+        for watch in obj.rules.watchers:
+            source = self.catalog.objects[watch.source]
+            found = self.connection.execute(self._sources(source, watch.chain, ids)).scalars()
+            recompute.setdefault(watch.source, set()).update(found)
+        cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]] = []
+        for child in self.catalog.objects.values():
+            for link in child.rules.rollups:
+                if link.parent == obj.state.api_name:
+                    continue
+                for compiled in child.fields.values():
+                    definition = compiled.state.definition
+                    if definition.target != obj.state.api_name or not _cascades(definition):
+                        continue
+                    parents = self.connection.execute(
+                        select(child.fields[link.link].column)
+                        .where(compiled.column.in_(ids))
+                        .distinct()
+                    ).scalars()
+                    cascaded.append((child, link, {p for p in parents if isinstance(p, UUID)}))
+        return PendingDeletion(before=before, recompute=recompute, cascaded=cascaded)
+
+    def after_delete(self, obj: CompiledObject, pending: PendingDeletion) -> None:
+        """Recompute what the deletion changed (see `before_delete`)."""
+        self.follow(
+            obj,
+            [RecordChange(before=b, after=None, changed=frozenset(b)) for b in pending.before],
+        )
+        for child, link, parents in pending.cascaded:
+            parent = self.catalog.objects[link.parent]
+            changed = refresh_rollups(
+                self.connection,
+                self.catalog,
+                child=child,
+                links=[link],
+                parent_ids=parents,
+                now=self.now,
+            )
+            self._after_recompute(parent, changed, 1)
+        for source_name, ids in pending.recompute.items():
+            self._after_recompute(self.catalog.objects[source_name], {}, 1, recompute=ids)
+
+    def _rollups(self, obj: CompiledObject, changes: Sequence[RecordChange], depth: int) -> None:
+        by_parent: dict[str, list[RollupLink]] = {}
+        parents: dict[str, set[UUID]] = {}
+        for link in obj.rules.rollups:
+            relevant = {link.link, link.child_field} if not link.filter else None
+            for change in changes:
+                is_touched = change.before is None or change.after is None
+                if not is_touched and relevant is not None and not (change.changed & relevant):
+                    continue
+                ids: set[UUID] = {
+                    values[link.link]
+                    for values in (change.before, change.after)
+                    if values and values.get(link.link) is not None
+                }
+                if ids:
+                    parents.setdefault(link.parent, set()).update(ids)
+                    if link not in by_parent.setdefault(link.parent, []):
+                        by_parent[link.parent].append(link)
+        for parent_name, links in by_parent.items():
+            parent = self.catalog.objects[parent_name]
+            changed = refresh_rollups(
+                self.connection,
+                self.catalog,
+                child=obj,
+                links=links,
+                parent_ids=parents[parent_name],
+                now=self.now,
+            )
+            self._after_recompute(parent, changed, depth)
+
+    def _watch(
+        self, obj: CompiledObject, watch: FormulaWatch, changes: Sequence[RecordChange], depth: int
+    ) -> None:
+        ids = {
+            (change.after or change.before or {}).get("id")
+            for change in changes
+            if change.before is None or change.after is None or change.changed & watch.fields
+        } - {None}
+        if not ids:
+            return
+        source = self.catalog.objects[watch.source]
+        sources = list(self.connection.execute(self._sources(source, watch.chain, ids)).scalars())
+        self._after_recompute(source, {}, depth, recompute=sources)
+
+    def _sources(
+        self, source: CompiledObject, chain: tuple[str, ...], ids: Collection[Any]
+    ) -> Select[Any]:
+        """Ids of `source` records whose lookups `chain` lead to one of `ids`."""
+        objects = [source]
+        for hop in chain[:-1]:
+            objects.append(
+                self.catalog.objects[objects[-1].fields[hop].state.definition.target or ""]
+            )
+        wanted: Any = list(ids)
+        query: Select[Any] | None = None
+        for obj, hop in reversed(list(zip(objects, chain, strict=True))):
+            query = select(obj.table.c.id).where(obj.fields[hop].column.in_(wanted))
+            wanted = query
+        assert query is not None
+        return query
+
+    def _after_recompute(
+        self,
+        obj: CompiledObject,
+        changed: dict[UUID, set[str]],
+        depth: int,
+        *,
+        recompute: Collection[UUID] = (),
+    ) -> None:
+        ids = set(changed) | set(recompute)
+        if obj.rules.formulas and ids:
+            for record_id, fields in recompute_formulas(
+                self.connection, self.catalog, obj, ids, now=self.now, new_context=self.new_context
+            ).items():
+                changed.setdefault(record_id, set()).update(fields)
+        if changed:
+            self.follow(
+                obj,
+                [
+                    RecordChange(before={"id": i}, after={"id": i}, changed=frozenset(f))
+                    for i, f in changed.items()
+                ],
+                depth + 1,
+            )
+
+
+def _cascades(definition: Any) -> bool:
+    from metadata.models import FieldType, OnDelete
+
+    return definition.type is FieldType.MASTER_DETAIL or definition.on_delete is OnDelete.CASCADE
+
+
+def recompute_formulas(
+    connection: Connection,
+    catalog: Catalog,
+    obj: CompiledObject,
+    ids: Collection[UUID],
+    *,
+    now: Any,
+    new_context: Callable[[], EvaluationContext],
+) -> dict[UUID, set[str]]:
+    """Recompute the formulas of records `ids`; write and return the fields that changed."""
+    changed: dict[UUID, set[str]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        rows = load_rows(connection, obj, ordered[start : start + _CHUNK], lock=True)
+        saves = [
+            RecordSave(record_id=i, is_new=False, values={}, prior=row) for i, row in rows.items()
+        ]
+        scopes = [save.scope(obj) for save in saves]
+        if obj.rules.paths:
+            load_path_values(connection, catalog, obj, scopes, obj.rules.paths)
+        context = new_context()
+        for save, scope in zip(saves, scopes, strict=True):
+            bind_context(scope, context, save)
+            apply_formulas(obj, save, scope, context)
+            if save.problems:
+                raise RecordValidationError(
+                    f"a change reaches {obj.state.api_name} record {save.record_id}, whose "
+                    "formula then fails",
+                    problems=save.problems,
+                )
+            if not save.values:
+                continue
+            changed[save.record_id] = set(save.values)
+            connection.execute(
+                update(obj.table)
+                .where(obj.table.c.id == save.record_id)
+                .values(
+                    {
+                        **{
+                            obj.fields[name].column.name: value
+                            for name, value in save.values.items()
+                        },
+                        "version": obj.table.c.version + 1,
+                        "updated_at": now,
+                    }
+                )
+            )
+    return changed

@@ -1,0 +1,137 @@
+"""Evaluate an object's expression defaults, formulas and validation rules on one record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from engine.catalog import CompiledObject, ValueProblem
+from engine.catalog.rules import CompiledRule
+from engine.errors import Problem
+from engine.expressions import (
+    CONTEXT_NAME,
+    CompiledExpression,
+    EvaluationContext,
+    EvaluationError,
+    ExpressionTimeout,
+)
+
+
+@dataclass
+class RecordSave:
+    """One record on its way through the save pipeline.
+
+    Attributes:
+        record_id: the record's id (assigned before evaluation on create).
+        is_new: whether the record is being created.
+        values: field values to write, by api name: input, defaults, computed values.
+        prior: the stored values before this save, by api name (empty when new).
+        given: the keys the caller sent.
+        pointer: where the record sits in the request (`/records/3` in a bulk body).
+        problems: everything wrong with it, reported together.
+    """
+
+    record_id: UUID
+    is_new: bool
+    values: dict[str, Any]
+    prior: Mapping[str, Any] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()
+    pointer: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    def scope(self, obj: CompiledObject) -> dict[str, Any]:
+        """The names expressions read: every field, the stored values, then the new ones."""
+        scope: dict[str, Any] = dict.fromkeys(obj.fields)
+        scope.update(self.prior)
+        scope.update(self.values)
+        scope["id"] = self.record_id
+        return scope
+
+
+def _evaluate(
+    expression: CompiledExpression, scope: dict[str, Any], context: EvaluationContext
+) -> Any:
+    if expression.is_costly:
+        context.start_clock()
+    return expression.evaluate(scope)
+
+
+def bind_context(scope: dict[str, Any], context: EvaluationContext, save: RecordSave) -> None:
+    """Point the context at this record's save (prior values, new or not) and the scope."""
+    context.is_new = save.is_new
+    context.prior = save.prior
+    context.current = scope
+    scope[CONTEXT_NAME] = context
+
+
+def apply_expression_defaults(
+    obj: CompiledObject, save: RecordSave, scope: dict[str, Any], context: EvaluationContext
+) -> None:
+    """On create, fill the fields the caller left out whose default is an expression."""
+    if not save.is_new:
+        return
+    for default in obj.rules.defaults:
+        if default.field in save.given:
+            continue
+        where = f"{save.pointer}/{default.field}"
+        try:
+            value = default.convert(_evaluate(default.expression, scope, context))
+        except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
+            save.problems.append(
+                Problem(where, "default-failed", f"the default of {default.field!r} failed: {exc}")
+            )
+            continue
+        save.values[default.field] = value
+        scope[default.field] = value
+
+
+def apply_formulas(
+    obj: CompiledObject, save: RecordSave, scope: dict[str, Any], context: EvaluationContext
+) -> None:
+    """Compute every formula field, in dependency order, into the values and the scope."""
+    for formula in obj.rules.formulas:
+        try:
+            value = formula.convert(_evaluate(formula.expression, scope, context))
+        except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
+            save.problems.append(
+                Problem(
+                    f"{save.pointer}/{formula.field}",
+                    "formula-failed",
+                    f"the formula {formula.field!r} failed: {exc}",
+                )
+            )
+            value = None
+        scope[formula.field] = value
+        if save.is_new or save.prior.get(formula.field) != value:
+            save.values[formula.field] = value
+
+
+def run_validations(
+    obj: CompiledObject, save: RecordSave, scope: dict[str, Any], context: EvaluationContext
+) -> None:
+    """Evaluate every active rule; each rule whose expression is true adds its message."""
+    for rule in obj.rules.validations:
+        try:
+            failed = _evaluate(rule.expression, scope, context)
+        except (EvaluationError, ExpressionTimeout) as exc:
+            save.problems.append(
+                Problem(
+                    _rule_pointer(save, rule),
+                    "rule-failed",
+                    f"validation rule {rule.api_name!r} could not be evaluated: {exc}",
+                    rule=rule.api_name,
+                )
+            )
+            continue
+        if failed:
+            save.problems.append(
+                Problem(
+                    _rule_pointer(save, rule), "validation-rule", rule.message, rule=rule.api_name
+                )
+            )
+
+
+def _rule_pointer(save: RecordSave, rule: CompiledRule) -> str:
+    return f"{save.pointer}/{rule.field}" if rule.field else save.pointer

@@ -1,0 +1,73 @@
+"""Answer cross-object predicates with SQL: one indexed query per call, never a row loop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine.catalog import Catalog, CompiledObject
+from engine.query import AllRows, InvalidQuery, base_condition, build_plan
+
+
+class SqlRecordSource:
+    """Runs COUNT_RECORDS, SUM_RECORDS, EXISTS_RECORD and FETCH_VALUE in the save's transaction."""
+
+    def __init__(self, connection: Connection, catalog: Catalog) -> None:
+        self._connection = connection
+        self._catalog = catalog
+
+    def _object(self, object_name: str) -> CompiledObject:
+        obj = self._catalog.objects.get(object_name)
+        if obj is None:
+            raise ValueError(f"there is no object {object_name!r}")
+        return obj
+
+    def _where(self, obj: CompiledObject, filter: Mapping[str, Any]) -> Any:
+        plan = build_plan(self._catalog, obj, scope=AllRows(), dialect=self._dialect)
+        try:
+            condition = base_condition(plan, dict(filter))
+        except InvalidQuery as exc:
+            details = "; ".join(p.detail for p in exc.problems) or str(exc)
+            raise ValueError(f"the filter on {obj.state.api_name} is not valid: {details}") from exc
+        return plan, condition
+
+    @property
+    def _dialect(self) -> str:
+        return self._connection.dialect.name
+
+    def count(self, object_name: str, filter: Mapping[str, Any]) -> int:
+        """Count the records of `object_name` matching `filter`."""
+        obj = self._object(object_name)
+        plan, condition = self._where(obj, filter)
+        query = select(func.count()).select_from(plan.apply(obj.table))
+        if condition is not None:
+            query = query.where(condition)
+        return int(self._connection.execute(query).scalar_one())
+
+    def total(self, object_name: str, field: str, filter: Mapping[str, Any]) -> Any:
+        """Sum `field` over the matching records (None when none match)."""
+        obj = self._object(object_name)
+        plan, condition = self._where(obj, filter)
+        column = plan.resolve(field, pointer="/field").column
+        query = select(func.sum(column)).select_from(plan.apply(obj.table))
+        if condition is not None:
+            query = query.where(condition)
+        return self._connection.execute(query).scalar_one()
+
+    def first_value(self, object_name: str, field: str, filter: Mapping[str, Any]) -> Any:
+        """Return `field` of the first matching record (oldest first), or None."""
+        obj = self._object(object_name)
+        plan, condition = self._where(obj, filter)
+        column = plan.resolve(field, pointer="/field").column
+        query = (
+            select(column)
+            .select_from(plan.apply(obj.table))
+            .order_by(obj.table.c.created_at, obj.table.c.id)
+            .limit(1)
+        )
+        if condition is not None:
+            query = query.where(condition)
+        return self._connection.execute(query).scalar_one_or_none()

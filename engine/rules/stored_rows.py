@@ -1,0 +1,52 @@
+"""Read stored records as the expressions see them: values keyed by field api name."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.catalog import SYSTEM_COLUMNS, CompiledObject
+
+_CHUNK = 500
+
+
+def load_rows(
+    connection: Connection, obj: CompiledObject, ids: Collection[UUID], *, lock: bool = False
+) -> dict[UUID, dict[str, Any]]:
+    """Return the stored values of the records `ids` by id; `lock` takes their row locks.
+
+    Rows are locked in id order, so two saves touching the same records cannot deadlock.
+    """
+    names = {compiled.column.name: name for name, compiled in obj.fields.items()}
+    names.update({column: column for column in SYSTEM_COLUMNS})
+    ordered = sorted(ids)
+    found: dict[UUID, dict[str, Any]] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        query = (
+            select(obj.table)
+            .where(obj.table.c.id.in_(ordered[start : start + _CHUNK]))
+            .order_by(obj.table.c.id)
+        )
+        if lock and connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in connection.execute(query).mappings():
+            found[row["id"]] = {names[key]: value for key, value in row.items() if key in names}
+    return found
+
+
+def lock_rows(connection: Connection, obj: CompiledObject, ids: Collection[UUID]) -> None:
+    """Take the row locks of `ids` in id order (PostgreSQL; SQLite writers are serialized)."""
+    if connection.dialect.name != "postgresql":
+        return
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        connection.execute(
+            select(obj.table.c.id)
+            .where(obj.table.c.id.in_(ordered[start : start + _CHUNK]))
+            .order_by(obj.table.c.id)
+            .with_for_update()
+        ).all()

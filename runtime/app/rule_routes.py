@@ -1,0 +1,73 @@
+"""Admin API for validation rules: `/admin/objects/{object}/validation-rules[/{name}]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from engine import metadata_changes
+from metadata.models import ValidationRuleDef, ValidationRulePatch
+from runtime.app.admin_routes import DryRun, respond
+from runtime.app.auth import InTenant
+
+router = APIRouter(prefix="/api/v1/admin/objects/{object_name}/validation-rules", tags=["admin"])
+
+
+@router.get("")
+async def list_rules(run: InTenant, object_name: str) -> dict[str, Any]:
+    """List an object's validation rules, in the order they run."""
+    return {"data": await run(lambda context: metadata_changes.list_rules(context, object_name))}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def add_rule(
+    run: InTenant,
+    object_name: str,
+    body: ValidationRuleDef,
+    response: Response,
+    dry_run: DryRun = False,
+) -> dict[str, Any]:
+    """Add a rule: the record fails it when the expression is true (checked now)."""
+    outcome = await run(
+        lambda context: metadata_changes.add_rule(context, object_name, body, dry_run=dry_run)
+    )
+    return respond(outcome, response, created=not dry_run)
+
+
+@router.get("/{rule_name}")
+async def get_rule(run: InTenant, object_name: str, rule_name: str) -> dict[str, Any]:
+    """Return one validation rule."""
+    return await run(lambda context: metadata_changes.get_rule(context, object_name, rule_name))
+
+
+@router.patch("/{rule_name}")
+async def update_rule(
+    run: InTenant,
+    object_name: str,
+    rule_name: str,
+    body: ValidationRulePatch,
+    response: Response,
+    dry_run: DryRun = False,
+) -> dict[str, Any]:
+    """Change a rule's expression, message, field, name or whether it is active."""
+    patch = body.model_dump(mode="json", include=body.model_fields_set)
+    outcome = await run(
+        lambda context: metadata_changes.update_rule(
+            context, object_name, rule_name, patch, dry_run=dry_run
+        )
+    )
+    return respond(outcome, response)
+
+
+@router.delete("/{rule_name}")
+async def delete_rule(
+    run: InTenant, object_name: str, rule_name: str, response: Response, dry_run: DryRun = False
+) -> dict[str, Any]:
+    """Remove a validation rule."""
+    outcome = await run(
+        lambda context: metadata_changes.delete_rule(
+            context, object_name, rule_name, dry_run=dry_run
+        )
+    )
+    return respond(outcome, response)

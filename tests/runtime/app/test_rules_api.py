@@ -1,0 +1,118 @@
+"""Formulas, expression defaults, validation rules and roll-ups through the HTTP API."""
+
+from __future__ import annotations
+
+from tests.conftest import Api
+
+ACCOUNT = {
+    "api_name": "account",
+    "fields": [
+        {"api_name": "name", "type": "text", "required": True},
+        {"api_name": "industry", "type": "text"},
+        {"api_name": "credit_limit", "type": "currency"},
+        {
+            "api_name": "deal_count",
+            "type": "rollup_summary",
+            "rollup": {"child": "deal", "function": "count"},
+        },
+        {
+            "api_name": "open_amount",
+            "type": "rollup_summary",
+            "rollup": {
+                "child": "deal",
+                "field": "amount",
+                "function": "sum",
+                "filter": {"stage": {"ne": "lost"}},
+            },
+        },
+        {
+            "api_name": "over_limit",
+            "type": "formula",
+            "return_type": "boolean",
+            "expression": "open_amount > credit_limit",
+        },
+    ],
+}
+
+DEAL = {
+    "api_name": "deal",
+    "fields": [
+        {"api_name": "name", "type": "text", "required": True},
+        {"api_name": "amount", "type": "currency"},
+        {"api_name": "quantity", "type": "integer", "default": 1},
+        {"api_name": "stage", "type": "text", "default": "open"},
+        {
+            "api_name": "close_date",
+            "type": "date",
+            "default": {"expression": "ADDDAYS(TODAY(), 30)"},
+        },
+        {"api_name": "account", "type": "lookup", "target": "account"},
+        {
+            "api_name": "total",
+            "type": "formula",
+            "return_type": "currency",
+            "expression": "amount * quantity",
+        },
+        {
+            "api_name": "label",
+            "type": "formula",
+            "return_type": "text",
+            "expression": "CONCAT(UPPER(name), ' / ', account.industry)",
+        },
+    ],
+    "validation_rules": [
+        {
+            "api_name": "positive_amount",
+            "expression": "amount < 0",
+            "message": "the amount cannot be negative",
+            "field": "amount",
+        },
+        {
+            "api_name": "big_needs_account",
+            "expression": "total > 1000 and ISBLANK(account)",
+            "message": "deals over 1,000 need an account",
+            "field": "account",
+        },
+    ],
+}
+
+
+def setup_objects(api: Api) -> None:
+    summaries = ("deal_count", "open_amount", "over_limit")
+    base = {**ACCOUNT, "fields": [f for f in ACCOUNT["fields"] if f["api_name"] not in summaries]}
+    for body in (base, DEAL):
+        response = api.post("/admin/objects", json=body)
+        assert response.status_code == 201, response.json()
+    for field in ACCOUNT["fields"]:
+        if field["api_name"] in summaries:
+            response = api.post("/admin/objects/account/fields", json=field)
+            assert response.status_code == 201, response.json()
+
+
+def test_formulas_defaults_and_rules_apply_on_save(api: Api) -> None:
+    setup_objects(api)
+    account = api.post(
+        "/data/account", json={"name": "Acme", "industry": "pharma", "credit_limit": "500"}
+    ).json()
+    deal = api.post(
+        "/data/deal",
+        json={"name": "big", "amount": "300.50", "quantity": 2, "account": account["id"]},
+    )
+    assert deal.status_code == 201, deal.json()["errors"]
+    body = deal.json()
+    assert body["total"] == "601.00"
+    assert body["label"] == "BIG / pharma"
+    assert body["close_date"] is not None
+    account = api.get(f"/data/account/{account['id']}").json()
+    assert account["deal_count"] == 1
+    assert account["open_amount"] == "300.50"
+    assert account["over_limit"] is False
+
+    failed = api.post("/data/deal", json={"name": "bad", "amount": "-2000", "quantity": -1})
+    assert failed.status_code == 422
+    errors = failed.json()["errors"]
+    assert {e["rule"] for e in errors} == {"positive_amount", "big_needs_account"}
+
+    api.patch("/data/account/" + account["id"], json={"industry": "retail"})
+    refreshed = api.get(f"/data/deal/{body['id']}").json()
+    assert refreshed["label"] == "BIG / retail"
