@@ -52,6 +52,19 @@ class Example:
 
 
 @dataclass(frozen=True)
+class ObjectQuery:
+    """Which arguments of a cross-object function name the object, its fields and the filter.
+
+    The engine checks these against the tenant's metadata when the expression is saved,
+    refuses to delete what they use, and rewrites them when the object or a field is renamed.
+    """
+
+    object: int
+    fields: tuple[int, ...] = ()
+    filter: int | None = None
+
+
+@dataclass(frozen=True)
 class LibraryFunction:
     """A function expressions may call.
 
@@ -70,6 +83,7 @@ class LibraryFunction:
             (ISCHANGED(amount) receives "amount", not the amount).
         usages: where it may be used.
         is_costly: whether it checks the evaluation's deadline itself.
+        queries: for cross-object functions, where their object, fields and filter are.
     """
 
     name: str
@@ -85,6 +99,7 @@ class LibraryFunction:
     field_arguments: tuple[int, ...] = ()
     usages: frozenset[Usage] = ALL_USAGES
     is_costly: bool = False
+    queries: ObjectQuery | None = None
 
 
 def library_function(
@@ -97,6 +112,7 @@ def library_function(
     field_arguments: tuple[int, ...] = (),
     usages: Iterable[Usage] = ALL_USAGES,
     is_costly: bool = False,
+    queries: ObjectQuery | None = None,
 ) -> Callable[[Function], Function]:
     """Describe a Python function as a library function (read back by `describe_function`).
 
@@ -116,6 +132,7 @@ def library_function(
             field_arguments=field_arguments,
             usages=frozenset(usages),
             is_costly=is_costly,
+            queries=queries,
         )
         return implementation
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 
 from engine.catalog.column_types import storage_type
 from engine.expressions import MAX_HOPS, Kind, PathError, PathResolver, kind_of_type
+from engine.expressions.check import ObjectFields
 from metadata.models import REFERENCE_TYPES, ObjectState, TenantMetadata
 
 #: System columns expressions may read, with their kinds.
@@ -30,6 +31,16 @@ def field_kinds(obj: ObjectState) -> dict[str, Kind]:
         definition = field.definition
         kinds[field.api_name] = kind_of_type(storage_type(definition.type, definition))
     return kinds
+
+
+def object_fields(state: TenantMetadata) -> ObjectFields:
+    """Return the lookup cross-object functions use: an object's field names, or None."""
+
+    def fields_of(name: str) -> Collection[str] | None:
+        obj = state.find_object(name)
+        return None if obj is None else field_kinds(obj).keys()
+
+    return fields_of
 
 
 def path_resolver(state: TenantMetadata, obj: ObjectState) -> PathResolver:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from engine.expressions.inference import infer_kind
 from engine.expressions.kinds import Kind, fits
 from engine.expressions.lookup_paths import PathError, PathResolver, dotted_path
 from engine.expressions.policy import parse_expression, policy_violations
+
+if TYPE_CHECKING:
+    from engine.extensions import ObjectQuery
 
 #: Names every expression may use besides fields and functions.
 CONSTANTS = frozenset({"True", "False", "None"})
@@ -32,6 +35,8 @@ class FunctionSignature(Protocol):
     def field_arguments(self) -> tuple[int, ...]: ...
     @property
     def usages(self) -> frozenset[str]: ...
+    @property
+    def queries(self) -> ObjectQuery | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Signature:
     returns: Kind = Kind.ANY
     field_arguments: tuple[int, ...] = ()
     usages: frozenset[str] = frozenset({"formula", "default", "validation", "condition"})
+    queries: ObjectQuery | None = None
 
 
 @dataclass(frozen=True)
@@ -68,12 +74,17 @@ _USAGE_NAMES = {
 }
 
 
+#: Returns the field names of an object of the tenant, or None when there is no such object.
+ObjectFields = Callable[[str], Collection[str] | None]
+
+
 def check_expression(
     source: str,
     *,
     fields: Mapping[str, Kind] | Collection[str],
     functions: Mapping[str, FunctionSignature],
     paths: PathResolver | None = None,
+    objects: ObjectFields | None = None,
     usage: str | None = None,
     expected: Kind | None = None,
 ) -> list[ExpressionProblem]:
@@ -83,6 +94,7 @@ def check_expression(
     kinds are unknown). `paths` resolves dotted lookup paths; without it a path is
     checked by its first name only. With `usage`, functions not allowed there are
     refused; with `expected`, an inferable result kind that does not fit is refused.
+    With `objects`, cross-object functions must name an object and its fields in quotes.
     """
     kinds = fields if isinstance(fields, Mapping) else dict.fromkeys(fields, Kind.ANY)
     try:
@@ -99,7 +111,7 @@ def check_expression(
     ]
     if problems:
         return problems
-    checker = _Checker(kinds, functions, paths, usage)
+    checker = _Checker(kinds, functions, paths, usage, objects)
     checker.visit(tree)
     problems = sorted(checker.problems, key=lambda p: (p.line, p.column))
     if not problems and expected is not None:
@@ -137,7 +149,9 @@ class _Checker(ast.NodeVisitor):
         functions: Mapping[str, FunctionSignature],
         paths: PathResolver | None,
         usage: str | None,
+        objects: ObjectFields | None = None,
     ) -> None:
+        self.objects = objects
         self.kinds = kinds
         self.functions = functions
         self.paths = paths
@@ -157,6 +171,8 @@ class _Checker(ast.NodeVisitor):
             self.problem(node, "unknown-function", f"unknown function {name}{hint}")
         else:
             self._check_signature(node, signature)
+            if signature.queries is not None and self.objects is not None:
+                self._check_query(node, signature.queries)
             field_positions = set(signature.field_arguments)
             for position, argument in enumerate(node.args):
                 if position in field_positions:
@@ -187,6 +203,52 @@ class _Checker(ast.NodeVisitor):
                 "not-allowed-here",
                 f"{name} cannot be used in {_USAGE_NAMES[self.usage]} (only in {allowed})",
             )
+
+    def _check_query(self, node: ast.Call, query: ObjectQuery) -> None:
+        assert isinstance(node.func, ast.Name) and self.objects is not None
+        name = node.func.id
+        if query.object >= len(node.args):
+            return
+        target = node.args[query.object]
+        if not (isinstance(target, ast.Constant) and isinstance(target.value, str)):
+            self.problem(target, "object-expected", f"{name} takes an object name in quotes first")
+            return
+        fields = self.objects(target.value)
+        if fields is None:
+            self.problem(target, "unknown-object", f"there is no object {target.value!r}")
+            return
+        for position in query.fields:
+            if position >= len(node.args):
+                continue
+            argument = node.args[position]
+            if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
+                self.problem(argument, "field-expected", f"{name} takes a field name in quotes")
+            elif argument.value.split(".")[0] not in fields:
+                hint = _did_you_mean(argument.value, fields)
+                self.problem(
+                    argument,
+                    "unknown-field",
+                    f"{target.value!r} has no field {argument.value!r}{hint}",
+                )
+        if query.filter is not None and query.filter < len(node.args):
+            self._check_filter_keys(node.args[query.filter], target.value, fields)
+
+    def _check_filter_keys(self, node: ast.expr, object_name: str, fields: Collection[str]) -> None:
+        if not isinstance(node, ast.Dict):
+            return
+        for key, value in zip(node.keys, node.values, strict=True):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            if key.value in ("and", "or") and isinstance(value, ast.List | ast.Tuple):
+                for item in value.elts:
+                    self._check_filter_keys(item, object_name, fields)
+            elif key.value == "not":
+                self._check_filter_keys(value, object_name, fields)
+            elif key.value.split(".")[0] not in fields:
+                hint = _did_you_mean(key.value, fields)
+                self.problem(
+                    key, "unknown-field", f"{object_name!r} has no field {key.value!r}{hint}"
+                )
 
     def _check_field_argument(self, function: str, argument: ast.expr) -> None:
         if isinstance(argument, ast.Name) and argument.id in self.kinds:

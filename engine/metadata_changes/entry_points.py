@@ -91,7 +91,9 @@ def update_object(
     return run_change(
         context,
         summary=f"update object {name}",
-        mutate=lambda state: mutations.update_object(state, name, patch),
+        mutate=lambda state: mutations.update_object(
+            state, name, patch, functions=_functions(context)
+        ),
         render=_object_document,
         dry_run=dry_run,
     )
@@ -103,7 +105,9 @@ def delete_object(context: RequestContext, name: str, *, dry_run: bool = False) 
     return run_change(
         context,
         summary=f"delete object {name}",
-        mutate=lambda state: mutations.delete_object(state, name, now=now),
+        mutate=lambda state: mutations.delete_object(
+            state, name, now=now, functions=_functions(context)
+        ),
         render=lambda obj: export_object(obj, include_deleted_fields=True),
         dry_run=dry_run,
     )
@@ -180,7 +184,9 @@ def delete_field(
     return run_change(
         context,
         summary=f"delete field {object_name}.{field_name}",
-        mutate=lambda state: mutations.delete_field(state, object_name, field_name, now=now),
+        mutate=lambda state: mutations.delete_field(
+            state, object_name, field_name, now=now, functions=_functions(context)
+        ),
         render=_field_document,
         dry_run=dry_run,
     )

@@ -6,7 +6,7 @@ import graphlib
 from collections.abc import Mapping
 
 from engine.catalog import storage_type
-from engine.catalog.expression_scope import field_kinds, path_resolver
+from engine.catalog.expression_scope import field_kinds, object_fields, path_resolver
 from engine.errors import Problem
 from engine.expressions import (
     FunctionSignature,
@@ -44,6 +44,7 @@ def _problems(
             fields=field_kinds(obj),
             functions=functions,
             paths=path_resolver(state, obj),
+            objects=object_fields(state),
             usage=usage,
             expected=expected,
         )

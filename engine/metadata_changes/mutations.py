@@ -16,6 +16,14 @@ from uuid_utils.compat import uuid7
 
 from engine.catalog import deleted_name
 from engine.errors import Conflict, MetadataError, NotFound, Problem
+from engine.metadata_changes.dependencies import (
+    OBJECT,
+    apply_sources,
+    rename_filter_keys,
+    renamed_sources,
+    users_of_field,
+    users_of_object,
+)
 from engine.metadata_changes.expression_checks import Functions, check_rule
 from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
 from engine.metadata_changes.names import check_api_name
@@ -178,7 +186,7 @@ def _check_rules(obj: ObjectState, state: TenantMetadata, functions: Functions) 
 
 
 def update_object(
-    state: TenantMetadata, name: str, patch: ObjectPatch
+    state: TenantMetadata, name: str, patch: ObjectPatch, *, functions: Functions = NO_FUNCTIONS
 ) -> tuple[TenantMetadata, ObjectState]:
     """Relabel or rename an object (a rename renames its table).
 
@@ -213,6 +221,16 @@ def update_object(
     new_state = replace_object(state, renamed)
     if new_name and new_name != obj.api_name:
         new_state = _retarget_references(new_state, old=obj.api_name, new=new_name)
+        sources = renamed_sources(
+            state, functions, object_name=obj.api_name, old=OBJECT, new=new_name
+        )
+        new_state = apply_sources(
+            new_state,
+            {
+                (new_name if site_object == obj.api_name else site_object, kind, site): text
+                for (site_object, kind, site), text in sources.items()
+            },
+        )
     return new_state, require_object(new_state, renamed.api_name)
 
 
@@ -246,15 +264,16 @@ def _referencing_fields(state: TenantMetadata, target: str, *, exclude_object: U
 
 
 def delete_object(
-    state: TenantMetadata, name: str, *, now: datetime
+    state: TenantMetadata, name: str, *, now: datetime, functions: Functions = NO_FUNCTIONS
 ) -> tuple[TenantMetadata, ObjectState]:
     """Delete an object; its table is renamed aside and keeps its rows until purged.
 
     Raises:
-        NotFound; Conflict while other objects' lookups or roll-ups use it.
+        NotFound; Conflict while other objects' lookups, roll-ups or expressions use it.
     """
     obj = require_object(state, name)
     users = _referencing_fields(state, obj.api_name, exclude_object=obj.id)
+    users += users_of_object(state, obj.api_name, functions)
     if users:
         raise Conflict(
             f"object {name!r} is used by {', '.join(users)}; delete those fields first",
@@ -410,52 +429,95 @@ def update_field(
     )
     new_state = replace_object(state, replace_field(obj, updated))
     if definition.api_name != field.api_name:
-        new_state = _retarget_rollup_field(
-            new_state, child=obj.api_name, old=field.api_name, new=definition.api_name
+        new_state = _follow_field_rename(
+            state,
+            new_state,
+            obj=obj,
+            old=field.api_name,
+            new=definition.api_name,
+            functions=functions,
+            keep_own_expression="expression" in patch,
         )
     return new_state, require_field(require_object(new_state, obj.api_name), definition.api_name)
 
 
-def _retarget_rollup_field(
-    state: TenantMetadata, *, child: str, old: str, new: str
+def _follow_field_rename(
+    before: TenantMetadata,
+    state: TenantMetadata,
+    *,
+    obj: ObjectState,
+    old: str,
+    new: str,
+    functions: Functions,
+    keep_own_expression: bool,
 ) -> TenantMetadata:
-    """Point roll-ups that aggregate field `old` of object `child` at its new name."""
+    """Rewrite what names the renamed field: expressions, rules' fields, roll-ups."""
+    sources = {
+        (site_object, kind, new if site_object == obj.api_name and name == old else name): text
+        for (site_object, kind, name), text in renamed_sources(
+            before, functions, object_name=obj.api_name, old=old, new=new
+        ).items()
+        if not (keep_own_expression and site_object == obj.api_name and name == old)
+    }
+    state = apply_sources(state, sources)
     objects = []
-    for obj in state.objects:
+    for current in state.objects:
         fields = []
-        for field in obj.fields:
+        for field in current.fields:
             rollup = field.definition.rollup
-            if rollup is not None and rollup.child == child and rollup.field == old:
-                definition = field.definition.model_copy(
-                    update={"rollup": rollup.model_copy(update={"field": new})}
+            if rollup is not None and rollup.child == obj.api_name:
+                renamed = rollup.model_copy(
+                    update={
+                        "field": new if rollup.field == old else rollup.field,
+                        "filter": rename_filter_keys(rollup.filter, old, new)
+                        if rollup.filter
+                        else rollup.filter,
+                    }
                 )
+                definition = field.definition.model_copy(update={"rollup": renamed})
                 field = field.model_copy(update={"definition": definition})
             fields.append(field)
-        objects.append(obj.model_copy(update={"fields": tuple(fields)}))
+        rules = current.validation_rules
+        if current.id == obj.id:
+            rules = tuple(
+                rule.model_copy(
+                    update={"definition": rule.definition.model_copy(update={"field": new})}
+                )
+                if rule.definition.field == old
+                else rule
+                for rule in rules
+            )
+        objects.append(
+            current.model_copy(update={"fields": tuple(fields), "validation_rules": rules})
+        )
     return state.model_copy(update={"objects": tuple(objects)})
 
 
 def delete_field(
-    state: TenantMetadata, object_name: str, field_name: str, *, now: datetime
+    state: TenantMetadata,
+    object_name: str,
+    field_name: str,
+    *,
+    now: datetime,
+    functions: Functions = NO_FUNCTIONS,
 ) -> tuple[TenantMetadata, FieldState]:
     """Delete a field; its column is renamed aside and keeps its values until purged.
 
     Raises:
-        NotFound; Conflict while a roll-up of another object aggregates it.
+        NotFound; Conflict while an active formula, default, validation rule or roll-up
+        uses it (the error lists them).
     """
     obj = require_object(state, object_name)
     field = require_field(obj, field_name)
     users = [
-        f"{other.api_name}.{other_field.api_name}"
-        for other in state.live_objects
-        for other_field in other.live_fields
-        if other_field.definition.rollup is not None
-        and other_field.definition.rollup.child == obj.api_name
-        and other_field.definition.rollup.field == field.api_name
+        user
+        for user in users_of_field(state, obj.api_name, field.api_name, functions)
+        if user not in (f"formula {obj.api_name}.{field.api_name}",)
+        and user != f"default {obj.api_name}.{field.api_name}"
     ]
     if users:
         raise Conflict(
-            f"field {field.api_name!r} is aggregated by {', '.join(users)}; change those first",
+            f"field {field.api_name!r} is used by {', '.join(users)}; change those first",
             extra={"dependents": users},
         )
     deleted = field.model_copy(

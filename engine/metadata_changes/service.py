@@ -11,6 +11,7 @@ from engine.catalog import Catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
+from engine.metadata_changes.dependencies import describe_rewrites
 from engine.schema_sync import (
     DataImpact,
     apply_plan,
@@ -97,7 +98,7 @@ def run_change(
             is_dry_run=dry_run,
             revision=old.revision if dry_run else old.revision + 1,
             classification=plan.classification.value,
-            operations=plan.describe(),
+            operations=plan.describe() + describe_rewrites(old, new),
             ddl=render_sql(plan.ops, dialect=engine.dialect_name),
             impact=impact,
             is_forced=force,

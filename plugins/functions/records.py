@@ -17,7 +17,7 @@ from engine.expressions.evaluation_context import EvaluationContext, RecordSourc
 from engine.expressions.kinds import Kind
 from engine.expressions.library_docs import EXAMPLE_ACCOUNT
 from engine.expressions.operators import describe_value
-from engine.extensions import library_function
+from engine.extensions import ObjectQuery, library_function
 
 CATEGORY = "Cross-object"
 
@@ -57,6 +57,7 @@ def _plain(value: Any) -> Any:
 
 
 @library_function(
+    queries=ObjectQuery(object=0, filter=1),
     category=CATEGORY,
     returns=Kind.NUMBER,
     needs_context=True,
@@ -84,6 +85,7 @@ def COUNT_RECORDS(context: EvaluationContext, object_name: Any, filter: Any) -> 
 
 
 @library_function(
+    queries=ObjectQuery(object=0, fields=(1,), filter=2),
     category=CATEGORY,
     returns=Kind.NUMBER,
     needs_context=True,
@@ -118,6 +120,7 @@ def SUM_RECORDS(context: EvaluationContext, object_name: Any, field: Any, filter
 
 
 @library_function(
+    queries=ObjectQuery(object=0, filter=1),
     category=CATEGORY,
     returns=Kind.BOOLEAN,
     needs_context=True,
@@ -151,6 +154,7 @@ def EXISTS_RECORD(context: EvaluationContext, object_name: Any, filter: Any) -> 
 
 
 @library_function(
+    queries=ObjectQuery(object=0, fields=(1,), filter=2),
     category=CATEGORY,
     returns=Kind.ANY,
     needs_context=True,

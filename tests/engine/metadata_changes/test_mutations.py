@@ -431,7 +431,7 @@ def test_deleting_a_field_renames_its_column_aside() -> None:
 def test_deleting_a_field_a_rollup_aggregates_is_a_conflict() -> None:
     with pytest.raises(Conflict) as error:
         mutations.delete_field(crm(), "contact", "amount", now=NOW)
-    assert error.value.extra["dependents"] == ["account.contact_total"]
+    assert error.value.extra["dependents"] == ["roll-up account.contact_total"]
 
 
 def test_a_deleted_field_can_be_restored_with_its_column_name() -> None:

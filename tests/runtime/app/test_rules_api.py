@@ -116,3 +116,41 @@ def test_formulas_defaults_and_rules_apply_on_save(api: Api) -> None:
     api.patch("/data/account/" + account["id"], json={"industry": "retail"})
     refreshed = api.get(f"/data/deal/{body['id']}").json()
     assert refreshed["label"] == "BIG / retail"
+
+
+def test_renaming_a_field_rewrites_the_expressions_that_use_it(api: Api) -> None:
+    setup_objects(api)
+    plan = api.patch(
+        "/admin/objects/deal/fields/amount", params={"dry_run": "true"}, json={"api_name": "value"}
+    ).json()
+    assert "rewrite formula deal.total: 'amount * quantity' → 'value * quantity'" in plan[
+        "operations"
+    ]
+    assert api.get("/admin/objects/deal/fields/total").json()["expression"] == "amount * quantity"
+    response = api.patch("/admin/objects/deal/fields/amount", json={"api_name": "value"})
+    assert response.status_code == 200, response.json()
+    rule = api.get("/admin/objects/deal/validation-rules/positive_amount").json()
+    assert rule["expression"] == "value < 0"
+    assert rule["field"] == "value"
+    open_amount = api.get("/admin/objects/account/fields/open_amount").json()
+    assert open_amount["rollup"]["field"] == "value"
+    renamed = api.patch("/admin/objects/account/fields/industry", json={"api_name": "sector"})
+    assert renamed.status_code == 200, renamed.json()
+    label = api.get("/admin/objects/deal/fields/label").json()
+    assert label["expression"] == "CONCAT(UPPER(name), ' / ', account.sector)"
+    deal = api.post("/data/deal", json={"name": "x", "value": "5", "quantity": 3})
+    assert deal.status_code == 201, deal.json()
+    assert deal.json()["total"] == "15.00"
+
+
+def test_deleting_a_field_in_use_is_refused_with_its_users(api: Api) -> None:
+    setup_objects(api)
+    response = api.delete("/admin/objects/deal/fields/quantity")
+    assert response.status_code == 409
+    assert "formula deal.total" in response.json()["dependents"]
+    response = api.delete("/admin/objects/account/fields/industry")
+    assert response.status_code == 409
+    assert response.json()["dependents"] == ["formula deal.label"]
+    response = api.delete("/admin/objects/deal/fields/stage")
+    assert response.status_code == 409
+    assert response.json()["dependents"] == ["roll-up account.open_amount"]
