@@ -12,6 +12,8 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
 from engine.metadata_changes.dependencies import describe_rewrites
+from engine.rules.backfill import refreshes, run_refreshes
+from engine.rules.record_source import evaluation_contexts
 from engine.schema_sync import (
     DataImpact,
     apply_plan,
@@ -93,12 +95,15 @@ def run_change(
         new, component = mutate(old)
         plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
         impact = measure_impact(connection, plan)
+        planned = refreshes(old, new, engine.expressions.functions)
         outcome = ChangeResult(
             summary=summary,
             is_dry_run=dry_run,
             revision=old.revision if dry_run else old.revision + 1,
             classification=plan.classification.value,
-            operations=plan.describe() + describe_rewrites(old, new),
+            operations=plan.describe()
+            + describe_rewrites(old, new)
+            + [refresh.describe() for refresh in planned],
             ddl=render_sql(plan.ops, dialect=engine.dialect_name),
             impact=impact,
             is_forced=force,
@@ -138,6 +143,16 @@ def run_change(
         except StaleRevision as exc:
             raise Conflict("another metadata change was committed meanwhile; retry") from exc
         apply_plan(connection, plan)
-    engine.catalogs.put(engine.catalogs.compile(new.model_copy(update={"revision": revision})))
+        catalog = engine.catalogs.compile(new.model_copy(update={"revision": revision}))
+        if planned:
+            now = engine.clock()
+            run_refreshes(
+                connection,
+                catalog,
+                planned,
+                now=now,
+                new_context=evaluation_contexts(connection, context, catalog, now=now),
+            )
+    engine.catalogs.put(catalog)
     logger.info("tenant %s at revision %d: %s", tenant.name, revision, summary)
     return outcome

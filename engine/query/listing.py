@@ -10,12 +10,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import SYSTEM_COLUMNS, Catalog, CompiledObject
+from engine.catalog.record_output import render_record
 from engine.query.errors import invalid
 from engine.query.filters import compile_filter
 from engine.query.paths import JoinPlan
 from engine.query.scope import AllRows, QueryScope
 from engine.query.sorting import after_cursor, decode_cursor, encode_cursor, parse_sort
-from engine.records.record_output import render_record
 from metadata.models import REFERENCE_TYPES
 
 MAX_LIMIT = 200

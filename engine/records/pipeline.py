@@ -36,7 +36,7 @@ from engine.rules.evaluate import (
     run_validations,
 )
 from engine.rules.path_values import load_path_values
-from engine.rules.record_source import SqlRecordSource
+from engine.rules.record_source import evaluation_contexts
 from engine.rules.stored_rows import load_rows
 from metadata.models import FieldType
 
@@ -61,12 +61,7 @@ class SavePipeline:
 
     def evaluation_context(self) -> EvaluationContext:
         """A context for this save: clock, caller, tenant, and SQL for cross-object functions."""
-        return EvaluationContext(
-            now=self.now,
-            user=self.context.actor,
-            tenant=self.context.tenant.name,
-            records=SqlRecordSource(self.connection, self.catalog),
-        )
+        return evaluation_contexts(self.connection, self.context, self.catalog, now=self.now)()
 
     def load_prior(self, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
         """Read and lock the stored records about to be updated."""

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
+from engine.catalog.record_output import SYSTEM_KEYS, render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, RecordValidationError
@@ -20,7 +21,6 @@ from engine.query import base_condition, build_plan
 from engine.records.bulk import write_batch
 from engine.records.queries import caller_scope
 from engine.records.record_input import READ_ONLY_SYSTEM_KEYS
-from engine.records.record_output import SYSTEM_KEYS, render_record
 from engine.records.service import compiled_object
 
 EXPORT_CHUNK = 1000

@@ -70,6 +70,19 @@ class Cascade:
         for watch in obj.rules.watchers:
             self._watch(obj, watch, changes, depth)
 
+    def recompute(
+        self,
+        obj: CompiledObject,
+        ids: Collection[UUID],
+        *,
+        changed: dict[UUID, set[str]] | None = None,
+    ) -> int:
+        """Recompute the formulas of `ids` (and of records whose roll-ups `changed`),
+        follow what changes, and return how many records changed."""
+        changes = dict(changed or {})
+        self._after_recompute(obj, changes, 0, recompute=ids)
+        return len(changes)
+
     def before_delete(
         self, obj: CompiledObject, before: Sequence[Mapping[str, Any]]
     ) -> PendingDeletion:

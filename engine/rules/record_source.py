@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
+from engine.context import RequestContext
+from engine.expressions import EvaluationContext
 from engine.query import AllRows, InvalidQuery, base_condition, build_plan
 
 
@@ -28,7 +33,7 @@ class SqlRecordSource:
     def _where(self, obj: CompiledObject, filter: Mapping[str, Any]) -> Any:
         plan = build_plan(self._catalog, obj, scope=AllRows(), dialect=self._dialect)
         try:
-            condition = base_condition(plan, dict(filter))
+            condition = base_condition(plan, as_filter_json(filter))
         except InvalidQuery as exc:
             details = "; ".join(p.detail for p in exc.problems) or str(exc)
             raise ValueError(f"the filter on {obj.state.api_name} is not valid: {details}") from exc
@@ -71,3 +76,30 @@ class SqlRecordSource:
         if condition is not None:
             query = query.where(condition)
         return self._connection.execute(query).scalar_one_or_none()
+
+
+def evaluation_contexts(
+    connection: Connection, context: RequestContext, catalog: Catalog, *, now: datetime
+) -> Callable[[], EvaluationContext]:
+    """A factory of evaluation contexts for one save: clock, caller, tenant, SQL predicates."""
+
+    def new_context() -> EvaluationContext:
+        return EvaluationContext(
+            now=now,
+            user=context.actor,
+            tenant=context.tenant.name,
+            records=SqlRecordSource(connection, catalog),
+        )
+
+    return new_context
+
+
+def as_filter_json(value: Any) -> Any:
+    """Turn evaluated filter values into the JSON the filter language takes (ids, dates as text)."""
+    if isinstance(value, Mapping):
+        return {key: as_filter_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_filter_json(item) for item in value]
+    if isinstance(value, UUID | date | Decimal):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return value

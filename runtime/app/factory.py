@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from engine.context import EngineContext
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.auth import run_engine
+from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
 from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
@@ -40,6 +41,7 @@ def create_app(context: EngineContext) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(admin_router)
     app.include_router(rule_router)
+    app.include_router(computed_router)
     app.include_router(data_router)
     app.include_router(schema_router)
 

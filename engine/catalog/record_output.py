@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from engine.catalog import CompiledObject
+from engine.catalog.compile import CompiledObject
 
 SYSTEM_KEYS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner_id")
 

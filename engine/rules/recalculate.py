@@ -1,0 +1,57 @@
+"""The admin `recalculate` operation: rebuild a formula's or roll-up's stored values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.errors import MetadataError, NotFound, Problem
+from engine.metadata_changes import tenant_catalog
+from engine.rules.backfill import Refresh, run_refreshes
+from engine.rules.record_source import evaluation_contexts
+from metadata.models import FieldType
+
+_KINDS = {FieldType.FORMULA: "formula", FieldType.ROLLUP_SUMMARY: "roll-up"}
+
+
+def recalculate_field(context: RequestContext, object_name: str, field_name: str) -> dict[str, Any]:
+    """Recompute a computed field for every record, in one transaction.
+
+    Changed values cascade like any save (parents' roll-ups, lookup formulas).
+
+    Raises:
+        NotFound: no such object or field.
+        MetadataError: the field is not a formula or a roll-up.
+    """
+    catalog = tenant_catalog(context)
+    obj = catalog.objects.get(object_name)
+    if obj is None:
+        raise NotFound(f"there is no object {object_name!r}", extra={"object": object_name})
+    compiled = obj.fields.get(field_name)
+    if compiled is None:
+        raise NotFound(f"object {object_name!r} has no field {field_name!r}")
+    kind = _KINDS.get(compiled.state.definition.type)
+    if kind is None:
+        raise MetadataError(
+            f"{field_name!r} is not computed; only formulas and roll-ups are recalculated",
+            problems=[Problem("", "not-computed", "recalculate a formula or roll-up field")],
+        )
+    with (
+        tenant_connection(
+            context.engine.db, context.tenant.schema_name, is_write=True
+        ) as connection,
+        connection.begin(),
+    ):
+        now = context.engine.clock()
+        changed = run_refreshes(
+            connection,
+            catalog,
+            [Refresh(object_name, field_name, kind)],
+            now=now,
+            new_context=evaluation_contexts(connection, context, catalog, now=now),
+        )
+        records = connection.execute(select(func.count()).select_from(obj.table)).scalar_one()
+    return {"object": object_name, "field": field_name, "records": records, "changed": changed}
