@@ -12,7 +12,6 @@ test suite compares this against (tests/engine/expressions/test_reference.py).
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -143,7 +142,7 @@ class ExpressionCompiler:
         """
         try:
             return self.compile(source)
-        except InvalidExpression as exc:
+        except (InvalidExpression, RecursionError) as exc:
             reason = f"the expression {source!r} cannot run: {exc}"
 
             def broken() -> None:
@@ -167,7 +166,8 @@ class ExpressionCompiler:
         if violations:
             raise InvalidExpression("; ".join(v.message for v in violations))
         rewriter = _Rewriter(source, self.functions)
-        body = rewriter.visit(copy.deepcopy(tree))
+        # The rewriter changes the tree it walks: give it the parsed one, not a shared copy.
+        body = rewriter.visit(tree)
         ast.fix_missing_locations(body)
         code = compile(body, "<expression>", "eval")
         return CompiledExpression(

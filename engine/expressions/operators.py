@@ -48,8 +48,12 @@ def describe_value(value: Any) -> str:
     return type(value).__name__
 
 
-def _days(value: Any) -> timedelta:
-    return timedelta(days=float(as_number(value)))
+def _shift(moment: date, days: Any) -> date:
+    """`moment` moved by `days`: exactly for a date-time, whole days (toward zero) for a date."""
+    number = as_number(days)
+    if isinstance(moment, datetime):
+        return moment + timedelta(days=float(number))
+    return moment + timedelta(days=int(number))
 
 
 def add(left: Any, right: Any) -> Any:
@@ -61,9 +65,9 @@ def add(left: Any, right: Any) -> Any:
             raise ValueError(f"text longer than {MAX_TEXT_LENGTH} characters")
         return left + right
     if isinstance(left, date) and isinstance(right, _NUMBER):
-        return left + _days(right)
+        return _shift(left, right)
     if isinstance(right, date) and isinstance(left, _NUMBER):
-        return right + _days(left)
+        return _shift(right, left)
     if isinstance(left, str) or isinstance(right, str):
         raise TypeError(
             f"cannot add {describe_value(left)} and {describe_value(right)}; "
@@ -77,7 +81,7 @@ def subtract(left: Any, right: Any) -> Any:
     if left is None or right is None:
         return None
     if isinstance(left, date) and isinstance(right, _NUMBER):
-        return left - _days(right)
+        return _shift(left, -as_number(right))
     if isinstance(left, datetime) and isinstance(right, datetime):
         return Decimal((left - right).total_seconds()) / 86_400
     if isinstance(left, date) and isinstance(right, date):
@@ -111,7 +115,11 @@ def modulo(left: Any, right: Any) -> Any:
     divisor = as_number(right)
     if divisor == 0:
         return None
-    return as_number(left) % divisor
+    remainder = as_number(left) % divisor
+    # Decimal's % keeps the dividend's sign; whole numbers and MOD follow the divisor's.
+    if remainder and (remainder < 0) != (divisor < 0):
+        remainder += divisor
+    return remainder
 
 
 def negate(value: Any) -> Any:

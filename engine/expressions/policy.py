@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 MAX_LENGTH = 4_000
 MAX_NODES = 500
+#: How deeply parts may nest (calls in calls, operators in operators).
+MAX_DEPTH = 40
+#: The largest magnitude of a number literal, as a power of ten.
+MAX_LITERAL_EXPONENT = 30
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression,
@@ -83,6 +87,11 @@ def policy_violations(source: str, tree: ast.Expression) -> list[PolicyViolation
                 1, 1, f"the expression is too complex ({len(nodes)} > {MAX_NODES} parts)"
             )
         )
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        problems.append(
+            PolicyViolation(1, 1, f"the expression nests too deeply ({depth} > {MAX_DEPTH} levels)")
+        )
     filters = _filter_dicts(nodes)
     for node in nodes:
         problem = _violation(node)
@@ -93,6 +102,17 @@ def policy_violations(source: str, tree: ast.Expression) -> list[PolicyViolation
             column = getattr(node, "col_offset", 0) + 1
             problems.append(PolicyViolation(line, column, problem))
     return problems
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply the tree nests, measured without recursion."""
+    deepest = 0
+    pending = [(tree, 0)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        pending += [(child, level + 1) for child in ast.iter_child_nodes(node)]
+    return deepest
 
 
 def _filter_dicts(nodes: list[ast.AST]) -> set[int]:
@@ -131,6 +151,10 @@ def _violation(node: ast.AST) -> str | None:
         node.value, str | int | float | bool | type(None)
     ):
         return f"{type(node.value).__name__} literals are not allowed"
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        value = node.value
+        if not isinstance(value, bool) and not abs(value) < 10**MAX_LITERAL_EXPONENT:
+            return f"number literals are below 10^{MAX_LITERAL_EXPONENT} in size"
     return None
 
 

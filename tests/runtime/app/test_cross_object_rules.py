@@ -96,7 +96,7 @@ def test_a_later_invoice_must_follow_the_first_of_its_batch(api: Api) -> None:
                 {
                     "api_name": "follows_first_invoice",
                     "expression": FIRST_INVOICE,
-                    "message": "the first invoice of this batch must exist and be sold to this seller",
+                    "message": "the first invoice of the batch must be sold to this seller",
                 }
             ],
         },
