@@ -2,7 +2,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test lint format docs bench clean
+.PHONY: install run test lint format docs bench bench-rules clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,20 @@ format: install
 docs: install
 	$(BIN)/tessera functions docs --output docs/expressions.md
 
-# Throughput of the dynamic API against a hand-written baseline (needs wrk and PostgreSQL).
+# Throughput of the dynamic API against a hand-written baseline (needs wrk and PostgreSQL),
+# then the rules engine's benchmarks (see bench-rules).
 bench: install
 	./bench/prepare-tools
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/expressions.py
+	$(BIN)/python bench/save_rules.py
+
+# The rules engine alone: expression evaluation, and saves with rules against saves without
+# (about a minute and a half; needs PostgreSQL, not wrk).
+bench-rules: install
+	./.ci/start-postgresql
+	$(BIN)/python bench/expressions.py
+	$(BIN)/python bench/save_rules.py
 
 clean:
 	rm -rf $(VENV) tessera.db tessera.db.tenants .pytest_cache .ruff_cache
