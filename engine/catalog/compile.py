@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Column, Insert, MetaData, Select, Table, bindparam, insert, select
 
+from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, value_renderer
 from engine.catalog.rules import ObjectRules, compile_rules
@@ -19,7 +20,9 @@ from engine.expressions import ExpressionCompiler
 from metadata.models import (
     COMPUTED_TYPES,
     FieldState,
+    FieldType,
     ObjectState,
+    RollupFunction,
     TenantMetadata,
     default_expression,
 )
@@ -79,13 +82,27 @@ class CompiledObject:
 
 def _input_shape(obj: ObjectState) -> InputShape:
     writable = [f for f in obj.live_fields if f.definition.type not in COMPUTED_TYPES]
+    # A new parent has no children: its counts and sums start at zero, not blank.
+    zeros = [
+        (f.api_name, computed_value_converter(f.definition)(0))
+        for f in obj.live_fields
+        if f.definition.rollup is not None
+        and f.definition.type is FieldType.ROLLUP_SUMMARY
+        and f.definition.rollup.function in (RollupFunction.COUNT, RollupFunction.SUM)
+    ]
     return InputShape(
         defaults=tuple(
             (f.api_name, python_value(f.definition, f.definition.default))
             for f in writable
             if f.definition.default is not None and default_expression(f.definition) is None
+        )
+        + tuple(zeros),
+        # A default expression fills its field later in the pipeline, which checks it then.
+        required=tuple(
+            f.api_name
+            for f in writable
+            if f.definition.required and default_expression(f.definition) is None
         ),
-        required=tuple(f.api_name for f in writable if f.definition.required),
         columns=MappingProxyType({f.api_name: f.column_name for f in obj.live_fields}),
     )
 
@@ -98,6 +115,8 @@ class Catalog:
     sql_metadata: MetaData
     tables_by_id: Mapping[UUID, Table]
     objects: Mapping[str, CompiledObject]
+    #: Statements built on first use (roll-up updates), kept as long as this revision.
+    statements: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def revision(self) -> int:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.catalog.computed_values import Converter, computed_value_converter
+from engine.catalog.values import value_coercer
 from engine.expressions import CompiledExpression, ExpressionCompiler
 from metadata.models import (
+    NUMBER_TYPES,
     REFERENCE_TYPES,
     FieldState,
     FieldType,
@@ -37,6 +39,7 @@ class CompiledDefault:
     field: str
     expression: CompiledExpression
     convert: Converter
+    is_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def _own_rules(obj: ObjectState, compiler: ExpressionCompiler) -> ObjectRules:
                     field=field.api_name,
                     expression=compiler.compile_stored(source),
                     convert=_default_converter(field),
+                    is_required=definition.required,
                 )
             )
         if definition.type is FieldType.FORMULA and definition.expression:
@@ -182,7 +186,18 @@ def formula_order(reads: Mapping[str, frozenset[str]]) -> list[str]:
 
 
 def _default_converter(field: FieldState) -> Converter:
-    return computed_value_converter(field.definition)
+    """Convert a default's result like a formula's, then hold it to the field's range."""
+    definition = field.definition
+    convert = computed_value_converter(definition)
+    if definition.type not in NUMBER_TYPES or (definition.min is None and definition.max is None):
+        return convert
+    check = value_coercer(definition)
+
+    def bounded(value: Any) -> Any:
+        converted = convert(value)
+        return None if converted is None else check(converted, False)
+
+    return bounded
 
 
 def _rollup_link(state: TenantMetadata, obj: ObjectState, field: FieldState) -> RollupLink | None:

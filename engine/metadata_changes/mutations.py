@@ -27,7 +27,12 @@ from engine.metadata_changes.dependencies import (
 from engine.metadata_changes.expression_checks import Functions, check_rule
 from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
 from engine.metadata_changes.names import check_api_name
-from engine.metadata_changes.normalize import default_label, default_plural, normalize_field
+from engine.metadata_changes.normalize import (
+    default_label,
+    default_plural,
+    normalize_field,
+    with_rollup_type,
+)
 from metadata.models import (
     ALLOWED_OPTIONS,
     REFERENCE_TYPES,
@@ -135,9 +140,10 @@ def create_object(
         plural_label=definition.plural_label or default_plural(label),
         description=definition.description,
     )
+    draft = replace_object(state, obj)
     fields = [
         FieldState(id=uuid7(), column_name=f.api_name, definition=f)
-        for f in (normalize_field(d) for d in definition.fields)
+        for f in (with_rollup_type(normalize_field(d), draft) for d in definition.fields)
     ]
     rules = [ValidationRuleState(id=uuid7(), definition=r) for r in definition.validation_rules]
     obj = obj.model_copy(update={"fields": tuple(fields), "validation_rules": tuple(rules)})
@@ -355,7 +361,7 @@ def add_field(
         NotFound, MetadataError.
     """
     obj = require_object(state, object_name)
-    normalized = normalize_field(definition)
+    normalized = with_rollup_type(normalize_field(definition), state)
     problems = check_field(normalized, obj=obj, state=state, pointer="", functions=functions)
     if obj.find_field(normalized.api_name) is not None:
         problems.append(
@@ -403,7 +409,7 @@ def update_field(
         if new_type == FieldType.MASTER_DETAIL and "on_delete" not in patch:
             merged.pop("on_delete", None)
     try:
-        definition = normalize_field(FieldDef.model_validate(merged))
+        definition = with_rollup_type(normalize_field(FieldDef.model_validate(merged)), state)
     except ValidationError as exc:
         raise MetadataError(
             "the change is not valid",

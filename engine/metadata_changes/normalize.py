@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.catalog import storage_type
 from metadata.models import (
     DECIMAL_TYPES,
     DEFAULT_DECIMAL,
@@ -9,6 +10,8 @@ from metadata.models import (
     FieldDef,
     FieldType,
     OnDelete,
+    RollupFunction,
+    TenantMetadata,
 )
 
 
@@ -53,3 +56,27 @@ def default_plural(label: str) -> str:
     if label.endswith(("s", "x", "ch", "sh")):
         return label + "es"
     return label + "s"
+
+
+def with_rollup_type(definition: FieldDef, state: TenantMetadata) -> FieldDef:
+    """Give the minimum or maximum of a date (or date-time) that type when none is declared.
+
+    Without a return type a roll-up is stored as a number, which a date is not.
+    """
+    rollup = definition.rollup
+    if (
+        definition.type is not FieldType.ROLLUP_SUMMARY
+        or rollup is None
+        or definition.return_type is not None
+        or rollup.function not in (RollupFunction.MIN, RollupFunction.MAX)
+        or not rollup.field
+    ):
+        return definition
+    child = state.find_object(rollup.child)
+    source = child.find_field(rollup.field) if child else None
+    if source is None:
+        return definition
+    stored = storage_type(source.definition.type, source.definition)
+    if stored not in (FieldType.DATE, FieldType.DATETIME):
+        return definition
+    return definition.model_copy(update={"return_type": stored})

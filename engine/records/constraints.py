@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -15,14 +15,23 @@ from metadata.models import REFERENCE_TYPES, OnDelete
 
 
 def check_references(
-    connection: Connection, *, catalog: Catalog, obj: CompiledObject, values: Mapping[str, Any]
+    connection: Connection,
+    *,
+    catalog: Catalog,
+    obj: CompiledObject,
+    values: Mapping[str, Any],
+    verified: Collection[str] = (),
 ) -> list[Problem]:
-    """Return a problem for each lookup value that names no record of its target."""
+    """Return a problem for each lookup value that names no record of its target.
+
+    Lookups in `verified` were already found (reading their path values) and are skipped.
+    """
     problems = []
     for name, value in values.items():
         compiled = obj.fields.get(name)
         if (
             value is None
+            or name in verified
             or compiled is None
             or compiled.state.definition.type not in REFERENCE_TYPES
         ):

@@ -35,7 +35,7 @@ from engine.rules.evaluate import (
     bind_context,
     run_validations,
 )
-from engine.rules.path_values import load_path_values
+from engine.rules.path_values import VERIFIED_KEY, load_path_values
 from engine.rules.record_source import evaluation_contexts
 from engine.rules.stored_rows import load_rows
 from metadata.models import FieldType
@@ -89,6 +89,9 @@ class SavePipeline:
         if rules.paths:
             load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
         for save, scope in zip(active, scopes, strict=True):
+            save.verified = {
+                name for name in scope.get(VERIFIED_KEY, ()) if save.values.get(name) is not None
+            }
             bind_context(scope, context, save)
             apply_formulas(self.obj, save, scope, context)
             run_validations(self.obj, save, scope, context)

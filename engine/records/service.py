@@ -100,7 +100,7 @@ def insert_record(
     save = RecordSave(record_id=uuid7(), is_new=True, values=dict(values), given=given)
     pipeline.prepare([save])
     problems = save.problems + check_references(
-        connection, catalog=catalog, obj=obj, values=save.values
+        connection, catalog=catalog, obj=obj, values=save.values, verified=save.verified
     )
     if problems:
         raise RecordValidationError(
@@ -203,7 +203,7 @@ def _update(
     save = RecordSave(record_id=key, is_new=False, values=values, prior=prior, given=given)
     pipeline.prepare([save])
     problems = save.problems + check_references(
-        connection, catalog=pipeline.catalog, obj=obj, values=save.values
+        connection, catalog=pipeline.catalog, obj=obj, values=save.values, verified=save.verified
     )
     if problems:
         raise RecordValidationError(
@@ -268,15 +268,14 @@ def delete_record(
 
 
 def _feeds_others(catalog: Catalog, obj: CompiledObject) -> bool:
-    """Whether deleting records of `obj` can change roll-ups or formulas elsewhere."""
+    """Whether deleting records of `obj` can change roll-ups or formulas elsewhere.
+
+    Children deleted with it may feed roll-ups of other parents, at any depth of
+    master-detail, so any roll-up in the tenant makes a deletion look.
+    """
     if obj.rules.rollups or obj.rules.watchers:
         return True
-    return any(
-        compiled.state.definition.target == obj.state.api_name
-        for child in catalog.objects.values()
-        if child.rules.rollups
-        for compiled in child.fields.values()
-    )
+    return any(other.rules.rollups for other in catalog.objects.values())
 
 
 def _raise_missing_or_stale(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
@@ -21,8 +21,8 @@ from engine.errors import Problem, RecordValidationError
 from engine.expressions import EvaluationContext
 from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
 from engine.rules.path_values import load_path_values
-from engine.rules.rollups import refresh_rollups
-from engine.rules.stored_rows import load_rows
+from engine.rules.rollups import add_new_children, is_additive, refresh_rollups
+from engine.rules.stored_rows import load_rows, lock_rows
 
 #: How many levels a change may travel (roll-up of a roll-up, formula of a formula, …).
 MAX_DEPTH = 5
@@ -98,21 +98,42 @@ class Cascade:
             found = self.connection.execute(self._sources(source, watch.chain, ids)).scalars()
             recompute.setdefault(watch.source, set()).update(found)
         cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]] = []
-        for child in self.catalog.objects.values():
-            for link in child.rules.rollups:
-                if link.parent == obj.state.api_name:
+        doomed = {obj.state.api_name}
+        frontier: list[tuple[CompiledObject, list[Any]]] = [(obj, list(ids))]
+        while frontier:
+            parent, parent_ids = frontier.pop()
+            for child, reference in self._cascading_children(parent):
+                child_ids = list(
+                    self.connection.execute(
+                        select(child.table.c.id).where(reference.in_(parent_ids))
+                    ).scalars()
+                )
+                if not child_ids:
                     continue
-                for compiled in child.fields.values():
-                    definition = compiled.state.definition
-                    if definition.target != obj.state.api_name or not _cascades(definition):
-                        continue
+                doomed.add(child.state.api_name)
+                frontier.append((child, child_ids))
+                for link in child.rules.rollups:
                     parents = self.connection.execute(
                         select(child.fields[link.link].column)
-                        .where(compiled.column.in_(ids))
+                        .where(child.table.c.id.in_(child_ids))
                         .distinct()
                     ).scalars()
                     cascaded.append((child, link, {p for p in parents if isinstance(p, UUID)}))
+        # Parents deleted along with the rest need no recomputation.
+        cascaded = [entry for entry in cascaded if entry[1].parent not in doomed]
         return PendingDeletion(before=before, recompute=recompute, cascaded=cascaded)
+
+    def _cascading_children(
+        self, parent: CompiledObject
+    ) -> list[tuple[CompiledObject, ColumnElement[Any]]]:
+        """Objects whose rows a deletion of `parent` rows deletes too, with the column."""
+        return [
+            (child, compiled.column)
+            for child in self.catalog.objects.values()
+            for compiled in child.fields.values()
+            if compiled.state.definition.target == parent.state.api_name
+            and _cascades(compiled.state.definition)
+        ]
 
     def after_delete(self, obj: CompiledObject, pending: PendingDeletion) -> None:
         """Recompute what the deletion changed (see `before_delete`)."""
@@ -135,33 +156,41 @@ class Cascade:
             self._after_recompute(self.catalog.objects[source_name], {}, 1, recompute=ids)
 
     def _rollups(self, obj: CompiledObject, changes: Sequence[RecordChange], depth: int) -> None:
+        created = [change for change in changes if change.before is None and change.after]
+        others = [change for change in changes if change.before is not None]
         by_parent: dict[str, list[RollupLink]] = {}
-        parents: dict[str, set[UUID]] = {}
         for link in obj.rules.rollups:
-            relevant = {link.link, link.child_field} if not link.filter else None
-            for change in changes:
-                is_touched = change.before is None or change.after is None
-                if not is_touched and relevant is not None and not (change.changed & relevant):
-                    continue
-                ids: set[UUID] = {
-                    values[link.link]
-                    for values in (change.before, change.after)
-                    if values and values.get(link.link) is not None
-                }
-                if ids:
-                    parents.setdefault(link.parent, set()).update(ids)
-                    if link not in by_parent.setdefault(link.parent, []):
-                        by_parent[link.parent].append(link)
+            by_parent.setdefault(link.parent, []).append(link)
+        dialect = self.connection.dialect.name
         for parent_name, links in by_parent.items():
             parent = self.catalog.objects[parent_name]
-            changed = refresh_rollups(
-                self.connection,
-                self.catalog,
-                child=obj,
-                links=links,
-                parent_ids=parents[parent_name],
-                now=self.now,
-            )
+            changed: dict[UUID, set[str]] = {}
+            recount = list(others)
+            if created and all(is_additive(obj, parent, link, dialect) for link in links):
+                parents = _parents(links, created)
+                if len(parents) > 1:
+                    lock_rows(self.connection, parent, parents)
+                changed = add_new_children(
+                    self.connection,
+                    self.catalog,
+                    child=obj,
+                    links=links,
+                    child_ids=[change.after["id"] for change in created if change.after],
+                    now=self.now,
+                )
+            else:
+                recount += created
+            ids = _parents([link for link in links if _touches(link, recount)], recount)
+            if ids:
+                for parent_id, fields in refresh_rollups(
+                    self.connection,
+                    self.catalog,
+                    child=obj,
+                    links=links,
+                    parent_ids=ids,
+                    now=self.now,
+                ).items():
+                    changed.setdefault(parent_id, set()).update(fields)
             self._after_recompute(parent, changed, depth)
 
     def _watch(
@@ -218,6 +247,29 @@ class Cascade:
                 ],
                 depth + 1,
             )
+
+
+def _parents(links: Sequence[RollupLink], changes: Sequence[RecordChange]) -> set[UUID]:
+    """The parents (before and after) that `changes` of children feed through `links`."""
+    return {
+        values[link.link]
+        for link in links
+        for change in changes
+        for values in (change.before, change.after)
+        if values and values.get(link.link) is not None
+    }
+
+
+def _touches(link: RollupLink, changes: Sequence[RecordChange]) -> bool:
+    """Whether any change can alter `link`'s value (a filter may read any field)."""
+    relevant = None if link.filter else {link.link, link.child_field}
+    return any(
+        change.before is None
+        or change.after is None
+        or relevant is None
+        or bool(change.changed & relevant)
+        for change in changes
+    )
 
 
 def _cascades(definition: Any) -> bool:

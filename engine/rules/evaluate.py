@@ -31,6 +31,7 @@ class RecordSave:
         given: the keys the caller sent.
         pointer: where the record sits in the request (`/records/3` in a bulk body).
         problems: everything wrong with it, reported together.
+        verified: lookups whose target record was read during the save (they exist).
     """
 
     record_id: UUID
@@ -40,6 +41,7 @@ class RecordSave:
     given: frozenset[str] = frozenset()
     pointer: str = ""
     problems: list[Problem] = field(default_factory=list)
+    verified: set[str] = field(default_factory=set)
 
     def scope(self, obj: CompiledObject) -> dict[str, Any]:
         """The names expressions read: every field, the stored values, then the new ones."""
@@ -74,6 +76,14 @@ def apply_expression_defaults(
         return
     for default in obj.rules.defaults:
         if default.field in save.given:
+            if default.is_required and save.values.get(default.field) is None:
+                save.problems.append(
+                    Problem(
+                        f"{save.pointer}/{default.field}",
+                        "required",
+                        f"{default.field!r} is required",
+                    )
+                )
             continue
         where = f"{save.pointer}/{default.field}"
         try:
@@ -83,6 +93,14 @@ def apply_expression_defaults(
                 Problem(where, "default-failed", f"the default of {default.field!r} failed: {exc}")
             )
             continue
+        if value is None and default.is_required:
+            save.problems.append(
+                Problem(
+                    where,
+                    "required",
+                    f"{default.field!r} is required and its default gave no value",
+                )
+            )
         save.values[default.field] = value
         scope[default.field] = value
 

@@ -12,6 +12,9 @@ from engine.catalog import Catalog, CompiledObject
 from engine.expressions import path_key
 from engine.query import AllRows, build_plan
 
+#: The scope key holding the lookups whose target record was found.
+VERIFIED_KEY = "_verified_lookups"
+
 
 def load_path_values(
     connection: Connection,
@@ -23,7 +26,8 @@ def load_path_values(
     """Put each path's value into each scope, under `path_key(path)`.
 
     One query per first lookup of the paths, for all scopes at once; a blank lookup
-    gives blank values.
+    gives blank values. Each scope's `VERIFIED_KEY` set receives the lookups whose
+    record was found, so the reference check need not read them again.
     """
     scopes = list(scopes)
     by_lookup: dict[str, list[tuple[str, ...]]] = {}
@@ -44,8 +48,10 @@ def load_path_values(
                 .select_from(plan.apply(target.table))
                 .where(target.table.c.id.in_(ids))
             )
-            rows = {row[0]: row[1:] for row in connection.execute(query)}
+            rows = {row[0]: tuple(row[1:]) for row in connection.execute(query)}
         for scope in scopes:
             row = rows.get(scope.get(lookup))
+            if row is not None:
+                scope.setdefault(VERIFIED_KEY, set()).add(lookup)
             for index, path in enumerate(lookup_paths):
                 scope[path_key(path)] = None if row is None else row[index]

@@ -13,10 +13,21 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 
-from engine.catalog import Catalog, CompiledObject
+from engine.catalog import Catalog, CompiledObject, ExactDecimal
 from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.rules import RollupLink
 from engine.query import AllRows, base_condition, build_plan
@@ -118,3 +129,111 @@ def recalculate_field(
         connection, catalog, child=child, links=[link], parent_ids=ids, now=now
     )
     return len(changed)
+
+
+def is_additive(
+    child: CompiledObject, parent: CompiledObject, link: RollupLink, dialect: str
+) -> bool:
+    """Whether new children can be folded into the stored value without re-aggregating.
+
+    Always on PostgreSQL (NUMERIC arithmetic, rounding on assignment); on SQLite only when
+    the stored representations match (decimals are scaled integers there).
+    """
+    if dialect == "postgresql":
+        return True
+    stored = parent.fields[link.field].column.type
+    if link.function is RollupFunction.COUNT:
+        return not isinstance(stored, ExactDecimal)
+    source = child.fields[link.child_field or ""].column.type
+    if isinstance(stored, ExactDecimal) or isinstance(source, ExactDecimal):
+        return (
+            isinstance(stored, ExactDecimal)
+            and isinstance(source, ExactDecimal)
+            and stored.scale == source.scale
+        )
+    return type(stored) is type(source)
+
+
+def add_new_children(
+    connection: Connection,
+    catalog: Catalog,
+    *,
+    child: CompiledObject,
+    links: Sequence[RollupLink],
+    child_ids: Collection[UUID],
+    now: Any,
+) -> dict[UUID, set[str]]:
+    """Fold freshly inserted children into their parents' roll-ups, one UPDATE per link field.
+
+    Each parent row is updated from its stored value (`count + new`, the smaller of the
+    stored and the new minimum, …), so concurrent writers serialize on the parent's row
+    lock and each adds its own children. Returns the fields that changed, by parent id.
+    """
+    changed: dict[UUID, set[str]] = {}
+    by_link: dict[str, list[RollupLink]] = {}
+    for link in links:
+        by_link.setdefault(link.link, []).append(link)
+    for link_field, group in by_link.items():
+        key = ("add-children", child.state.api_name, tuple(link.field for link in group))
+        statement = catalog.statements.get(key)
+        if statement is None:
+            statement = catalog.statements.setdefault(
+                key, _fold_statement(catalog, child, link_field, group)
+            )
+        rows = connection.execute(statement, {"child_ids": list(child_ids), "now": now})
+        for row in rows:
+            changed[row[0]] = {link.field for link in group}
+    return changed
+
+
+def _fold_statement(
+    catalog: Catalog, child: CompiledObject, link_field: str, links: Sequence[RollupLink]
+) -> Any:
+    parent = catalog.objects[links[0].parent]
+    plan = build_plan(catalog, child, scope=AllRows(), dialect="")
+    link_column = child.fields[link_field].column
+    conditions = [
+        base_condition(plan, dict(link.filter)) if link.filter else None for link in links
+    ]
+    columns: list[ColumnElement[Any]] = [link_column.label("parent_id")]
+    for index, (link, condition) in enumerate(zip(links, conditions, strict=True)):
+        source: ColumnElement[Any] = (
+            literal(1)
+            if link.function is RollupFunction.COUNT
+            else child.fields[link.child_field or ""].column
+        )
+        value = source if condition is None else case((condition, source), else_=None)
+        aggregate: ColumnElement[Any]
+        if link.function in (RollupFunction.COUNT, RollupFunction.SUM):
+            aggregate = func.sum(value)
+        elif link.function is RollupFunction.MIN:
+            aggregate = func.min(value)
+        else:
+            aggregate = func.max(value)
+        columns.append(aggregate.label(f"v{index}"))
+    matched = [true() if c is None else c for c in conditions]
+    delta = (
+        select(*columns)
+        .select_from(plan.apply(child.table))
+        .where(child.table.c.id.in_(bindparam("child_ids", expanding=True)))
+        .where(link_column.is_not(None))
+        .group_by(link_column)
+        .having(func.sum(case((or_(*matched), 1), else_=0)) > 0)
+        .subquery("delta")
+    )
+    table = parent.table
+    values: dict[str, Any] = {"version": table.c.version + 1, "updated_at": bindparam("now")}
+    for index, link in enumerate(links):
+        stored = table.c[parent.fields[link.field].column.name]
+        fresh = delta.c[f"v{index}"]
+        if link.function in (RollupFunction.COUNT, RollupFunction.SUM):
+            values[stored.name] = func.coalesce(stored, 0) + func.coalesce(fresh, 0)
+        elif link.function is RollupFunction.MIN:
+            values[stored.name] = case(
+                (stored.is_(None), fresh), (fresh < stored, fresh), else_=stored
+            )
+        else:
+            values[stored.name] = case(
+                (stored.is_(None), fresh), (fresh > stored, fresh), else_=stored
+            )
+    return update(table).where(table.c.id == delta.c.parent_id).values(values).returning(table.c.id)

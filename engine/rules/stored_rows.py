@@ -20,6 +20,8 @@ def load_rows(
     """Return the stored values of the records `ids` by id; `lock` takes their row locks.
 
     Rows are locked in id order, so two saves touching the same records cannot deadlock.
+    The lock is FOR NO KEY UPDATE (ids never change), which does not wait for the key
+    share locks that foreign-key checks of children take on their parents.
     """
     names = {compiled.column.name: name for name, compiled in obj.fields.items()}
     names.update({column: column for column in SYSTEM_COLUMNS})
@@ -32,14 +34,17 @@ def load_rows(
             .order_by(obj.table.c.id)
         )
         if lock and connection.dialect.name == "postgresql":
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         for row in connection.execute(query).mappings():
             found[row["id"]] = {names[key]: value for key, value in row.items() if key in names}
     return found
 
 
 def lock_rows(connection: Connection, obj: CompiledObject, ids: Collection[UUID]) -> None:
-    """Take the row locks of `ids` in id order (PostgreSQL; SQLite writers are serialized)."""
+    """Take the row locks of `ids` in id order (PostgreSQL; SQLite writers are serialized).
+
+    FOR NO KEY UPDATE, like `load_rows`: children's foreign-key checks do not block it.
+    """
     if connection.dialect.name != "postgresql":
         return
     ordered = sorted(ids)
@@ -48,5 +53,5 @@ def lock_rows(connection: Connection, obj: CompiledObject, ids: Collection[UUID]
             select(obj.table.c.id)
             .where(obj.table.c.id.in_(ordered[start : start + _CHUNK]))
             .order_by(obj.table.c.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()

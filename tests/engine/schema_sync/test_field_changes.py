@@ -190,6 +190,9 @@ def test_every_field_type_can_be_created_renamed_deleted_restored_and_purged(
     assert "probe" in physical_columns(tenant, "account")
     ids = insert_rows(tenant, "account", [{"probe": sample}])
     assert read_values(tenant, "account", "probe", ids) == [sample]
+    if field_type is FieldType.ROLLUP_SUMMARY:
+        # A restored roll-up is recomputed from the children: give it the child it sums.
+        insert_rows(tenant, "contact", [{"account_ref": ids[0], "amount": sample}])
 
     update_field(tenant.context(), "account", "probe", {"api_name": "renamed"})
     assert "probe" not in live_field_names(tenant, "account")
