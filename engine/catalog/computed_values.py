@@ -30,10 +30,15 @@ def computed_value_converter(definition: FieldDef) -> Converter:
         return coerce(value, False)
 
     if stored is FieldType.INTEGER:
-        return _guarded(lambda value: store(_rounded(value, 0)))
+        return _guarded(_whole_number)
     if stored in DECIMAL_TYPES:
-        _, scale = decimal_shape(storage, stored)
-        return _guarded(lambda value: store(_rounded(value, scale)))
+        precision, scale = decimal_shape(storage, stored)
+        return _guarded(_decimal_number(precision, scale))
+    if stored in (FieldType.TEXT, FieldType.LONG_TEXT):
+        limit = storage.max_length
+        return _guarded(
+            lambda value: _text(value, limit) if isinstance(value, str) else store(value)
+        )
     if stored is FieldType.DATETIME:
         return _guarded(_as_datetime)
     if stored is FieldType.DATE:
@@ -59,12 +64,47 @@ def _guarded(convert: Converter) -> Converter:
     return guarded
 
 
-def _rounded(value: Any, scale: int) -> Any:
+_BIGINT = 2**63
+
+
+def _number(value: Any) -> Decimal | int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
         raise ValueProblem("invalid-result", f"expected a number, got {value!r}")
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    rounded = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
-    return int(rounded) if scale == 0 else rounded
+    return Decimal(repr(value)) if isinstance(value, float) else value
+
+
+def _whole_number(value: Any) -> int:
+    number = _number(value)
+    whole = (
+        number
+        if isinstance(number, int)
+        else int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    )
+    if not -_BIGINT <= whole < _BIGINT:
+        raise ValueProblem("out-of-range", "the result does not fit a 64-bit integer")
+    return whole
+
+
+def _decimal_number(precision: int, scale: int) -> Converter:
+    quantum = Decimal(1).scaleb(-scale)
+    limit = Decimal(10) ** (precision - scale)
+
+    def convert(value: Any) -> Decimal:
+        number = Decimal(_number(value))
+        # The range check comes first: quantizing a huge number would overflow.
+        if abs(number) >= limit:
+            raise ValueProblem(
+                "out-of-range", f"the result has more than {precision - scale} whole digits"
+            )
+        return number.quantize(quantum, rounding=ROUND_HALF_UP)
+
+    return convert
+
+
+def _text(value: str, limit: int | None) -> str:
+    if limit is not None and len(value) > limit:
+        raise ValueProblem("too-long", f"at most {limit} characters (got {len(value)})")
+    return value
 
 
 def _as_datetime(value: Any) -> datetime:

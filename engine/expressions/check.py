@@ -66,6 +66,17 @@ class ExpressionProblem:
         return f"{self.message} (line {self.line}, column {self.column})"
 
 
+_KIND_NAMES = {
+    Kind.TEXT: "text",
+    Kind.NUMBER: "a number",
+    Kind.BOOLEAN: "true/false",
+    Kind.DATE: "a date",
+    Kind.DATETIME: "a date-time",
+    Kind.LIST: "a list",
+    Kind.ID: "a record id",
+    Kind.ANY: "a value",
+}
+
 _USAGE_NAMES = {
     "formula": "a formula field",
     "default": "a default",
@@ -289,6 +300,22 @@ class _Checker(ast.NodeVisitor):
             self.paths(path)
         except PathError as error:
             self.problem(node, "unknown-path", str(error))
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        operands = [node.left, *node.comparators]
+        kinds = [infer_kind(o, self.kinds, self.functions, self.paths) for o in operands]
+        for index, operator in enumerate(node.ops):
+            if not isinstance(operator, ast.Lt | ast.LtE | ast.Gt | ast.GtE):
+                continue
+            left, right = kinds[index], kinds[index + 1]
+            if Kind.ANY in (left, right) or left is right:
+                continue
+            self.problem(
+                operands[index],
+                "incomparable",
+                f"cannot order {_KIND_NAMES[left]} against {_KIND_NAMES[right]}",
+            )
+        self.generic_visit(node)
 
     def visit_Dict(self, node: ast.Dict) -> None:
         for key in node.keys:

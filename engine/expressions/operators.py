@@ -16,6 +16,8 @@ from uuid import UUID
 MAX_TEXT_LENGTH = 100_000
 
 _NUMBER = (int, Decimal, float)
+# Exact types (bool excluded: type() is exact) take the fast path of + and *.
+_EXACT = (int, Decimal)
 
 
 def as_number(value: Any) -> int | Decimal:
@@ -68,6 +70,8 @@ def add(left: Any, right: Any) -> Any:
         return _shift(left, right)
     if isinstance(right, date) and isinstance(left, _NUMBER):
         return _shift(right, left)
+    if type(left) in _EXACT and type(right) in _EXACT:
+        return left + right
     if isinstance(left, str) or isinstance(right, str):
         raise TypeError(
             f"cannot add {describe_value(left)} and {describe_value(right)}; "
@@ -95,6 +99,8 @@ def multiply(left: Any, right: Any) -> Any:
     """`left * right`, numbers only."""
     if left is None or right is None:
         return None
+    if type(left) in _EXACT and type(right) in _EXACT:
+        return left * right
     return as_number(left) * as_number(right)
 
 
@@ -134,19 +140,43 @@ def plus(value: Any) -> Any:
 
 def less(left: Any, right: Any) -> bool:
     """`left < right`; false when either side is blank."""
-    return left is not None and right is not None and left < right
+    if left is None or right is None:
+        return False
+    try:
+        return bool(left < right)
+    except TypeError:
+        raise _incomparable(left, right) from None
 
 
 def less_equal(left: Any, right: Any) -> bool:
     """`left <= right`; false when either side is blank."""
-    return left is not None and right is not None and left <= right
+    if left is None or right is None:
+        return False
+    try:
+        return bool(left <= right)
+    except TypeError:
+        raise _incomparable(left, right) from None
 
 
 def greater(left: Any, right: Any) -> bool:
     """`left > right`; false when either side is blank."""
-    return left is not None and right is not None and left > right
+    if left is None or right is None:
+        return False
+    try:
+        return bool(left > right)
+    except TypeError:
+        raise _incomparable(left, right) from None
 
 
 def greater_equal(left: Any, right: Any) -> bool:
     """`left >= right`; false when either side is blank."""
-    return left is not None and right is not None and left >= right
+    if left is None or right is None:
+        return False
+    try:
+        return bool(left >= right)
+    except TypeError:
+        raise _incomparable(left, right) from None
+
+
+def _incomparable(left: Any, right: Any) -> TypeError:
+    return TypeError(f"cannot compare {describe_value(left)} with {describe_value(right)}")

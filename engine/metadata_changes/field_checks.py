@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 from typing import Any
 
-from engine.catalog import decimal_shape, python_value
+from engine.catalog import SYSTEM_COLUMNS, decimal_shape, python_value
 from engine.errors import Problem
 from engine.metadata_changes.expression_checks import Functions, check_field_expressions
 from engine.metadata_changes.names import check_api_name
@@ -316,6 +316,36 @@ def _check_rollup(
                 f"{pointer}/return_type", "invalid-value", "a roll-up returns a number or a date"
             )
         )
+    problems += _check_rollup_filter(rollup.filter or {}, child, f"{pointer}/rollup/filter")
+    return problems
+
+
+def _check_rollup_filter(document: Any, child: ObjectState, pointer: str) -> list[Problem]:
+    """A roll-up filter reads the child's own fields: a path through a lookup would change
+    with the looked-up record, which does not recount its parents' children."""
+    if not isinstance(document, dict):
+        return [Problem(pointer, "invalid-filter", "a filter is an object of field conditions")]
+    problems: list[Problem] = []
+    for key, value in document.items():
+        where = f"{pointer}/{key}"
+        if key in ("and", "or") and isinstance(value, list):
+            for index, item in enumerate(value):
+                problems += _check_rollup_filter(item, child, f"{where}/{index}")
+        elif key == "not":
+            problems += _check_rollup_filter(value, child, where)
+        elif "." in key:
+            problems.append(
+                Problem(
+                    where,
+                    "path-in-roll-up-filter",
+                    f"a roll-up filter uses the child's own fields, not {key!r}; add a formula "
+                    f"field to {child.api_name!r} that reads it and filter on that",
+                )
+            )
+        elif child.find_field(key) is None and key not in SYSTEM_COLUMNS:
+            problems.append(
+                Problem(where, "unknown-field", f"{child.api_name!r} has no field {key!r}")
+            )
     return problems
 
 

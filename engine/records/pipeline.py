@@ -129,11 +129,15 @@ class SavePipeline:
             new_context=self.evaluation_context,
         )
 
-    def after_write(self, saves: Sequence[RecordSave]) -> None:
-        """Stage 8 for written records: parents' roll-ups and formulas that read them."""
+    def after_write(self, saves: Sequence[RecordSave]) -> set[tuple[str, UUID]]:
+        """Stage 8 for written records: parents' roll-ups and formulas that read them.
+
+        Returns the records the cascade changed, as (object, id): a saved record can be
+        among them (its formula reads a roll-up it feeds).
+        """
         rules = self.obj.rules
         if not (rules.rollups or rules.watchers):
-            return
+            return set()
         changes = []
         for save in saves:
             after = {**save.prior, **save.values, "id": save.record_id}
@@ -145,7 +149,9 @@ class SavePipeline:
                     before=None if save.is_new else save.prior, after=after, changed=changed
                 )
             )
-        self.cascade().follow(self.obj, changes)
+        cascade = self.cascade()
+        cascade.follow(self.obj, changes)
+        return cascade.touched
 
 
 def changed_columns(obj: CompiledObject, values: dict[str, Any]) -> dict[str, Any]:

@@ -115,8 +115,18 @@ def insert_record(
         **changed_columns(obj, save.values),
     }
     stored = connection.execute(obj.statements.insert_returning, row).mappings().one()
-    pipeline.after_write([save])
-    return stored
+    return _reread_if_touched(connection, obj, stored, pipeline.after_write([save]))
+
+
+def _reread_if_touched(
+    connection: Connection, obj: CompiledObject, row: RowMapping, touched: set[tuple[str, UUID]]
+) -> RowMapping:
+    """The record as stored after the cascade, which may have recomputed its own formulas."""
+    if (obj.state.api_name, row["id"]) not in touched:
+        return row
+    return (
+        connection.execute(obj.statements.select_by_id, {"record_id": row["id"]}).mappings().one()
+    )
 
 
 def get_record(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
@@ -224,8 +234,7 @@ def _update(
     if row is None:
         _raise_missing_or_stale(connection, obj, key, record_id)
     assert row is not None
-    pipeline.after_write([save])
-    return row
+    return _reread_if_touched(connection, obj, row, pipeline.after_write([save]))
 
 
 def delete_record(

@@ -8,7 +8,7 @@ through lookup paths, then follows those changes in turn, up to a fixed depth.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -55,6 +55,8 @@ class Cascade:
     catalog: Catalog
     now: Any
     new_context: Callable[[], EvaluationContext]
+    #: Every record the cascade changed, as (object, id).
+    touched: set[tuple[str, UUID]] = field(default_factory=set)
 
     def follow(self, obj: CompiledObject, changes: Sequence[RecordChange], depth: int = 0) -> None:
         """Recompute what `changes` affect, then what that affects, up to MAX_DEPTH."""
@@ -238,6 +240,7 @@ class Cascade:
                 self.connection, self.catalog, obj, ids, now=self.now, new_context=self.new_context
             ).items():
                 changed.setdefault(record_id, set()).update(fields)
+        self.touched.update((obj.state.api_name, record_id) for record_id in changed)
         if changed:
             self.follow(
                 obj,

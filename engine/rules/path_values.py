@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
@@ -34,24 +34,54 @@ def load_path_values(
     for path in paths:
         by_lookup.setdefault(path[0], []).append(path)
     for lookup, lookup_paths in by_lookup.items():
-        target = catalog.objects[obj.fields[lookup].state.definition.target or ""]
         ids = {scope.get(lookup) for scope in scopes} - {None}
         rows: dict[Any, Any] = {}
         if ids:
-            plan = build_plan(catalog, target, scope=AllRows(), dialect=connection.dialect.name)
-            columns = [
-                plan.resolve(".".join(path[1:]), pointer=f"/{path_key(path)}").column
-                for path in lookup_paths
-            ]
-            query = (
-                select(target.table.c.id, *columns)
-                .select_from(plan.apply(target.table))
-                .where(target.table.c.id.in_(ids))
+            is_single = len(ids) == 1
+            query = _path_query(
+                connection, catalog, obj, lookup, tuple(sorted(lookup_paths)), is_single=is_single
             )
-            rows = {row[0]: tuple(row[1:]) for row in connection.execute(query)}
+            parameters = {"id": next(iter(ids))} if is_single else {"ids": list(ids)}
+            rows = {row[0]: row[1:] for row in connection.execute(query, parameters)}
+        ordered = sorted(lookup_paths)
         for scope in scopes:
             row = rows.get(scope.get(lookup))
             if row is not None:
                 scope.setdefault(VERIFIED_KEY, set()).add(lookup)
-            for index, path in enumerate(lookup_paths):
+            for index, path in enumerate(ordered):
                 scope[path_key(path)] = None if row is None else row[index]
+
+
+def _path_query(
+    connection: Connection,
+    catalog: Catalog,
+    obj: CompiledObject,
+    lookup: str,
+    paths: tuple[tuple[str, ...], ...],
+    *,
+    is_single: bool,
+) -> Select[Any]:
+    """The query reading `paths` through `lookup` for one id or a set (built once per revision).
+
+    One id (a single-record save) is bound without an expanding IN list, which
+    SQLAlchemy would render anew on every execution.
+    """
+    key = ("path-values", obj.state.api_name, lookup, paths, is_single)
+    query = catalog.statements.get(key)
+    if query is None:
+        target = catalog.objects[obj.fields[lookup].state.definition.target or ""]
+        plan = build_plan(catalog, target, scope=AllRows(), dialect=connection.dialect.name)
+        columns = [
+            plan.resolve(".".join(path[1:]), pointer=f"/{path_key(path)}").column for path in paths
+        ]
+        query = catalog.statements.setdefault(
+            key,
+            select(target.table.c.id, *columns)
+            .select_from(plan.apply(target.table))
+            .where(
+                target.table.c.id == bindparam("id")
+                if is_single
+                else target.table.c.id.in_(bindparam("ids", expanding=True))
+            ),
+        )
+    return query  # type: ignore[no-any-return]

@@ -15,6 +15,8 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    Numeric,
     and_,
     bindparam,
     case,
@@ -136,22 +138,37 @@ def is_additive(
 ) -> bool:
     """Whether new children can be folded into the stored value without re-aggregating.
 
-    Always on PostgreSQL (NUMERIC arithmetic, rounding on assignment); on SQLite only when
-    the stored representations match (decimals are scaled integers there).
+    Only when that is exact: a child value never needs rounding to the stored scale (a
+    sum of 0.005s rounded per child would drift), and on SQLite, where decimals are
+    scaled integers, both sides are stored alike.
     """
-    if dialect == "postgresql":
-        return True
     stored = parent.fields[link.field].column.type
     if link.function is RollupFunction.COUNT:
-        return not isinstance(stored, ExactDecimal)
+        return dialect == "postgresql" or not isinstance(stored, ExactDecimal)
     source = child.fields[link.child_field or ""].column.type
+    stored_scale, source_scale = _scale(stored), _scale(source)
+    if stored_scale is None or source_scale is None:
+        return type(stored) is type(source)
+    if source_scale > stored_scale:
+        return False
+    if dialect == "postgresql":
+        return True
     if isinstance(stored, ExactDecimal) or isinstance(source, ExactDecimal):
         return (
             isinstance(stored, ExactDecimal)
             and isinstance(source, ExactDecimal)
-            and stored.scale == source.scale
+            and stored_scale == source_scale
         )
-    return type(stored) is type(source)
+    return True
+
+
+def _scale(column_type: Any) -> int | None:
+    """Decimal places a numeric column keeps (0 for integers); None for other types."""
+    if isinstance(column_type, Integer):
+        return 0
+    if isinstance(column_type, ExactDecimal | Numeric):
+        return int(column_type.scale or 0)
+    return None
 
 
 def add_new_children(
@@ -173,21 +190,31 @@ def add_new_children(
     by_link: dict[str, list[RollupLink]] = {}
     for link in links:
         by_link.setdefault(link.link, []).append(link)
+    # One child (a single-record save) gets a statement without an expanding IN list,
+    # which SQLAlchemy would render anew on every execution.
+    is_single = len(child_ids) == 1
     for link_field, group in by_link.items():
-        key = ("add-children", child.state.api_name, tuple(link.field for link in group))
+        key = ("add-children", child.state.api_name, tuple(link.field for link in group), is_single)
         statement = catalog.statements.get(key)
         if statement is None:
             statement = catalog.statements.setdefault(
-                key, _fold_statement(catalog, child, link_field, group)
+                key, _fold_statement(catalog, child, link_field, group, is_single=is_single)
             )
-        rows = connection.execute(statement, {"child_ids": list(child_ids), "now": now})
+        ids = list(child_ids)
+        parameters = {"child_id": ids[0]} if is_single else {"child_ids": ids}
+        rows = connection.execute(statement, {**parameters, "now": now})
         for row in rows:
             changed[row[0]] = {link.field for link in group}
     return changed
 
 
 def _fold_statement(
-    catalog: Catalog, child: CompiledObject, link_field: str, links: Sequence[RollupLink]
+    catalog: Catalog,
+    child: CompiledObject,
+    link_field: str,
+    links: Sequence[RollupLink],
+    *,
+    is_single: bool,
 ) -> Any:
     parent = catalog.objects[links[0].parent]
     plan = build_plan(catalog, child, scope=AllRows(), dialect="")
@@ -215,7 +242,11 @@ def _fold_statement(
     delta = (
         select(*columns)
         .select_from(plan.apply(child.table))
-        .where(child.table.c.id.in_(bindparam("child_ids", expanding=True)))
+        .where(
+            child.table.c.id == bindparam("child_id")
+            if is_single
+            else child.table.c.id.in_(bindparam("child_ids", expanding=True))
+        )
         .where(link_column.is_not(None))
         .group_by(link_column)
         .having(func.sum(case((or_(*matched), 1), else_=0)) > 0)

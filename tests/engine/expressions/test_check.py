@@ -44,3 +44,26 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
 
 def test_a_function_used_as_a_value_is_reported() -> None:
     assert codes("ROUND + 1") == [("function-not-called", 1, 1)]
+
+
+def test_ordering_text_against_a_number_is_refused_when_saved() -> None:
+    from engine.expressions import Kind
+
+    problems = check_expression(
+        "stage > 5 or close < 3",
+        fields={"stage": Kind.TEXT, "close": Kind.DATE},
+        functions=FUNCTIONS,
+    )
+    assert [(p.code, p.column) for p in problems] == [("incomparable", 1), ("incomparable", 14)]
+    assert problems[0].message == "cannot order text against a number"
+    assert check_expression("stage > 'm'", fields={"stage": Kind.TEXT}, functions=FUNCTIONS) == []
+
+
+def test_ordering_values_of_different_kinds_fails_with_a_plain_message() -> None:
+    import pytest
+
+    from engine.expressions import EvaluationError, ExpressionCompiler
+
+    compiled = ExpressionCompiler({}).compile("stage > 5")
+    with pytest.raises(EvaluationError, match="cannot compare text with a number"):
+        compiled.evaluate({"stage": "won"})
