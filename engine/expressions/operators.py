@@ -84,6 +84,8 @@ def subtract(left: Any, right: Any) -> Any:
     """`left - right`: numbers, a date minus days, or the days between two dates."""
     if left is None or right is None:
         return None
+    if type(left) in _EXACT and type(right) in _EXACT:
+        return left - right
     if isinstance(left, date) and isinstance(right, _NUMBER):
         return _shift(left, -as_number(right))
     if isinstance(left, datetime) and isinstance(right, datetime):

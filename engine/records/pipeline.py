@@ -138,17 +138,19 @@ class SavePipeline:
         rules = self.obj.rules
         if not (rules.rollups or rules.watchers):
             return set()
-        changes = []
-        for save in saves:
-            after = {**save.prior, **save.values, "id": save.record_id}
-            changed = frozenset(
-                name for name, value in save.values.items() if save.prior.get(name) != value
+        changes = [
+            RecordChange(save.record_id, before=None, after=save.values)
+            if save.is_new
+            else RecordChange(
+                save.record_id,
+                before=save.prior,
+                after={**save.prior, **save.values},
+                changed=frozenset(
+                    name for name, value in save.values.items() if save.prior.get(name) != value
+                ),
             )
-            changes.append(
-                RecordChange(
-                    before=None if save.is_new else save.prior, after=after, changed=changed
-                )
-            )
+            for save in saves
+        ]
         cascade = self.cascade()
         cascade.follow(self.obj, changes)
         return cascade.touched

@@ -29,13 +29,17 @@ MAX_DEPTH = 5
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RecordChange:
-    """One written record: its values before (None: created) and after (None: deleted)."""
+    """One written record: its values before (None: created) and after (None: deleted).
 
+    `changed` names the fields an update changed; a creation or deletion touches all.
+    """
+
+    record_id: UUID
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
-    changed: frozenset[str]
+    changed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -141,7 +145,7 @@ class Cascade:
         """Recompute what the deletion changed (see `before_delete`)."""
         self.follow(
             obj,
-            [RecordChange(before=b, after=None, changed=frozenset(b)) for b in pending.before],
+            [RecordChange(b["id"], before=b, after=None) for b in pending.before],
         )
         for child, link, parents in pending.cascaded:
             parent = self.catalog.objects[link.parent]
@@ -177,7 +181,7 @@ class Cascade:
                     self.catalog,
                     child=obj,
                     links=links,
-                    child_ids=[change.after["id"] for change in created if change.after],
+                    children=[(change.record_id, change.after or {}) for change in created],
                     now=self.now,
                 )
             else:
@@ -199,10 +203,10 @@ class Cascade:
         self, obj: CompiledObject, watch: FormulaWatch, changes: Sequence[RecordChange], depth: int
     ) -> None:
         ids = {
-            (change.after or change.before or {}).get("id")
+            change.record_id
             for change in changes
             if change.before is None or change.after is None or change.changed & watch.fields
-        } - {None}
+        }
         if not ids:
             return
         source = self.catalog.objects[watch.source]
@@ -245,7 +249,7 @@ class Cascade:
             self.follow(
                 obj,
                 [
-                    RecordChange(before={"id": i}, after={"id": i}, changed=frozenset(f))
+                    RecordChange(i, before={}, after={}, changed=frozenset(f))
                     for i, f in changed.items()
                 ],
                 depth + 1,

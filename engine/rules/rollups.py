@@ -9,17 +9,19 @@ so the last one to commit always stores the full count.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Integer,
     Numeric,
     and_,
     bindparam,
     case,
+    column,
     func,
     literal,
     or_,
@@ -27,12 +29,13 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject, ExactDecimal
 from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.rules import RollupLink
-from engine.query import AllRows, base_condition, build_plan
+from engine.query import AllRows, JoinPlan, base_condition, build_plan
 from engine.rules.stored_rows import lock_rows
 from metadata.models import RollupFunction
 
@@ -162,6 +165,10 @@ def is_additive(
     return True
 
 
+def _ids_condition(column: Any) -> ColumnElement[bool]:
+    return column.in_(bindparam("child_ids", expanding=True))  # type: ignore[no-any-return]
+
+
 def _scale(column_type: Any) -> int | None:
     """Decimal places a numeric column keeps (0 for integers); None for other types."""
     if isinstance(column_type, Integer):
@@ -177,35 +184,91 @@ def add_new_children(
     *,
     child: CompiledObject,
     links: Sequence[RollupLink],
-    child_ids: Collection[UUID],
+    children: Sequence[tuple[UUID, Mapping[str, Any]]],
     now: Any,
 ) -> dict[UUID, set[str]]:
     """Fold freshly inserted children into their parents' roll-ups, one UPDATE per link field.
 
     Each parent row is updated from its stored value (`count + new`, the smaller of the
     stored and the new minimum, …), so concurrent writers serialize on the parent's row
-    lock and each adds its own children. Returns the fields that changed, by parent id.
+    lock and each adds its own children. `children` are (id, values by field) of the new
+    records. Returns the fields that changed, by parent id.
     """
     changed: dict[UUID, set[str]] = {}
     by_link: dict[str, list[RollupLink]] = {}
     for link in links:
         by_link.setdefault(link.link, []).append(link)
-    # One child (a single-record save) gets a statement without an expanding IN list,
-    # which SQLAlchemy would render anew on every execution.
-    is_single = len(child_ids) == 1
+    dialect = connection.dialect.name
     for link_field, group in by_link.items():
-        key = ("add-children", child.state.api_name, tuple(link.field for link in group), is_single)
+        shape = _fold_shape(child, link_field, group, count=len(children), dialect=dialect)
+        key = ("add-children", child.state.api_name, tuple(link.field for link in group), shape)
         statement = catalog.statements.get(key)
         if statement is None:
             statement = catalog.statements.setdefault(
-                key, _fold_statement(catalog, child, link_field, group, is_single=is_single)
+                key, _fold_statement(catalog, child, link_field, group, shape=shape)
             )
-        ids = list(child_ids)
-        parameters = {"child_id": ids[0]} if is_single else {"child_ids": ids}
-        rows = connection.execute(statement, {**parameters, "now": now})
+        rows = connection.execute(
+            statement, {**_fold_parameters(child, shape, children), "now": now}
+        )
         for row in rows:
             changed[row[0]] = {link.field for link in group}
     return changed
+
+
+#: How the new children reach the fold: by one id, by an id list, or (PostgreSQL) as
+#: arrays of the values the fold reads, so the just-written rows are not read back.
+_ONE_ID, _IDS = "one-id", "ids"
+
+
+def _fold_shape(
+    child: CompiledObject,
+    link_field: str,
+    links: Sequence[RollupLink],
+    *,
+    count: int,
+    dialect: str,
+) -> str | tuple[str, ...]:
+    if count == 1:
+        return _ONE_ID
+    if dialect != "postgresql":
+        return _IDS
+    needed = {link_field}
+    for link in links:
+        if link.child_field:
+            needed.add(link.child_field)
+        if link.filter:
+            needed |= _filter_fields(link.filter)
+    if not needed <= set(child.fields):
+        return _IDS
+    if any(child.fields[name].column.type._type_affinity is JSON for name in needed):
+        return _IDS
+    return tuple(sorted(needed))
+
+
+def _filter_fields(document: Mapping[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for key, value in document.items():
+        if key in ("and", "or") and isinstance(value, list):
+            for item in value:
+                if isinstance(item, Mapping):
+                    found |= _filter_fields(item)
+        elif key == "not" and isinstance(value, Mapping):
+            found |= _filter_fields(value)
+        else:
+            found.add(key)
+    return found
+
+
+def _fold_parameters(
+    child: CompiledObject,
+    shape: str | tuple[str, ...],
+    children: Sequence[tuple[UUID, Mapping[str, Any]]],
+) -> dict[str, Any]:
+    if shape == _ONE_ID:
+        return {"child_id": children[0][0]}
+    if shape == _IDS:
+        return {"child_ids": [record_id for record_id, _ in children]}
+    return {f"c_{name}": [values.get(name) for _, values in children] for name in shape}
 
 
 def _fold_statement(
@@ -214,11 +277,36 @@ def _fold_statement(
     link_field: str,
     links: Sequence[RollupLink],
     *,
-    is_single: bool,
+    shape: str | tuple[str, ...],
 ) -> Any:
     parent = catalog.objects[links[0].parent]
-    plan = build_plan(catalog, child, scope=AllRows(), dialect="")
-    link_column = child.fields[link_field].column
+    rows: Any
+    if isinstance(shape, tuple):
+        rows = (
+            func.unnest(
+                *[
+                    bindparam(f"c_{name}", type_=ARRAY(child.fields[name].column.type))
+                    for name in shape
+                ]
+            )
+            .table_valued(
+                *[
+                    column(child.fields[name].column.name, child.fields[name].column.type)
+                    for name in shape
+                ]
+            )
+            .render_derived(name="new_children")
+        )
+        where = None
+    else:
+        rows = child.table
+        where = (
+            child.table.c.id == bindparam("child_id")
+            if shape == _ONE_ID
+            else _ids_condition(child.table.c.id)
+        )
+    plan = JoinPlan(catalog=catalog, base=child, scope=AllRows(), root=rows, dialect="")
+    link_column = rows.c[child.fields[link_field].column.name]
     conditions = [
         base_condition(plan, dict(link.filter)) if link.filter else None for link in links
     ]
@@ -227,7 +315,7 @@ def _fold_statement(
         source: ColumnElement[Any] = (
             literal(1)
             if link.function is RollupFunction.COUNT
-            else child.fields[link.child_field or ""].column
+            else rows.c[child.fields[link.child_field or ""].column.name]
         )
         value = source if condition is None else case((condition, source), else_=None)
         aggregate: ColumnElement[Any]
@@ -239,16 +327,11 @@ def _fold_statement(
             aggregate = func.max(value)
         columns.append(aggregate.label(f"v{index}"))
     matched = [true() if c is None else c for c in conditions]
+    query = select(*columns).select_from(plan.apply(rows)).where(link_column.is_not(None))
+    if where is not None:
+        query = query.where(where)
     delta = (
-        select(*columns)
-        .select_from(plan.apply(child.table))
-        .where(
-            child.table.c.id == bindparam("child_id")
-            if is_single
-            else child.table.c.id.in_(bindparam("child_ids", expanding=True))
-        )
-        .where(link_column.is_not(None))
-        .group_by(link_column)
+        query.group_by(link_column)
         .having(func.sum(case((or_(*matched), 1), else_=0)) > 0)
         .subquery("delta")
     )

@@ -39,6 +39,7 @@ _WIDE = Context(
     rounding=ROUND_HALF_UP,
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(MAX_ROUND_DIGITS + 1)}
 
 
 def as_number(value: Any, function: str) -> Number | None:
@@ -95,6 +96,12 @@ def ROUND(number: Any, digits: Any = 0) -> Number | None:
     With no digits, or a negative number of digits, the result is a whole number;
     otherwise a decimal with exactly `digits` places. A blank number gives blank.
     """
+    # The common case (a decimal to a few places) skips the checks below.
+    if type(number) is Decimal and type(digits) is int and 0 < digits <= MAX_ROUND_DIGITS:
+        try:
+            return number.quantize(_QUANTUM[digits], context=_WIDE)
+        except InvalidOperation:
+            pass  # the checks below name the problem
     value = as_number(number, "ROUND")
     places = as_whole(digits, "ROUND", "digits")
     if not -MAX_ROUND_DIGITS <= places <= MAX_ROUND_DIGITS:

@@ -76,6 +76,8 @@ def LEFT(text: Any, count: Any) -> str | None:
 
     A count below 0 counts as 0; blank text gives blank.
     """
+    if type(text) is str and type(count) is int and count >= 0:
+        return text[:count]
     value = _text(text, "LEFT")
     size = _count(count, "LEFT", "the count")
     return None if value is None else value[:size]
@@ -375,10 +377,11 @@ def CONCAT(part: Any, *parts: Any) -> str:
 
     Parts that are not text are converted as by TEXT(); blank parts count as empty text.
     """
-    pieces = [TEXT(item) for item in (part, *parts)]
-    if sum(len(piece) for piece in pieces) > MAX_TEXT_LENGTH:
+    pieces = [item if type(item) is str else TEXT(item) for item in (part, *parts)]
+    joined = "".join(pieces)
+    if len(joined) > MAX_TEXT_LENGTH:
         _too_long("CONCAT")
-    return "".join(pieces)
+    return joined
 
 
 @library_function(
