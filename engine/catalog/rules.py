@@ -5,6 +5,7 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from engine.catalog.computed_values import Converter, computed_value_converter
@@ -88,6 +89,8 @@ class ObjectRules:
     reads: frozenset[str] = frozenset()
     rollups: tuple[RollupLink, ...] = ()
     watchers: tuple[FormulaWatch, ...] = ()
+    #: Every field name with no value: the start of each record's expression scope.
+    blank_scope: dict[str, Any] = dataclass_field(default_factory=dict)
 
     @property
     def evaluates(self) -> bool:
@@ -103,6 +106,7 @@ class ObjectRules:
 def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[str, ObjectRules]:
     """Return the rules of every live object of `state`, by api name (pure)."""
     own = {obj.api_name: _own_rules(obj, compiler) for obj in state.live_objects}
+    by_name = {obj.api_name: obj for obj in state.live_objects}
     rollups: dict[str, list[RollupLink]] = {}
     watchers: dict[str, list[FormulaWatch]] = {}
     for obj in state.live_objects:
@@ -121,6 +125,7 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
             reads=rules.reads,
             rollups=tuple(rollups.get(name, ())),
             watchers=tuple(watchers.get(name, ())),
+            blank_scope=dict.fromkeys(f.api_name for f in by_name[name].live_fields),
         )
         for name, rules in own.items()
     }

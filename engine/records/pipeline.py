@@ -83,15 +83,17 @@ class SavePipeline:
             return
         context = self.evaluation_context()
         scopes = [save.scope(self.obj) for save in active]
-        for save, scope in zip(active, scopes, strict=True):
-            bind_context(scope, context, save)
-            apply_expression_defaults(self.obj, save, scope, context)
+        if rules.defaults:
+            for save, scope in zip(active, scopes, strict=True):
+                bind_context(scope, context, save)
+                apply_expression_defaults(self.obj, save, scope, context)
         if rules.paths:
             load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
         for save, scope in zip(active, scopes, strict=True):
-            save.verified = {
-                name for name in scope.get(VERIFIED_KEY, ()) if save.values.get(name) is not None
-            }
+            if VERIFIED_KEY in scope:
+                save.verified = {
+                    name for name in scope[VERIFIED_KEY] if save.values.get(name) is not None
+                }
             bind_context(scope, context, save)
             apply_formulas(self.obj, save, scope, context)
             run_validations(self.obj, save, scope, context)

@@ -19,7 +19,7 @@ from engine.expressions import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordSave:
     """One record on its way through the save pipeline.
 
@@ -45,7 +45,7 @@ class RecordSave:
 
     def scope(self, obj: CompiledObject) -> dict[str, Any]:
         """The names expressions read: every field, the stored values, then the new ones."""
-        scope: dict[str, Any] = dict.fromkeys(obj.fields)
+        scope = obj.rules.blank_scope.copy()
         scope.update(self.prior)
         scope.update(self.values)
         scope["id"] = self.record_id
