@@ -18,7 +18,7 @@ from engine.expressions.evaluation_context import DEFAULT_TIME_LIMIT, Evaluation
 from engine.expressions.kinds import Kind
 from engine.expressions.lookup_paths import MAX_HOPS
 from engine.expressions.operators import MAX_TEXT_LENGTH
-from engine.expressions.policy import MAX_LENGTH, MAX_NODES
+from engine.expressions.policy import MAX_DEPTH, MAX_LENGTH, MAX_LITERAL_EXPONENT, MAX_NODES
 from engine.extensions import Example, LibraryFunction, Registry, Usage
 
 #: Sections in this order; categories of other plugins follow, alphabetically.
@@ -165,9 +165,11 @@ texts, and a lookup holds the id of a record. A field with no value is **blank**
 
 ## Limits
 
-- An expression is at most {MAX_LENGTH:,} characters and {MAX_NODES} syntax parts.
+- An expression is at most {MAX_LENGTH:,} characters and {MAX_NODES} syntax parts, nests
+  at most {MAX_DEPTH} levels deep, and its number literals are below 10^{MAX_LITERAL_EXPONENT}.
 - An evaluation runs for at most {DEFAULT_TIME_LIMIT} seconds: REGEX and the
-  cross-object functions stop it when the time is up.
+  cross-object functions stop it when the time is up. Everything else an expression can
+  do is bounded by the limits above (there are no loops), so it cannot run longer.
 - Text built by operators and functions is at most {MAX_TEXT_LENGTH:,} characters.
 
 ## About the examples
