@@ -17,7 +17,6 @@ from uuid_utils.compat import uuid7
 from engine.catalog import deleted_name
 from engine.errors import Conflict, MetadataError, NotFound, Problem
 from engine.metadata_changes.dependencies import (
-    OBJECT,
     apply_sources,
     rename_filter_keys,
     renamed_sources,
@@ -25,6 +24,7 @@ from engine.metadata_changes.dependencies import (
     users_of_object,
 )
 from engine.metadata_changes.expression_checks import Functions, check_rule
+from engine.metadata_changes.expression_references import OBJECT
 from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.normalize import (

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog
 from engine.expressions import EvaluationContext, FunctionSignature
-from engine.metadata_changes.dependencies import expression_sites, references, rewrite
+from engine.metadata_changes.dependencies import rewrite
+from engine.metadata_changes.expression_references import expression_sites, references
 from engine.rules.cascade import Cascade
 from engine.rules.rollups import refresh_rollups
 from metadata.models import FieldState, FieldType, TenantMetadata

@@ -23,6 +23,7 @@ from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
 from engine.rules.path_values import load_path_values
 from engine.rules.rollups import add_new_children, is_additive, refresh_rollups
 from engine.rules.stored_rows import load_rows, lock_rows
+from metadata.models import FieldDef, FieldType, OnDelete
 
 #: How many levels a change may travel (roll-up of a roll-up, formula of a formula, …).
 MAX_DEPTH = 5
@@ -279,9 +280,8 @@ def _touches(link: RollupLink, changes: Sequence[RecordChange]) -> bool:
     )
 
 
-def _cascades(definition: Any) -> bool:
-    from metadata.models import FieldType, OnDelete
-
+def _cascades(definition: FieldDef) -> bool:
+    """Whether deleting a parent deletes the children of this reference field."""
     return definition.type is FieldType.MASTER_DETAIL or definition.on_delete is OnDelete.CASCADE
 
 
