@@ -10,8 +10,8 @@ from uuid_utils.compat import uuid7
 
 from engine.errors import MetadataError, NotFound, Problem
 from engine.metadata_changes.expression_checks import Functions, check_rule
-from engine.metadata_changes.mutations import replace_object, require_object
 from engine.metadata_changes.names import check_api_name
+from engine.metadata_changes.state_edits import replace_object, require_object
 from metadata.models import (
     ObjectState,
     TenantMetadata,
