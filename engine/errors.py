@@ -17,7 +17,9 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         """Return the problem as the `errors[]` entry of a problem document."""
-        field = self.pointer.rsplit("/", 1)[-1] if self.pointer else ""
+        last = self.pointer.rsplit("/", 1)[-1] if self.pointer else ""
+        # A record's position in a bulk body (`/3`) is not a field: api names start with a letter.
+        field = "" if last.isdigit() else last
         entry = {"pointer": self.pointer, "field": field, "code": self.code, "message": self.detail}
         if self.rule is not None:
             entry["rule"] = self.rule

@@ -41,6 +41,8 @@ _ORDERING = {
     ast.LtE: "_less_equal",
     ast.Gt: "_greater",
     ast.GtE: "_greater_equal",
+    ast.In: "_is_in",
+    ast.NotIn: "_is_not_in",
 }
 _OPERATORS: dict[str, Any] = {
     "_add": operators.add,
@@ -54,6 +56,8 @@ _OPERATORS: dict[str, Any] = {
     "_less_equal": operators.less_equal,
     "_greater": operators.greater,
     "_greater_equal": operators.greater_equal,
+    "_is_in": operators.is_in,
+    "_is_not_in": operators.is_not_in,
 }
 
 

@@ -182,3 +182,20 @@ def greater_equal(left: Any, right: Any) -> bool:
 
 def _incomparable(left: Any, right: Any) -> TypeError:
     return TypeError(f"cannot compare {describe_value(left)} with {describe_value(right)}")
+
+
+def is_in(item: Any, container: Any) -> bool:
+    """`item in container`; nothing is in a blank list or text."""
+    if container is None:
+        return False
+    try:
+        return item in container
+    except TypeError:
+        raise TypeError(
+            f"cannot look for {describe_value(item)} in {describe_value(container)}"
+        ) from None
+
+
+def is_not_in(item: Any, container: Any) -> bool:
+    """`item not in container`; everything is missing from a blank list or text."""
+    return not is_in(item, container)

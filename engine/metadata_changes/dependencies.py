@@ -23,12 +23,14 @@ def users_of_field(
     field_name: str,
     functions: Mapping[str, FunctionSignature],
 ) -> list[str]:
-    """Descriptions of the active expressions and roll-ups that use a field."""
+    """Descriptions of the expressions and roll-ups that use a field.
+
+    Inactive validation rules count too: they could not be switched on again without it.
+    """
     users = [
         site.describe()
         for site in expression_sites(state)
-        if site.is_active
-        and any(
+        if any(
             ref.object == object_name and ref.field == field_name
             for ref in references(state, site, functions)
         )

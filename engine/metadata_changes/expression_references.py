@@ -37,8 +37,9 @@ class Site:
     is_active: bool = True
 
     def describe(self) -> str:
-        """`formula deal.total`, `validation rule deal.positive_amount`, …"""
-        return f"{self.kind} {self.object}.{self.name}"
+        """`formula deal.total`, `validation rule deal.positive_amount (inactive)`, …"""
+        state = "" if self.is_active else " (inactive)"
+        return f"{self.kind} {self.object}.{self.name}{state}"
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,13 @@ from metadata.models import FieldType
 _KINDS = {FieldType.FORMULA: "formula", FieldType.ROLLUP_SUMMARY: "roll-up"}
 
 
-def recalculate_field(context: RequestContext, object_name: str, field_name: str) -> dict[str, Any]:
+def recalculate_field(
+    context: RequestContext, object_name: str, field_name: str, *, dry_run: bool = False
+) -> dict[str, Any]:
     """Recompute a computed field for every record, in one transaction.
 
-    Changed values cascade like any save (parents' roll-ups, lookup formulas).
+    Changed values cascade like any save (parents' roll-ups, lookup formulas). A dry run
+    computes everything, reports how many values would change, and rolls back.
 
     Raises:
         NotFound: no such object or field.
@@ -43,7 +46,7 @@ def recalculate_field(context: RequestContext, object_name: str, field_name: str
         tenant_connection(
             context.engine.db, context.tenant.schema_name, is_write=True
         ) as connection,
-        connection.begin(),
+        connection.begin() as transaction,
     ):
         now = context.engine.clock()
         changed = run_refreshes(
@@ -54,4 +57,12 @@ def recalculate_field(context: RequestContext, object_name: str, field_name: str
             new_context=evaluation_contexts(connection, context, catalog, now=now),
         )
         records = connection.execute(select(func.count()).select_from(obj.table)).scalar_one()
-    return {"object": object_name, "field": field_name, "records": records, "changed": changed}
+        if dry_run:
+            transaction.rollback()
+    return {
+        "object": object_name,
+        "field": field_name,
+        "records": records,
+        "changed": changed,
+        "dry_run": dry_run,
+    }

@@ -59,7 +59,7 @@ from engine.schema_sync.ops import (
     SchemaOp,
     SetNullable,
 )
-from metadata.models import FieldDef, FieldState, ObjectState, TenantMetadata
+from metadata.models import FieldDef, FieldState, ObjectState, TenantMetadata, default_expression
 
 
 class ChangeClass(StrEnum):
@@ -234,7 +234,7 @@ class _Planner:
                 self.classify(ChangeClass.BREAKING)
                 # Forcing empties the offending values, which a required field can only
                 # take when a default fills them.
-                can_empty = not is_not_null(new) or new.definition.default is not None
+                can_empty = not is_not_null(new) or _literal_default(new) is not None
                 self.checks.append(
                     DataCheck(
                         object_name=obj.api_name,
@@ -297,7 +297,7 @@ class _Planner:
         if is_not_null(new) or is_foreign_key(new):
             change.needs_rebuild = True
         if is_not_null(new):
-            if new.definition.default is None:
+            if _literal_default(new) is None:
                 self.checks.append(
                     DataCheck(
                         object_name=obj.api_name,
@@ -321,7 +321,7 @@ class _Planner:
         new = change.new
         assert new is not None
         empty = literal_column(_quote(column_name, self.dialect)).is_(None)
-        if new.definition.default is None:
+        if _literal_default(new) is None:
             self.checks.append(
                 DataCheck(
                     object_name=obj.api_name,
@@ -390,7 +390,7 @@ class _Planner:
                     if change.value is not None
                     else literal_column(_quote(change.old.column_name, self.dialect))
                 )
-                if is_not_null(new) and new.definition.default is not None:
+                if is_not_null(new) and _literal_default(new) is not None:
                     value = func.coalesce(value, self._default_literal(new, column))
             values.append((new.column_name, value))
         self.ops.append(
@@ -400,7 +400,7 @@ class _Planner:
 
     def _default_literal(self, field_state: FieldState, column: Column[Any]) -> ColumnElement[Any]:
         return literal(
-            python_value(field_state.definition, field_state.definition.default), column.type
+            python_value(field_state.definition, _literal_default(field_state)), column.type
         )
 
     # -- in place (PostgreSQL, and simple SQLite changes) -------------------------------------
@@ -442,14 +442,14 @@ class _Planner:
                     finishing.insert(
                         0, SetNullable(self.schema, table_name, new.column_name, nullable=False)
                     )
-                    if new.definition.default is not None:
+                    if _literal_default(new) is not None:
                         finishing.insert(
                             0,
                             FillColumn(
                                 self.schema,
                                 new_table,
                                 new.column_name,
-                                python_value(new.definition, new.definition.default),
+                                python_value(new.definition, _literal_default(new)),
                             ),
                         )
             else:
@@ -459,7 +459,7 @@ class _Planner:
                     )
                 if change.value is not None:
                     using = change.value
-                    if is_not_null(new) and new.definition.default is not None:
+                    if is_not_null(new) and _literal_default(new) is not None:
                         # As in `_rebuild`: forced values of a required field take the default.
                         using = func.coalesce(using, self._default_literal(new, column))
                     # The USING expression reads the column by its old name (as the data
@@ -470,14 +470,14 @@ class _Planner:
                         )
                     )
                 if is_not_null(new) != is_not_null(old):
-                    if is_not_null(new) and new.definition.default is not None:
+                    if is_not_null(new) and _literal_default(new) is not None:
                         finishing.insert(
                             0,
                             FillColumn(
                                 self.schema,
                                 new_table,
                                 new.column_name,
-                                python_value(new.definition, new.definition.default),
+                                python_value(new.definition, _literal_default(new)),
                             ),
                         )
                     finishing.insert(
@@ -526,3 +526,9 @@ def _quote(name: str, dialect: str) -> str:
 
 
 __all__ = ["ChangeClass", "SchemaPlan", "plan_schema_change", "render_type"]
+
+
+def _literal_default(field: FieldState) -> Any:
+    """The field's default when it is a literal; an expression default fills no column."""
+    definition = field.definition
+    return None if default_expression(definition) is not None else definition.default

@@ -215,7 +215,76 @@ def test_recalculate_rebuilds_a_rollup_after_rows_changed_behind_the_api(api: Ap
         "field": "deal_count",
         "records": 1,
         "changed": 1,
+        "dry_run": False,
     }
     assert api.get(f"/data/account/{account['id']}").json()["deal_count"] == 1
     refused = api.post("/admin/objects/account/fields/name/recalculate")
     assert refused.status_code == 422
+
+
+def test_recalculate_as_a_dry_run_counts_and_changes_nothing(api: Api) -> None:
+    setup_objects(api)
+    account = api.post("/data/account", json={"name": "Acme", "credit_limit": "100"}).json()
+    api.post("/data/deal", json={"name": "d", "amount": "40", "account": account["id"]})
+    context = api.tenant.context()
+    account_table = tenant_catalog(context).objects["account"].table
+    with (
+        tenant_connection(context.engine.db, context.tenant.schema_name, is_write=True) as c,
+        c.begin(),
+    ):
+        c.execute(update(account_table).values(deal_count=99))
+    response = api.post(
+        "/admin/objects/account/fields/deal_count/recalculate", params={"dry_run": "true"}
+    )
+    assert response.json()["changed"] == 1
+    assert response.json()["dry_run"] is True
+    assert api.get(f"/data/account/{account['id']}").json()["deal_count"] == 99
+
+
+def test_membership_in_a_blank_list_is_false_not_an_error(api: Api) -> None:
+    created = api.post(
+        "/admin/objects",
+        json={
+            "api_name": "lead",
+            "fields": [
+                {"api_name": "tags", "type": "multi_picklist", "values": [{"value": "vip"}]},
+                {
+                    "api_name": "is_vip",
+                    "type": "formula",
+                    "return_type": "boolean",
+                    "expression": "'vip' in tags",
+                },
+                {
+                    "api_name": "is_plain",
+                    "type": "formula",
+                    "return_type": "boolean",
+                    "expression": "'vip' not in tags",
+                },
+            ],
+        },
+    )
+    assert created.status_code == 201, created.json()
+    blank = api.post("/data/lead", json={}).json()
+    assert (blank["is_vip"], blank["is_plain"]) == (False, True)
+    vip = api.post("/data/lead", json={"tags": ["vip"]}).json()
+    assert (vip["is_vip"], vip["is_plain"]) == (True, False)
+
+
+def test_a_required_field_with_a_default_expression_can_be_added(api: Api) -> None:
+    setup_objects(api)
+    body = {
+        "api_name": "due_on",
+        "type": "date",
+        "required": True,
+        "default": {"expression": "ADDDAYS(TODAY(), 30)"},
+    }
+    plan = api.post("/admin/objects/deal/fields", params={"dry_run": "true"}, json=body)
+    assert plan.status_code == 200, plan.json()
+    assert api.post("/admin/objects/deal/fields", json=body).status_code == 201
+    api.post("/data/deal", json={"name": "x"})
+    # Existing records without an amount cannot take a default that is computed per record.
+    refused = api.patch(
+        "/admin/objects/deal/fields/amount", json={"required": True, "default": {"expression": "1"}}
+    )
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["blocking"][0]["rows"] == 1
