@@ -6,6 +6,7 @@ rewrites exactly the spans that name it (see `expression_references`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from engine.expressions import FunctionSignature
@@ -183,6 +184,11 @@ def _sources_by_id(state: TenantMetadata) -> dict[tuple[str, str], tuple[str, st
             source = default_expression(definition)
             if source is not None:
                 found[(str(field.id), "default")] = (f"default {where}", source)
+            if definition.rollup is not None:
+                found[(str(field.id), "roll-up")] = (
+                    f"roll-up {where}",
+                    json.dumps(definition.rollup.model_dump(mode="json", exclude_none=True)),
+                )
         for rule in obj.validation_rules:
             found[(str(rule.id), "rule")] = (
                 f"validation rule {obj.api_name}.{rule.api_name}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from engine.metadata_changes.dependencies import rewrite
 from engine.metadata_changes.expression_references import expression_sites, references
 from engine.rules.cascade import Cascade
 from engine.rules.rollups import refresh_rollups
-from metadata.models import FieldState, FieldType, TenantMetadata
+from metadata.models import FieldState, FieldType, ObjectState, TenantMetadata
 
 _CHUNK = 2_000
 
@@ -93,9 +94,25 @@ def _meanings(
                     child.id if child else None,
                     target.id if target else None,
                     rollup.function,
-                    repr(rollup.filter),
+                    repr(_filter_by_ids(rollup.filter or {}, child)),
                 )
     return canonical
+
+
+def _filter_by_ids(document: Mapping[str, Any], child: ObjectState | None) -> Any:
+    """A roll-up filter with field names replaced by field ids (renames do not change it)."""
+    renamed: dict[str, Any] = {}
+    for key, value in document.items():
+        if key in ("and", "or") and isinstance(value, list):
+            renamed[key] = [
+                _filter_by_ids(item, child) if isinstance(item, Mapping) else item for item in value
+            ]
+        elif key == "not" and isinstance(value, Mapping):
+            renamed[key] = _filter_by_ids(value, child)
+        else:
+            field = child.find_field(key) if child else None
+            renamed[str(field.id) if field else key] = value
+    return renamed
 
 
 def run_refreshes(

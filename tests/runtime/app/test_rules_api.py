@@ -288,3 +288,18 @@ def test_a_required_field_with_a_default_expression_can_be_added(api: Api) -> No
     )
     assert refused.status_code == 409, refused.json()
     assert refused.json()["blocking"][0]["rows"] == 1
+
+
+def test_renaming_a_field_a_roll_up_filters_on_rewrites_it_without_recomputing(api: Api) -> None:
+    setup_objects(api)
+    plan = api.patch(
+        "/admin/objects/deal/fields/stage", params={"dry_run": "true"}, json={"api_name": "phase"}
+    ).json()
+    rewrites = [line for line in plan["operations"] if line.startswith("rewrite roll-up")]
+    before = (
+        '{"child": "deal", "field": "amount", "function": "sum", '
+        '"filter": {"stage": {"ne": "lost"}}}'
+    )
+    after = before.replace('"stage"', '"phase"')
+    assert rewrites == [f"rewrite roll-up account.open_amount: {before!r} → {after!r}"]
+    assert not any(line.startswith("compute") for line in plan["operations"])
