@@ -57,7 +57,7 @@ def add_field(
         NotFound, MetadataError.
     """
     obj = require_object(state, object_name)
-    normalized = with_rollup_type(normalize_field(definition), state)
+    normalized = normalize_field(with_rollup_type(definition, state))
     problems = check_field(normalized, obj=obj, state=state, pointer="", functions=functions)
     if obj.find_field(normalized.api_name) is not None:
         problems.append(
@@ -105,7 +105,7 @@ def update_field(
         if new_type == FieldType.MASTER_DETAIL and "on_delete" not in patch:
             merged.pop("on_delete", None)
     try:
-        definition = with_rollup_type(normalize_field(FieldDef.model_validate(merged)), state)
+        definition = normalize_field(with_rollup_type(FieldDef.model_validate(merged), state))
     except ValidationError as exc:
         raise MetadataError(
             "the change is not valid",

@@ -23,7 +23,15 @@ def normalize_field(definition: FieldDef) -> FieldDef:
         updates["label"] = default_label(definition.api_name)
     if field_type in DEFAULT_MAX_LENGTH and definition.max_length is None:
         updates["max_length"] = DEFAULT_MAX_LENGTH[field_type]
-    decimal_type = definition.return_type if field_type is FieldType.FORMULA else field_type
+    return_type = definition.return_type
+    if field_type is FieldType.ROLLUP_SUMMARY and return_type is None:
+        # Spell out what the roll-up is stored as (min/max of dates got theirs already).
+        rollup = definition.rollup
+        is_count = rollup is not None and rollup.function is RollupFunction.COUNT
+        return_type = FieldType.INTEGER if is_count else FieldType.DECIMAL
+        updates["return_type"] = return_type
+    is_computed = field_type in (FieldType.FORMULA, FieldType.ROLLUP_SUMMARY)
+    decimal_type = return_type if is_computed else field_type
     if decimal_type in DECIMAL_TYPES:
         precision, scale = DEFAULT_DECIMAL[decimal_type]
         if definition.precision is None:

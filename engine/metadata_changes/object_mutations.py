@@ -81,7 +81,7 @@ def create_object(
     draft = replace_object(state, obj)
     fields = [
         FieldState(id=uuid7(), column_name=f.api_name, definition=f)
-        for f in (with_rollup_type(normalize_field(d), draft) for d in definition.fields)
+        for f in (normalize_field(with_rollup_type(d, draft)) for d in definition.fields)
     ]
     rules = [ValidationRuleState(id=uuid7(), definition=r) for r in definition.validation_rules]
     obj = obj.model_copy(update={"fields": tuple(fields), "validation_rules": tuple(rules)})
