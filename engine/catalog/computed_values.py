@@ -90,9 +90,9 @@ def _decimal_number(precision: int, scale: int) -> Converter:
     limit = Decimal(10) ** (precision - scale)
 
     def convert(value: Any) -> Decimal:
-        number = Decimal(_number(value))
+        number = value if type(value) is Decimal else Decimal(_number(value))
         # The range check comes first: quantizing a huge number would overflow.
-        if abs(number) >= limit:
+        if not -limit < number < limit:
             raise ValueProblem(
                 "out-of-range", f"the result has more than {precision - scale} whole digits"
             )

@@ -35,7 +35,7 @@ from engine.rules.evaluate import (
     bind_context,
     run_validations,
 )
-from engine.rules.path_values import VERIFIED_KEY, load_path_values
+from engine.rules.path_values import load_path_values
 from engine.rules.record_source import evaluation_contexts
 from engine.rules.stored_rows import load_rows
 from metadata.models import FieldType
@@ -88,12 +88,13 @@ class SavePipeline:
                 bind_context(scope, context, save)
                 apply_expression_defaults(self.obj, save, scope, context)
         if rules.paths:
-            load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
-        for save, scope in zip(active, scopes, strict=True):
-            if VERIFIED_KEY in scope:
+            found = load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
+            if len(active) == 1:  # a batch checks its lookups with one query per lookup anyway
+                save = active[0]
                 save.verified = {
-                    name for name in scope[VERIFIED_KEY] if save.values.get(name) is not None
+                    name for name, ids in found.items() if save.values.get(name) in ids
                 }
+        for save, scope in zip(active, scopes, strict=True):
             bind_context(scope, context, save)
             apply_formulas(self.obj, save, scope, context)
             run_validations(self.obj, save, scope, context)

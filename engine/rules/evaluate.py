@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -41,7 +41,7 @@ class RecordSave:
     given: frozenset[str] = frozenset()
     pointer: str = ""
     problems: list[Problem] = field(default_factory=list)
-    verified: set[str] = field(default_factory=set)
+    verified: Collection[str] = frozenset()
 
     def scope(self, obj: CompiledObject) -> dict[str, Any]:
         """The names expressions read: every field, the stored values, then the new ones."""
@@ -111,8 +111,11 @@ def apply_formulas(
 ) -> None:
     """Compute every formula field, in dependency order, into the values and the scope."""
     for formula in obj.rules.formulas:
+        expression = formula.expression
         try:
-            value = formula.convert(_evaluate(formula.expression, scope, context))
+            if expression.is_costly:
+                context.start_clock()
+            value = formula.convert(expression.evaluate(scope))
         except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
             save.problems.append(
                 Problem(
@@ -132,8 +135,11 @@ def run_validations(
 ) -> None:
     """Evaluate every active rule; each rule whose expression is true adds its message."""
     for rule in obj.rules.validations:
+        expression = rule.expression
         try:
-            failed = _evaluate(rule.expression, scope, context)
+            if expression.is_costly:
+                context.start_clock()
+            failed = expression.evaluate(scope)
         except (EvaluationError, ExpressionTimeout) as exc:
             save.problems.append(
                 Problem(

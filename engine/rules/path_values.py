@@ -12,9 +12,6 @@ from engine.catalog import Catalog, CompiledObject
 from engine.expressions import path_key
 from engine.query import AllRows, build_plan
 
-#: The scope key holding the lookups whose target record was found.
-VERIFIED_KEY = "_verified_lookups"
-
 
 def load_path_values(
     connection: Connection,
@@ -22,17 +19,18 @@ def load_path_values(
     obj: CompiledObject,
     scopes: Iterable[dict[str, Any]],
     paths: Collection[tuple[str, ...]],
-) -> None:
+) -> dict[str, set[Any]]:
     """Put each path's value into each scope, under `path_key(path)`.
 
     One query per first lookup of the paths, for all scopes at once; a blank lookup
-    gives blank values. Each scope's `VERIFIED_KEY` set receives the lookups whose
-    record was found, so the reference check need not read them again.
+    gives blank values. Returns the ids found, by lookup: those records exist, so the
+    reference check need not read them again.
     """
     scopes = list(scopes)
     by_lookup: dict[str, list[tuple[str, ...]]] = {}
     for path in paths:
         by_lookup.setdefault(path[0], []).append(path)
+    found: dict[str, set[Any]] = {}
     for lookup, lookup_paths in by_lookup.items():
         ids = {scope.get(lookup) for scope in scopes} - {None}
         rows: dict[Any, Any] = {}
@@ -43,13 +41,14 @@ def load_path_values(
             )
             parameters = {"id": next(iter(ids))} if is_single else {"ids": list(ids)}
             rows = {row[0]: row[1:] for row in connection.execute(query, parameters)}
-        ordered = sorted(lookup_paths)
+        found[lookup] = set(rows)
+        keys = [path_key(path) for path in sorted(lookup_paths)]
+        blank = (None,) * len(keys)
         for scope in scopes:
-            row = rows.get(scope.get(lookup))
-            if row is not None:
-                scope.setdefault(VERIFIED_KEY, set()).add(lookup)
-            for index, path in enumerate(ordered):
-                scope[path_key(path)] = None if row is None else row[index]
+            row = rows.get(scope.get(lookup), blank)
+            for key, value in zip(keys, row, strict=True):
+                scope[key] = value
+    return found
 
 
 def _path_query(
