@@ -111,11 +111,8 @@ def check_expression(
     try:
         tree = parse_expression(source)
     except SyntaxError as error:
-        return [
-            ExpressionProblem(
-                error.lineno or 1, error.offset or 1, "syntax-error", f"syntax error: {error.msg}"
-            )
-        ]
+        line, column = _syntax_position(source, error)
+        return [ExpressionProblem(line, column, "syntax-error", f"syntax error: {error.msg}")]
     problems = [
         ExpressionProblem(v.line, v.column, "not-allowed", v.message)
         for v in policy_violations(source, tree)
@@ -128,6 +125,15 @@ def check_expression(
     if not problems and expected is not None:
         problems += _check_result(tree, kinds, functions, paths, expected, usage)
     return problems
+
+
+def _syntax_position(source: str, error: SyntaxError) -> tuple[int, int]:
+    """Where a syntax error is; Python gives no column when the text ends too early."""
+    line = error.lineno or 1
+    if error.offset:
+        return line, error.offset
+    lines = source.splitlines() or [""]
+    return line, len(lines[min(line, len(lines)) - 1]) + 1
 
 
 def _check_result(

@@ -62,6 +62,14 @@ def check_field_expressions(
     """Problems of a field's formula and of its default when that is an expression."""
     problems: list[Problem] = []
     if definition.type is FieldType.FORMULA and definition.expression:
+        if definition.api_name in referenced_names(definition.expression):
+            return [
+                Problem(
+                    f"{pointer}/expression",
+                    "formula-cycle",
+                    "a formula cannot read its own field",
+                )
+            ]
         expected = kind_of_type(storage_type(definition.type, definition))
         problems += _problems(
             definition.expression,

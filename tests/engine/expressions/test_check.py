@@ -67,3 +67,8 @@ def test_ordering_values_of_different_kinds_fails_with_a_plain_message() -> None
     compiled = ExpressionCompiler({}).compile("stage > 5")
     with pytest.raises(EvaluationError, match="cannot compare text with a number"):
         compiled.evaluate({"stage": "won"})
+
+
+def test_a_syntax_error_at_the_end_points_past_the_last_character() -> None:
+    problems = check_expression("amount <", fields=FIELDS, functions=FUNCTIONS)
+    assert [(p.code, p.line, p.column) for p in problems] == [("syntax-error", 1, 9)]

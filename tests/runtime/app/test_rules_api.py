@@ -303,3 +303,20 @@ def test_renaming_a_field_a_roll_up_filters_on_rewrites_it_without_recomputing(a
     after = before.replace('"stage"', '"phase"')
     assert rewrites == [f"rewrite roll-up account.open_amount: {before!r} → {after!r}"]
     assert not any(line.startswith("compute") for line in plan["operations"])
+
+
+def test_a_new_formula_that_reads_itself_is_a_cycle(api: Api) -> None:
+    setup_objects(api)
+    response = api.post(
+        "/admin/objects/deal/fields",
+        json={
+            "api_name": "doubled",
+            "type": "formula",
+            "return_type": "integer",
+            "expression": "doubled * 2",
+        },
+    )
+    assert response.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in response.json()["errors"]] == [
+        ("/expression", "formula-cycle")
+    ]
