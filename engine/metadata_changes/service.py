@@ -7,12 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine.catalog import Catalog
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine.catalog import Catalog, build_tables
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
 from engine.metadata_changes.dependencies import describe_rewrites
-from engine.rules.backfill import refreshes, run_refreshes
+from engine.rules.backfill import Refresh, refreshes, run_refreshes
 from engine.rules.record_source import evaluation_contexts
 from engine.schema_sync import (
     DataImpact,
@@ -67,6 +70,30 @@ def tenant_catalog(context: RequestContext) -> Catalog:
     return context.engine.catalogs.get(tenant.id, tenant.revision, load)
 
 
+def _computed_rows(
+    connection: Connection, old: TenantMetadata, planned: list[Refresh]
+) -> list[dict[str, Any]]:
+    """The existing records each planned computation rewrites, as `impact.rows_touched` says."""
+    _, tables = build_tables(old)
+    touched = []
+    for refresh in planned:
+        obj = old.find_object(refresh.object)
+        if obj is None:
+            continue
+        rows = connection.execute(select(func.count()).select_from(tables[obj.id])).scalar_one()
+        if not rows:
+            continue
+        touched.append(
+            {
+                "object": refresh.object,
+                "field": refresh.field,
+                "reason": f"{refresh.kind} computed for existing records",
+                "rows": rows,
+            }
+        )
+    return touched
+
+
 def run_change(
     context: RequestContext,
     *,
@@ -96,6 +123,7 @@ def run_change(
         plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)
+        impact.rows_touched.extend(_computed_rows(connection, old, planned))
         outcome = ChangeResult(
             summary=summary,
             is_dry_run=dry_run,

@@ -175,6 +175,12 @@ def test_new_computed_fields_are_computed_for_existing_records(api: Api) -> None
         },
     ).json()
     assert "compute roll-up account.biggest for existing records" in plan["operations"]
+    assert {
+        "object": "account",
+        "field": "biggest",
+        "reason": "roll-up computed for existing records",
+        "rows": 1,
+    } in plan["impact"]["rows_touched"]
     added = api.post(
         "/admin/objects/account/fields",
         json={
