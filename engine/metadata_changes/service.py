@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from engine.errors import Conflict, UnsafePlanError
 from engine.metadata_changes.dependencies import describe_rewrites
 from engine.rules.backfill import Refresh, refreshes, run_refreshes
 from engine.rules.record_source import evaluation_contexts
+from engine.rules.rule_impact import changed_rules, check_existing_records
 from engine.schema_sync import (
     DataImpact,
     apply_plan,
@@ -124,6 +126,19 @@ def run_change(
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)
         impact.rows_touched.extend(_computed_rows(connection, old, planned))
+        # Only a change without DDL (a rule's own change) can read the records as they are.
+        rules = [] if plan.ops else changed_rules(old, new)
+        if rules:
+            draft = engine.catalogs.compile(new)
+            impact = dataclasses.replace(
+                impact,
+                rules=check_existing_records(
+                    connection,
+                    draft,
+                    rules,
+                    evaluation_contexts(connection, context, draft, now=engine.clock()),
+                ),
+            )
         outcome = ChangeResult(
             summary=summary,
             is_dry_run=dry_run,

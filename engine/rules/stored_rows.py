@@ -55,3 +55,14 @@ def lock_rows(connection: Connection, obj: CompiledObject, ids: Collection[UUID]
             .order_by(obj.table.c.id)
             .with_for_update(key_share=True)
         ).all()
+
+
+def first_rows(connection: Connection, obj: CompiledObject, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` records of `obj` in id order, values keyed by field api name."""
+    names = {compiled.column.name: name for name, compiled in obj.fields.items()}
+    names.update({column: column for column in SYSTEM_COLUMNS})
+    query = select(obj.table).order_by(obj.table.c.id).limit(limit)
+    return [
+        {names[key]: value for key, value in row.items() if key in names}
+        for row in connection.execute(query).mappings()
+    ]

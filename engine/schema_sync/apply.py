@@ -56,13 +56,18 @@ class DataImpact:
 
     rows_touched: list[dict[str, Any]]
     blocking: list[BlockingRows]
+    #: Existing records that new or changed validation rules would refuse (informational).
+    rules: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the JSON shape used in plans."""
-        return {
+        """Return the JSON shape used in plans (`rules` only when a rule changed)."""
+        document: dict[str, Any] = {
             "rows_touched": self.rows_touched,
             "blocking": [rows.as_dict() for rows in self.blocking],
         }
+        if self.rules:
+            document["rules"] = self.rules
+        return document
 
 
 def measure_impact(connection: Connection, plan: SchemaPlan) -> DataImpact:

@@ -326,3 +326,29 @@ def test_a_new_formula_that_reads_itself_is_a_cycle(api: Api) -> None:
     assert [(e["pointer"], e["code"]) for e in response.json()["errors"]] == [
         ("/expression", "formula-cycle")
     ]
+
+
+def test_the_plan_of_a_new_rule_counts_the_existing_records_it_would_refuse(api: Api) -> None:
+    setup_objects(api)
+    ids = [
+        api.post("/data/deal", json={"name": name, "amount": amount}).json()["id"]
+        for name, amount in (("a", "5"), ("b", "50"), ("c", "500"))
+    ]
+    rule = {"api_name": "minimum", "expression": "amount < 100", "message": "at least 100"}
+    plan = api.post("/admin/objects/deal/validation-rules", params={"dry_run": "true"}, json=rule)
+    assert plan.status_code == 200, plan.json()
+    assert plan.json()["impact"]["rules"] == [
+        {
+            "object": "deal",
+            "rule": "minimum",
+            "records_checked": 3,
+            "failing": 2,
+            "not_evaluable": 0,
+            "first_failing_ids": sorted(ids[:2]),
+        }
+    ]
+    # The rule is still added: it refuses those records at their next save.
+    assert api.post("/admin/objects/deal/validation-rules", json=rule).status_code == 201
+    refused = api.patch(f"/data/deal/{ids[0]}", json={"name": "renamed"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["rule"] == "minimum"
