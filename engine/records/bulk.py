@@ -143,6 +143,7 @@ class _Pending:
     values: dict[str, Any]
     existing_id: UUID | None = None
     given: frozenset[str] = frozenset()
+    record_id: UUID | None = None
     save: RecordSave | None = None
 
 
@@ -169,7 +170,7 @@ class _BatchWriter:
         self._check_references([p for p in pending if p.outcome.status != "error"])
         self._refuse_or_keep_going(pending)
         valid = [p for p in pending if p.outcome.status != "error"]
-        self.pipeline.number([p.save for p in valid if p.save is not None and p.save.is_new])
+        self.pipeline.number([p.values for p in valid if p.existing_id is None])
         if self.is_partial:
             self._write_isolated(valid)
         else:
@@ -180,6 +181,11 @@ class _BatchWriter:
 
     def _run_pipeline(self, pending: list[_Pending]) -> None:
         """Defaults, formulas and validation rules of every record (save pipeline stages 3-6)."""
+        if not self.pipeline.has_stages:
+            # Nothing to evaluate or cascade: skip building a save per record.
+            for item in pending:
+                item.record_id = item.existing_id or uuid7()
+            return
         priors: dict[UUID, dict[str, Any]] = {}
         if self.pipeline.needs_prior:
             priors = self.pipeline.load_prior(
@@ -187,8 +193,9 @@ class _BatchWriter:
             )
         for item in pending:
             is_new = item.existing_id is None
+            item.record_id = item.existing_id or uuid7()
             item.save = RecordSave(
-                record_id=uuid7() if item.existing_id is None else item.existing_id,
+                record_id=item.record_id,
                 is_new=is_new,
                 values=item.values,
                 prior={} if item.existing_id is None else priors.get(item.existing_id, {}),
@@ -377,9 +384,8 @@ class _BatchWriter:
         self._update(updates, now)
 
     def _insert_row(self, item: _Pending, now: Any) -> dict[str, Any]:
-        assert item.save is not None
         row: dict[str, Any] = {
-            "id": item.save.record_id,
+            "id": item.record_id,
             "version": 1,
             "created_at": now,
             "updated_at": now,

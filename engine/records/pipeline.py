@@ -78,7 +78,7 @@ class SavePipeline:
         ]
         active = [save for save in saves if not save.problems]
         if numbered:
-            self.number([save for save in active if save.is_new], only=numbered)
+            self.number([save.values for save in active if save.is_new], only=numbered)
         if not rules.evaluates or not active:
             return
         context = self.evaluation_context()
@@ -99,8 +99,16 @@ class SavePipeline:
             apply_formulas(self.obj, save, scope, context)
             run_validations(self.obj, save, scope, context)
 
-    def number(self, saves: Sequence[RecordSave], *, only: Iterable[str] | None = None) -> None:
-        """Give new records their auto-numbers (those not numbered yet), in order."""
+    @property
+    def has_stages(self) -> bool:
+        """Whether records of this object need anything beyond coercion and the write."""
+        rules = self.obj.rules
+        return rules.evaluates or rules.needs_prior
+
+    def number(
+        self, records: Sequence[dict[str, Any]], *, only: Iterable[str] | None = None
+    ) -> None:
+        """Give new records (their values by field) auto-numbers not drawn yet, in order."""
         wanted = set(only) if only is not None else None
         for name, compiled in self.obj.fields.items():
             definition = compiled.state.definition
@@ -108,7 +116,7 @@ class SavePipeline:
                 continue
             if wanted is not None and name not in wanted:
                 continue
-            pending = [save for save in saves if name not in save.values]
+            pending = [values for values in records if name not in values]
             if not pending:
                 continue
             last = advance_counter(
@@ -118,8 +126,8 @@ class SavePipeline:
                 by=len(pending),
             )
             first = last - len(pending) + 1
-            for offset, save in enumerate(pending):
-                save.values[name] = format_auto_number(
+            for offset, values in enumerate(pending):
+                values[name] = format_auto_number(
                     definition.format or "{0}", counter=first + offset, now=self.now
                 )
 

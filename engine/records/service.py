@@ -106,7 +106,7 @@ def insert_record(
         raise RecordValidationError(
             f"the {obj.state.api_name} record is not valid", problems=problems
         )
-    pipeline.number([save])
+    pipeline.number([save.values])
     row = {
         "id": save.record_id,
         "version": 1,
