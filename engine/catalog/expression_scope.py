@@ -71,19 +71,3 @@ def _resolve(state: TenantMetadata, obj: ObjectState, path: tuple[str, ...]) -> 
     if leaf not in kinds:
         raise PathError(f"{current.api_name!r} has no field {leaf!r} (in {'.'.join(path)!r})")
     return kinds[leaf]
-
-
-def path_objects(
-    state: TenantMetadata, obj: ObjectState, path: tuple[str, ...]
-) -> list[ObjectState]:
-    """Return the objects a path passes through after `obj`, one per hop."""
-    objects: list[ObjectState] = []
-    current = obj
-    for hop in path[:-1]:
-        field = current.find_field(hop)
-        target = state.find_object(field.definition.target or "") if field else None
-        if target is None:
-            break
-        objects.append(target)
-        current = target
-    return objects

@@ -15,6 +15,7 @@ from engine.metadata_changes.expression_references import (
     expression_sites,
     references,
 )
+from engine.query.filter_keys import filter_fields, map_filter_keys
 from metadata.models import FieldType, TenantMetadata, default_expression
 
 
@@ -41,8 +42,8 @@ def users_of_field(
             rollup = field.definition.rollup
             if rollup is None or rollup.child != object_name:
                 continue
-            filter_fields = _filter_fields(rollup.filter or {})
-            if field_name == rollup.field or field_name in filter_fields:
+            filter_fields_ = filter_fields(rollup.filter or {})
+            if field_name == rollup.field or field_name in filter_fields_:
                 users.append(f"roll-up {obj.api_name}.{field.api_name}")
     return users
 
@@ -63,20 +64,6 @@ def users_of_object(
     ]
 
 
-def _filter_fields(document: Mapping[str, object]) -> set[str]:
-    found: set[str] = set()
-    for key, value in document.items():
-        if key in ("and", "or") and isinstance(value, list):
-            for item in value:
-                if isinstance(item, Mapping):
-                    found |= _filter_fields(item)
-        elif key == "not" and isinstance(value, Mapping):
-            found |= _filter_fields(value)
-        else:
-            found.add(key.split(".")[0])
-    return found
-
-
 def rewrite(source: str, spans: list[tuple[int, int]], new: str) -> str:
     """Return `source` with each byte span replaced by `new`."""
     data = source.encode()
@@ -87,19 +74,7 @@ def rewrite(source: str, spans: list[tuple[int, int]], new: str) -> str:
 
 def rename_filter_keys(document: Mapping[str, object], old: str, new: str) -> dict[str, object]:
     """Return a filter with keys naming field `old` (or paths starting with it) renamed."""
-    renamed: dict[str, object] = {}
-    for key, value in document.items():
-        if key in ("and", "or") and isinstance(value, list):
-            renamed[key] = [
-                rename_filter_keys(item, old, new) if isinstance(item, Mapping) else item
-                for item in value
-            ]
-        elif key == "not" and isinstance(value, Mapping):
-            renamed[key] = rename_filter_keys(value, old, new)
-        else:
-            head, dot, rest = key.partition(".")
-            renamed[(new if head == old else head) + dot + rest] = value
-    return renamed
+    return map_filter_keys(document, lambda head: new if head == old else head)
 
 
 SiteKey = tuple[str, str, str]

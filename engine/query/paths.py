@@ -9,11 +9,10 @@ from sqlalchemy import FromClause, Table, and_
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import Catalog, CompiledObject, storage_type
+from engine.expressions.lookup_paths import MAX_HOPS
 from engine.query.errors import invalid
 from engine.query.scope import QueryScope
 from metadata.models import REFERENCE_TYPES, FieldDef, FieldType
-
-MAX_HOPS = 3
 
 #: System columns usable in filters and sorts, with the field type their values have.
 SYSTEM_FIELD_TYPES: dict[str, FieldDef] = {

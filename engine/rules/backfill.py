@@ -14,6 +14,7 @@ from engine.catalog import Catalog
 from engine.expressions import EvaluationContext, FunctionSignature
 from engine.metadata_changes.dependencies import rewrite
 from engine.metadata_changes.expression_references import expression_sites, references
+from engine.query.filter_keys import map_filter_keys
 from engine.rules.cascade import Cascade
 from engine.rules.rollups import refresh_rollups
 from metadata.models import FieldState, FieldType, ObjectState, TenantMetadata
@@ -101,18 +102,12 @@ def _meanings(
 
 def _filter_by_ids(document: Mapping[str, Any], child: ObjectState | None) -> Any:
     """A roll-up filter with field names replaced by field ids (renames do not change it)."""
-    renamed: dict[str, Any] = {}
-    for key, value in document.items():
-        if key in ("and", "or") and isinstance(value, list):
-            renamed[key] = [
-                _filter_by_ids(item, child) if isinstance(item, Mapping) else item for item in value
-            ]
-        elif key == "not" and isinstance(value, Mapping):
-            renamed[key] = _filter_by_ids(value, child)
-        else:
-            field = child.find_field(key) if child else None
-            renamed[str(field.id) if field else key] = value
-    return renamed
+
+    def identity(head: str) -> str:
+        field = child.find_field(head) if child else None
+        return str(field.id) if field else head
+
+    return map_filter_keys(document, identity)
 
 
 def run_refreshes(

@@ -52,9 +52,10 @@ class RecordSave:
         return scope
 
 
-def _evaluate(
+def evaluate_expression(
     expression: CompiledExpression, scope: dict[str, Any], context: EvaluationContext
 ) -> Any:
+    """Evaluate on a record's scope, starting the deadline for costly expressions."""
     # Only costly functions read the deadline; starting the clock for the rest is waste.
     if expression.is_costly:
         context.start_clock()
@@ -88,7 +89,7 @@ def apply_expression_defaults(
             continue
         where = f"{save.pointer}/{default.field}"
         try:
-            value = default.convert(_evaluate(default.expression, scope, context))
+            value = default.convert(evaluate_expression(default.expression, scope, context))
         except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
             save.problems.append(
                 Problem(where, "default-failed", f"the default of {default.field!r} failed: {exc}")
@@ -111,11 +112,8 @@ def apply_formulas(
 ) -> None:
     """Compute every formula field, in dependency order, into the values and the scope."""
     for formula in obj.rules.formulas:
-        expression = formula.expression
         try:
-            if expression.is_costly:
-                context.start_clock()
-            value = formula.convert(expression.evaluate(scope))
+            value = formula.convert(evaluate_expression(formula.expression, scope, context))
         except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
             save.problems.append(
                 Problem(
@@ -135,11 +133,8 @@ def run_validations(
 ) -> None:
     """Evaluate every active rule; each rule whose expression is true adds its message."""
     for rule in obj.rules.validations:
-        expression = rule.expression
         try:
-            if expression.is_costly:
-                context.start_clock()
-            failed = expression.evaluate(scope)
+            failed = evaluate_expression(rule.expression, scope, context)
         except (EvaluationError, ExpressionTimeout) as exc:
             save.problems.append(
                 Problem(

@@ -36,6 +36,7 @@ from engine.catalog import Catalog, CompiledObject, ExactDecimal
 from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.rules import RollupLink
 from engine.query import AllRows, JoinPlan, base_condition, build_plan
+from engine.query.filter_keys import filter_fields
 from engine.rules.stored_rows import lock_rows
 from metadata.models import RollupFunction
 
@@ -120,20 +121,6 @@ def refresh_rollups(
                 .values({**updates, "version": parent.table.c.version + 1, "updated_at": now})
             )
     return changed
-
-
-def recalculate_field(
-    connection: Connection, catalog: Catalog, *, parent: CompiledObject, link: RollupLink, now: Any
-) -> int:
-    """Rebuild one roll-up for every parent record; return how many values changed."""
-    child_name = parent.state.find_field(link.field)
-    assert child_name is not None and child_name.definition.rollup is not None
-    child = catalog.objects[child_name.definition.rollup.child]
-    ids = list(connection.execute(select(parent.table.c.id)).scalars())
-    changed = refresh_rollups(
-        connection, catalog, child=child, links=[link], parent_ids=ids, now=now
-    )
-    return len(changed)
 
 
 def is_additive(
@@ -237,26 +224,12 @@ def _fold_shape(
         if link.child_field:
             needed.add(link.child_field)
         if link.filter:
-            needed |= _filter_fields(link.filter)
+            needed |= filter_fields(link.filter)
     if not needed <= set(child.fields):
         return _IDS
     if any(child.fields[name].column.type._type_affinity is JSON for name in needed):
         return _IDS
     return tuple(sorted(needed))
-
-
-def _filter_fields(document: Mapping[str, Any]) -> set[str]:
-    found: set[str] = set()
-    for key, value in document.items():
-        if key in ("and", "or") and isinstance(value, list):
-            for item in value:
-                if isinstance(item, Mapping):
-                    found |= _filter_fields(item)
-        elif key == "not" and isinstance(value, Mapping):
-            found |= _filter_fields(value)
-        else:
-            found.add(key)
-    return found
 
 
 def _fold_parameters(

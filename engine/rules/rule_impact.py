@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog
 from engine.expressions import EvaluationContext, EvaluationError, ExpressionTimeout
-from engine.rules.evaluate import RecordSave, bind_context
+from engine.rules.evaluate import RecordSave, bind_context, evaluate_expression
 from engine.rules.path_values import load_path_values
 from engine.rules.stored_rows import first_rows
 from metadata.models import TenantMetadata
@@ -73,9 +73,7 @@ def check_existing_records(
         for save, scope in zip(saves, scopes, strict=True):
             bind_context(scope, context, save)
             try:
-                if rule.expression.is_costly:
-                    context.start_clock()
-                if rule.expression.evaluate(scope):
+                if evaluate_expression(rule.expression, scope, context):
                     failing.append(str(save.record_id))
             except (EvaluationError, ExpressionTimeout):
                 unevaluable += 1

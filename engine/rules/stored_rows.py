@@ -23,8 +23,7 @@ def load_rows(
     The lock is FOR NO KEY UPDATE (ids never change), which does not wait for the key
     share locks that foreign-key checks of children take on their parents.
     """
-    names = {compiled.column.name: name for name, compiled in obj.fields.items()}
-    names.update({column: column for column in SYSTEM_COLUMNS})
+    names = _api_names(obj)
     ordered = sorted(ids)
     found: dict[UUID, dict[str, Any]] = {}
     for start in range(0, len(ordered), _CHUNK):
@@ -59,10 +58,16 @@ def lock_rows(connection: Connection, obj: CompiledObject, ids: Collection[UUID]
 
 def first_rows(connection: Connection, obj: CompiledObject, limit: int) -> list[dict[str, Any]]:
     """The first `limit` records of `obj` in id order, values keyed by field api name."""
-    names = {compiled.column.name: name for name, compiled in obj.fields.items()}
-    names.update({column: column for column in SYSTEM_COLUMNS})
+    names = _api_names(obj)
     query = select(obj.table).order_by(obj.table.c.id).limit(limit)
     return [
         {names[key]: value for key, value in row.items() if key in names}
         for row in connection.execute(query).mappings()
     ]
+
+
+def _api_names(obj: CompiledObject) -> dict[str, str]:
+    """Field api name (or system column) by column name."""
+    names = {compiled.column.name: name for name, compiled in obj.fields.items()}
+    names.update({column: column for column in SYSTEM_COLUMNS})
+    return names
