@@ -17,7 +17,11 @@ from importlib.metadata import entry_points
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
+# What plugins need from the expression engine, re-exported: plugins import only this module.
+from engine.expressions.evaluation_context import EvaluationContext, ExpressionTimeout, RecordSource
+from engine.expressions.example_records import EXAMPLE_ACCOUNT, EXAMPLE_OTHER_ACCOUNT
 from engine.expressions.kinds import Kind
+from engine.expressions.operators import describe_value
 
 logger = logging.getLogger(__name__)
 
@@ -254,3 +258,27 @@ def installed_plugins() -> list[tuple[str, Plugin]]:
         key=lambda point: (point.name != "tessera", point.name),
     )
     return [(f"plugin {point.name} ({point.value})", point.load()) for point in found]
+
+
+__all__ = [
+    "ALL_USAGES",
+    "ENTRY_POINT_GROUP",
+    "EXAMPLE_ACCOUNT",
+    "EXAMPLE_OTHER_ACCOUNT",
+    "DuplicateFunction",
+    "EvaluationContext",
+    "Example",
+    "ExpressionTimeout",
+    "Kind",
+    "LibraryFunction",
+    "ObjectQuery",
+    "Plugin",
+    "RecordSource",
+    "Registry",
+    "Usage",
+    "describe_function",
+    "describe_value",
+    "installed_plugins",
+    "library_function",
+    "load_extensions",
+]

@@ -26,6 +26,7 @@ from engine.catalog.tables import (
     on_delete_sql,
     unique_index_name,
 )
+from engine.catalog.tenant_catalogs import tenant_catalog
 from engine.catalog.values import (
     Coercer,
     ValueProblem,
@@ -64,6 +65,7 @@ __all__ = [
     "python_value",
     "render_stored",
     "storage_type",
+    "tenant_catalog",
     "unique_index_name",
     "value_coercer",
     "value_renderer",

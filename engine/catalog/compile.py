@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -14,6 +14,7 @@ from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, value_renderer
 from engine.catalog.rules import ObjectRules, compile_rules
+from engine.catalog.statement_cache import StatementCache
 from engine.catalog.tables import build_tables
 from engine.catalog.values import Coercer, value_coercer
 from engine.expressions import ExpressionCompiler
@@ -115,8 +116,8 @@ class Catalog:
     sql_metadata: MetaData
     tables_by_id: Mapping[UUID, Table]
     objects: Mapping[str, CompiledObject]
-    #: Statements built on first use (roll-up updates), kept as long as this revision.
-    statements: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Statements built on first use (roll-up folds, lookup-path reads), kept with this revision.
+    statements: StatementCache = field(default_factory=StatementCache, compare=False, repr=False)
 
     @property
     def revision(self) -> int:

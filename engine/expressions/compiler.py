@@ -12,6 +12,8 @@ test suite compares this against (tests/engine/expressions/test_reference.py).
 from __future__ import annotations
 
 import ast
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -120,22 +122,31 @@ class ExpressionCompiler:
             **_OPERATORS,
             **{name: function.implementation for name, function in functions.items()},
         }
-        self._cache: dict[str, CompiledExpression] = {}
+        self._cache: OrderedDict[str, CompiledExpression] = OrderedDict()
         self._cache_size = cache_size
+        # Catalogs compile on whichever thread first needs them (server workers, the CLI).
+        self._lock = threading.Lock()
 
     def compile(self, source: str) -> CompiledExpression:
         """Return `source` compiled (from the cache when it was compiled before).
 
+        Compiling is pure, so it runs outside the lock: two threads compiling the same
+        source both get a correct result, and the cache keeps one.
+
         Raises:
             InvalidExpression: the policy refuses it or it calls an unknown function.
         """
-        cached = self._cache.get(source)
-        if cached is not None:
-            return cached
+        with self._lock:
+            cached = self._cache.get(source)
+            if cached is not None:
+                self._cache.move_to_end(source)
+                return cached
         compiled = self._compile(source)
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[source] = compiled
+        with self._lock:
+            self._cache[source] = compiled
+            self._cache.move_to_end(source)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return compiled
 
     def compile_stored(self, source: str) -> CompiledExpression:

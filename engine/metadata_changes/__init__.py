@@ -1,6 +1,6 @@
 """Metadata changes: validate, plan and apply changes to objects, fields and rules."""
 
-from engine.metadata_changes.entry_points import (
+from engine.metadata_changes.commands import (
     add_field,
     add_rule,
     create_object,
@@ -22,7 +22,7 @@ from engine.metadata_changes.entry_points import (
     update_object,
     update_rule,
 )
-from engine.metadata_changes.service import ChangeResult, tenant_catalog
+from engine.metadata_changes.service import ChangeResult
 
 __all__ = [
     "ChangeResult",
@@ -43,7 +43,6 @@ __all__ = [
     "purge_object",
     "restore_field",
     "restore_object",
-    "tenant_catalog",
     "update_field",
     "update_object",
     "update_rule",

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from engine.expressions import FunctionSignature
-from engine.metadata_changes.expression_references import (
+from engine.catalog.expression_references import (
     OBJECT,
     expression_sites,
     references,
+    rewrite_spans,
 )
+from engine.expressions import FunctionSignature
 from engine.query.filter_keys import filter_fields, map_filter_keys
 from metadata.models import FieldType, TenantMetadata, default_expression
 
@@ -64,14 +65,6 @@ def users_of_object(
     ]
 
 
-def rewrite(source: str, spans: list[tuple[int, int]], new: str) -> str:
-    """Return `source` with each byte span replaced by `new`."""
-    data = source.encode()
-    for start, end in sorted(spans, reverse=True):
-        data = data[:start] + new.encode() + data[end:]
-    return data.decode()
-
-
 def rename_filter_keys(document: Mapping[str, object], old: str, new: str) -> dict[str, object]:
     """Return a filter with keys naming field `old` (or paths starting with it) renamed."""
     return map_filter_keys(document, lambda head: new if head == old else head)
@@ -100,7 +93,7 @@ def renamed_sources(
             if ref.object == object_name and ref.field == old
         ]
         if spans:
-            rewritten[(site.object, site.kind, site.name)] = rewrite(site.source, spans, new)
+            rewritten[(site.object, site.kind, site.name)] = rewrite_spans(site.source, spans, new)
     return rewritten
 
 

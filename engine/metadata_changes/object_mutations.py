@@ -14,6 +14,7 @@ from uuid import UUID
 from uuid_utils.compat import uuid7
 
 from engine.catalog import deleted_name
+from engine.catalog.expression_references import OBJECT
 from engine.errors import Conflict, Problem
 from engine.metadata_changes.dependencies import (
     apply_sources,
@@ -21,7 +22,6 @@ from engine.metadata_changes.dependencies import (
     users_of_object,
 )
 from engine.metadata_changes.expression_checks import Functions, check_rule
-from engine.metadata_changes.expression_references import OBJECT
 from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.normalize import (

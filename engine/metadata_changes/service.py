@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine.catalog import Catalog, build_tables
+from engine.catalog import build_tables
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
@@ -59,17 +59,6 @@ class ChangeResult:
             "ddl": self.ddl,
             "impact": self.impact.as_dict(),
         }
-
-
-def tenant_catalog(context: RequestContext) -> Catalog:
-    """Return the caller's catalog at the tenant's current revision (compiled once per revision)."""
-    tenant = context.tenant
-
-    def load() -> TenantMetadata:
-        with tenant_connection(context.engine.db, tenant.schema_name) as connection:
-            return load_tenant_metadata(connection, tenant.id)
-
-    return context.engine.catalogs.get(tenant.id, tenant.revision, load)
 
 
 def _computed_rows(

@@ -11,12 +11,11 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
-from engine.catalog import Catalog, CompiledObject
+from engine.catalog import Catalog, CompiledObject, tenant_catalog
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import NotFound, PreconditionFailed, RecordValidationError
-from engine.metadata_changes import tenant_catalog
 from engine.records.constraints import check_references, explain_integrity_error
 from engine.records.pipeline import SavePipeline, changed_columns
 from engine.records.record_input import parse_record_input

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog
+from engine.catalog.expression_references import expression_sites, references, rewrite_spans
 from engine.expressions import EvaluationContext, FunctionSignature
-from engine.metadata_changes.dependencies import rewrite
-from engine.metadata_changes.expression_references import expression_sites, references
 from engine.query.filter_keys import map_filter_keys
 from engine.rules.cascade import Cascade
 from engine.rules.rollups import refresh_rollups
@@ -83,7 +82,7 @@ def _meanings(
         for ref in sorted(references(state, site, functions), key=lambda r: -r.start):
             identity = ids.get((ref.object, ref.field))
             if identity is not None:
-                text = rewrite(text, [(ref.start, ref.end)], f"«{identity}»")
+                text = rewrite_spans(text, [(ref.start, ref.end)], f"«{identity}»")
         canonical[field.id] = (text, field.definition.return_type, field.definition.scale)
     for obj in state.live_objects:
         for field in obj.live_fields:

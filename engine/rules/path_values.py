@@ -66,21 +66,21 @@ def _path_query(
     SQLAlchemy would render anew on every execution.
     """
     key = ("path-values", obj.state.api_name, lookup, paths, is_single)
-    query = catalog.statements.get(key)
-    if query is None:
+
+    def build() -> Select[Any]:
         target = catalog.objects[obj.fields[lookup].state.definition.target or ""]
         plan = build_plan(catalog, target, scope=AllRows(), dialect=connection.dialect.name)
         columns = [
             plan.resolve(".".join(path[1:]), pointer=f"/{path_key(path)}").column for path in paths
         ]
-        query = catalog.statements.setdefault(
-            key,
+        return (
             select(target.table.c.id, *columns)
             .select_from(plan.apply(target.table))
             .where(
                 target.table.c.id == bindparam("id")
                 if is_single
                 else target.table.c.id.in_(bindparam("ids", expanding=True))
-            ),
+            )
         )
-    return query  # type: ignore[no-any-return]
+
+    return catalog.statements.get_or_build(key, build)

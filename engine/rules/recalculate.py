@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from engine.catalog import tenant_catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import MetadataError, NotFound, Problem
-from engine.metadata_changes import tenant_catalog
 from engine.rules.backfill import Refresh, run_refreshes
 from engine.rules.record_source import evaluation_contexts
 from metadata.models import FieldType

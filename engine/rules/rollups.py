@@ -10,6 +10,7 @@ so the last one to commit always stores the full count.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -189,11 +190,9 @@ def add_new_children(
     for link_field, group in by_link.items():
         shape = _fold_shape(child, link_field, group, count=len(children), dialect=dialect)
         key = ("add-children", child.state.api_name, tuple(link.field for link in group), shape)
-        statement = catalog.statements.get(key)
-        if statement is None:
-            statement = catalog.statements.setdefault(
-                key, _fold_statement(catalog, child, link_field, group, shape=shape)
-            )
+        statement = catalog.statements.get_or_build(
+            key, partial(_fold_statement, catalog, child, link_field, group, shape=shape)
+        )
         rows = connection.execute(
             statement, {**_fold_parameters(child, shape, children), "now": now}
         )

@@ -7,10 +7,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from engine.expressions.evaluation_context import EvaluationContext
-from engine.expressions.kinds import Kind
-from engine.expressions.operators import describe_value
-from engine.extensions import Usage, library_function
+from engine.extensions import EvaluationContext, Kind, Usage, describe_value, library_function
 from plugins.functions.maths import as_whole
 
 CATEGORY = "Dates"

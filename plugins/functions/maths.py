@@ -15,9 +15,7 @@ from decimal import (
 )
 from typing import Any
 
-from engine.expressions.kinds import Kind
-from engine.expressions.operators import describe_value
-from engine.extensions import library_function
+from engine.extensions import Kind, describe_value, library_function
 
 CATEGORY = "Math"
 

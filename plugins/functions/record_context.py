@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine.expressions.evaluation_context import EvaluationContext
-from engine.expressions.kinds import Kind
-from engine.extensions import Example, Usage, library_function
+from engine.extensions import EvaluationContext, Example, Kind, Usage, library_function
 
 CATEGORY = "Record context"
 

@@ -13,11 +13,15 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from engine.expressions.evaluation_context import EvaluationContext, RecordSource
-from engine.expressions.kinds import Kind
-from engine.expressions.library_docs import EXAMPLE_ACCOUNT
-from engine.expressions.operators import describe_value
-from engine.extensions import ObjectQuery, library_function
+from engine.extensions import (
+    EXAMPLE_ACCOUNT,
+    EvaluationContext,
+    Kind,
+    ObjectQuery,
+    RecordSource,
+    describe_value,
+    library_function,
+)
 
 CATEGORY = "Cross-object"
 

@@ -10,10 +10,13 @@ from uuid import UUID
 
 import regex
 
-from engine.expressions.evaluation_context import EvaluationContext, ExpressionTimeout
-from engine.expressions.kinds import Kind
-from engine.expressions.operators import describe_value
-from engine.extensions import library_function
+from engine.extensions import (
+    EvaluationContext,
+    ExpressionTimeout,
+    Kind,
+    describe_value,
+    library_function,
+)
 from plugins.functions.maths import Number, as_number, as_whole
 
 CATEGORY = "Text"

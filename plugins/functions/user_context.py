@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from engine.expressions.evaluation_context import EvaluationContext
-from engine.expressions.kinds import Kind
-from engine.extensions import library_function
+from engine.extensions import EvaluationContext, Kind, library_function
 from plugins.functions.dates import VOLATILE_USAGES
 
 CATEGORY = "User context"

@@ -14,9 +14,8 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
-from engine.catalog import CompiledObject
+from engine.catalog import CompiledObject, tenant_catalog
 from engine.context import RequestContext
-from engine.metadata_changes import tenant_catalog
 from engine.query import MAX_LIMIT
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import input_schema, record_schema

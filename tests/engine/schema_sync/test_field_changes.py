@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from engine.catalog import tenant_catalog
 from engine.database import tenant_connection
 from engine.errors import MetadataError, UnsafePlanError
 from engine.metadata_changes import (
@@ -31,7 +32,6 @@ from engine.metadata_changes import (
     purge_object,
     restore_field,
     restore_object,
-    tenant_catalog,
     update_field,
 )
 from engine.tenancy import schema_name_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from engine.catalog import tenant_catalog
 from engine.database import tenant_connection
-from engine.metadata_changes import tenant_catalog
 from tests.conftest import Api
 
 ACCOUNT = {

@@ -102,6 +102,14 @@ def references(
     return found
 
 
+def rewrite_spans(source: str, spans: list[tuple[int, int]], new: str) -> str:
+    """Return `source` with each byte span replaced by `new`."""
+    data = source.encode()
+    for start, end in sorted(spans, reverse=True):
+        data = data[:start] + new.encode() + data[end:]
+    return data.decode()
+
+
 def _outermost_paths(tree: ast.AST) -> list[ast.Attribute]:
     inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     return [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and id(n) not in inner]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.catalog import tenant_catalog
 from engine.context import RequestContext
 from engine.metadata_changes import mutations, rule_mutations
 from engine.metadata_changes.expression_checks import Functions
-from engine.metadata_changes.service import ChangeResult, run_change, tenant_catalog
+from engine.metadata_changes.service import ChangeResult, run_change
 from metadata.models import (
     FieldDef,
     FieldState,
