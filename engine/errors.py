@@ -94,6 +94,24 @@ class Conflict(TesseraError):
     title = "Conflict"
 
 
+class SchemaChanged(TesseraError):
+    """The tenant's metadata changed while a request ran; nothing was written, send it again.
+
+    Attributes:
+        revision: the tenant's revision the request met, when it is known.
+    """
+
+    code = "schema-changed"
+    status = 503
+    title = "The schema changed during the request"
+    #: Seconds a client waits before sending the request again (the `Retry-After` header).
+    retry_after: ClassVar[int] = 1
+
+    def __init__(self, detail: str, *, revision: int | None = None) -> None:
+        super().__init__(detail, extra={} if revision is None else {"revision": revision})
+        self.revision = revision
+
+
 class PreconditionFailed(TesseraError):
     """The record changed since the version the client holds (`If-Match`)."""
 

@@ -8,6 +8,7 @@ from engine.catalog.column_types import (
     storage_type,
 )
 from engine.catalog.compile import Catalog, CompiledField, CompiledObject, compile_catalog
+from engine.catalog.freshness import hold_catalog_revision
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, render_stored, value_renderer
 from engine.catalog.tables import (
@@ -58,6 +59,7 @@ __all__ = [
     "foreign_key_name",
     "has_plain_index",
     "has_unique_index",
+    "hold_catalog_revision",
     "index_name",
     "is_foreign_key",
     "is_not_null",

@@ -6,11 +6,13 @@ from engine.database.connect import (
     sqlite_database_path,
     tenant_connection,
 )
+from engine.database.postgresql import forget_stale_statements
 from engine.database.sqlite import drop_tenant_file, tenant_files_directory
 
 __all__ = [
     "create_database_engine",
     "drop_tenant_file",
+    "forget_stale_statements",
     "single_read_connection",
     "sqlite_database_path",
     "tenant_connection",

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from engine.database.postgresql import forget_stale_statements, install_postgresql_hooks
 from engine.database.sqlite import (
     SCHEMA_CHANGE_OPTION,
     SCHEMAS_OPTION,
@@ -45,10 +46,13 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
         "connect_args": {"options": "-c timezone=UTC"},
     }
     if is_async:
-        return create_async_engine(
+        engine = create_async_engine(
             parsed.set(drivername="postgresql+psycopg_async"), **options
         ).sync_engine
-    return create_engine(parsed, **options)
+    else:
+        engine = create_engine(parsed, **options)
+    install_postgresql_hooks(engine)
+    return engine
 
 
 def sqlite_database_path(engine: Engine) -> Path | None:
@@ -65,13 +69,16 @@ def tenant_connection(
     is_schema_change: bool = False,
     is_write: bool = False,
     is_single_read: bool = False,
+    revision: int | None = None,
 ) -> Connection:
     """Open a connection that can reach one tenant's schema.
 
     Schema-change and write connections take SQLite's write lock at BEGIN, so two
     writers queue instead of deadlocking. A single-statement read runs in autocommit
     on PostgreSQL: one statement is its own snapshot, and BEGIN/ROLLBACK would cost
-    two round trips.
+    two round trips. A reader passes the `revision` of the catalog it reads with, so the
+    connection drops statements it prepared before the tenant's tables last changed
+    (writers learn the revision inside their transaction, see `hold_catalog_revision`).
     """
     connection = engine.connect().execution_options(
         **{
@@ -82,6 +89,8 @@ def tenant_connection(
     )
     if is_single_read and engine.dialect.name == "postgresql":
         connection.execution_options(isolation_level="AUTOCOMMIT")
+    if revision is not None:
+        forget_stale_statements(connection, schema=schema_name, revision=revision)
     return connection
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
-from engine.catalog import Catalog, CompiledObject
+from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
@@ -100,6 +100,7 @@ def bulk_write(
         ) as connection,
         connection.begin(),
     ):
+        hold_catalog_revision(connection, catalog)
         return write_batch(
             connection,
             context,

@@ -31,7 +31,10 @@ def query_records(context: RequestContext, object_name: str, query: ListQuery) -
     catalog, obj = compiled_object(context, object_name)
     # A page (and its total) reads in autocommit on PostgreSQL: no BEGIN/ROLLBACK trips.
     with tenant_connection(
-        context.engine.db, context.tenant.schema_name, is_single_read=True
+        context.engine.db,
+        context.tenant.schema_name,
+        is_single_read=True,
+        revision=catalog.revision,
     ) as connection:
         return list_records(
             connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
@@ -46,7 +49,10 @@ def aggregate(context: RequestContext, object_name: str, query: AggregateQuery) 
     """
     catalog, obj = compiled_object(context, object_name)
     with tenant_connection(
-        context.engine.db, context.tenant.schema_name, is_single_read=True
+        context.engine.db,
+        context.tenant.schema_name,
+        is_single_read=True,
+        revision=catalog.revision,
     ) as connection:
         return aggregate_records(
             connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)

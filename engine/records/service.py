@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
-from engine.catalog import Catalog, CompiledObject, tenant_catalog
+from engine.catalog import Catalog, CompiledObject, hold_catalog_revision, tenant_catalog
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
@@ -66,6 +66,7 @@ def create_record(
     ) as connection:
         try:
             with connection.begin():
+                hold_catalog_revision(connection, catalog)
                 row = insert_record(
                     connection,
                     context,
@@ -134,10 +135,13 @@ def get_record(context: RequestContext, object_name: str, record_id: str) -> dic
     Raises:
         NotFound: no such object or record.
     """
-    _, obj = compiled_object(context, object_name)
+    catalog, obj = compiled_object(context, object_name)
     key = parse_record_id(obj, record_id)
     with tenant_connection(
-        context.engine.db, context.tenant.schema_name, is_single_read=True
+        context.engine.db,
+        context.tenant.schema_name,
+        is_single_read=True,
+        revision=catalog.revision,
     ) as connection:
         row = (
             connection.execute(obj.statements.select_by_id, {"record_id": key})
@@ -174,6 +178,7 @@ def update_record(
     ) as connection:
         try:
             with connection.begin():
+                hold_catalog_revision(connection, catalog)
                 row = _update(
                     connection,
                     SavePipeline(connection, context, catalog, obj),
@@ -259,6 +264,7 @@ def delete_record(
     ) as connection:
         try:
             with connection.begin():
+                hold_catalog_revision(connection, catalog)
                 pipeline = SavePipeline(connection, context, catalog, obj)
                 cascade = pipeline.cascade()
                 pending = None

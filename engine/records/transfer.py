@@ -13,10 +13,11 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
+from engine.catalog import hold_catalog_revision
 from engine.catalog.record_output import SYSTEM_KEYS, render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import Conflict, RecordValidationError
+from engine.errors import Conflict, RecordValidationError, SchemaChanged
 from engine.query import base_condition, build_plan
 from engine.records.bulk import write_batch
 from engine.records.queries import caller_scope
@@ -77,6 +78,8 @@ def import_batches(
         context.engine.db, context.tenant.schema_name, is_write=True
     ) as connection:
         transaction = connection.begin() if is_atomic else None
+        if transaction is not None:
+            hold_catalog_revision(connection, catalog)
         try:
             for batch in _batches(rows, batch_size):
                 lines = [line for line, _ in batch]
@@ -85,6 +88,8 @@ def import_batches(
                 batch_transaction = nullcontext() if is_atomic else connection.begin()
                 try:
                     with batch_transaction:
+                        if not is_atomic:
+                            hold_catalog_revision(connection, catalog)
                         result = write_batch(
                             connection,
                             context,
@@ -95,7 +100,7 @@ def import_batches(
                             is_partial=not is_atomic,
                             from_text=from_text,
                         )
-                except (RecordValidationError, Conflict) as error:
+                except (RecordValidationError, Conflict, SchemaChanged) as error:
                     _record_failure(summary, error, lines)
                     break
                 summary.created += result.count("created")
@@ -125,7 +130,9 @@ def import_batches(
 
 
 def _record_failure(
-    summary: ImportSummary, error: RecordValidationError | Conflict, lines: list[int]
+    summary: ImportSummary,
+    error: RecordValidationError | Conflict | SchemaChanged,
+    lines: list[int],
 ) -> None:
     failed_indexes = set()
     for problem in error.problems or []:
@@ -159,7 +166,9 @@ def export_records(
     writer = csv.writer(target) if fmt is ExportFormat.CSV else None
     if writer is not None:
         writer.writerow([*SYSTEM_KEYS, *fields])
-    with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+    with tenant_connection(
+        context.engine.db, context.tenant.schema_name, revision=catalog.revision
+    ) as connection:
         plan = build_plan(
             catalog, obj, scope=caller_scope(context), dialect=connection.dialect.name
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.catalog import tenant_catalog
+from engine.catalog import hold_catalog_revision, tenant_catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import MetadataError, NotFound, Problem
@@ -48,6 +48,7 @@ def recalculate_field(
         ) as connection,
         connection.begin() as transaction,
     ):
+        hold_catalog_revision(connection, catalog)
         now = context.engine.clock()
         changed = run_refreshes(
             connection,

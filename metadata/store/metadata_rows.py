@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from metadata.models import (
@@ -95,6 +95,24 @@ def current_revision(connection: Connection, tenant_id: UUID) -> int:
     revision: int = connection.execute(
         select(tenants.c.revision).where(tenants.c.id == tenant_id)
     ).scalar_one()
+    return revision
+
+
+# Built once: a write runs it first in every transaction.
+_REVISION = select(tenants.c.revision).where(tenants.c.id == bindparam("tenant_id"))
+_SHARED_REVISION = _REVISION.with_for_update(read=True)
+
+
+def hold_revision(connection: Connection, tenant_id: UUID) -> int:
+    """Return the tenant's current revision and keep it from moving until this transaction ends.
+
+    On PostgreSQL the tenant row is locked in share mode: writes hold it together, and a
+    metadata change (which locks the row for update first) waits for them, and they for
+    it. SQLite needs no lock: its write transactions run one at a time, so the revision
+    read inside one stays current until it ends.
+    """
+    statement = _SHARED_REVISION if connection.dialect.name == "postgresql" else _REVISION
+    revision: int = connection.execute(statement, {"tenant_id": tenant_id}).scalar_one()
     return revision
 
 

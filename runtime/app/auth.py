@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.util import greenlet_spawn
 
 from engine.context import EngineContext, RequestContext
-from engine.errors import AuthenticationFailed
+from engine.errors import AuthenticationFailed, SchemaChanged
 from engine.tenancy import authenticate
 
 _bearer = HTTPBearer(auto_error=False, description="Tessera API key: `Bearer tsk_…`")
@@ -50,7 +50,19 @@ class TenantRunner:
         return self.credentials is not None
 
     async def __call__(self, work: Callable[[RequestContext], Result]) -> Result:
-        return await run_engine(self.engine, lambda: work(self._context()))
+        return await run_engine(self.engine, lambda: self._run(work))
+
+    def _run(self, work: Callable[[RequestContext], Result]) -> Result:
+        """Run `work`, once more if the tenant's metadata changed under it.
+
+        `SchemaChanged` comes before anything was written: the second run reads the
+        tenant's new revision with the key and works against the new catalog. A second
+        change in that moment reaches the client as a 503 with `Retry-After`.
+        """
+        try:
+            return work(self._context())
+        except SchemaChanged:
+            return work(self._context())
 
     def _context(self) -> RequestContext:
         """Resolve the bearer key to its tenant.

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import AuthenticationFailed, TesseraError
+from engine.errors import AuthenticationFailed, SchemaChanged, TesseraError
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,11 @@ async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TesseraError)
     if exc.status >= 500:
         logger.error("%s: %s", exc.code, exc.detail)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    headers = None
+    if isinstance(exc, AuthenticationFailed):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, SchemaChanged):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request,
         status=exc.status,
