@@ -8,10 +8,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 from typing import Any
 
-from engine.catalog import SYSTEM_COLUMNS, decimal_shape, python_value
+from engine.catalog import SYSTEM_COLUMNS, decimal_shape, python_value, storage_type
 from engine.errors import Problem
 from engine.metadata_changes.expression_checks import Functions, check_field_expressions
 from engine.metadata_changes.names import check_api_name
+from engine.metadata_changes.storable_text import check_storable_text
 from metadata.models import (
     ALLOWED_OPTIONS,
     DECIMAL_TYPES,
@@ -37,6 +38,8 @@ _COUNTER = re.compile(r"\{0+\}")
 _FORMAT_TOKEN = re.compile(r"\{([^}]*)\}")
 _DATE_TOKENS = frozenset({"YYYY", "YY", "MM", "DD"})
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+#: Digits of the largest auto-number counter (a 64-bit integer).
+_COUNTER_DIGITS = len(str(_BIGINT_MAX))
 
 
 def check_field(
@@ -60,8 +63,11 @@ def check_field(
         )
     problems += _check_sizes(definition, pointer)
     problems += _check_type_specifics(definition, obj=obj, state=state, pointer=pointer)
+    unstorable = check_storable_text(definition, pointer)
+    problems += unstorable
     is_literal_default = definition.default is not None and default_expression(definition) is None
-    if "default" in allowed and is_literal_default:
+    is_default_storable = not any(p.pointer == f"{pointer}/default" for p in unstorable)
+    if "default" in allowed and is_literal_default and is_default_storable:
         problems += _check_default(definition, pointer)
     if not problems:
         problems += check_field_expressions(
@@ -229,7 +235,39 @@ def _check_auto_number(definition: FieldDef, pointer: str) -> list[Problem]:
                     f"unknown token {{{token}}}; use {{0000}}, {{YYYY}}, {{YY}}, {{MM}} or {{DD}}",
                 )
             )
+    if not problems:
+        problems += _check_auto_number_length(definition, fmt, pointer)
     return problems
+
+
+def _check_auto_number_length(definition: FieldDef, fmt: str, pointer: str) -> list[Problem]:
+    """Refuse a format whose numbers can outgrow the column: every save after that would fail.
+
+    The counter is zero-padded to the token's width and grows past it, up to the 19 digits
+    of its 64-bit counter.
+    """
+    longest = len(
+        _FORMAT_TOKEN.sub(
+            lambda token: (
+                "9" * max(len(token.group(1)), _COUNTER_DIGITS)
+                if _COUNTER.fullmatch(token.group(0))
+                else "9" * len(token.group(1))
+            ),
+            fmt,
+        )
+    )
+    limit = definition.max_length or DEFAULT_MAX_LENGTH[FieldType.AUTO_NUMBER]
+    if longest <= limit:
+        return []
+    return [
+        Problem(
+            f"{pointer}/format",
+            "format-too-long",
+            f"the longest number this format gives is {longest} characters (the counter "
+            f"grows to {_COUNTER_DIGITS} digits), more than max_length ({limit}) holds; "
+            f"raise max_length to {longest} or shorten the format",
+        )
+    ]
 
 
 def _check_formula(definition: FieldDef, pointer: str) -> list[Problem]:
@@ -316,8 +354,87 @@ def _check_rollup(
                 f"{pointer}/return_type", "invalid-value", "a roll-up returns a number or a date"
             )
         )
+    elif not problems:
+        problems += _check_rollup_types(definition, child=child, pointer=pointer)
     problems += _check_rollup_filter(rollup.filter or {}, child, f"{pointer}/rollup/filter")
     return problems
+
+
+def check_rollups_over(
+    state: TenantMetadata, *, child: str, field: str, pointer: str
+) -> list[Problem]:
+    """Re-check the roll-ups that aggregate `child.field`, after a change of that field."""
+    child_object = state.find_object(child)
+    if child_object is None:
+        return []
+    problems = []
+    for parent in state.live_objects:
+        for rollup_field in parent.live_fields:
+            rollup = rollup_field.definition.rollup
+            if rollup is None or rollup.child != child or rollup.field != field:
+                continue
+            for problem in _check_rollup_types(
+                rollup_field.definition, child=child_object, pointer=""
+            ):
+                problems.append(
+                    Problem(
+                        pointer,
+                        problem.code,
+                        f"roll-up {parent.api_name}.{rollup_field.api_name} aggregates this "
+                        f"field and would fail: {problem.detail}; change or delete the "
+                        "roll-up first",
+                    )
+                )
+    return problems
+
+
+def _check_rollup_types(definition: FieldDef, *, child: ObjectState, pointer: str) -> list[Problem]:
+    """Refuse a roll-up whose source or result type no aggregate or column can take.
+
+    A sum adds numbers; a minimum or maximum compares numbers, dates or date-times; the
+    result's column must hold what comes out. Anything else would fail (or store nonsense)
+    on every save of a child.
+    """
+    rollup = definition.rollup
+    assert rollup is not None
+    source = child.find_field(rollup.field) if rollup.field else None
+    source_type = (
+        storage_type(source.definition.type, source.definition) if source is not None else None
+    )
+    function = rollup.function
+    if source_type is not None and function is not RollupFunction.COUNT:
+        comparable = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
+        allowed = NUMBER_TYPES if function is RollupFunction.SUM else comparable
+        if source_type not in allowed:
+            does = (
+                "adds numbers"
+                if function is RollupFunction.SUM
+                else ("compares numbers, dates and date-times")
+            )
+            return [
+                Problem(
+                    f"{pointer}/rollup/field",
+                    "invalid-rollup-source",
+                    f"{function} {does}; {rollup.child}.{rollup.field} is {_a(source_type)} field",
+                )
+            ]
+    result_types = (
+        frozenset({source_type})
+        if source_type in (FieldType.DATE, FieldType.DATETIME)
+        else NUMBER_TYPES
+    )
+    return_type = definition.return_type
+    if return_type is not None and return_type not in result_types:
+        kinds = ", ".join(sorted(result_types))
+        return [
+            Problem(
+                f"{pointer}/return_type",
+                "invalid-value",
+                f"a {function} roll-up gives {_a(kinds) if len(result_types) == 1 else kinds}"
+                f" result; return_type {return_type} cannot hold it (use {kinds})",
+            )
+        ]
+    return []
 
 
 def _check_rollup_filter(document: Any, child: ObjectState, pointer: str) -> list[Problem]:

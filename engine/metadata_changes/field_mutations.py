@@ -22,7 +22,7 @@ from engine.metadata_changes.dependencies import (
     users_of_field,
 )
 from engine.metadata_changes.expression_checks import Functions
-from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
+from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field, check_rollups_over
 from engine.metadata_changes.normalize import (
     normalize_field,
     with_rollup_type,
@@ -140,6 +140,12 @@ def update_field(
             functions=functions,
             keep_own_expression="expression" in patch,
         )
+    raise_if(
+        check_rollups_over(
+            new_state, child=obj.api_name, field=definition.api_name, pointer="/type"
+        ),
+        f"the change to field {field.api_name!r} is not valid",
+    )
     return new_state, require_field(require_object(new_state, obj.api_name), definition.api_name)
 
 

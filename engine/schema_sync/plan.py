@@ -6,16 +6,20 @@ by the applier (or the dry run) against the current rows.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Column,
     Index,
     MetaData,
     Select,
     Table,
+    Text,
+    cast,
     func,
     literal,
     literal_column,
@@ -399,9 +403,13 @@ class _Planner:
         self.touches.append(RowsTouched(obj.api_name, None, "table rebuilt", old_table))
 
     def _default_literal(self, field_state: FieldState, column: Column[Any]) -> ColumnElement[Any]:
-        return literal(
-            python_value(field_state.definition, _literal_default(field_state)), column.type
-        )
+        value = python_value(field_state.definition, _literal_default(field_state))
+        if isinstance(column.type, JSON):
+            # SQLAlchemy renders no JSON literal (the plan's SQL is rendered with literal
+            # binds): write the JSON text, typed as the column where the database has a type.
+            text = literal(json.dumps(value, ensure_ascii=False), Text())
+            return cast(text, column.type) if self.dialect == "postgresql" else text
+        return literal(value, column.type)
 
     # -- in place (PostgreSQL, and simple SQLite changes) -------------------------------------
 
@@ -449,7 +457,7 @@ class _Planner:
                                 self.schema,
                                 new_table,
                                 new.column_name,
-                                python_value(new.definition, _literal_default(new)),
+                                self._default_literal(new, column),
                             ),
                         )
             else:
@@ -477,7 +485,7 @@ class _Planner:
                                 self.schema,
                                 new_table,
                                 new.column_name,
-                                python_value(new.definition, _literal_default(new)),
+                                self._default_literal(new, column),
                             ),
                         )
                     finishing.insert(
