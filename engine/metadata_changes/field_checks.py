@@ -12,7 +12,7 @@ from engine.catalog import SYSTEM_COLUMNS, decimal_shape, python_value, storage_
 from engine.errors import Problem
 from engine.metadata_changes.expression_checks import Functions, check_field_expressions
 from engine.metadata_changes.names import check_api_name
-from engine.metadata_changes.storable_text import check_storable_text
+from engine.metadata_changes.storable_values import check_storable_values
 from metadata.models import (
     ALLOWED_OPTIONS,
     DECIMAL_TYPES,
@@ -63,7 +63,7 @@ def check_field(
         )
     problems += _check_sizes(definition, pointer)
     problems += _check_type_specifics(definition, obj=obj, state=state, pointer=pointer)
-    unstorable = check_storable_text(definition, pointer)
+    unstorable = check_storable_values(definition, pointer)
     problems += unstorable
     is_literal_default = definition.default is not None and default_expression(definition) is None
     is_default_storable = not any(p.pointer == f"{pointer}/default" for p in unstorable)

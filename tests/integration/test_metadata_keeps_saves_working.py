@@ -310,3 +310,18 @@ def test_retyping_a_field_a_roll_up_sums_to_text_is_refused(family: Api) -> None
     assert [error["pointer"] for error in retyped.json()["errors"]] == ["/type"]
     assert "roll-up parent.total" in retyped.json()["errors"][0]["message"]
     assert save_family(family) == []
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity"])
+def test_a_json_default_with_nan_or_infinity_is_refused(family: Api, number: bytes) -> None:
+    # Python's JSON parser reads these; no JSON column stores them.
+    refused = family.post(
+        "/admin/objects/parent/fields",
+        content=b'{"api_name": "f", "type": "json", "default": {"a": [' + number + b"]}}",
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert [error["pointer"] for error in refused.json()["errors"]] == ["/default"]
+    assert "NaN or Infinity" in refused.json()["errors"][0]["message"]
+    assert save_family(family) == []

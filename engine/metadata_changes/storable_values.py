@@ -1,13 +1,15 @@
-"""Refuse metadata text that would reach a record's column but no database can store.
+"""Refuse metadata values that would reach a record's column but no database can store.
 
 A default, a picklist value and an auto-number format end up in every record that takes
-them. PostgreSQL refuses a NUL character in text and JSON, and no UTF-8 database stores a
-lone surrogate (`"\\ud800"`, which JSON can carry but UTF-8 cannot encode); either would
-fail every later save, so the metadata is refused when it is saved.
+them. PostgreSQL refuses a NUL character in text and JSON, no UTF-8 database stores a
+lone surrogate (`"\\ud800"`, which JSON can carry but UTF-8 cannot encode), and JSON has
+no NaN or Infinity (Python's parser accepts them); each would fail every later save, so
+the metadata is refused when it is saved.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from engine.errors import Problem
@@ -16,7 +18,7 @@ from metadata.models import FieldDef
 _NUL = "\x00"
 
 
-def check_storable_text(definition: FieldDef, pointer: str) -> list[Problem]:
+def check_storable_values(definition: FieldDef, pointer: str) -> list[Problem]:
     """Return a problem for each option whose text a record's column could not hold."""
     problems = []
     if definition.default is not None:
@@ -31,7 +33,15 @@ def check_storable_text(definition: FieldDef, pointer: str) -> list[Problem]:
 
 
 def _check(value: Any, pointer: str, what: str) -> list[Problem]:
-    for text in _strings(value):
+    if any(isinstance(item, float) and not math.isfinite(item) for item in _leaves(value)):
+        return [
+            Problem(
+                pointer,
+                "unstorable-value",
+                f"{what} contains NaN or Infinity, which JSON does not have; use a number or null",
+            )
+        ]
+    for text in (item for item in _leaves(value) if isinstance(item, str)):
         if _NUL in text:
             return [
                 Problem(
@@ -54,19 +64,19 @@ def _check(value: Any, pointer: str, what: str) -> list[Problem]:
     return []
 
 
-def _strings(value: Any) -> list[str]:
-    """Every string in a JSON value, object keys included."""
-    found: list[str] = []
+def _leaves(value: Any) -> list[Any]:
+    """Every scalar in a JSON value, object keys included."""
+    found: list[Any] = []
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list | tuple):
             pending.extend(item)
+        else:
+            found.append(item)
     return found
 
 
