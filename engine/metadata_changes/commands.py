@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine.catalog import tenant_catalog
@@ -194,14 +195,19 @@ def delete_field(
 
 
 def restore_field(
-    context: RequestContext, object_name: str, field_name: str, *, dry_run: bool = False
+    context: RequestContext,
+    object_name: str,
+    field_name: str,
+    *,
+    dry_run: bool = False,
+    patch: Mapping[str, Any] | None = None,
 ) -> ChangeResult:
-    """Restore a deleted field."""
+    """Restore a deleted field; `patch` (`required`, `default`) changes it as it comes back."""
     return run_change(
         context,
         summary=f"restore field {object_name}.{field_name}",
         mutate=lambda state: mutations.restore_field(
-            state, object_name, field_name, functions=_functions(context)
+            state, object_name, field_name, patch=patch, functions=_functions(context)
         ),
         render=_field_document,
         dry_run=dry_run,

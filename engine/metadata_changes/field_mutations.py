@@ -239,9 +239,13 @@ def restore_field(
     object_name: str,
     field_name: str,
     *,
+    patch: Mapping[str, Any] | None = None,
     functions: Functions = NO_FUNCTIONS,
 ) -> tuple[TenantMetadata, FieldState]:
     """Bring a deleted field back under its api name, with its values.
+
+    `patch` (`required`, `default`) changes the field as it comes back: records created
+    while it was deleted have no value, and a deleted field cannot be given a default.
 
     Raises:
         NotFound; Conflict when its name is taken; MetadataError when it no longer fits.
@@ -253,11 +257,29 @@ def restore_field(
             f"object {obj.api_name!r} has a field named {field.api_name!r}; "
             "rename it before restoring this one"
         )
+    definition = field.definition
+    if patch:
+        try:
+            definition = FieldDef.model_validate(
+                {**definition.model_dump(exclude_none=True), **patch}
+            )
+        except ValidationError as exc:
+            raise MetadataError(
+                "the restore is not valid",
+                problems=[
+                    Problem(
+                        "/" + "/".join(str(p) for p in error["loc"]), error["type"], error["msg"]
+                    )
+                    for error in exc.errors()
+                ],
+            ) from exc
     raise_if(
-        check_field(field.definition, obj=obj, state=state, pointer="", functions=functions),
+        check_field(definition, obj=obj, state=state, pointer="", functions=functions),
         f"field {field.api_name!r} cannot be restored as it is",
     )
-    restored = field.model_copy(update={"deleted_at": None, "column_name": field.api_name})
+    restored = field.model_copy(
+        update={"deleted_at": None, "column_name": field.api_name, "definition": definition}
+    )
     return replace_object(state, replace_field(obj, restored)), restored
 
 

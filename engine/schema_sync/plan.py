@@ -326,13 +326,23 @@ class _Planner:
         assert new is not None
         empty = literal_column(_quote(column_name, self.dialect)).is_(None)
         if _literal_default(new) is None:
+            is_restore = change.old is not None and change.old.is_deleted
             self.checks.append(
                 DataCheck(
                     object_name=obj.api_name,
                     field_name=new.api_name,
                     code="null-values",
-                    message="records without a value; fill them, "
-                    "or give the field a default to fill them with",
+                    # A deleted field can be neither filled nor given a default, so a
+                    # restore says how to bring it back instead.
+                    message=(
+                        "records created while the field was deleted have no value; "
+                        'restore it with a default that fills them ({"default": …} in the '
+                        'body; the field keeps it), or as optional ({"required": false}) '
+                        "and make it required once they have values"
+                        if is_restore
+                        else "records without a value; fill them, "
+                        "or give the field a default to fill them with"
+                    ),
                     table=old_table,
                     predicate=empty,
                 )

@@ -94,6 +94,19 @@ class FieldPatch(BaseModel):
     rollup: RollupDef | None = None
 
 
+class FieldRestore(BaseModel):
+    """What to change as a deleted field comes back (the body of a restore; all optional).
+
+    A required field's records created while it was deleted have no value: a `default`
+    fills them (and stays the field's default), `required: false` brings it back optional.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: bool | None = None
+    default: Any = None
+
+
 def default_expression(definition: FieldDef) -> str | None:
     """Return the expression of a default given as `{"expression": "…"}`, else None."""
     default = definition.default

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from engine import metadata_changes
 from engine.metadata_changes import ChangeResult
-from metadata.models import FieldDef, FieldPatch, ObjectDef, ObjectPatch
+from metadata.models import FieldDef, FieldPatch, FieldRestore, ObjectDef, ObjectPatch
 from runtime.app.auth import InTenant
 from runtime.app.revisions import revisions_page
 
@@ -221,11 +221,16 @@ async def restore_field(
     field_name: str,
     response: Response,
     dry_run: DryRun = False,
+    body: FieldRestore | None = None,
 ) -> dict[str, Any]:
-    """Restore a deleted field (by api name or id) with its values."""
+    """Restore a deleted field (by api name or id) with its values.
+
+    The optional body changes `required` or `default` as the field comes back.
+    """
+    patch = body.model_dump(mode="json", include=body.model_fields_set) if body else None
     outcome = await run(
         lambda context: metadata_changes.restore_field(
-            context, object_name, field_name, dry_run=dry_run
+            context, object_name, field_name, dry_run=dry_run, patch=patch
         )
     )
     return respond(outcome, response)
