@@ -18,6 +18,7 @@ from engine import metadata_changes, records
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
 from engine.errors import SchemaChanged
+from engine.records.transfer import import_batches
 from metadata.models import ObjectDef
 from runtime.app import create_app
 from tests.conftest import TenantHandle, drop_tenant_schema, make_tenant
@@ -219,3 +220,23 @@ def test_a_request_the_schema_changes_under_twice_gets_a_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert response.json()["type"] == "/problems/schema-changed"
+
+
+def test_an_import_stops_at_the_batch_a_field_change_overtakes_and_says_where(
+    instances: TwoInstances,
+) -> None:
+    context = instances.context(instances.first)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        yield 2, {"code": "x" * 10}
+        # The first batch is committed; the field narrows before the second is written.
+        metadata_changes.update_field(
+            instances.context(instances.second), "deal", "code", {"max_length": 5}, force=True
+        )
+        yield 3, {"code": "y" * 10}
+
+    summary = import_batches(context, "deal", rows(), from_text=False, batch_size=1)
+
+    assert (summary.created, summary.failed) == (1, 1)
+    assert [(line, code) for line, _, code, _ in summary.errors] == [(3, "schema-changed")]
+    assert [deal["code"] for deal in stored_deals(instances.first, instances.tenant)] == [None]
