@@ -77,12 +77,24 @@ def decimal_shape(definition: FieldDef, field_type: FieldType | None = None) -> 
     )
 
 
+def text_limit(field_type: FieldType, definition: FieldDef) -> int | None:
+    """Return how many characters a stored value of `field_type` holds (None: unbounded).
+
+    The one answer for the column's size and for the check of what goes into it, so a
+    value that passes the check always fits the column.
+    """
+    if field_type in DEFAULT_MAX_LENGTH:
+        return definition.max_length or DEFAULT_MAX_LENGTH[field_type]
+    if field_type is FieldType.LONG_TEXT:
+        return definition.max_length or None
+    return None
+
+
 def scalar_type(field_type: FieldType, definition: FieldDef) -> TypeEngine[Any]:
     """Return the column type of a stored value of `field_type`, sized by `definition`."""
-    if field_type in DEFAULT_MAX_LENGTH:
-        return String(definition.max_length or DEFAULT_MAX_LENGTH[field_type])
-    if field_type is FieldType.LONG_TEXT:
-        return String(definition.max_length) if definition.max_length else Text()
+    if field_type in DEFAULT_MAX_LENGTH or field_type is FieldType.LONG_TEXT:
+        limit = text_limit(field_type, definition)
+        return String(limit) if limit is not None else Text()
     if field_type is FieldType.INTEGER:
         return BigInteger()
     if field_type in DECIMAL_TYPES:

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from engine.catalog.column_types import decimal_shape, storage_type
+from engine.catalog.column_types import decimal_shape, storage_type, text_limit
 from engine.catalog.values import ValueProblem, value_coercer
 from metadata.models import DECIMAL_TYPES, REFERENCE_TYPES, FieldDef, FieldType
 
@@ -35,7 +35,7 @@ def computed_value_converter(definition: FieldDef) -> Converter:
         precision, scale = decimal_shape(storage, stored)
         return _guarded(_decimal_number(precision, scale))
     if stored in (FieldType.TEXT, FieldType.LONG_TEXT):
-        limit = storage.max_length
+        limit = text_limit(stored, storage)
         return _guarded(
             lambda value: _text(value, limit) if isinstance(value, str) else store(value)
         )
@@ -103,7 +103,10 @@ def _decimal_number(precision: int, scale: int) -> Converter:
 
 def _text(value: str, limit: int | None) -> str:
     if limit is not None and len(value) > limit:
-        raise ValueProblem("too-long", f"at most {limit} characters (got {len(value)})")
+        raise ValueProblem(
+            "too-long",
+            f"the result has {len(value)} characters and the field holds at most {limit}",
+        )
     return value
 
 

@@ -626,3 +626,29 @@ def test_a_lookup_formula_reading_a_roll_up_follows_its_siblings(api: Api) -> No
         patched_stored["share"],
         patched_stored["version"],
     )
+
+
+def test_a_text_formula_longer_than_its_column_is_refused_naming_the_field(api: Api) -> None:
+    note = {
+        "api_name": "note",
+        "fields": [
+            {"api_name": "body", "type": "long_text"},
+            {
+                "api_name": "twice",
+                "type": "formula",
+                "return_type": "text",
+                "expression": "body + body",
+            },
+        ],
+    }
+    assert api.post("/admin/objects", json=note).status_code == 201
+    refused = api.post("/data/note", json={"body": "x" * 200})
+    assert refused.status_code == 422, refused.json()
+    [error] = refused.json()["errors"]
+    assert (error["field"], error["code"]) == ("twice", "formula-failed")
+    assert "400 characters" in error["message"] and "at most 255" in error["message"]
+    assert api.get("/data/note").json()["data"] == []
+
+    fits = api.post("/data/note", json={"body": "x" * 100})
+    assert fits.status_code == 201, fits.json()
+    assert len(fits.json()["twice"]) == 200
