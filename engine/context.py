@@ -9,7 +9,9 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
+from engine.budget import DEFAULT_SLICE, INLINE, RequestBudget, RequestLimits, Scheduler
 from engine.catalog import CatalogCache
+from engine.database import EventLoopScheduler
 from engine.expressions import ExpressionCompiler
 
 
@@ -26,11 +28,15 @@ class EngineContext:
         db: the SQLAlchemy engine of the database holding system and tenant tables.
         catalogs: the bounded cache of compiled catalogs, keyed by tenant and revision.
         clock: the source of "now", replaceable in tests.
+        limits: the budget of each request (docs/limits.md), from the settings.
+        slice_seconds: how long a request holds the CPU before it lets others run.
     """
 
     db: Engine
     catalogs: CatalogCache = field(default_factory=CatalogCache)
     clock: Callable[[], datetime] = utc_now
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    slice_seconds: float = DEFAULT_SLICE
 
     @property
     def dialect_name(self) -> str:
@@ -46,6 +52,17 @@ class EngineContext:
     def is_async(self) -> bool:
         """Whether engine calls must run inside `greenlet_spawn` on an event loop."""
         return bool(self.db.dialect.is_async)
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """How a request lets others run: on the event loop it must pause; threads need not."""
+        return EventLoopScheduler() if self.is_async else INLINE
+
+    def new_budget(self) -> RequestBudget:
+        """A fresh budget for one request, with this process's limits."""
+        return RequestBudget(
+            self.limits, scheduler=self.scheduler, slice_seconds=self.slice_seconds
+        )
 
 
 @dataclass(frozen=True)
@@ -66,8 +83,12 @@ class RequestContext:
         engine: the process-wide context.
         tenant: the caller's tenant; every query is scoped to its schema.
         actor: who acts, recorded in revisions (e.g. `key:3f2a…`).
+        budget: what the request may still do (docs/limits.md). The server gives each
+            request a fresh one from `EngineContext.new_budget()`; the default has the
+            default limits, and the CLI passes `RequestBudget.unlimited()`.
     """
 
     engine: EngineContext
     tenant: TenantRef
     actor: str
+    budget: RequestBudget = field(default_factory=RequestBudget)

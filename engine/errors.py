@@ -142,3 +142,15 @@ class ExpressionError(TesseraError):
     code = "invalid-expression"
     status = 422
     title = "Invalid expression"
+
+
+class RequestBudgetExceeded(TesseraError):
+    """A request that needs more work than its budget allows (docs/limits.md).
+
+    422, not 429 or 503: the same request would fail the same way again, so it is not a
+    reason to retry but to send a smaller batch or change the rules (or the limit).
+    """
+
+    code = "request-budget-exceeded"
+    status = 422
+    title = "Request budget exceeded"

@@ -22,12 +22,16 @@ from engine.expressions.evaluation_context import EvaluationContext, ExpressionT
 from engine.expressions.example_records import EXAMPLE_ACCOUNT, EXAMPLE_OTHER_ACCOUNT
 from engine.expressions.kinds import Kind
 from engine.expressions.operators import describe_value
+from engine.expressions.patterns import PatternRefused, compile_pattern
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "tessera.plugins"
 
 Function = TypeVar("Function", bound=Callable[..., Any])
+
+#: Checks an argument written as a literal when the expression is saved: the problem, or None.
+LiteralCheck = Callable[[Any], "str | None"]
 
 
 class Usage(StrEnum):
@@ -88,6 +92,8 @@ class LibraryFunction:
         usages: where it may be used.
         is_costly: whether it checks the evaluation's deadline itself.
         queries: for cross-object functions, where their object, fields and filter are.
+        literal_checks: by argument position, checks of an argument written as a literal,
+            run when the expression is saved (REGEX refuses a bad pattern there).
     """
 
     name: str
@@ -104,6 +110,7 @@ class LibraryFunction:
     usages: frozenset[Usage] = ALL_USAGES
     is_costly: bool = False
     queries: ObjectQuery | None = None
+    literal_checks: Mapping[int, LiteralCheck] = field(default_factory=dict)
 
 
 def library_function(
@@ -117,6 +124,7 @@ def library_function(
     usages: Iterable[Usage] = ALL_USAGES,
     is_costly: bool = False,
     queries: ObjectQuery | None = None,
+    literal_checks: Mapping[int, LiteralCheck] | None = None,
 ) -> Callable[[Function], Function]:
     """Describe a Python function as a library function (read back by `describe_function`).
 
@@ -137,6 +145,7 @@ def library_function(
             usages=frozenset(usages),
             is_costly=is_costly,
             queries=queries,
+            literal_checks=dict(literal_checks or {}),
         )
         return implementation
 
@@ -272,10 +281,12 @@ __all__ = [
     "Kind",
     "LibraryFunction",
     "ObjectQuery",
+    "PatternRefused",
     "Plugin",
     "RecordSource",
     "Registry",
     "Usage",
+    "compile_pattern",
     "describe_function",
     "describe_value",
     "installed_plugins",

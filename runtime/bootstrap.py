@@ -23,4 +23,9 @@ def build_engine_context(
     if for_server and settings.async_driver and db.dialect.name == "postgresql":
         db.dispose()
         db = create_database_engine(settings.database_url, is_async=True)
-    return EngineContext(db=db, catalogs=CatalogCache(max_tenants=settings.catalog_cache_tenants))
+    return EngineContext(
+        db=db,
+        catalogs=CatalogCache(max_tenants=settings.catalog_cache_tenants),
+        limits=settings.request_limits(),
+        slice_seconds=settings.request_slice_seconds,
+    )

@@ -6,13 +6,23 @@ from engine.database.connect import (
     sqlite_database_path,
     tenant_connection,
 )
+from engine.database.governor import (
+    EventLoopScheduler,
+    bind_budget,
+    charge_copied_rows,
+    install_budget_hooks,
+)
 from engine.database.postgresql import forget_stale_statements
 from engine.database.sqlite import drop_tenant_file, tenant_files_directory
 
 __all__ = [
+    "EventLoopScheduler",
+    "bind_budget",
+    "charge_copied_rows",
     "create_database_engine",
     "drop_tenant_file",
     "forget_stale_statements",
+    "install_budget_hooks",
     "single_read_connection",
     "sqlite_database_path",
     "tenant_connection",

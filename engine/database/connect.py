@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from engine.database.governor import install_budget_hooks
 from engine.database.postgresql import forget_stale_statements, install_postgresql_hooks
 from engine.database.sqlite import (
     SCHEMA_CHANGE_OPTION,
@@ -35,6 +36,7 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
             raise ValueError("Tessera needs a SQLite file, e.g. sqlite:///./tessera.db")
         engine = create_engine(parsed, echo=echo)
         install_sqlite_hooks(engine, database_path=Path(parsed.database).resolve())
+        install_budget_hooks(engine)
         return engine
     options: dict[str, Any] = {
         "echo": echo,
@@ -52,6 +54,7 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
     else:
         engine = create_engine(parsed, **options)
     install_postgresql_hooks(engine)
+    install_budget_hooks(engine)
     return engine
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.expressions.inference import infer_kind
 from engine.expressions.kinds import Kind, fits
@@ -37,6 +37,8 @@ class FunctionSignature(Protocol):
     def usages(self) -> frozenset[str]: ...
     @property
     def queries(self) -> ObjectQuery | None: ...
+    @property
+    def literal_checks(self) -> Mapping[int, Callable[[Any], str | None]]: ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Signature:
     field_arguments: tuple[int, ...] = ()
     usages: frozenset[str] = frozenset({"formula", "default", "validation", "condition"})
     queries: ObjectQuery | None = None
+    literal_checks: Mapping[int, Callable[[Any], str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,7 @@ class _Checker(ast.NodeVisitor):
             self.problem(node, "unknown-function", f"unknown function {name}{hint}")
         else:
             self._check_signature(node, signature)
+            self._check_literals(node, signature)
             if signature.queries is not None and self.objects is not None:
                 self._check_query(node, signature.queries)
             field_positions = set(signature.field_arguments)
@@ -220,6 +224,18 @@ class _Checker(ast.NodeVisitor):
                 "not-allowed-here",
                 f"{name} cannot be used in {_USAGE_NAMES[self.usage]} (only in {allowed})",
             )
+
+    def _check_literals(self, node: ast.Call, signature: FunctionSignature) -> None:
+        """Run the function's checks of arguments written as literals (a REGEX pattern)."""
+        for position, check in signature.literal_checks.items():
+            if position >= len(node.args):
+                continue
+            argument = node.args[position]
+            if not isinstance(argument, ast.Constant):
+                continue
+            problem = check(argument.value)
+            if problem is not None:
+                self.problem(argument, "invalid-argument", problem)
 
     def _check_query(self, node: ast.Call, query: ObjectQuery) -> None:
         assert isinstance(node.func, ast.Name) and self.objects is not None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from engine.expressions import operators
 from engine.expressions.evaluation_context import EvaluationContext, ExpressionTimeout
 from engine.expressions.lookup_paths import dotted_path
+from engine.expressions.patterns import PatternCache
 from engine.expressions.policy import parse_expression, policy_violations
 
 if TYPE_CHECKING:
@@ -113,10 +114,15 @@ def path_key(path: tuple[str, ...]) -> str:
 
 
 class ExpressionCompiler:
-    """Compiles expressions against one function library; caches by source text."""
+    """Compiles expressions against one function library; caches by source text.
+
+    It also owns the cache of REGEX patterns its expressions compile while they run
+    (`patterns`), which evaluation contexts of the process share.
+    """
 
     def __init__(self, functions: Mapping[str, LibraryFunction], *, cache_size: int = 4096) -> None:
         self.functions = functions
+        self.patterns = PatternCache()
         self._library: dict[str, Any] = {
             "__builtins__": {},
             **_OPERATORS,

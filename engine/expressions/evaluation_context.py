@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-#: Wall-clock budget of one evaluation, in seconds.
-DEFAULT_TIME_LIMIT = 0.25
+from engine.budget import RequestBudget, RequestLimits
+from engine.expressions.patterns import PatternCache
+
+#: Wall-clock cap of one evaluation, in seconds (the request's budget may leave less).
+DEFAULT_TIME_LIMIT = RequestLimits().evaluation_seconds
 
 
 class ExpressionTimeout(Exception):
@@ -45,6 +48,10 @@ class EvaluationContext:
         current: the values being saved, by field api name.
         records: runs cross-object predicates; None where none may run.
         deadline: `time.monotonic()` value after which costly functions stop.
+        budget: the request's budget, charged with every evaluation's time; by default
+            one that never stops (examples, tests).
+        patterns: the compiled REGEX patterns, shared by the process (the expression
+            compiler owns them); by default a cache of this context's own.
     """
 
     now: datetime
@@ -55,15 +62,25 @@ class EvaluationContext:
     current: Mapping[str, Any] = field(default_factory=dict)
     records: RecordSource | None = None
     deadline: float = float("inf")
+    budget: RequestBudget = field(default_factory=RequestBudget.unlimited)
+    patterns: PatternCache = field(default_factory=PatternCache)
 
     @property
     def today(self) -> date:
         """The current date (UTC)."""
         return self.now.date()
 
-    def start_clock(self, limit: float = DEFAULT_TIME_LIMIT) -> None:
-        """Give the next evaluation `limit` seconds from now."""
-        self.deadline = time.monotonic() + limit
+    def start_clock(self, limit: float | None = None, *, started: float | None = None) -> None:
+        """Give the next evaluation `limit` seconds from `started` (default: now).
+
+        Without `limit`, the budget decides: its per-evaluation cap, or less when the
+        request has less expression time left.
+        """
+        start = time.monotonic() if started is None else started
+        if limit is None:
+            self.deadline = self.budget.evaluation_deadline(start)
+        else:
+            self.deadline = start + limit
 
     def remaining(self) -> float:
         """Seconds left before the deadline.

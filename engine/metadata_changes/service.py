@@ -125,7 +125,13 @@ def run_change(
                     connection,
                     draft,
                     rules,
-                    evaluation_contexts(connection, context, draft, now=engine.clock()),
+                    evaluation_contexts(
+                        connection,
+                        context,
+                        draft,
+                        now=engine.clock(),
+                        budget=context.budget.without_limits(),
+                    ),
                 ),
             )
         outcome = ChangeResult(
@@ -183,7 +189,9 @@ def run_change(
                 catalog,
                 planned,
                 now=now,
-                new_context=evaluation_contexts(connection, context, catalog, now=now),
+                new_context=evaluation_contexts(
+                    connection, context, catalog, now=now, budget=context.budget.without_limits()
+                ),
             )
     engine.catalogs.put(catalog)
     logger.info("tenant %s at revision %d: %s", tenant.name, revision, summary)

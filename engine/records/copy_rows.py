@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.util import await_only
 
+from engine.database import charge_copied_rows
+
 #: Below this many rows, COPY's set-up costs more than it saves.
 COPY_THRESHOLD = 64
 
@@ -38,6 +40,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
         ]
         for row in rows
     )
+    charge_copied_rows(connection, len(rows))
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
     statement = f"COPY {target} FROM STDIN"

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
+from engine.database import bind_budget
 from engine.expressions import EvaluationContext
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.rules.cascade import Cascade, RecordChange
@@ -53,6 +54,8 @@ class SavePipeline:
 
     def __post_init__(self) -> None:
         self.now = self.context.engine.clock()
+        # Every statement of the save, the rules' and the cascade's included, is charged.
+        bind_budget(self.connection, self.context.budget)
 
     @property
     def needs_prior(self) -> bool:
@@ -82,7 +85,7 @@ class SavePipeline:
         if not rules.evaluates or not active:
             return
         context = self.evaluation_context()
-        scopes = [save.scope(self.obj) for save in active]
+        scopes = [save.scope(self.obj, budget=self.context.budget) for save in active]
         if rules.defaults:
             for save, scope in zip(active, scopes, strict=True):
                 bind_context(scope, context, save)

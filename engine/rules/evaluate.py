@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from engine.budget import RequestBudget
 from engine.catalog import CompiledObject, ValueProblem
 from engine.catalog.rules import CompiledRule
 from engine.errors import Problem
@@ -43,8 +45,13 @@ class RecordSave:
     problems: list[Problem] = field(default_factory=list)
     verified: Collection[str] = frozenset()
 
-    def scope(self, obj: CompiledObject) -> dict[str, Any]:
-        """The names expressions read: every field, the stored values, then the new ones."""
+    def scope(self, obj: CompiledObject, *, budget: RequestBudget | None = None) -> dict[str, Any]:
+        """The names expressions read: every field, the stored values, then the new ones.
+
+        With `budget`, other requests may run first (it is built for each record of a batch).
+        """
+        if budget is not None:
+            budget.checkpoint()
         scope = obj.rules.blank_scope.copy()
         scope.update(self.prior)
         scope.update(self.values)
@@ -55,11 +62,24 @@ class RecordSave:
 def evaluate_expression(
     expression: CompiledExpression, scope: dict[str, Any], context: EvaluationContext
 ) -> Any:
-    """Evaluate on a record's scope, starting the deadline for costly expressions."""
+    """Evaluate on a record's scope, charging the time to the request's budget.
+
+    Costly expressions (REGEX, cross-object queries) also get a deadline: the
+    per-evaluation cap, or the request's remaining expression time when that is less.
+
+    Raises:
+        EvaluationError, ExpressionTimeout: the expression failed on this record.
+        RequestBudgetExceeded: the request's expressions have taken too long in all.
+    """
+    started = time.monotonic()
     # Only costly functions read the deadline; starting the clock for the rest is waste.
     if expression.is_costly:
-        context.start_clock()
-    return expression.evaluate(scope)
+        context.start_clock(started=started)
+    try:
+        return expression.evaluate(scope)
+    finally:
+        # Charged even when it fails: a timeout is the costliest evaluation of all.
+        context.budget.charge_evaluation(time.monotonic() - started)
 
 
 def bind_context(scope: dict[str, Any], context: EvaluationContext, save: RecordSave) -> None:

@@ -55,7 +55,9 @@ def recalculate_field(
             catalog,
             [Refresh(object_name, field_name, kind)],
             now=now,
-            new_context=evaluation_contexts(connection, context, catalog, now=now),
+            new_context=evaluation_contexts(
+                connection, context, catalog, now=now, budget=context.budget.without_limits()
+            ),
         )
         records = connection.execute(select(func.count()).select_from(obj.table)).scalar_one()
         if dry_run:

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from engine.budget import RequestBudget
 from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
 from engine.expressions import EvaluationContext
@@ -79,9 +80,18 @@ class SqlRecordSource:
 
 
 def evaluation_contexts(
-    connection: Connection, context: RequestContext, catalog: Catalog, *, now: datetime
+    connection: Connection,
+    context: RequestContext,
+    catalog: Catalog,
+    *,
+    now: datetime,
+    budget: RequestBudget | None = None,
 ) -> Callable[[], EvaluationContext]:
-    """A factory of evaluation contexts for one save: clock, caller, tenant, SQL predicates."""
+    """A factory of evaluation contexts for one save: clock, caller, tenant, SQL predicates.
+
+    Evaluations charge `budget`, by default the request's (docs/limits.md).
+    """
+    charged = context.budget if budget is None else budget
 
     def new_context() -> EvaluationContext:
         return EvaluationContext(
@@ -89,6 +99,8 @@ def evaluation_contexts(
             user=context.actor,
             tenant=context.tenant.name,
             records=SqlRecordSource(connection, catalog),
+            budget=charged,
+            patterns=context.engine.expressions.patterns,
         )
 
     return new_context

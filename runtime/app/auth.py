@@ -75,7 +75,10 @@ class TenantRunner:
             raise AuthenticationFailed("send an API key as `Authorization: Bearer <key>`")
         credential = authenticate(self.engine, credentials.credentials)
         return RequestContext(
-            engine=self.engine, tenant=credential.tenant, actor=f"key:{credential.key_id}"
+            engine=self.engine,
+            tenant=credential.tenant,
+            actor=f"key:{credential.key_id}",
+            budget=self.engine.new_budget(),
         )
 
 

@@ -13,6 +13,7 @@ from typing import IO, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
+from engine.budget import RequestBudget
 from engine.context import RequestContext
 from engine.errors import TesseraError
 from engine.records.transfer import ExportFormat, ImportSummary, export_records, import_batches
@@ -74,7 +75,13 @@ def import_command(
         raise typer.Exit(2)
     with cli_engine_context() as engine:
         try:
-            context = RequestContext(engine=engine, tenant=get_tenant(engine, tenant), actor="cli")
+            context = RequestContext(
+                engine=engine,
+                tenant=get_tenant(engine, tenant),
+                actor="cli",
+                # An operator's import or export is no tenant's request: no limits.
+                budget=RequestBudget.unlimited(),
+            )
             with (
                 Progress(
                     TextColumn("importing"),
@@ -154,7 +161,13 @@ def export_command(
     )
     with cli_engine_context() as engine:
         try:
-            context = RequestContext(engine=engine, tenant=get_tenant(engine, tenant), actor="cli")
+            context = RequestContext(
+                engine=engine,
+                tenant=get_tenant(engine, tenant),
+                actor="cli",
+                # An operator's import or export is no tenant's request: no limits.
+                budget=RequestBudget.unlimited(),
+            )
             document = json.loads(filter_json) if filter_json else None
             target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
             try:

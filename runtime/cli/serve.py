@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import typer
@@ -49,8 +50,14 @@ def serve(
             f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
         )
     setup.db.dispose()
+    app = create_app(build_engine_context(settings, for_server=True))
+    # Start-up objects (modules, the app) live as long as the process: keep them out of
+    # every later full garbage collection, which would otherwise scan them each time
+    # and hold the event loop for hundreds of milliseconds during a big bulk request.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(build_engine_context(settings, for_server=True)),
+        app,
         host=host,
         port=port,
         log_level=settings.log_level,

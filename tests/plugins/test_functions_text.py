@@ -9,7 +9,9 @@ from uuid import UUID
 
 import pytest
 
+from engine.budget import RequestBudget
 from engine.expressions.evaluation_context import ExpressionTimeout
+from engine.expressions.patterns import PatternCache
 from plugins.functions.text import (
     BEGINS,
     CONCAT,
@@ -228,6 +230,52 @@ def test_regex_after_the_deadline_times_out_at_once() -> None:
     context = make_context(deadline=time.monotonic() - 1)
     with pytest.raises(ExpressionTimeout):
         REGEX(context, "a", "a")
+
+
+class OffLoopRecorder:
+    """A scheduler that notes each call it is asked to run off the event loop."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def pause(self) -> None:
+        pass
+
+    def run_blocking(self, call):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return call()
+
+
+def test_a_quick_match_runs_in_place_and_a_slow_one_moves_off_the_loop() -> None:
+    scheduler = OffLoopRecorder()
+    context = make_context(budget=RequestBudget(scheduler=scheduler))
+    context.start_clock(0.2)
+    assert REGEX(context, "AB-1234", "[A-Z]{2}-[0-9]{4}") is True
+    assert scheduler.calls == 0
+    with pytest.raises(ExpressionTimeout, match="REGEX ran past the time limit"):
+        REGEX(context, "a" * 40 + "!", "(a|aa)+$")
+    assert scheduler.calls == 1
+
+
+def test_regex_compiles_each_pattern_once_in_the_contexts_cache() -> None:
+    patterns = PatternCache()
+    first, second = make_context(patterns=patterns), make_context(patterns=patterns)
+    assert REGEX(first, "abc", "[a-c]+") is True
+    assert REGEX(second, "abd", "[a-c]+") is False
+    assert len(patterns) == 1
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("(?:c{1000}){3000}", "expands to 3003000 items"),
+        ("(" * 25 + "a" + ")" * 25, "nests groups 25 deep"),
+        ("a" * 1001, "1001 characters"),
+    ],
+)
+def test_a_pattern_past_a_limit_is_an_error_naming_the_limit(pattern: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"REGEX: .*{message}"):
+        REGEX(make_context(), "c", pattern)
 
 
 def test_concat_converts_parts_and_blanks_are_empty() -> None:
