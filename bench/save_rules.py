@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import metadata_changes
+from engine.budget import RequestBudget
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine
 from engine.records import bulk_write, create_record
@@ -170,8 +171,17 @@ def run(url: str) -> None:
 
 
 def request_context(engine: EngineContext) -> RequestContext:
-    """A context at the tenant's current revision, as a request would get it."""
-    return RequestContext(engine=engine, tenant=get_tenant(engine, TENANT), actor="bench")
+    """A context at the tenant's current revision, as a request would get it.
+
+    Its budget counts everything a request's would but never stops: the same context
+    serves every save of the benchmark.
+    """
+    return RequestContext(
+        engine=engine,
+        tenant=get_tenant(engine, TENANT),
+        actor="bench",
+        budget=RequestBudget.unlimited(),
+    )
 
 
 def prepare(engine: EngineContext) -> RequestContext:

@@ -25,7 +25,7 @@ from engine.errors import RequestBudgetExceeded
 Result = TypeVar("Result")
 
 #: How long a request runs before it lets other requests on the same loop run, in seconds.
-DEFAULT_SLICE = 0.005
+DEFAULT_SLICE = 0.002
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class RequestLimits:
         rows: rows a write may insert, update or delete, cascade included.
     """
 
-    expression_seconds: float = 10.0
+    expression_seconds: float = 5.0
     evaluation_seconds: float = 0.25
     statements: int = 5_000
     rows: int = 50_000

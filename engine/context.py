@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from engine.budget import DEFAULT_SLICE, INLINE, RequestBudget, RequestLimits, Scheduler
 from engine.catalog import CatalogCache
-from engine.database import EventLoopScheduler
+from engine.database import EventLoopScheduler, LoopShare
 from engine.expressions import ExpressionCompiler
 
 
@@ -30,6 +30,8 @@ class EngineContext:
         clock: the source of "now", replaceable in tests.
         limits: the budget of each request (docs/limits.md), from the settings.
         slice_seconds: how long a request holds the CPU before it lets others run.
+        loop_share: the engine calls running on the server's event loop, so a long one
+            knows when others wait (see `engine.database.governor`).
     """
 
     db: Engine
@@ -37,6 +39,7 @@ class EngineContext:
     clock: Callable[[], datetime] = utc_now
     limits: RequestLimits = field(default_factory=RequestLimits)
     slice_seconds: float = DEFAULT_SLICE
+    loop_share: LoopShare = field(default_factory=LoopShare)
 
     @property
     def dialect_name(self) -> str:
@@ -56,7 +59,7 @@ class EngineContext:
     @property
     def scheduler(self) -> Scheduler:
         """How a request lets others run: on the event loop it must pause; threads need not."""
-        return EventLoopScheduler() if self.is_async else INLINE
+        return EventLoopScheduler(self.loop_share) if self.is_async else INLINE
 
     def new_budget(self) -> RequestBudget:
         """A fresh budget for one request, with this process's limits."""

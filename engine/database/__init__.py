@@ -8,6 +8,7 @@ from engine.database.connect import (
 )
 from engine.database.governor import (
     EventLoopScheduler,
+    LoopShare,
     bind_budget,
     charge_copied_rows,
     install_budget_hooks,
@@ -17,6 +18,7 @@ from engine.database.sqlite import drop_tenant_file, tenant_files_directory
 
 __all__ = [
     "EventLoopScheduler",
+    "LoopShare",
     "bind_budget",
     "charge_copied_rows",
     "create_database_engine",

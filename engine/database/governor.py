@@ -8,14 +8,23 @@ updated or deleted after. COPY bypasses SQLAlchemy and charges itself
 
 `EventLoopScheduler` lets a request share the event loop: the server runs each engine
 call in a SQLAlchemy greenlet on the loop, which only gets the loop back while the
-greenlet awaits the database. Pausing awaits `asyncio.sleep(0)` from inside the greenlet
+greenlet awaits the database. Pausing awaits `asyncio.sleep` from inside the greenlet
 (SQLAlchemy's `await_only`), so the loop serves other requests before this one goes on.
+
+Alone on the loop, a pause is one loop turn (`sleep(0)`): I/O keeps flowing at almost no
+cost. When other engine calls are running (`LoopShare` counts them), one turn is not
+enough: their next step usually waits for a database answer that arrives a fraction of
+a millisecond later, by which time the long request has taken the loop again, so every
+step of theirs would wait a whole slice. A short nap instead lets their round trips
+finish and their steps run before the long request goes on (docs/limits.md has the
+measurements).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
@@ -69,12 +78,40 @@ def charge_copied_rows(connection: Connection, count: int) -> None:
         budget.charge_rows(count)
 
 
+#: How long a request that used its slice naps while other engine calls are running.
+DEFAULT_NAP = 0.001
+
+
+class LoopShare:
+    """The engine calls running on one event loop (the server's), counted as they start.
+
+    Only the loop's thread changes it, so it needs no lock.
+    """
+
+    def __init__(self) -> None:
+        self.running = 0
+
+    @contextmanager
+    def running_call(self) -> Iterator[None]:
+        """Count one engine call while it runs."""
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+
+
 class EventLoopScheduler:
     """The scheduler of engine calls in SQLAlchemy greenlets on an asyncio event loop."""
 
+    def __init__(self, share: LoopShare | None = None, *, nap_seconds: float = DEFAULT_NAP) -> None:
+        self.share = share or LoopShare()
+        self.nap_seconds = nap_seconds
+
     def pause(self) -> None:
-        """Give the loop one turn: other requests' ready work runs, then this one goes on."""
-        await_only(asyncio.sleep(0))
+        """Let other requests' ready work run, then go on (after a nap if others run)."""
+        others = self.share.running > 1
+        await_only(asyncio.sleep(self.nap_seconds if others else 0))
 
     def run_blocking(self, call: Callable[[], Result]) -> Result:
         """Run `call` in the loop's worker threads while this greenlet awaits it.

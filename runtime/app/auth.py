@@ -33,7 +33,8 @@ async def run_engine(engine: EngineContext, call: Callable[[], Result]) -> Resul
     (no thread hand-off); otherwise it runs in the worker-thread pool.
     """
     if engine.is_async:
-        return await greenlet_spawn(call)
+        with engine.loop_share.running_call():
+            return await greenlet_spawn(call)
     return await run_in_threadpool(call)
 
 

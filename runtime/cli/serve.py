@@ -56,6 +56,10 @@ def serve(
     # and hold the event loop for hundreds of milliseconds during a big bulk request.
     gc.collect()
     gc.freeze()
+    # A 10,000-record bulk allocates some 200,000 objects; at the default threshold of 700
+    # that triggers several full collections per request. Ten times fewer young
+    # collections mean ten times fewer full ones, at a few hundred kilobytes of garbage.
+    gc.set_threshold(7_000, 10, 10)
     uvicorn.run(
         app,
         host=host,

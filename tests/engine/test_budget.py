@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.util import greenlet_spawn
 
 from engine.budget import RequestBudget, RequestLimits
-from engine.database import EventLoopScheduler
+from engine.database import EventLoopScheduler, LoopShare
 from engine.errors import RequestBudgetExceeded
 
 Result = TypeVar("Result")
@@ -136,3 +136,37 @@ def test_blocking_work_runs_off_the_loop_while_other_coroutines_go_on() -> None:
 
     asyncio.run(both())
     assert order == ["other request served", "blocking work done"]
+
+
+def _pause_against_a_quick_round_trip(share: LoopShare) -> list[str]:
+    """Pause once while another request waits on a round trip shorter than the nap."""
+    order: list[str] = []
+
+    def engine_call() -> None:
+        EventLoopScheduler(share, nap_seconds=0.05).pause()
+        order.append("long request goes on")
+
+    async def other_request() -> None:
+        await asyncio.sleep(0.001)  # a database answer, well within the nap
+        order.append("other request served")
+
+    async def both() -> None:
+        await asyncio.gather(greenlet_spawn(engine_call), other_request())
+
+    asyncio.run(both())
+    return order
+
+
+def test_a_long_request_naps_while_other_engine_calls_run() -> None:
+    share = LoopShare()
+    with share.running_call(), share.running_call():
+        order = _pause_against_a_quick_round_trip(share)
+    assert order == ["other request served", "long request goes on"]
+
+
+def test_a_long_request_alone_only_gives_the_loop_one_turn() -> None:
+    share = LoopShare()
+    with share.running_call():
+        order = _pause_against_a_quick_round_trip(share)
+    assert order == ["long request goes on", "other request served"]
+    assert share.running == 0
