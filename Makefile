@@ -32,12 +32,14 @@ docs: install
 	$(BIN)/tessera functions docs --output docs/expressions.md
 
 # Throughput of the dynamic API against a hand-written baseline (needs wrk and PostgreSQL),
-# then the rules engine's benchmarks (see bench-rules).
+# then the rules engine's benchmarks (see bench-rules), then another tenant's latency while
+# one tenant sends its worst bulk (docs/limits.md).
 bench: install
 	./bench/prepare-tools
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/expressions.py
 	$(BIN)/python bench/save_rules.py
+	$(BIN)/python bench/tenant_isolation.py --compare
 
 # The rules engine alone: expression evaluation, and saves with rules against saves without
 # (about a minute and a half; needs PostgreSQL, not wrk).

@@ -113,7 +113,12 @@ def main() -> None:
     try:
         url = f"{SERVER}/{database}"
         keys = prepare(url)
-        results: dict[str, Any] = {"load_seconds": LOAD_SECONDS, "alone_seconds": ALONE_SECONDS}
+        results: dict[str, Any] = {
+            "load_seconds": LOAD_SECONDS,
+            "alone_seconds": ALONE_SECONDS,
+            # Other work on the machine moves every figure: say how busy it was.
+            "load_average_before": os.getloadavg(),
+        }
         results["pausing"] = measure(url, keys, extra_env={})
         for seconds in arguments.slice:
             results[f"slice_{seconds}"] = measure(
@@ -123,6 +128,7 @@ def main() -> None:
             results["never_pausing"] = measure(
                 url, keys, extra_env={"TESSERA_REQUEST_SLICE_SECONDS": "1000"}
             )
+        results["load_average_after"] = os.getloadavg()
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
