@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
 from engine.errors import RequestBudgetExceeded
 
@@ -187,7 +187,7 @@ class RequestBudget:
         finally:
             self._slice_started = time.monotonic()
 
-    def _exceeded(self, limit: str, value: float) -> None:
+    def _exceeded(self, limit: str, value: float) -> NoReturn:
         setting = LIMIT_SETTINGS[limit]
         raise RequestBudgetExceeded(
             f"the request used more than {value:g} {_UNITS[limit]} (limit {limit!r}); "
