@@ -1,0 +1,49 @@
+"""Settings from the environment: the request budget's limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from engine.budget import RequestLimits
+from runtime.bootstrap import build_engine_context
+from runtime.settings import Settings
+
+
+def test_the_request_limits_default_to_the_engines_defaults() -> None:
+    assert Settings().request_limits() == RequestLimits()
+
+
+def test_each_request_limit_is_read_from_its_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TESSERA_DATABASE_URL", f"sqlite:///{tmp_path / 'tessera.db'}")
+    monkeypatch.setenv("TESSERA_REQUEST_EXPRESSION_SECONDS", "2.5")
+    monkeypatch.setenv("TESSERA_REQUEST_EVALUATION_SECONDS", "0.1")
+    monkeypatch.setenv("TESSERA_REQUEST_STATEMENTS", "700")
+    monkeypatch.setenv("TESSERA_REQUEST_ROWS", "9000")
+    monkeypatch.setenv("TESSERA_REQUEST_SLICE_SECONDS", "0.004")
+    engine = build_engine_context(Settings(), migrate=True)
+    try:
+        assert engine.limits == RequestLimits(
+            expression_seconds=2.5, evaluation_seconds=0.1, statements=700, rows=9000
+        )
+        budget = engine.new_budget()
+        assert budget.limits == engine.limits
+        assert budget.slice_seconds == 0.004
+    finally:
+        engine.db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("TESSERA_REQUEST_STATEMENTS", "0"), ("TESSERA_REQUEST_EXPRESSION_SECONDS", "-1")],
+)
+def test_a_limit_that_would_refuse_every_request_is_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError):
+        Settings()
