@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
+from engine.budget import RequestBudget
 from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
@@ -64,13 +65,22 @@ class BatchResult:
         """How many records ended with `status`."""
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape of a bulk response."""
+    def as_dict(self, *, budget: RequestBudget | None = None) -> dict[str, Any]:
+        """The JSON shape of a bulk response.
+
+        With `budget`, other requests may run between results: 10,000 of them take a
+        while to build.
+        """
+        results = []
+        for outcome in self.outcomes:
+            if budget is not None:
+                budget.checkpoint()
+            results.append(outcome.as_dict())
         return {
             "created": self.count("created"),
             "updated": self.count("updated"),
             "errors": self.count("error"),
-            "results": [outcome.as_dict() for outcome in self.outcomes],
+            "results": results,
         }
 
 

@@ -166,12 +166,13 @@ async def bulk_write(
             'send a list of records, or an object with a "records" list',
             problems=[Problem("/records", "missing-records", "expected a list of records")],
         )
-    result = await run(
+    # The document is built in the engine call, where building 10,000 results can pause.
+    document = await run(
         lambda context: records.bulk_write(
             context, object_name, bodies, upsert_on=upsert_on, is_partial=mode is BulkMode.PARTIAL
-        )
+        ).as_dict(budget=context.budget)
     )
-    return RecordJSONResponse(result.as_dict())
+    return RecordJSONResponse(document)
 
 
 @router.get("/{object_name}/{record_id}")
