@@ -213,7 +213,9 @@ def test_a_catastrophic_regex_stops_at_the_deadline() -> None:
     started = time.monotonic()
     with pytest.raises(ExpressionTimeout, match="REGEX ran past the time limit"):
         expression.evaluate({"code": "a" * 40, CONTEXT_NAME: context})
-    assert time.monotonic() - started < 0.6
+    # Unstopped, this match runs for minutes; the bound is loose because the regex
+    # module checks its timeout between steps and a loaded machine stretches them.
+    assert time.monotonic() - started < 3
 
 
 @pytest.mark.parametrize(
