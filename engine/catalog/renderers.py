@@ -12,29 +12,23 @@ from metadata.models import DECIMAL_TYPES, FieldDef, FieldType
 Renderer = Callable[[Any], Any]
 
 
-def _as_text(value: Any) -> Any:
-    return None if value is None else str(value)
-
-
-def _as_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _as_moment(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
+def _as_moment(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
 
 
 def value_renderer(definition: FieldDef) -> Renderer | None:
     """The function that renders this field's stored values, or None when they are JSON as is.
 
     Decimals become exact strings (`"12.50"`), dates and date-times ISO 8601 (UTC), ids
-    strings.
+    strings. The renderer takes a value that is not None (a blank stays None): lists call
+    it for every cell, so where a built-in does the job it is the renderer itself, with no
+    Python call of ours around it.
     """
     stored = storage_type(definition.type, definition)
     if stored in DECIMAL_TYPES or stored in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
-        return _as_text
+        return str
     if stored is FieldType.DATE:
-        return _as_date
+        return date.isoformat
     if stored is FieldType.DATETIME:
         return _as_moment
     return None
@@ -43,4 +37,4 @@ def value_renderer(definition: FieldDef) -> Renderer | None:
 def render_stored(definition: FieldDef, value: Any) -> Any:
     """Render one stored value (for callers without a compiled field at hand)."""
     renderer = value_renderer(definition)
-    return value if renderer is None else renderer(value)
+    return value if renderer is None or value is None else renderer(value)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import SYSTEM_COLUMNS, Catalog, CompiledObject
-from engine.catalog.record_output import render_record
+from engine.catalog.record_output import row_renderer
 from engine.query.errors import invalid
 from engine.query.filters import compile_filter
 from engine.query.paths import JoinPlan
@@ -85,25 +85,43 @@ def list_records(
     table = obj.table
     columns: list[Any] = [table.c[name] for name in SYSTEM_COLUMNS]
     columns += [table.c[obj.fields[name].state.column_name] for name in fields]
-    columns += [key.resolved.column.label(f"_k{i}") for i, key in enumerate(keys)]
+    # Rows are read by position: the renderers and the cursor know each column's index.
+    positions = {column.name: index for index, column in enumerate(columns)}
+    key_positions = []
+    for i, key in enumerate(keys):
+        column = key.resolved.column
+        index = positions.get(column.name)
+        if index is None or columns[index] is not column:
+            # Sort keys not among the record's own columns (dotted paths) come along.
+            index = len(columns)
+            columns.append(column.label(f"_k{i}"))
+        key_positions.append(index)
+    renderers = []
     for expansion in expansions:
         alias = plan.joins[(expansion.name,)][1]
+        start = len(columns)
         columns += [alias.c[column].label(label) for column, label in expansion.labels.items()]
+        expanded = {column: start + i for i, column in enumerate(expansion.labels)}
+        renderers.append((expansion.name, expanded["id"], row_renderer(expansion.target, expanded)))
     page: Select[Any] = select(*columns)
     conditions = [condition] if condition is not None else []
     if query.cursor:
         conditions.append(after_cursor(keys, decode_cursor(query.cursor, keys, sort=query.sort)))
     page = page.select_from(plan.apply(table)).where(*conditions)
     page = page.order_by(*(key.order_by() for key in keys)).limit(query.limit + 1)
-    rows = connection.execute(page).mappings().all()
+    rows = connection.execute(page).all()
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
-    data = [_render(obj, row, fields, expansions) for row in rows]
+    render = row_renderer(obj, positions, fields=fields)
+    data = [render(row) for row in rows]
+    for name, id_index, render_expanded in renderers:
+        for record, row in zip(data, rows, strict=True):
+            record[name] = None if row[id_index] is None else render_expanded(row)
     result: dict[str, Any] = {"data": data, "next_cursor": None}
     if has_more:
         last = rows[-1]
         result["next_cursor"] = encode_cursor(
-            keys, [last[f"_k{i}"] for i in range(len(keys))], sort=query.sort
+            keys, [last[index] for index in key_positions], sort=query.sort
         )
     if query.count:
         total = select(func.count()).select_from(plan.apply(table))
@@ -144,15 +162,3 @@ def _expand(plan: JoinPlan, obj: CompiledObject, name: str) -> _Expansion:
         }
     )
     return _Expansion(name=name, target=target, labels=labels)
-
-
-def _render(
-    obj: CompiledObject, row: Any, fields: list[str], expansions: list[_Expansion]
-) -> dict[str, Any]:
-    record = render_record(obj, row, fields=fields)
-    for expansion in expansions:
-        is_empty = row[expansion.labels["id"]] is None
-        record[expansion.name] = (
-            None if is_empty else render_record(expansion.target, row, labels=expansion.labels)
-        )
-    return record

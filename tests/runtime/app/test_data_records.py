@@ -85,6 +85,40 @@ def test_a_created_record_comes_back_typed_with_system_keys(crm: Api) -> None:
     assert fetched == record
 
 
+def test_a_listed_record_is_the_record_get_returns_expanded_lookups_included(crm: Api) -> None:
+    full = crm.post(
+        "/data/account",
+        json={
+            "name": "Acme",
+            "code": "A1",
+            "revenue": "1234.5",
+            "employees": 12,
+            "email": "sales@example.com",
+            "site": "https://acme.example",
+            "phone": "+86 21 5555 0100",
+            "founded": "1999-12-31",
+            "last_call": "2025-03-01T09:30:00+08:00",
+            "tier": "gold",
+            "tags": ["vip", "new"],
+            "extra": {"source": "fair", "n": [1, 2.5, None]},
+        },
+    ).json()
+    blank = crm.post("/data/account", json={"name": "Blank", "active": None}).json()
+    contact = crm.post("/data/contact", json={"account": full["id"], "last_name": "Li"}).json()
+
+    listed = crm.get("/data/account", params={"sort": "name"}).json()["data"]
+    assert listed == [
+        crm.get(f"/data/account/{full['id']}").json(),
+        crm.get(f"/data/account/{blank['id']}").json(),
+    ]
+    assert list(listed[0]) == list(full)
+    expanded = crm.get("/data/contact", params={"expand": "account"}).json()["data"]
+    assert expanded == [{**contact, "account": listed[0]}]
+    some = crm.get("/data/account", params={"fields": "tags,name", "sort": "-name"}).json()
+    assert [list(record)[-2:] for record in some["data"]] == [["tags", "name"]] * 2
+    assert some["data"][1]["tags"] == ["vip", "new"]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "code"),
     [
