@@ -39,12 +39,15 @@ def create_app(context: EngineContext) -> FastAPI:
     app.state.engine_context = context
     app.state.openapi_cache = OpenApiCache()
     install_problem_handlers(app)
-    # Routes are matched in order, one by one: the data API, which serves nearly every
-    # request, comes first. The prefixes do not overlap, so the order changes no match.
-    app.include_router(data_router)
+    # Routes are matched in order, one by one, and the data API serves nearly every
+    # request: its routes come first, so a list or a get does not first fail to match
+    # every admin route. The documents keep their order: the data routes are documented
+    # where they always were, from a second inclusion that matching never reaches.
+    app.include_router(data_router, include_in_schema=False)
     app.include_router(admin_router)
     app.include_router(rule_router)
     app.include_router(computed_router)
+    app.include_router(data_router)
     app.include_router(schema_router)
 
     @app.get("/healthz", include_in_schema=False)

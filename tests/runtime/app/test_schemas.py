@@ -127,6 +127,15 @@ def test_openapi_without_a_key_shows_no_tenant_and_a_bad_key_is_401(app_client: 
     assert "swagger-ui" in app_client.get("/docs").text
 
 
+def test_the_anonymous_document_lists_the_admin_api_before_the_data_api(
+    app_client: TestClient,
+) -> None:
+    paths = list(app_client.get("/openapi.json").json()["paths"])
+    data = [i for i, path in enumerate(paths) if path.startswith("/api/v1/data/")]
+    admin = [i for i, path in enumerate(paths) if path.startswith("/api/v1/admin/")]
+    assert admin and data and max(admin) < min(data)
+
+
 def test_generated_requests_against_every_operation_never_get_a_server_error(sales: Api) -> None:
     company = sales.post("/data/company", json={"name": "Acme"}).json()
     sales.post("/data/deal", json={"title": "Seed", "company": company["id"]})
