@@ -14,11 +14,12 @@ of `make bench`. Two measurements:
   either: it is the same query for both apps.
 
     .venv/bin/python bench/list_profile.py calls
-    .venv/bin/python bench/list_profile.py instructions
+    .venv/bin/python bench/list_profile.py instructions [tessera|baseline]
 
 The database is made for the run and dropped at its end. Settings: BENCH_POSTGRES,
-BENCH_PROFILE_ROWS (rows seeded, default 100,000), BENCH_PROFILE_REQUESTS (profiled
-requests, default 2,000), BENCH_PROFILE_CALLGRIND (requests under callgrind, default 200).
+BENCH_PROFILE_ROWS (rows seeded, default 100,000), BENCH_PROFILE_WARM_UP (requests before
+measuring, default 100), BENCH_PROFILE_REQUESTS (profiled requests, default 2,000),
+BENCH_PROFILE_CALLGRIND (requests under callgrind, default 200).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ TESSERA_PATH = "/api/v1/data/deal"
 TESSERA_QUERY = urllib.parse.urlencode({"filter": json.dumps({"stage": "won"}), "limit": 50})
 BASELINE_PATH = "/deal"
 BASELINE_QUERY = "stage=won&limit=50"
-WARM_UP = 200
+WARM_UP = int(os.environ.get("BENCH_PROFILE_WARM_UP", "100"))
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -191,14 +192,15 @@ def run(url: str, api_key: str, side: str, count: int) -> None:
     asyncio.run(main())
 
 
-def instructions(url: str, api_key: str, count: int) -> None:
+def instructions(url: str, api_key: str, count: int, sides: list[str]) -> None:
     """Print each app's instructions per list request (callgrind) and their ratio."""
     per_request = {}
-    for side in ("tessera", "baseline"):
+    for side in sides:
         per_request[side] = callgrind(url, api_key, side, count) / count
         print(f"{side}: {per_request[side]:,.0f} instructions per request", flush=True)
-    ratio = per_request["baseline"] / per_request["tessera"]
-    print(f"baseline ÷ Tessera instructions: {ratio:.3f}")
+    if len(per_request) == 2:
+        ratio = per_request["baseline"] / per_request["tessera"]
+        print(f"baseline ÷ Tessera instructions: {ratio:.3f}")
 
 
 def callgrind(url: str, api_key: str, side: str, count: int) -> int:
@@ -254,7 +256,8 @@ def main() -> None:
         if mode == "calls":
             calls(url, api_key, int(os.environ.get("BENCH_PROFILE_REQUESTS", "2000")))
         elif mode == "instructions":
-            instructions(url, api_key, int(os.environ.get("BENCH_PROFILE_CALLGRIND", "200")))
+            requests = int(os.environ.get("BENCH_PROFILE_CALLGRIND", "200"))
+            instructions(url, api_key, requests, sys.argv[2:] or ["tessera", "baseline"])
         else:
             raise SystemExit(f"unknown mode {mode!r}; use calls or instructions")
     finally:
