@@ -26,18 +26,32 @@ SYSTEM_FIELD_TYPES: dict[str, FieldDef] = {
 }
 
 
+#: Comparable definitions already made, by the id of the definition they were made from
+#: (kept with it, so the id cannot be reused while the entry lives). Definitions are
+#: frozen, and every filter value and cursor key would otherwise copy one.
+_COMPARABLE: dict[int, tuple[FieldDef, FieldDef]] = {}
+_COMPARABLE_LIMIT = 4096
+
+
 def comparable_definition(definition: FieldDef) -> FieldDef:
     """The definition a filter or cursor value is coerced with.
 
     Computed fields compare as their stored type; picklists and auto-numbers as text (old
     records may hold inactive values); input limits (length, min, max) do not apply.
     """
+    cached = _COMPARABLE.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
     field_type = storage_type(definition.type, definition)
     if field_type in (FieldType.PICKLIST, FieldType.AUTO_NUMBER):
         field_type = FieldType.TEXT
-    return definition.model_copy(
+    comparable = definition.model_copy(
         update={"type": field_type, "max_length": None, "min": None, "max": None}
     )
+    if len(_COMPARABLE) >= _COMPARABLE_LIMIT:
+        _COMPARABLE.clear()  # definitions of old revisions go; the live ones come back
+    _COMPARABLE[id(definition)] = (definition, comparable)
+    return comparable
 
 
 @dataclass(frozen=True)
