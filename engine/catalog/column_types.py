@@ -79,6 +79,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
         def exact(value: Any) -> Decimal | None:
             if parse is not None:
                 value = parse(value)
+            if type(value) is Decimal:  # psycopg's NUMERIC values
+                return value.quantize(quantum)
             return None if value is None else Decimal(value).quantize(quantum)
 
         return exact

@@ -51,6 +51,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 def _as_utc(value: Any) -> datetime | None:
     if value is None:
         return None
+    if type(value) is datetime and value.tzinfo is UTC:
+        # PostgreSQL sessions run in UTC, so this is how psycopg's values come.
+        return value
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
     if value.tzinfo is None:
