@@ -10,11 +10,13 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.catalog import Catalog
+from engine.catalog import Catalog, CompiledObject
 from engine.catalog.expression_references import expression_sites, references, rewrite_spans
+from engine.catalog.rules import RollupLink
 from engine.expressions import EvaluationContext, FunctionSignature
 from engine.query.filter_keys import map_filter_keys
 from engine.rules.cascade import Cascade
+from engine.rules.hierarchy import bottom_up_order
 from engine.rules.rollups import refresh_rollups
 from metadata.models import FieldState, FieldType, ObjectState, TenantMetadata
 
@@ -117,15 +119,30 @@ def run_refreshes(
     now: object,
     new_context: Callable[[], EvaluationContext],
 ) -> int:
-    """Compute the planned fields for every existing record; return how many values changed."""
+    """Compute the planned fields for every existing record; return how many values changed.
+
+    An object that is a hierarchy (roll-ups over its own records) is rebuilt from its
+    leaves to its roots, its own roll-ups and formulas level by level, so each record
+    is computed once from final values below it.
+    """
     cascade = Cascade(connection=connection, catalog=catalog, now=now, new_context=new_context)
     changed = 0
-    for name in sorted({r.object for r in planned if r.kind == "formula"}):
+    hierarchies = sorted(
+        {
+            r.object
+            for r in planned
+            if hierarchy_links(catalog.objects[r.object])
+            and (r.kind == "formula" or _is_self_rollup(catalog, r))
+        }
+    )
+    for name in hierarchies:
+        changed += _rebuild_hierarchy(connection, catalog, cascade, catalog.objects[name], now=now)
+    for name in sorted({r.object for r in planned if r.kind == "formula"} - set(hierarchies)):
         obj = catalog.objects[name]
         for ids in _id_chunks(connection, catalog, name):
             changed += cascade.recompute(obj, ids)
     for refresh in planned:
-        if refresh.kind != "roll-up":
+        if refresh.kind != "roll-up" or refresh.object in hierarchies:
             continue
         parent = catalog.objects[refresh.object]
         state = parent.fields[refresh.field].state.definition.rollup
@@ -138,6 +155,32 @@ def run_refreshes(
             )
             changed += len(result)
             cascade.recompute(parent, [], changed=result)
+    return changed
+
+
+def hierarchy_links(obj: CompiledObject) -> list[RollupLink]:
+    """The roll-ups `obj` keeps over its own records (empty unless it is a hierarchy)."""
+    return [link for link in obj.rules.rollups if link.parent == obj.state.api_name]
+
+
+def _is_self_rollup(catalog: Catalog, refresh: Refresh) -> bool:
+    links = hierarchy_links(catalog.objects[refresh.object])
+    return refresh.kind == "roll-up" and any(link.field == refresh.field for link in links)
+
+
+def _rebuild_hierarchy(
+    connection: Connection, catalog: Catalog, cascade: Cascade, obj: CompiledObject, *, now: object
+) -> int:
+    """Recompute a hierarchy's own roll-ups and formulas, deepest records first."""
+    links = hierarchy_links(obj)
+    changed = 0
+    for level in bottom_up_order(connection, obj, links[0].link):
+        for start in range(0, len(level), _CHUNK):
+            ids = level[start : start + _CHUNK]
+            fresh = refresh_rollups(
+                connection, catalog, child=obj, links=links, parent_ids=ids, now=now
+            )
+            changed += cascade.recompute(obj, ids, changed=fresh, is_climbed=True)
     return changed
 
 

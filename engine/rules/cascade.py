@@ -20,6 +20,7 @@ from engine.catalog.rules import FormulaWatch, RollupLink
 from engine.errors import Problem, RecordValidationError
 from engine.expressions import EvaluationContext
 from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
+from engine.rules.hierarchy import climb_order
 from engine.rules.path_values import load_path_values
 from engine.rules.rollups import add_new_children, is_additive, refresh_rollups
 from engine.rules.stored_rows import load_rows, lock_rows
@@ -63,8 +64,20 @@ class Cascade:
     #: Every record the cascade changed, as (object, id).
     touched: set[tuple[str, UUID]] = field(default_factory=set)
 
-    def follow(self, obj: CompiledObject, changes: Sequence[RecordChange], depth: int = 0) -> None:
-        """Recompute what `changes` affect, then what that affects, up to MAX_DEPTH."""
+    def follow(
+        self,
+        obj: CompiledObject,
+        changes: Sequence[RecordChange],
+        depth: int = 0,
+        *,
+        is_climbed: bool = False,
+    ) -> None:
+        """Recompute what `changes` affect, then what that affects, up to MAX_DEPTH.
+
+        A hierarchy (roll-ups over a lookup from `obj` to itself) is climbed to its
+        root within one level (see `_climb`); `is_climbed` says the changes come from
+        such a climb, whose ancestors are already up to date.
+        """
         if not changes or not (obj.rules.rollups or obj.rules.watchers):
             return
         if depth >= MAX_DEPTH:
@@ -73,7 +86,7 @@ class Cascade:
                 "formulas; simplify the chain of summaries",
                 problems=[Problem("", "cascade-too-deep", "too many levels of roll-ups")],
             )
-        self._rollups(obj, changes, depth)
+        self._rollups(obj, changes, depth, is_climbed=is_climbed)
         for watch in obj.rules.watchers:
             self._watch(obj, watch, changes, depth)
 
@@ -83,11 +96,16 @@ class Cascade:
         ids: Collection[UUID],
         *,
         changed: dict[UUID, set[str]] | None = None,
+        is_climbed: bool = False,
     ) -> int:
         """Recompute the formulas of `ids` (and of records whose roll-ups `changed`),
-        follow what changes, and return how many records changed."""
+        follow what changes, and return how many records changed.
+
+        `is_climbed`: the caller recomputes `obj`'s hierarchy itself, bottom-up (a
+        recalculation), so the changes are not climbed again here.
+        """
         changes = dict(changed or {})
-        self._after_recompute(obj, changes, 0, recompute=ids)
+        self._after_recompute(obj, changes, 0, recompute=ids, is_climbed=is_climbed)
         return len(changes)
 
     def before_delete(
@@ -105,19 +123,22 @@ class Cascade:
             found = self.connection.execute(self._sources(source, watch.chain, ids)).scalars()
             recompute.setdefault(watch.source, set()).update(found)
         cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]] = []
-        doomed = {obj.state.api_name}
+        doomed: set[tuple[str, UUID]] = {(obj.state.api_name, i) for i in ids}
         frontier: list[tuple[CompiledObject, list[Any]]] = [(obj, list(ids))]
         while frontier:
             parent, parent_ids = frontier.pop()
             for child, reference in self._cascading_children(parent):
-                child_ids = list(
-                    self.connection.execute(
+                # A record met before (a cycle in a hierarchy) is not walked again.
+                child_ids = [
+                    i
+                    for i in self.connection.execute(
                         select(child.table.c.id).where(reference.in_(parent_ids))
                     ).scalars()
-                )
+                    if (child.state.api_name, i) not in doomed
+                ]
                 if not child_ids:
                     continue
-                doomed.add(child.state.api_name)
+                doomed.update((child.state.api_name, i) for i in child_ids)
                 frontier.append((child, child_ids))
                 for link in child.rules.rollups:
                     parents = self.connection.execute(
@@ -126,9 +147,17 @@ class Cascade:
                         .distinct()
                     ).scalars()
                     cascaded.append((child, link, {p for p in parents if isinstance(p, UUID)}))
-        # Parents deleted along with the rest need no recomputation.
-        cascaded = [entry for entry in cascaded if entry[1].parent not in doomed]
-        return PendingDeletion(before=before, recompute=recompute, cascaded=cascaded)
+        # Parents deleted along with the rest need no recomputation; in a hierarchy
+        # the survivors are the objects' records the deletion does not reach.
+        cascaded = [
+            (child, link, {p for p in parents if (link.parent, p) not in doomed})
+            for child, link, parents in cascaded
+        ]
+        for source_name, source_ids in recompute.items():
+            source_ids.difference_update(i for name, i in doomed if name == source_name)
+        return PendingDeletion(
+            before=before, recompute=recompute, cascaded=[c for c in cascaded if c[2]]
+        )
 
     def _cascading_children(
         self, parent: CompiledObject
@@ -149,6 +178,15 @@ class Cascade:
             [RecordChange(b["id"], before=b, after=None) for b in pending.before],
         )
         for child, link, parents in pending.cascaded:
+            if link.parent == child.state.api_name:
+                # A hierarchy's surviving ancestors: climbed like any change below them.
+                self._climb(
+                    child,
+                    [other for other in child.rules.rollups if other.parent == link.parent],
+                    [RecordChange(p, before={link.link: p}, after=None) for p in parents],
+                    1,
+                )
+                continue
             parent = self.catalog.objects[link.parent]
             changed = refresh_rollups(
                 self.connection,
@@ -162,7 +200,14 @@ class Cascade:
         for source_name, ids in pending.recompute.items():
             self._after_recompute(self.catalog.objects[source_name], {}, 1, recompute=ids)
 
-    def _rollups(self, obj: CompiledObject, changes: Sequence[RecordChange], depth: int) -> None:
+    def _rollups(
+        self,
+        obj: CompiledObject,
+        changes: Sequence[RecordChange],
+        depth: int,
+        *,
+        is_climbed: bool,
+    ) -> None:
         created = [change for change in changes if change.before is None and change.after]
         others = [change for change in changes if change.before is not None]
         by_parent: dict[str, list[RollupLink]] = {}
@@ -170,6 +215,10 @@ class Cascade:
             by_parent.setdefault(link.parent, []).append(link)
         dialect = self.connection.dialect.name
         for parent_name, links in by_parent.items():
+            if parent_name == obj.state.api_name:
+                if not is_climbed:
+                    self._climb(obj, links, changes, depth)
+                continue
             parent = self.catalog.objects[parent_name]
             changed: dict[UUID, set[str]] = {}
             recount = list(others)
@@ -238,23 +287,103 @@ class Cascade:
         depth: int,
         *,
         recompute: Collection[UUID] = (),
+        is_climbed: bool = False,
     ) -> None:
         ids = set(changed) | set(recompute)
         if obj.rules.formulas and ids:
             for record_id, fields in recompute_formulas(
-                self.connection, self.catalog, obj, ids, now=self.now, new_context=self.new_context
+                self.connection,
+                self.catalog,
+                obj,
+                ids,
+                now=self.now,
+                new_context=self.new_context,
+                bumped=set(changed),
             ).items():
                 changed.setdefault(record_id, set()).update(fields)
         self.touched.update((obj.state.api_name, record_id) for record_id in changed)
         if changed:
-            self.follow(
-                obj,
-                [
-                    RecordChange(i, before={}, after={}, changed=frozenset(f))
-                    for i, f in changed.items()
-                ],
-                depth + 1,
+            self.follow(obj, self._recomputed(obj, changed), depth + 1, is_climbed=is_climbed)
+
+    def _recomputed(
+        self, obj: CompiledObject, changed: Mapping[UUID, set[str]]
+    ) -> list[RecordChange]:
+        """Changes of records the cascade recomputed, with the lookups their roll-ups follow.
+
+        A recomputation never moves a record, so its links are the same before and
+        after; they are read back so the parents it feeds can be found.
+        """
+        links = sorted({link.link for link in obj.rules.rollups})
+        values: dict[UUID, dict[str, Any]] = {record_id: {} for record_id in changed}
+        if links:
+            columns = [obj.fields[name].column for name in links]
+            ordered = sorted(changed)
+            for start in range(0, len(ordered), _CHUNK):
+                rows = self.connection.execute(
+                    select(obj.table.c.id, *columns).where(
+                        obj.table.c.id.in_(ordered[start : start + _CHUNK])
+                    )
+                )
+                for row in rows:
+                    values[row[0]] = dict(zip(links, row[1:], strict=True))
+        return [
+            RecordChange(i, before=values[i], after=values[i], changed=frozenset(f))
+            for i, f in changed.items()
+        ]
+
+    def _climb(
+        self,
+        obj: CompiledObject,
+        links: Sequence[RollupLink],
+        changes: Sequence[RecordChange],
+        depth: int,
+    ) -> None:
+        """Recompute the roll-ups `obj` keeps over its own records, up to the roots.
+
+        Every ancestor of a changed record is recomputed once, in order of its height
+        above the changes (its longest distance from one), so a record is recomputed
+        after every changed record below it: a sum of sums is right at each level, and
+        a move (old and new parents) or a batch at several depths touches each ancestor
+        only once. Its formulas follow its roll-ups; what else the climb changed (other
+        roll-ups, lookup formulas) is then followed as one level of the cascade.
+        """
+        relevant = [link for link in links if _touches(link, changes)]
+        seeds = _parents(relevant, changes)
+        if not seeds:
+            return
+        moved = {
+            change.record_id
+            for change in changes
+            if change.after is not None
+            and (change.before is None or links[0].link in change.changed)
+        }
+        heights = climb_order(self.connection, obj, links[0].link, seeds, moved=moved)
+        changed: dict[UUID, set[str]] = {}
+        for level in heights:
+            fresh = refresh_rollups(
+                self.connection,
+                self.catalog,
+                child=obj,
+                links=links,
+                parent_ids=level,
+                now=self.now,
             )
+            if obj.rules.formulas and fresh:
+                for record_id, fields in recompute_formulas(
+                    self.connection,
+                    self.catalog,
+                    obj,
+                    fresh,
+                    now=self.now,
+                    new_context=self.new_context,
+                    bumped=set(fresh),
+                ).items():
+                    fresh[record_id].update(fields)
+            for record_id, fields in fresh.items():
+                changed.setdefault(record_id, set()).update(fields)
+        self.touched.update((obj.state.api_name, record_id) for record_id in changed)
+        if changed:
+            self.follow(obj, self._recomputed(obj, changed), depth + 1, is_climbed=True)
 
 
 def _parents(links: Sequence[RollupLink], changes: Sequence[RecordChange]) -> set[UUID]:
@@ -293,8 +422,13 @@ def recompute_formulas(
     *,
     now: Any,
     new_context: Callable[[], EvaluationContext],
+    bumped: Collection[UUID] = (),
 ) -> dict[UUID, set[str]]:
-    """Recompute the formulas of records `ids`; write and return the fields that changed."""
+    """Recompute the formulas of records `ids`; write and return the fields that changed.
+
+    Records of `bumped` got their new version from this step of the cascade already
+    (their roll-ups changed), so their formulas are written without another.
+    """
     changed: dict[UUID, set[str]] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), _CHUNK):
@@ -327,8 +461,11 @@ def recompute_formulas(
                             obj.fields[name].column.name: value
                             for name, value in save.values.items()
                         },
-                        "version": obj.table.c.version + 1,
-                        "updated_at": now,
+                        **(
+                            {}
+                            if save.record_id in bumped
+                            else {"version": obj.table.c.version + 1, "updated_at": now}
+                        ),
                     }
                 )
             )

@@ -10,6 +10,7 @@ so the last one to commit always stores the full count.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -25,21 +26,33 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
+    null,
     or_,
     select,
     true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql import Select
 
-from engine.catalog import Catalog, CompiledObject, ExactDecimal
+from engine.catalog import (
+    Catalog,
+    CompiledObject,
+    ExactDecimal,
+    ValueProblem,
+    decimal_shape,
+    storage_type,
+)
 from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.rules import RollupLink
-from engine.query import AllRows, JoinPlan, base_condition, build_plan
+from engine.errors import Problem, RecordValidationError
+from engine.query import AllRows, JoinPlan, base_condition
 from engine.query.filter_keys import filter_fields
 from engine.rules.stored_rows import lock_rows
-from metadata.models import RollupFunction
+from metadata.models import DECIMAL_TYPES, MAX_PRECISION, FieldType, RollupFunction
 
 _CHUNK = 500
 
@@ -47,23 +60,28 @@ _CHUNK = 500
 def rollup_expression(
     catalog: Catalog, child: CompiledObject, parent: CompiledObject, link: RollupLink
 ) -> ColumnElement[Any]:
-    """The correlated subquery that computes `link`'s value for each parent row."""
-    plan = build_plan(catalog, child, scope=AllRows(), dialect="")
-    condition = child.fields[link.link].column == parent.table.c.id
+    """The correlated subquery that computes `link`'s value for each parent row.
+
+    The children are read through an alias: in a hierarchy (a lookup from an object to
+    itself) child and parent are the same table, and only the alias tells them apart.
+    """
+    rows = child.table.alias("rollup_children")
+    plan = JoinPlan(catalog=catalog, base=child, scope=AllRows(), root=rows, dialect="")
+    condition = rows.c[child.fields[link.link].column.name] == parent.table.c.id
     extra = base_condition(plan, dict(link.filter)) if link.filter else None
     if extra is not None:
         condition = and_(condition, extra)
     if link.function is RollupFunction.COUNT:
         aggregate: ColumnElement[Any] = func.count()
     else:
-        column = child.fields[link.child_field or ""].column
+        column = rows.c[child.fields[link.child_field or ""].column.name]
         if link.function is RollupFunction.SUM:
             aggregate = func.sum(column)
         elif link.function is RollupFunction.MIN:
             aggregate = func.min(column)
         else:
             aggregate = func.max(column)
-    query = select(aggregate).select_from(plan.apply(child.table)).where(condition)
+    query = select(aggregate).select_from(plan.apply(rows)).where(condition)
     subquery = query.correlate(parent.table).scalar_subquery()
     if link.function is RollupFunction.SUM:
         return func.coalesce(subquery, 0)
@@ -82,6 +100,9 @@ def refresh_rollups(
     """Recompute `links` (roll-ups of one parent object) for `parent_ids`.
 
     Returns the fields that changed, by parent id; changed parents get a new version.
+
+    Raises:
+        RecordValidationError: a value does not fit its roll-up field (see `overflow`).
     """
     if not links or not parent_ids:
         return {}
@@ -95,15 +116,16 @@ def refresh_rollups(
     changed: dict[UUID, set[str]] = {}
     ordered = sorted(parent_ids)
     for start in range(0, len(ordered), _CHUNK):
-        query = select(parent.table.c.id, *columns, *expressions).where(
-            parent.table.c.id.in_(ordered[start : start + _CHUNK])
-        )
-        for row in connection.execute(query):
+        chunk = ordered[start : start + _CHUNK]
+        query = select(parent.table.c.id, *columns, *expressions)
+        for row in _aggregate_rows(connection, query, parent, links, chunk):
             stored = row[1 : 1 + len(links)]
-            fresh = [
-                convert(value)
-                for convert, value in zip(converters, row[1 + len(links) :], strict=True)
-            ]
+            fresh = []
+            for link, convert, value in zip(links, converters, row[1 + len(links) :], strict=True):
+                try:
+                    fresh.append(convert(value))
+                except ValueProblem as exc:
+                    raise overflow(parent, link, row[0], exc.message) from exc
             updates = {
                 column.name: value
                 for link, column, old, value in zip(links, columns, stored, fresh, strict=True)
@@ -122,6 +144,69 @@ def refresh_rollups(
                 .values({**updates, "version": parent.table.c.version + 1, "updated_at": now})
             )
     return changed
+
+
+def _aggregate_rows(
+    connection: Connection,
+    query: Select[Any],
+    parent: CompiledObject,
+    links: Sequence[RollupLink],
+    ids: Sequence[UUID],
+) -> list[Row[Any]]:
+    """Run the aggregate `query` for the parents `ids`.
+
+    SQLite's integer `sum()` stops with "integer overflow" past 64 bits instead of
+    returning a value; each parent is then summed alone to name the one that overflows.
+    (Statement errors do not end a SQLite transaction, so the rerun is safe.)
+    """
+    table = parent.table
+    try:
+        return list(connection.execute(query.where(table.c.id.in_(ids))))
+    except OperationalError as exc:
+        if "integer overflow" not in str(exc.orig):
+            raise
+    for record_id in ids:
+        try:
+            connection.execute(query.where(table.c.id == record_id)).all()
+        except OperationalError as exc:
+            if "integer overflow" not in str(exc.orig):
+                raise
+            summed = [link for link in links if link.function is RollupFunction.SUM]
+            raise overflow(
+                parent, (summed or list(links))[0], record_id, "the sum exceeds 64 bits"
+            ) from exc
+    raise AssertionError("an aggregate overflowed for the chunk but for none of its parents")
+
+
+def overflow(parent: CompiledObject, link: RollupLink, record_id: Any, reason: str) -> Exception:
+    """The 422 of a roll-up value its field cannot hold, naming the field and the record.
+
+    Nothing is written: the error ends the save's (or recalculation's) transaction.
+    """
+    definition = parent.fields[link.field].state.definition
+    shape = _capacity(definition)
+    name = f"{parent.state.api_name}.{link.field}"
+    return RecordValidationError(
+        f"the roll-up {name} of {parent.state.api_name} record {record_id} no longer fits "
+        f"its field ({reason}; it holds {shape}): give the roll-up a wider type "
+        f"(precision up to {MAX_PRECISION}), or change the children that feed it",
+        problems=[
+            Problem(
+                f"/{link.field}",
+                "rollup-overflow",
+                f"{name} of record {record_id} exceeds {shape}",
+            )
+        ],
+        extra={"object": parent.state.api_name, "field": link.field, "record": str(record_id)},
+    )
+
+
+def _capacity(definition: Any) -> str:
+    stored = storage_type(definition.type, definition)
+    if stored in DECIMAL_TYPES:
+        precision, scale = decimal_shape(definition, stored)
+        return f"{precision - scale} whole digits and {scale} decimals"
+    return "a 64-bit integer" if stored is FieldType.INTEGER else str(stored.value)
 
 
 def is_additive(
@@ -191,12 +276,31 @@ def add_new_children(
         shape = _fold_shape(child, link_field, group, count=len(children), dialect=dialect)
         key = ("add-children", child.state.api_name, tuple(link.field for link in group), shape)
         statement = catalog.statements.get_or_build(
-            key, partial(_fold_statement, catalog, child, link_field, group, shape=shape)
+            key,
+            partial(
+                _fold_statement, catalog, child, link_field, group, shape=shape, dialect=dialect
+            ),
         )
-        rows = connection.execute(
-            statement, {**_fold_parameters(child, shape, children), "now": now}
-        )
+        parameters = {**_fold_parameters(child, shape, children), "now": now}
+        try:
+            rows = connection.execute(statement, parameters).all()
+        except OperationalError as exc:
+            if "integer overflow" not in str(exc.orig):
+                raise
+            # SQLite's sum of the new children overflowed; recounting names the parent.
+            parents = {
+                values[link_field] for _, values in children if values.get(link_field) is not None
+            }
+            refresh_rollups(
+                connection, catalog, child=child, links=group, parent_ids=parents, now=now
+            )
+            raise
+        parent = catalog.objects[group[0].parent]
         for row in rows:
+            # A sum out of its field's range is folded to NULL (see `_fold_statement`).
+            for link, value in zip(group, row[1:], strict=True):
+                if value is None and link.function in (RollupFunction.COUNT, RollupFunction.SUM):
+                    raise overflow(parent, link, row[0], "the sum exceeds it")
             changed[row[0]] = {link.field for link in group}
     return changed
 
@@ -250,7 +354,15 @@ def _fold_statement(
     links: Sequence[RollupLink],
     *,
     shape: str | tuple[str, ...],
+    dialect: str,
 ) -> Any:
+    """The UPDATE that folds new children into their parents' stored roll-ups.
+
+    A count or sum that would leave its column's range is written as NULL instead of
+    failing the statement (PostgreSQL) or turning into a float (SQLite, whose integer
+    arithmetic overflows to REAL); the caller sees the NULL it returns and refuses the
+    save, and the transaction's rollback takes the NULL back.
+    """
     parent = catalog.objects[links[0].parent]
     rows: Any
     if isinstance(shape, tuple):
@@ -271,11 +383,9 @@ def _fold_statement(
         )
         where = None
     else:
-        rows = child.table
+        rows = child.table.alias("new_children")
         where = (
-            child.table.c.id == bindparam("child_id")
-            if shape == _ONE_ID
-            else _ids_condition(child.table.c.id)
+            rows.c.id == bindparam("child_id") if shape == _ONE_ID else _ids_condition(rows.c.id)
         )
     plan = JoinPlan(catalog=catalog, base=child, scope=AllRows(), root=rows, dialect="")
     link_column = rows.c[child.fields[link_field].column.name]
@@ -313,7 +423,12 @@ def _fold_statement(
         stored = table.c[parent.fields[link.field].column.name]
         fresh = delta.c[f"v{index}"]
         if link.function in (RollupFunction.COUNT, RollupFunction.SUM):
-            values[stored.name] = func.coalesce(stored, 0) + func.coalesce(fresh, 0)
+            total = func.coalesce(stored, 0) + func.coalesce(fresh, 0)
+            low, high = _raw_range(parent.fields[link.field].column.type, dialect)
+            values[stored.name] = case(
+                (and_(total >= literal_column(low), total <= literal_column(high)), total),
+                else_=null(),
+            )
         elif link.function is RollupFunction.MIN:
             values[stored.name] = case(
                 (stored.is_(None), fresh), (fresh < stored, fresh), else_=stored
@@ -322,4 +437,23 @@ def _fold_statement(
             values[stored.name] = case(
                 (stored.is_(None), fresh), (fresh > stored, fresh), else_=stored
             )
-    return update(table).where(table.c.id == delta.c.parent_id).values(values).returning(table.c.id)
+    returned = [table.c[parent.fields[link.field].column.name] for link in links]
+    return (
+        update(table)
+        .where(table.c.id == delta.c.parent_id)
+        .values(values)
+        .returning(table.c.id, *returned)
+    )
+
+
+def _raw_range(column_type: Any, dialect: str) -> tuple[str, str]:
+    """The smallest and largest value a roll-up column stores, as SQL literals.
+
+    On SQLite an exact decimal is compared as the scaled integer it is stored as.
+    """
+    if isinstance(column_type, ExactDecimal):
+        largest = Decimal(10**column_type.precision - 1)
+        if dialect != "sqlite":
+            largest = largest.scaleb(-column_type.scale)
+        return f"-{largest}", str(largest)
+    return str(-(2**63)), str(2**63 - 1)
