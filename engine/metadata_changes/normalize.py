@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from engine.catalog import storage_type
+from engine.catalog import decimal_shape, storage_type
 from metadata.models import (
     DECIMAL_TYPES,
     DEFAULT_DECIMAL,
     DEFAULT_MAX_LENGTH,
+    MAX_PRECISION,
     FieldDef,
     FieldType,
     OnDelete,
@@ -67,16 +68,24 @@ def default_plural(label: str) -> str:
 
 
 def with_rollup_type(definition: FieldDef, state: TenantMetadata) -> FieldDef:
-    """Give the minimum or maximum of a date (or date-time) that type when none is declared.
+    """Give a roll-up without a declared return type the type that holds what it computes.
 
-    Without a return type a roll-up is stored as a number, which a date is not.
+    - the minimum or maximum of a field is stored like that field (a date, an integer,
+      a decimal of the same precision and scale);
+    - a sum of integers is an integer (64 bits); a sum of a decimal, currency or percent
+      keeps the field's type and scale with the widest precision Tessera stores
+      (`MAX_PRECISION`, 18 digits), so it holds the sum of any realistic number of
+      children; a sum that still does not fit is refused when it happens (a 422);
+    - a count is an integer (see `normalize_field`).
+
+    A declared return type, precision or scale is kept as given.
     """
     rollup = definition.rollup
     if (
         definition.type is not FieldType.ROLLUP_SUMMARY
         or rollup is None
         or definition.return_type is not None
-        or rollup.function not in (RollupFunction.MIN, RollupFunction.MAX)
+        or rollup.function is RollupFunction.COUNT
         or not rollup.field
     ):
         return definition
@@ -85,6 +94,17 @@ def with_rollup_type(definition: FieldDef, state: TenantMetadata) -> FieldDef:
     if source is None:
         return definition
     stored = storage_type(source.definition.type, source.definition)
-    if stored not in (FieldType.DATE, FieldType.DATETIME):
+    is_sum = rollup.function is RollupFunction.SUM
+    if stored in (FieldType.DATE, FieldType.DATETIME) and not is_sum:
+        return definition.model_copy(update={"return_type": stored})
+    if stored is FieldType.INTEGER:
+        return definition.model_copy(update={"return_type": stored})
+    if stored not in DECIMAL_TYPES:
         return definition
-    return definition.model_copy(update={"return_type": stored})
+    precision, scale = decimal_shape(source.definition, stored)
+    updates: dict[str, object] = {"return_type": stored}
+    if definition.precision is None:
+        updates["precision"] = MAX_PRECISION if is_sum else precision
+    if definition.scale is None:
+        updates["scale"] = scale
+    return definition.model_copy(update=updates)

@@ -118,7 +118,7 @@ def refresh_rollups(
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         query = select(parent.table.c.id, *columns, *expressions)
-        for row in _aggregate_rows(connection, query, parent, links, chunk):
+        for row in _aggregate_rows(connection, query, parent, links, expressions, chunk):
             stored = row[1 : 1 + len(links)]
             fresh = []
             for link, convert, value in zip(links, converters, row[1 + len(links) :], strict=True):
@@ -151,31 +151,34 @@ def _aggregate_rows(
     query: Select[Any],
     parent: CompiledObject,
     links: Sequence[RollupLink],
+    expressions: Sequence[ColumnElement[Any]],
     ids: Sequence[UUID],
 ) -> list[Row[Any]]:
     """Run the aggregate `query` for the parents `ids`.
 
     SQLite's integer `sum()` stops with "integer overflow" past 64 bits instead of
-    returning a value; each parent is then summed alone to name the one that overflows.
-    (Statement errors do not end a SQLite transaction, so the rerun is safe.)
+    returning a value; each parent's roll-ups are then computed one by one to name the
+    one that overflows. (Statement errors do not end a SQLite transaction.)
     """
     table = parent.table
     try:
         return list(connection.execute(query.where(table.c.id.in_(ids))))
     except OperationalError as exc:
-        if "integer overflow" not in str(exc.orig):
+        if not _is_integer_overflow(exc):
             raise
     for record_id in ids:
-        try:
-            connection.execute(query.where(table.c.id == record_id)).all()
-        except OperationalError as exc:
-            if "integer overflow" not in str(exc.orig):
-                raise
-            summed = [link for link in links if link.function is RollupFunction.SUM]
-            raise overflow(
-                parent, (summed or list(links))[0], record_id, "the sum exceeds 64 bits"
-            ) from exc
+        for link, expression in zip(links, expressions, strict=True):
+            try:
+                connection.execute(select(expression).where(table.c.id == record_id)).all()
+            except OperationalError as exc:
+                if not _is_integer_overflow(exc):
+                    raise
+                raise overflow(parent, link, record_id, "the sum exceeds 64 bits") from exc
     raise AssertionError("an aggregate overflowed for the chunk but for none of its parents")
+
+
+def _is_integer_overflow(exc: OperationalError) -> bool:
+    return "integer overflow" in str(exc.orig)
 
 
 def overflow(parent: CompiledObject, link: RollupLink, record_id: Any, reason: str) -> Exception:
@@ -285,7 +288,7 @@ def add_new_children(
         try:
             rows = connection.execute(statement, parameters).all()
         except OperationalError as exc:
-            if "integer overflow" not in str(exc.orig):
+            if not _is_integer_overflow(exc):
                 raise
             # SQLite's sum of the new children overflowed; recounting names the parent.
             parents = {

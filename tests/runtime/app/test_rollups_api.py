@@ -486,7 +486,11 @@ def test_a_sum_of_finer_decimals_is_rounded_once_not_per_child(api: Api) -> None
     }
     assert api.post("/admin/objects", json=fine).status_code == 201
     for rollup in (
-        {"api_name": "total", "rollup": {"child": "deal", "field": "amount", "function": "sum"}},
+        {
+            "api_name": "total",
+            "scale": 2,
+            "rollup": {"child": "deal", "field": "amount", "function": "sum"},
+        },
         {
             "api_name": "whole_total",
             "return_type": "integer",
