@@ -15,6 +15,7 @@ from engine.catalog.expression_references import (
     references,
     rewrite_spans,
 )
+from engine.catalog.field_users import FieldUser, field_users
 from engine.expressions import FunctionSignature
 from engine.query.filter_keys import filter_fields, map_filter_keys
 from metadata.models import FieldType, TenantMetadata, default_expression
@@ -26,27 +27,25 @@ def users_of_field(
     field_name: str,
     functions: Mapping[str, FunctionSignature],
 ) -> list[str]:
-    """Descriptions of the expressions and roll-ups that use a field.
+    """Descriptions of the expressions and roll-ups that use a field (its value, not its link).
 
     Inactive validation rules count too: they could not be switched on again without it.
     """
-    users = [
-        site.describe()
-        for site in expression_sites(state)
-        if any(
-            ref.object == object_name and ref.field == field_name
-            for ref in references(state, site, functions)
-        )
+    return [
+        user.describe()
+        for user in field_users(state, object_name, field_name, functions)
+        if user.kind != "roll-up" or _aggregates(state, user, field_name)
     ]
-    for obj in state.live_objects:
-        for field in obj.live_fields:
-            rollup = field.definition.rollup
-            if rollup is None or rollup.child != object_name:
-                continue
-            filter_fields_ = filter_fields(rollup.filter or {})
-            if field_name == rollup.field or field_name in filter_fields_:
-                users.append(f"roll-up {obj.api_name}.{field.api_name}")
-    return users
+
+
+def _aggregates(state: TenantMetadata, user: FieldUser, field_name: str) -> bool:
+    """Whether roll-up `user` aggregates or filters on `field_name` (not only follows it)."""
+    parent = state.find_object(user.object)
+    field = parent.find_field(user.name) if parent else None
+    rollup = field.definition.rollup if field else None
+    return rollup is not None and (
+        field_name == rollup.field or field_name in filter_fields(rollup.filter or {})
+    )
 
 
 def users_of_object(

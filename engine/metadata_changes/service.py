@@ -16,7 +16,7 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
 from engine.metadata_changes.dependencies import describe_rewrites
-from engine.rules.backfill import Refresh, refreshes, run_refreshes
+from engine.rules.backfill import Refresh, downstream_refreshes, refreshes, run_refreshes
 from engine.rules.record_source import evaluation_contexts
 from engine.rules.rule_impact import changed_rules, check_existing_records
 from engine.schema_sync import (
@@ -78,7 +78,7 @@ def _computed_rows(
             {
                 "object": refresh.object,
                 "field": refresh.field,
-                "reason": f"{refresh.kind} computed for existing records",
+                "reason": refresh.reason,
                 "rows": rows,
             }
         )
@@ -114,6 +114,14 @@ def run_change(
         plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)
+        # A field whose stored values the change rewrites (a conversion, removed picklist
+        # values, a default filling empty values) has its readers recomputed too.
+        rewritten = [(t.object_name, t.field_name) for t in plan.touches if t.field_name]
+        planned += [
+            refresh
+            for refresh in downstream_refreshes(old, new, rewritten, engine.expressions.functions)
+            if (refresh.object, refresh.field) not in {(r.object, r.field) for r in planned}
+        ]
         impact.rows_touched.extend(_computed_rows(connection, old, planned))
         # Only a change without DDL (a rule's own change) can read the records as they are.
         rules = [] if plan.ops else changed_rules(old, new)

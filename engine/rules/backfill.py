@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.catalog.expression_references import expression_sites, references, rewrite_spans
-from engine.catalog.rules import RollupLink
+from engine.catalog.field_users import field_users
+from engine.catalog.rules import RollupLink, rollup_link_field
 from engine.expressions import EvaluationContext, FunctionSignature
 from engine.query.filter_keys import map_filter_keys
 from engine.rules.cascade import Cascade
@@ -25,15 +26,33 @@ _CHUNK = 2_000
 
 @dataclass(frozen=True)
 class Refresh:
-    """A computed field whose stored values must be (re)computed."""
+    """A computed field whose stored values must be (re)computed.
+
+    `reads` names the field (`deal.probability`) whose stored values the change
+    rewrites, when that is why; otherwise the field itself is new or computes
+    something else now.
+    """
 
     object: str
     field: str
     kind: str
+    reads: str | None = None
 
     def describe(self) -> str:
-        """`compute formula deal.total for existing records`."""
-        return f"compute {self.kind} {self.object}.{self.field} for existing records"
+        """`compute formula deal.total for existing records`, or why it is recomputed."""
+        if self.reads is None:
+            return f"compute {self.kind} {self.object}.{self.field} for existing records"
+        return (
+            f"recompute {self.kind} {self.object}.{self.field} for existing records: "
+            f"it reads {self.reads}, whose stored values the change rewrites"
+        )
+
+    @property
+    def reason(self) -> str:
+        """Why the records are touched, as the plan's `rows_touched` says it."""
+        if self.reads is None:
+            return f"{self.kind} computed for existing records"
+        return f"{self.kind} recomputed: it reads {self.reads}, whose values change"
 
 
 def refreshes(
@@ -55,6 +74,58 @@ def refreshes(
             if before.get(field.id) != after.get(field.id):
                 found.append(Refresh(obj.api_name, field.api_name, kind))
     return found
+
+
+def downstream_refreshes(
+    old: TenantMetadata,
+    new: TenantMetadata,
+    rewritten: Collection[tuple[str, str]],
+    functions: Mapping[str, FunctionSignature],
+) -> list[Refresh]:
+    """The computed fields of `new` that read fields whose stored values a change rewrites.
+
+    `rewritten` holds (object, field) pairs of `new`: values converted by a type change
+    (forced ones emptied), removed picklist values, empty values filled by a default.
+    A field brought back from deletion counts too, as do the fields of a restored
+    object: their values reappear. Each formula (on the object, or reading the field
+    through a lookup path) and roll-up (aggregating, filtering on or following the
+    field) that reads one is recomputed for every record; what those recomputations
+    change is then followed by the cascade like any save, so everything downstream
+    is refreshed from this one list of direct readers.
+    """
+    found: dict[tuple[str, str], Refresh] = {}
+    for root in sorted(set(rewritten) | _restored_fields(old, new)):
+        reads = f"{root[0]}.{root[1]}"
+        # Readers of readers are listed too, so the plan names every field that moves.
+        pending = [root]
+        while pending:
+            object_name, field_name = pending.pop()
+            for user in field_users(new, object_name, field_name, functions):
+                kind = _USER_KINDS.get(user.kind)
+                if kind is None or (user.object, user.name) in found:
+                    continue
+                found[(user.object, user.name)] = Refresh(user.object, user.name, kind, reads)
+                pending.append((user.object, user.name))
+    return list(found.values())
+
+
+#: The users of a field whose stored values depend on it.
+_USER_KINDS = {"formula": "formula", "roll-up": "roll-up"}
+
+
+def _restored_fields(old: TenantMetadata, new: TenantMetadata) -> set[tuple[str, str]]:
+    """(object, field) of `new` that are live again after being deleted in `old`."""
+    restored = set()
+    old_objects = {obj.id: obj for obj in old.objects}
+    for obj in new.live_objects:
+        before = old_objects.get(obj.id)
+        was_deleted = before is None or before.is_deleted
+        old_fields = {f.id: f for f in before.fields} if before is not None else {}
+        for field in obj.live_fields:
+            previous = old_fields.get(field.id)
+            if previous is not None and (was_deleted or previous.is_deleted):
+                restored.add((obj.api_name, field.api_name))
+    return restored
 
 
 def _computed_kind(field: FieldState) -> str | None:
@@ -92,8 +163,12 @@ def _meanings(
             if field.definition.type is FieldType.ROLLUP_SUMMARY and rollup is not None:
                 child = by_name.get(rollup.child)
                 target = child.find_field(rollup.field) if child and rollup.field else None
+                # The lookup followed to the parent is part of the meaning: deleting the
+                # first of two lookups to the parent makes the roll-up follow the other.
+                link = rollup_link_field(child, obj.api_name) if child else None
                 canonical[field.id] = (
                     child.id if child else None,
+                    link.id if link else None,
                     target.id if target else None,
                     rollup.function,
                     repr(_filter_by_ids(rollup.filter or {}, child)),
