@@ -174,3 +174,40 @@ def test_a_default_filling_empty_values_recomputes_their_readers(crm: Api) -> No
     assert filled.status_code == 200, filled.json()
     assert read(crm, "deal", deal)["weighted_amount"] == "20.00"
     assert read(crm, "account", acme)["weighted_total"] == "20.00"
+
+
+def test_deleting_and_restoring_the_lookup_a_roll_up_follows_recomputes_it(api: Api) -> None:
+    account = {"api_name": "account", "fields": [{"api_name": "name", "type": "text"}]}
+    deal = {
+        "api_name": "deal",
+        "fields": [
+            {"api_name": "owner_account", "type": "lookup", "target": "account"},
+            {"api_name": "partner_account", "type": "lookup", "target": "account"},
+        ],
+    }
+    for body in (account, deal):
+        assert api.post("/admin/objects", json=body).status_code == 201
+    count = {
+        "api_name": "deal_count",
+        "type": "rollup_summary",
+        "rollup": {"child": "deal", "function": "count"},
+    }
+    assert api.post("/admin/objects/account/fields", json=count).status_code == 201
+    owner = create(api, "account", {"name": "Owner"})
+    partner = create(api, "account", {"name": "Partner"})
+    create(api, "deal", {"owner_account": owner, "partner_account": partner})
+
+    def counts() -> tuple[int, int]:
+        return read(api, "account", owner)["deal_count"], read(api, "account", partner)[
+            "deal_count"
+        ]
+
+    assert counts() == (1, 0)
+    # Without its first lookup the roll-up follows the other one, and says so.
+    plan = api.delete("/admin/objects/deal/fields/owner_account", params={"dry_run": "true"}).json()
+    assert "compute roll-up account.deal_count for existing records" in plan["operations"]
+    assert api.delete("/admin/objects/deal/fields/owner_account").status_code == 200
+    assert counts() == (0, 1)
+    restored = api.post("/admin/objects/deal/fields/owner_account/restore")
+    assert restored.status_code == 200, restored.json()
+    assert counts() == (1, 0)

@@ -239,3 +239,43 @@ def test_recalculation_rebuilds_a_hierarchy_from_its_leaves(tree: Api) -> None:
         assert rebuilt.status_code == 200, rebuilt.json()
         assert rebuilt.json()["changed"] > 0
         assert_exact(tree)
+
+
+def test_a_batch_that_closes_a_loop_is_refused(tree: Api) -> None:
+    added = tree.post(
+        "/admin/objects/account/fields", json={"api_name": "ref", "type": "text", "unique": True}
+    )
+    assert added.status_code == 201, added.json()
+    first = tree.post("/data/account", json={"ref": "A", "amount": 1}).json()["id"]
+    second = tree.post("/data/account", json={"ref": "B", "amount": 2}).json()["id"]
+    before = assert_exact(tree)
+    refused = tree.post(
+        "/data/account/bulk",
+        params={"upsert_on": "ref"},
+        json=[{"ref": "A", "parent": second}, {"ref": "B", "parent": first}],
+    )
+    assert refused.status_code == 422, refused.json()
+    assert [e["code"] for e in refused.json()["errors"]] == ["hierarchy-cycle"]
+    assert assert_exact(tree) == before
+
+
+def test_a_formula_reading_the_parent_follows_it_down_the_tree(tree: Api) -> None:
+    added = tree.post(
+        "/admin/objects/account/fields",
+        json={
+            "api_name": "parent_name",
+            "type": "formula",
+            "return_type": "text",
+            "expression": "parent.name",
+        },
+    )
+    assert added.status_code == 201, added.json()
+    root = make(tree, 1, name="Root")
+    child = make(tree, 2, root, name="Child")
+    grandchild = make(tree, 3, child, name="Grandchild")
+    tree.patch(f"/data/account/{root}", json={"name": "Renamed"})
+    tree.patch(f"/data/account/{child}", json={"name": "Middle", "amount": 20})
+    stored = assert_exact(tree)
+    assert stored[child]["parent_name"] == "Renamed"
+    assert stored[grandchild]["parent_name"] == "Middle"
+    assert stored[root]["tree_total"] == 24
