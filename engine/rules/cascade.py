@@ -357,15 +357,18 @@ class Cascade:
             if change.after is not None
             and (change.before is None or links[0].link in change.changed)
         }
-        heights = climb_order(self.connection, obj, links[0].link, seeds, moved=moved)
+        climb = climb_order(self.connection, obj, links[0].link, seeds, moved=moved)
         changed: dict[UUID, set[str]] = {}
-        for level in heights:
+        # Only a seed, or a record a child of which changed, can change: a climb stops
+        # where the values stop moving.
+        dirty = set(seeds)
+        for level in climb.levels:
             fresh = refresh_rollups(
                 self.connection,
                 self.catalog,
                 child=obj,
                 links=links,
-                parent_ids=level,
+                parent_ids=[record_id for record_id in level if record_id in dirty],
                 now=self.now,
             )
             if obj.rules.formulas and fresh:
@@ -381,6 +384,8 @@ class Cascade:
                     fresh[record_id].update(fields)
             for record_id, fields in fresh.items():
                 changed.setdefault(record_id, set()).update(fields)
+                if record_id in climb.parent_of:
+                    dirty.add(climb.parent_of[record_id])
         self.touched.update((obj.state.api_name, record_id) for record_id in changed)
         if changed:
             self.follow(obj, self._recomputed(obj, changed), depth + 1, is_climbed=True)

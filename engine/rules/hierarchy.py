@@ -18,6 +18,7 @@ reported rather than followed forever.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import select
@@ -29,6 +30,18 @@ from engine.errors import Problem, RecordValidationError
 _CHUNK = 500
 
 
+@dataclass(frozen=True)
+class Climb:
+    """The ancestors of some records in the order to recompute them.
+
+    `levels` holds the records by height above the changes, lowest first;
+    `parent_of` the parent of each record of the walk that has one.
+    """
+
+    levels: list[list[UUID]]
+    parent_of: dict[UUID, UUID]
+
+
 def climb_order(
     connection: Connection,
     obj: CompiledObject,
@@ -36,7 +49,7 @@ def climb_order(
     seeds: Collection[UUID],
     *,
     moved: Collection[UUID] = (),
-) -> list[list[UUID]]:
+) -> Climb:
     """Return `seeds` and all their ancestors through `link`, in levels to recompute.
 
     A record's level is its height above the seeds (its longest distance from one), so
@@ -75,7 +88,7 @@ def climb_order(
     levels: dict[int, list[UUID]] = {}
     for record_id, record_height in height.items():
         levels.setdefault(record_height, []).append(record_id)
-    return [sorted(levels[key]) for key in sorted(levels)]
+    return Climb(levels=[sorted(levels[key]) for key in sorted(levels)], parent_of=parent_of)
 
 
 def _cycle(parent_of: dict[UUID, UUID], start: UUID) -> list[UUID]:
