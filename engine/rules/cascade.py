@@ -340,12 +340,12 @@ class Cascade:
     ) -> None:
         """Recompute the roll-ups `obj` keeps over its own records, up to the roots.
 
-        Every ancestor of a changed record is recomputed once, in order of its height
-        above the changes (its longest distance from one), so a record is recomputed
-        after every changed record below it: a sum of sums is right at each level, and
-        a move (old and new parents) or a batch at several depths touches each ancestor
-        only once. Its formulas follow its roll-ups; what else the climb changed (other
-        roll-ups, lookup formulas) is then followed as one level of the cascade.
+        Every ancestor of a changed record is recomputed once, the deepest first (see
+        `climb_order`), so a record is recomputed after every changed record below it:
+        a sum of sums is right at each level, and a move (old and new parents) or a
+        batch at several depths touches each ancestor only once. Its formulas follow
+        its roll-ups; what else the climb changed (other roll-ups, lookup formulas) is
+        then followed as one level of the cascade.
         """
         relevant = [link for link in links if _touches(link, changes)]
         seeds = _parents(relevant, changes)

@@ -34,7 +34,7 @@ _CHUNK = 500
 class Climb:
     """The ancestors of some records in the order to recompute them.
 
-    `levels` holds the records by height above the changes, lowest first;
+    `levels` holds the records by depth below their roots, the deepest first;
     `parent_of` the parent of each record of the walk that has one.
     """
 
@@ -52,9 +52,12 @@ def climb_order(
 ) -> Climb:
     """Return `seeds` and all their ancestors through `link`, in levels to recompute.
 
-    A record's level is its height above the seeds (its longest distance from one), so
-    every record comes after each record below it that is also in the walk, and a
-    record reached from several seeds comes once.
+    A level holds the records at one depth below their root, the deepest first, so
+    every record comes after each record below it, and a record reached from several
+    seeds comes once. Depth is the same for every transaction, so locking level by
+    level (ids in order within one) takes locks in one global order: deepest first,
+    as a save already holds its own record before its ancestors. Two climbs never wait
+    for each other in a circle.
 
     Raises:
         RecordValidationError: the records form a cycle; a record of `moved` (written
@@ -62,16 +65,15 @@ def climb_order(
     """
     column = obj.fields[link].column
     table = obj.table
-    height: dict[UUID, int] = {}
+    seen: set[UUID] = set()
     parent_of: dict[UUID, UUID] = {}
     frontier = set(seeds)
     level = 0
     while frontier:
-        for record_id in frontier:
-            height[record_id] = level
+        seen |= frontier
         # Without a cycle the walk ends before it climbs more levels than it has seen
         # records; in one, the same records come back level after level.
-        if level > len(height):
+        if level > len(seen):
             raise cycle_error(obj, link, _cycle(parent_of, min(frontier)), moved=moved)
         ordered = sorted(frontier)
         frontier = set()
@@ -86,9 +88,27 @@ def climb_order(
                 frontier.add(parent_id)
         level += 1
     levels: dict[int, list[UUID]] = {}
-    for record_id, record_height in height.items():
-        levels.setdefault(record_height, []).append(record_id)
-    return Climb(levels=[sorted(levels[key]) for key in sorted(levels)], parent_of=parent_of)
+    for record_id, depth in _depths(parent_of, seen).items():
+        levels.setdefault(depth, []).append(record_id)
+    return Climb(
+        levels=[sorted(levels[key]) for key in sorted(levels, reverse=True)],
+        parent_of=parent_of,
+    )
+
+
+def _depths(parent_of: dict[UUID, UUID], records: Iterable[UUID]) -> dict[UUID, int]:
+    """The distance of each record to its root (the walk reached every root)."""
+    depth: dict[UUID, int] = {}
+    for start in records:
+        path = []
+        current = start
+        while current not in depth and current in parent_of:
+            path.append(current)
+            current = parent_of[current]
+        base = depth.setdefault(current, 0)
+        for offset, record_id in enumerate(reversed(path), start=1):
+            depth[record_id] = base + offset
+    return depth
 
 
 def _cycle(parent_of: dict[UUID, UUID], start: UUID) -> list[UUID]:
