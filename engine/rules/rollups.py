@@ -52,7 +52,7 @@ from engine.errors import Problem, RecordValidationError
 from engine.query import AllRows, JoinPlan, base_condition
 from engine.query.filter_keys import filter_fields
 from engine.rules.stored_rows import lock_rows
-from metadata.models import DECIMAL_TYPES, MAX_PRECISION, FieldType, RollupFunction
+from metadata.models import DECIMAL_TYPES, MAX_PRECISION, FieldDef, FieldType, RollupFunction
 
 _CHUNK = 500
 
@@ -125,7 +125,10 @@ def refresh_rollups(
                 try:
                     fresh.append(convert(value))
                 except ValueProblem as exc:
-                    raise overflow(parent, link, row[0], exc.message) from exc
+                    # Past the column's range is an overflow; anything else (a text too
+                    # long for a min/max) is reported the same way, under its own code.
+                    code = "rollup-overflow" if exc.code == "out-of-range" else "rollup-invalid"
+                    raise overflow(parent, link, row[0], exc.message, code=code) from exc
             updates = {
                 column.name: value
                 for link, column, old, value in zip(links, columns, stored, fresh, strict=True)
@@ -181,7 +184,14 @@ def _is_integer_overflow(exc: OperationalError) -> bool:
     return "integer overflow" in str(exc.orig)
 
 
-def overflow(parent: CompiledObject, link: RollupLink, record_id: Any, reason: str) -> Exception:
+def overflow(
+    parent: CompiledObject,
+    link: RollupLink,
+    record_id: Any,
+    reason: str,
+    *,
+    code: str = "rollup-overflow",
+) -> RecordValidationError:
     """The 422 of a roll-up value its field cannot hold, naming the field and the record.
 
     Nothing is written: the error ends the save's (or recalculation's) transaction.
@@ -196,15 +206,15 @@ def overflow(parent: CompiledObject, link: RollupLink, record_id: Any, reason: s
         problems=[
             Problem(
                 f"/{link.field}",
-                "rollup-overflow",
-                f"{name} of record {record_id} exceeds {shape}",
+                code,
+                f"{name} of record {record_id} does not fit {shape}: {reason}",
             )
         ],
         extra={"object": parent.state.api_name, "field": link.field, "record": str(record_id)},
     )
 
 
-def _capacity(definition: Any) -> str:
+def _capacity(definition: FieldDef) -> str:
     stored = storage_type(definition.type, definition)
     if stored in DECIMAL_TYPES:
         precision, scale = decimal_shape(definition, stored)
