@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from engine.catalog import build_tables
@@ -21,6 +21,7 @@ from engine.rules.record_source import evaluation_contexts
 from engine.rules.rule_impact import changed_rules, check_existing_records
 from engine.schema_sync import (
     DataImpact,
+    SchemaPlan,
     apply_plan,
     measure_impact,
     plan_schema_change,
@@ -83,6 +84,24 @@ def _computed_rows(
             }
         )
     return touched
+
+
+def _move_versions_of_emptied_rows(connection: Connection, plan: SchemaPlan, *, now: Any) -> None:
+    """Give the records whose values a forced change empties a new version.
+
+    Their stored values change, so a client holding the old version must get 412; the
+    rows are the ones the plan's forceable checks find, marked before the DDL runs.
+    """
+    if not plan.is_forced:
+        return
+    for check in plan.checks:
+        if check.is_forceable and check.predicate is not None:
+            table = check.table
+            connection.execute(
+                update(table)
+                .where(check.predicate)
+                .values(version=table.c.version + 1, updated_at=now)
+            )
 
 
 def run_change(
@@ -188,6 +207,7 @@ def run_change(
             )
         except StaleRevision as exc:
             raise Conflict("another metadata change was committed meanwhile; retry") from exc
+        _move_versions_of_emptied_rows(connection, plan, now=engine.clock())
         apply_plan(connection, plan)
         catalog = engine.catalogs.compile(new.model_copy(update={"revision": revision}))
         if planned:

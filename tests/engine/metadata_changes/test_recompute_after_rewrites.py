@@ -98,8 +98,10 @@ def test_forcing_a_percent_to_integer_recomputes_the_formula_and_roll_up(crm: Ap
     acme = create(crm, "account", {"name": "Acme"})
     half = create(crm, "deal", {"account": acme, "amount": "1000", "probability": "50"})
     odd = create(crm, "deal", {"account": acme, "amount": "1000", "probability": "12.5"})
+    # No amount: its weighted amount is blank before and after, yet its value changes.
+    bare = create(crm, "deal", {"account": acme, "probability": "2.5"})
     assert read(crm, "account", acme)["weighted_total"] == "625.00"
-    before = {i: read(crm, "deal", i)["version"] for i in (half, odd)}
+    before = {i: read(crm, "deal", i)["version"] for i in (half, odd, bare)}
     account_version = read(crm, "account", acme)["version"]
 
     change = {"type": "integer"}
@@ -108,7 +110,7 @@ def test_forcing_a_percent_to_integer_recomputes_the_formula_and_roll_up(crm: Ap
         params={"dry_run": "true", "force": "true"},
         json=change,
     ).json()
-    assert touched(plan) == {"deal.weighted_amount": 2, "account.weighted_total": 1}
+    assert touched(plan) == {"deal.weighted_amount": 3, "account.weighted_total": 1}
     assert any(
         op.startswith("recompute formula deal.weighted_amount") and "deal.probability" in op
         for op in plan["operations"]
@@ -122,6 +124,8 @@ def test_forcing_a_percent_to_integer_recomputes_the_formula_and_roll_up(crm: Ap
     assert read(crm, "deal", odd)["probability"] is None
     assert read(crm, "deal", odd)["weighted_amount"] is None
     assert read(crm, "deal", odd)["version"] > before[odd]
+    assert read(crm, "deal", bare)["probability"] is None
+    assert read(crm, "deal", bare)["version"] == before[bare] + 1
     assert read(crm, "deal", half)["version"] == before[half]
     assert read(crm, "account", acme)["weighted_total"] == "500.00"
     assert read(crm, "account", acme)["version"] > account_version
