@@ -279,3 +279,17 @@ def test_a_formula_reading_the_parent_follows_it_down_the_tree(tree: Api) -> Non
     assert stored[child]["parent_name"] == "Renamed"
     assert stored[grandchild]["parent_name"] == "Middle"
     assert stored[root]["tree_total"] == 24
+
+
+def test_a_default_filling_empty_amounts_recomputes_the_whole_tree(tree: Api) -> None:
+    root = make(tree, 1)
+    middle = tree.post("/data/account", json={"parent": root}).json()["id"]
+    tree.post("/data/account", json={"parent": middle})
+    make(tree, 7, middle)
+    assert assert_exact(tree)[root]["tree_total"] == 8
+    filled = tree.patch(
+        "/admin/objects/account/fields/amount", json={"required": True, "default": 5}
+    )
+    assert filled.status_code == 200, filled.json()
+    stored = assert_exact(tree)
+    assert stored[root]["tree_total"] == 1 + 5 + 5 + 7
