@@ -11,8 +11,19 @@ from engine.catalog.compile import Catalog, CompiledField, CompiledObject, compi
 from engine.catalog.freshness import hold_catalog_revision
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, render_stored, value_renderer
-from engine.catalog.tables import (
+from engine.catalog.system_columns import (
+    READ_ONLY_SYSTEM_KEYS,
+    SYSTEM_COLUMN_TABLE,
     SYSTEM_COLUMNS,
+    SYSTEM_COLUMNS_BY_NAME,
+    SYSTEM_KEYS,
+    WRITABLE_SYSTEM_KEYS,
+    SystemColumn,
+    WrittenBy,
+    creation_stamp,
+    update_stamp,
+)
+from engine.catalog.tables import (
     build_table,
     build_tables,
     deleted_name,
@@ -37,7 +48,12 @@ from engine.catalog.values import (
 )
 
 __all__ = [
+    "READ_ONLY_SYSTEM_KEYS",
     "SYSTEM_COLUMNS",
+    "SYSTEM_COLUMNS_BY_NAME",
+    "SYSTEM_COLUMN_TABLE",
+    "SYSTEM_KEYS",
+    "WRITABLE_SYSTEM_KEYS",
     "Catalog",
     "CatalogCache",
     "Coercer",
@@ -45,13 +61,16 @@ __all__ = [
     "CompiledObject",
     "ExactDecimal",
     "Renderer",
+    "SystemColumn",
     "ValueProblem",
+    "WrittenBy",
     "build_table",
     "build_tables",
     "coerce_record_id",
     "coerce_value",
     "column_type",
     "compile_catalog",
+    "creation_stamp",
     "decimal_shape",
     "deleted_name",
     "field_index_name",
@@ -69,6 +88,7 @@ __all__ = [
     "storage_type",
     "tenant_catalog",
     "unique_index_name",
+    "update_stamp",
     "value_coercer",
     "value_renderer",
 ]

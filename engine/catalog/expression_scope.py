@@ -6,21 +6,14 @@ from collections.abc import Collection, Mapping
 from types import MappingProxyType
 
 from engine.catalog.column_types import storage_type
+from engine.catalog.system_columns import SYSTEM_COLUMN_TABLE
 from engine.expressions import MAX_HOPS, Kind, PathError, PathResolver, kind_of_type
 from engine.expressions.check import ObjectFields
 from metadata.models import REFERENCE_TYPES, ObjectState, TenantMetadata
 
 #: System columns expressions may read, with their kinds.
 SYSTEM_KINDS: Mapping[str, Kind] = MappingProxyType(
-    {
-        "id": Kind.ID,
-        "owner_id": Kind.ID,
-        "created_at": Kind.DATETIME,
-        "updated_at": Kind.DATETIME,
-        "created_by": Kind.TEXT,
-        "updated_by": Kind.TEXT,
-        "version": Kind.NUMBER,
-    }
+    {column.name: column.kind for column in SYSTEM_COLUMN_TABLE}
 )
 
 

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
 from engine.catalog.compile import CompiledObject
 from engine.catalog.renderers import Renderer
-
-SYSTEM_KEYS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner_id")
+from engine.catalog.system_columns import SYSTEM_COLUMNS_BY_NAME, SYSTEM_KEYS
 
 #: Each system key with the renderer of its stored values (a blank stays None), in order.
-_SYSTEM_RENDERERS: tuple[tuple[str, Renderer | None], ...] = (
-    ("id", str),
-    ("version", None),
-    ("created_at", datetime.isoformat),
-    ("updated_at", datetime.isoformat),
-    ("created_by", str),
-    ("updated_by", str),
-    ("owner_id", str),
+_SYSTEM_RENDERERS: tuple[tuple[str, Renderer | None], ...] = tuple(
+    (name, SYSTEM_COLUMNS_BY_NAME[name].render) for name in SYSTEM_KEYS
 )
 
 #: Turns one positional row into a record (see `row_renderer`).

@@ -9,6 +9,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from engine.catalog.computed_values import Converter, computed_value_converter
+from engine.catalog.system_columns import SYSTEM_COLUMNS
 from engine.catalog.values import value_coercer
 from engine.expressions import CompiledExpression, ExpressionCompiler
 from metadata.models import (
@@ -89,7 +90,8 @@ class ObjectRules:
     reads: frozenset[str] = frozenset()
     rollups: tuple[RollupLink, ...] = ()
     watchers: tuple[FormulaWatch, ...] = ()
-    #: Every field name with no value: the start of each record's expression scope.
+    #: Every system column and field name with no value: the start of each record's
+    #: expression scope.
     blank_scope: dict[str, Any] = dataclass_field(default_factory=dict)
 
     @property
@@ -125,7 +127,9 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
             reads=rules.reads,
             rollups=tuple(rollups.get(name, ())),
             watchers=tuple(watchers.get(name, ())),
-            blank_scope=dict.fromkeys(f.api_name for f in by_name[name].live_fields),
+            blank_scope=dict.fromkeys(
+                [*SYSTEM_COLUMNS, *(f.api_name for f in by_name[name].live_fields)]
+            ),
         )
         for name, rules in own.items()
     }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, MetaData, Table, Uuid
+from sqlalchemy import Column, ForeignKey, Index, MetaData, Table
 
 from engine.catalog.column_types import column_type
+from engine.catalog.system_columns import system_columns
 from metadata.models import (
     REFERENCE_TYPES,
     FieldState,
@@ -14,17 +15,6 @@ from metadata.models import (
     ObjectState,
     OnDelete,
     TenantMetadata,
-)
-from metadata.store import UtcDateTime
-
-SYSTEM_COLUMNS = (
-    "id",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "owner_id",
-    "version",
 )
 
 _ON_DELETE_SQL = {
@@ -89,19 +79,6 @@ def on_delete_sql(field: FieldState) -> str:
     if definition.type is FieldType.MASTER_DETAIL:
         return "CASCADE"
     return _ON_DELETE_SQL[definition.on_delete or OnDelete.SET_NULL]
-
-
-def system_columns() -> list[Column[object]]:
-    """The columns every object table has, in order."""
-    return [
-        Column("id", Uuid, primary_key=True),
-        Column("created_at", UtcDateTime, nullable=False),
-        Column("updated_at", UtcDateTime, nullable=False),
-        Column("created_by", Uuid, nullable=True),
-        Column("updated_by", Uuid, nullable=True),
-        Column("owner_id", Uuid, nullable=True),
-        Column("version", BigInteger, nullable=False),
-    ]
 
 
 def field_column(field: FieldState, *, state: TenantMetadata) -> Column[object]:

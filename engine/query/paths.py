@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import FromClause, Table, and_
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.catalog import Catalog, CompiledObject, storage_type
+from engine.catalog import SYSTEM_COLUMN_TABLE, Catalog, CompiledObject, storage_type
 from engine.expressions.lookup_paths import MAX_HOPS
 from engine.query.errors import invalid
 from engine.query.scope import QueryScope
@@ -16,13 +16,7 @@ from metadata.models import REFERENCE_TYPES, FieldDef, FieldType
 
 #: System columns usable in filters and sorts, with the field type their values have.
 SYSTEM_FIELD_TYPES: dict[str, FieldDef] = {
-    "id": FieldDef(api_name="id", type=FieldType.LOOKUP),
-    "owner_id": FieldDef(api_name="owner_id", type=FieldType.LOOKUP),
-    "created_by": FieldDef(api_name="created_by", type=FieldType.LOOKUP),
-    "updated_by": FieldDef(api_name="updated_by", type=FieldType.LOOKUP),
-    "created_at": FieldDef(api_name="created_at", type=FieldType.DATETIME),
-    "updated_at": FieldDef(api_name="updated_at", type=FieldType.DATETIME),
-    "version": FieldDef(api_name="version", type=FieldType.INTEGER),
+    column.name: column.definition() for column in SYSTEM_COLUMN_TABLE
 }
 
 

@@ -20,7 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
 from engine.budget import RequestBudget
-from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
+from engine.catalog import (
+    Catalog,
+    CompiledObject,
+    creation_stamp,
+    hold_catalog_revision,
+    update_stamp,
+)
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
@@ -401,9 +407,7 @@ class _BatchWriter:
         self.context.budget.checkpoint()
         row: dict[str, Any] = {
             "id": item.record_id,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
+            **creation_stamp(now=now, actor=self.context.actor),
             "owner_id": None,
         }
         columns = self.obj.input.columns
@@ -428,7 +432,13 @@ class _BatchWriter:
             statement = (
                 update(table)
                 .where(table.c.id == bindparam("record_id"))
-                .values({**columns, "version": table.c.version + 1, "updated_at": now})
+                .values(
+                    {
+                        **columns,
+                        "version": table.c.version + 1,
+                        **update_stamp(now=now, actor=self.context.actor),
+                    }
+                )
             )
             self.connection.execute(
                 statement,

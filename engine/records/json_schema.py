@@ -6,9 +6,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from engine.catalog import CompiledObject, decimal_shape, storage_type
+from engine.catalog import (
+    SYSTEM_COLUMNS_BY_NAME,
+    SYSTEM_KEYS,
+    WRITABLE_SYSTEM_KEYS,
+    CompiledObject,
+    decimal_shape,
+    storage_type,
+)
 from metadata.models import COMPUTED_TYPES, DECIMAL_TYPES, FieldDef, FieldType
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -88,6 +96,16 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+def _plain(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A mutable copy of a schema fragment (the system column table holds frozen ones)."""
+    return {
+        key: [dict(item) if isinstance(item, Mapping) else item for item in value]
+        if isinstance(value, list)
+        else value
+        for key, value in schema.items()
+    }
+
+
 def _description(definition: FieldDef) -> dict[str, Any]:
     text = definition.label or definition.api_name
     if definition.help_text:
@@ -97,7 +115,11 @@ def _description(definition: FieldDef) -> dict[str, Any]:
 
 def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, Any]:
     """The schema of a create (or, with `is_patch`, an update) body."""
-    properties: dict[str, Any] = {"owner_id": _nullable({"type": "string", "format": "uuid"})}
+    properties: dict[str, Any] = {
+        name: _plain(SYSTEM_COLUMNS_BY_NAME[name].json_schema)
+        for name in SYSTEM_KEYS
+        if name in WRITABLE_SYSTEM_KEYS
+    }
     required = []
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
@@ -124,17 +146,13 @@ def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, An
 
 def record_schema(obj: CompiledObject) -> dict[str, Any]:
     """The schema of a record as the API returns it."""
-    uuid = {"type": "string", "format": "uuid"}
-    moment = {"type": "string", "format": "date-time"}
-    properties: dict[str, Any] = {
-        "id": {**uuid, "readOnly": True},
-        "version": {"type": "integer", "minimum": 1, "readOnly": True},
-        "created_at": {**moment, "readOnly": True},
-        "updated_at": {**moment, "readOnly": True},
-        "created_by": {**_nullable(uuid), "readOnly": True},
-        "updated_by": {**_nullable(uuid), "readOnly": True},
-        "owner_id": _nullable(uuid),
-    }
+    properties: dict[str, Any] = {}
+    for name in SYSTEM_KEYS:
+        column = SYSTEM_COLUMNS_BY_NAME[name]
+        schema = _plain(column.json_schema)
+        if not column.is_writable:
+            schema["readOnly"] = True
+        properties[name] = schema
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
         value = _nullable(value_schema(definition, for_input=False))

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from engine.catalog import Catalog, CompiledObject
+from engine.catalog import Catalog, CompiledObject, creation_stamp, update_stamp
 from engine.context import RequestContext
 from engine.database import bind_budget
 from engine.expressions import EvaluationContext
@@ -86,6 +86,15 @@ class SavePipeline:
             return
         context = self.evaluation_context()
         scopes = [save.scope(self.obj, budget=self.context.budget) for save in active]
+        # Expressions see the record as it will be stored, system columns included.
+        created = creation_stamp(now=self.now, actor=self.context.actor)
+        updated = update_stamp(now=self.now, actor=self.context.actor)
+        for save, scope in zip(active, scopes, strict=True):
+            if save.is_new:
+                scope.update(created)
+            else:
+                scope.update(updated)
+                scope["version"] = (save.prior.get("version") or 0) + 1
         if rules.defaults:
             for save, scope in zip(active, scopes, strict=True):
                 bind_context(scope, context, save)

@@ -7,16 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.catalog import CompiledObject
+from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, CompiledObject
 from engine.catalog.values import ValueProblem, coerce_record_id
 from engine.errors import Problem
 from metadata.models import COMPUTED_TYPES
-
-#: System keys a client may set; the others are maintained by Tessera.
-WRITABLE_SYSTEM_KEYS = frozenset({"owner_id"})
-READ_ONLY_SYSTEM_KEYS = frozenset(
-    {"id", "version", "created_at", "updated_at", "created_by", "updated_by"}
-)
 
 
 @dataclass

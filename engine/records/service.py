@@ -11,7 +11,14 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from uuid_utils.compat import uuid7
 
-from engine.catalog import Catalog, CompiledObject, hold_catalog_revision, tenant_catalog
+from engine.catalog import (
+    Catalog,
+    CompiledObject,
+    creation_stamp,
+    hold_catalog_revision,
+    tenant_catalog,
+    update_stamp,
+)
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
@@ -109,9 +116,7 @@ def insert_record(
     pipeline.number([save.values])
     row = {
         "id": save.record_id,
-        "version": 1,
-        "created_at": pipeline.now,
-        "updated_at": pipeline.now,
+        **creation_stamp(now=pipeline.now, actor=context.actor),
         **changed_columns(obj, save.values),
     }
     stored = connection.execute(obj.statements.insert_returning, row).mappings().one()
@@ -231,7 +236,7 @@ def _update(
         {
             **changed_columns(obj, save.values),
             "version": table.c.version + 1,
-            "updated_at": pipeline.now,
+            **update_stamp(now=pipeline.now, actor=pipeline.context.actor),
         }
     ).returning(*table.c)
     row = connection.execute(statement).mappings().one_or_none()

@@ -13,15 +13,14 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from engine.catalog import hold_catalog_revision
-from engine.catalog.record_output import SYSTEM_KEYS, render_record
+from engine.catalog import READ_ONLY_SYSTEM_KEYS, SYSTEM_KEYS, hold_catalog_revision
+from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, RecordValidationError, SchemaChanged
 from engine.query import base_condition, build_plan
 from engine.records.bulk import write_batch
 from engine.records.queries import caller_scope
-from engine.records.record_input import READ_ONLY_SYSTEM_KEYS
 from engine.records.service import compiled_object
 
 EXPORT_CHUNK = 1000
