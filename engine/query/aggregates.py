@@ -14,7 +14,7 @@ from engine.catalog import Catalog, CompiledObject, ExactDecimal, render_stored,
 from engine.query.errors import invalid
 from engine.query.listing import base_condition, build_plan
 from engine.query.paths import JoinPlan, ResolvedPath
-from engine.query.scope import AllRows, QueryScope
+from engine.query.scope import QueryScope
 from metadata.models import DECIMAL_TYPES, FieldType
 
 BUCKETS = ("day", "week", "month", "quarter", "year")
@@ -40,7 +40,7 @@ def aggregate_records(
     catalog: Catalog,
     obj: CompiledObject,
     query: AggregateQuery,
-    scope: QueryScope | None = None,
+    scope: QueryScope,
 ) -> dict[str, Any]:
     """Return `{"data": [{<group key>: value, …, <metric>: value, …}]}`, groups in key order.
 
@@ -50,7 +50,7 @@ def aggregate_records(
     if not 1 <= query.limit <= MAX_GROUPS:
         raise invalid("/limit", "out-of-range", f"limit is between 1 and {MAX_GROUPS}")
     dialect = connection.dialect.name
-    plan = build_plan(catalog, obj, scope=scope or AllRows(), dialect=dialect)
+    plan = build_plan(catalog, obj, scope=scope, dialect=dialect)
     condition = base_condition(plan, query.filter)
     groups = [_group(plan, token, index, dialect) for index, token in enumerate(query.group_by)]
     metrics = [

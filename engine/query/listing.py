@@ -14,7 +14,7 @@ from engine.catalog.record_output import row_renderer
 from engine.query.errors import invalid
 from engine.query.filters import compile_filter
 from engine.query.paths import JoinPlan
-from engine.query.scope import AllRows, QueryScope
+from engine.query.scope import QueryScope
 from engine.query.sorting import after_cursor, decode_cursor, encode_cursor, parse_sort
 from metadata.models import REFERENCE_TYPES
 
@@ -68,7 +68,7 @@ def list_records(
     catalog: Catalog,
     obj: CompiledObject,
     query: ListQuery,
-    scope: QueryScope | None = None,
+    scope: QueryScope,
 ) -> dict[str, Any]:
     """Return one page: `{"data": [...], "next_cursor": ..., "total": n?}`.
 
@@ -77,7 +77,7 @@ def list_records(
     """
     if not 1 <= query.limit <= MAX_LIMIT:
         raise invalid("/limit", "out-of-range", f"limit is between 1 and {MAX_LIMIT}")
-    plan = build_plan(catalog, obj, scope=scope or AllRows(), dialect=connection.dialect.name)
+    plan = build_plan(catalog, obj, scope=scope, dialect=connection.dialect.name)
     fields = _selected_fields(obj, query.fields)
     condition = base_condition(plan, query.filter)
     keys = parse_sort(query.sort, plan)

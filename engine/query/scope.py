@@ -1,8 +1,11 @@
 """Access scopes: the predicates record sharing adds where queries are built.
 
 Every query the compiler builds (lists, counts, aggregates, expands and the joins of
-dotted paths) asks the scope for a predicate on each table it reads, so a row the caller
-may not see never counts, never pages and never appears through a lookup.
+dotted paths) and every single-record read and write (get, update, delete, the bulk
+upsert's key lookup) asks the scope for a predicate on each table it reads, so a row the
+caller may not see never counts, never pages, never appears through a lookup and is never
+changed. A scope is always passed: there is no default that means "every row"; code that
+reads every row says so with `AllRows()`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ class QueryScope(Protocol):
 
 
 class AllRows:
-    """The scope of a caller who may read every row of the tenant (no sharing rules yet)."""
+    """Every row of the tenant, named where it is meant.
+
+    The scope of every API key until record sharing exists (`engine.records.caller_scope`),
+    and of the engine's own reads that must see every row whoever saves (roll-ups,
+    cross-object functions, the cascade).
+    """
 
     def predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         """Every row is readable."""

@@ -2,7 +2,8 @@
 
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
-from engine.records.queries import aggregate, caller_scope, query_records
+from engine.records.permissions import caller_scope
+from engine.records.queries import aggregate, query_records
 from engine.records.service import (
     compiled_object,
     create_record,

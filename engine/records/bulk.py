@@ -31,7 +31,9 @@ from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, Problem, RecordValidationError
+from engine.query import QueryScope
 from engine.records.copy_rows import insert_rows
+from engine.records.permissions import caller_scope
 from engine.records.pipeline import SavePipeline
 from engine.records.record_input import parse_record_input
 from engine.records.service import compiled_object
@@ -122,6 +124,7 @@ def bulk_write(
             context,
             catalog=catalog,
             obj=obj,
+            scope=caller_scope(context),
             bodies=bodies,
             upsert_on=upsert_on,
             is_partial=is_partial,
@@ -134,6 +137,7 @@ def write_batch(
     *,
     catalog: Catalog,
     obj: CompiledObject,
+    scope: QueryScope,
     bodies: Sequence[Any],
     upsert_on: str | None = None,
     is_partial: bool = False,
@@ -150,6 +154,7 @@ def write_batch(
         is_partial=is_partial,
         from_text=from_text,
         first_index=first_index,
+        scope=scope,
     )
     return writer.run(bodies)
 
@@ -174,10 +179,13 @@ class _BatchWriter:
     is_partial: bool
     from_text: bool
     first_index: int
+    scope: QueryScope
     pipeline: SavePipeline = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pipeline = SavePipeline(self.connection, self.context, self.catalog, self.obj)
+        self.pipeline = SavePipeline(
+            self.connection, self.context, self.catalog, self.obj, self.scope
+        )
 
     def run(self, bodies: Sequence[Any]) -> BatchResult:
         self._check_upsert_field()
@@ -256,12 +264,14 @@ class _BatchWriter:
         column = self.obj.fields[self.upsert_on].column
         found: dict[Any, UUID] = {}
         ordered = list(keys)
+        visible = self.pipeline.visible
         for start in range(0, len(ordered), _CHUNK):
-            rows = self.connection.execute(
-                select(column, self.obj.table.c.id).where(
-                    column.in_(ordered[start : start + _CHUNK])
-                )
+            query = select(column, self.obj.table.c.id).where(
+                column.in_(ordered[start : start + _CHUNK])
             )
+            if visible is not None:
+                query = query.where(visible)
+            rows = self.connection.execute(query)
             found.update({row[0]: row[1] for row in rows})
         return found
 

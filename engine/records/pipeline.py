@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject, creation_stamp, update_stamp
 from engine.context import RequestContext
 from engine.database import bind_budget
 from engine.expressions import EvaluationContext
+from engine.query import QueryScope
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.rules.cascade import Cascade, RecordChange
 from engine.rules.evaluate import (
@@ -50,6 +52,8 @@ class SavePipeline:
     context: RequestContext
     catalog: Catalog
     obj: CompiledObject
+    #: The rows the caller may read and write (stage 1); required, never "all" by default.
+    scope: QueryScope
     now: Any = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,9 +70,24 @@ class SavePipeline:
         """A context for this save: clock, caller, tenant, and SQL for cross-object functions."""
         return evaluation_contexts(self.connection, self.context, self.catalog, now=self.now)()
 
+    @property
+    def visible(self) -> ColumnElement[bool] | None:
+        """The scope's condition on the object's table (None: every row is visible)."""
+        return self.scope.predicate(self.obj, self.obj.table)
+
     def load_prior(self, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-        """Read and lock the stored records about to be updated."""
-        return load_rows(self.connection, self.obj, list(ids), lock=True)
+        """Read and lock the stored records about to be updated, those the scope shows."""
+        rows = load_rows(self.connection, self.obj, list(ids), lock=True)
+        condition = self.visible
+        if condition is None or not rows:
+            return rows
+        table = self.obj.table
+        shown = set(
+            self.connection.execute(
+                select(table.c.id).where(table.c.id.in_(list(rows)), condition)
+            ).scalars()
+        )
+        return {key: row for key, row in rows.items() if key in shown}
 
     def prepare(self, saves: Sequence[RecordSave]) -> None:
         """Stages 3 to 6 for records that passed coercion; problems land on each save."""

@@ -6,20 +6,9 @@ from typing import Any
 
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.query import (
-    AggregateQuery,
-    AllRows,
-    ListQuery,
-    QueryScope,
-    aggregate_records,
-    list_records,
-)
+from engine.query import AggregateQuery, ListQuery, aggregate_records, list_records
+from engine.records.permissions import caller_scope
 from engine.records.service import compiled_object
-
-
-def caller_scope(context: RequestContext) -> QueryScope:
-    """The rows the caller may read (every row of the tenant until sharing rules exist)."""
-    return AllRows()
 
 
 def query_records(context: RequestContext, object_name: str, query: ListQuery) -> dict[str, Any]:

@@ -23,7 +23,9 @@ from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import NotFound, PreconditionFailed, RecordValidationError
+from engine.query import QueryScope
 from engine.records.constraints import check_references, explain_integrity_error
+from engine.records.permissions import caller_scope
 from engine.records.pipeline import SavePipeline, changed_columns
 from engine.records.record_input import parse_record_input
 from engine.rules.evaluate import RecordSave
@@ -79,6 +81,7 @@ def create_record(
                     context,
                     catalog=catalog,
                     obj=obj,
+                    scope=caller_scope(context),
                     values=parsed.values,
                     given=frozenset(body),
                 )
@@ -95,6 +98,7 @@ def insert_record(
     *,
     catalog: Catalog,
     obj: CompiledObject,
+    scope: QueryScope,
     values: Mapping[str, Any],
     given: frozenset[str] = frozenset(),
 ) -> RowMapping:
@@ -103,7 +107,7 @@ def insert_record(
     Raises:
         RecordValidationError: a rule, formula or lookup fails (every problem at once).
     """
-    pipeline = SavePipeline(connection, context, catalog, obj)
+    pipeline = SavePipeline(connection, context, catalog, obj, scope)
     save = RecordSave(record_id=uuid7(), is_new=True, values=dict(values), given=given)
     pipeline.prepare([save])
     problems = save.problems + check_references(
@@ -142,17 +146,17 @@ def get_record(context: RequestContext, object_name: str, record_id: str) -> dic
     """
     catalog, obj = compiled_object(context, object_name)
     key = parse_record_id(obj, record_id)
+    statement = obj.statements.select_by_id
+    visible = caller_scope(context).predicate(obj, obj.table)
+    if visible is not None:
+        statement = statement.where(visible)
     with tenant_connection(
         context.engine.db,
         context.tenant.schema_name,
         is_single_read=True,
         revision=catalog.revision,
     ) as connection:
-        row = (
-            connection.execute(obj.statements.select_by_id, {"record_id": key})
-            .mappings()
-            .one_or_none()
-        )
+        row = connection.execute(statement, {"record_id": key}).mappings().one_or_none()
     if row is None:
         raise NotFound(f"there is no {object_name} record {record_id!r}")
     return render_record(obj, row)
@@ -186,7 +190,7 @@ def update_record(
                 hold_catalog_revision(connection, catalog)
                 row = _update(
                     connection,
-                    SavePipeline(connection, context, catalog, obj),
+                    SavePipeline(connection, context, catalog, obj, caller_scope(context)),
                     key=key,
                     record_id=record_id,
                     values=parsed.values,
@@ -217,7 +221,7 @@ def _update(
         if stored is None:
             raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
         if expected_version is not None and stored["version"] != expected_version:
-            _raise_missing_or_stale(connection, obj, key, record_id)
+            _raise_missing_or_stale(connection, pipeline, key, record_id)
         prior = stored
     save = RecordSave(record_id=key, is_new=False, values=values, prior=prior, given=given)
     pipeline.prepare([save])
@@ -230,6 +234,9 @@ def _update(
         )
     table = obj.table
     statement = update(table).where(table.c.id == key)
+    visible = pipeline.visible
+    if visible is not None:
+        statement = statement.where(visible)
     if expected_version is not None:
         statement = statement.where(table.c.version == expected_version)
     statement = statement.values(
@@ -241,7 +248,7 @@ def _update(
     ).returning(*table.c)
     row = connection.execute(statement).mappings().one_or_none()
     if row is None:
-        _raise_missing_or_stale(connection, obj, key, record_id)
+        _raise_missing_or_stale(connection, pipeline, key, record_id)
     assert row is not None
     return _reread_if_touched(connection, obj, row, pipeline.after_write([save]))
 
@@ -270,14 +277,17 @@ def delete_record(
         try:
             with connection.begin():
                 hold_catalog_revision(connection, catalog)
-                pipeline = SavePipeline(connection, context, catalog, obj)
+                pipeline = SavePipeline(connection, context, catalog, obj, caller_scope(context))
+                visible = pipeline.visible
+                if visible is not None:
+                    statement = statement.where(visible)
                 cascade = pipeline.cascade()
                 pending = None
                 if _feeds_others(catalog, obj):
                     before: list[Mapping[str, Any]] = list(pipeline.load_prior([key]).values())
                     pending = cascade.before_delete(obj, before)
                 if connection.execute(statement).rowcount == 0:
-                    _raise_missing_or_stale(connection, obj, key, record_id)
+                    _raise_missing_or_stale(connection, pipeline, key, record_id)
                 if pending is not None:
                     cascade.after_delete(obj, pending)
         except IntegrityError as exc:
@@ -298,11 +308,14 @@ def _feeds_others(catalog: Catalog, obj: CompiledObject) -> bool:
 
 
 def _raise_missing_or_stale(
-    connection: Connection, obj: CompiledObject, key: UUID, record_id: str
+    connection: Connection, pipeline: SavePipeline, key: UUID, record_id: str
 ) -> None:
-    current = connection.execute(
-        select(obj.table.c.version).where(obj.table.c.id == key)
-    ).scalar_one_or_none()
+    obj = pipeline.obj
+    query = select(obj.table.c.version).where(obj.table.c.id == key)
+    visible = pipeline.visible
+    if visible is not None:
+        query = query.where(visible)
+    current = connection.execute(query).scalar_one_or_none()
     if current is None:
         raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
     raise PreconditionFailed(

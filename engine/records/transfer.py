@@ -20,7 +20,7 @@ from engine.database import tenant_connection
 from engine.errors import Conflict, RecordValidationError, SchemaChanged
 from engine.query import base_condition, build_plan
 from engine.records.bulk import write_batch
-from engine.records.queries import caller_scope
+from engine.records.permissions import caller_scope
 from engine.records.service import compiled_object
 
 EXPORT_CHUNK = 1000
@@ -94,6 +94,7 @@ def import_batches(
                             context,
                             catalog=catalog,
                             obj=obj,
+                            scope=caller_scope(context),
                             bodies=bodies,
                             upsert_on=upsert_on,
                             is_partial=not is_atomic,
