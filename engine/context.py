@@ -13,6 +13,7 @@ from engine.budget import DEFAULT_SLICE, INLINE, RequestBudget, RequestLimits, S
 from engine.catalog import CatalogCache
 from engine.database import EventLoopScheduler, LoopShare
 from engine.expressions import ExpressionCompiler
+from engine.extensions import AfterWriteHook
 
 
 def utc_now() -> datetime:
@@ -32,6 +33,8 @@ class EngineContext:
         slice_seconds: how long a request holds the CPU before it lets others run.
         loop_share: the engine calls running on the server's event loop, so a long one
             knows when others wait (see `engine.database.governor`).
+        after_write_hooks: what stage 9 of the save pipeline runs after every write, in
+            the save's transaction (workflows and field history will register here).
     """
 
     db: Engine
@@ -40,6 +43,7 @@ class EngineContext:
     limits: RequestLimits = field(default_factory=RequestLimits)
     slice_seconds: float = DEFAULT_SLICE
     loop_share: LoopShare = field(default_factory=LoopShare)
+    after_write_hooks: tuple[AfterWriteHook, ...] = ()
 
     @property
     def dialect_name(self) -> str:

@@ -1,4 +1,4 @@
-"""The extension registry: where expression functions come from.
+"""The extension surface: where expression functions come from, and the after-write hook.
 
 Tessera's own function library and third-party packages register the same way: a
 plugin is any object with a `register(registry)` method, published under the
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib.metadata import entry_points
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from uuid import UUID
 
 # What plugins need from the expression engine, re-exported: plugins import only this module.
 from engine.expressions.evaluation_context import EvaluationContext, ExpressionTimeout, RecordSource
@@ -23,6 +24,11 @@ from engine.expressions.example_records import EXAMPLE_ACCOUNT, EXAMPLE_OTHER_AC
 from engine.expressions.kinds import Kind
 from engine.expressions.operators import describe_value
 from engine.expressions.patterns import PatternRefused, compile_pattern
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from engine.context import RequestContext
 
 logger = logging.getLogger(__name__)
 
@@ -269,11 +275,51 @@ def installed_plugins() -> list[tuple[str, Plugin]]:
     return [(f"plugin {point.name} ({point.value})", point.load()) for point in found]
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenRecord:
+    """One record a save changed, as stage 9 of the save pipeline hands it to hooks.
+
+    Attributes:
+        object: the object's api name.
+        record_id: the record's id.
+        before: its values by field api name (system columns too) before the save;
+            None when the save created it.
+        after: its values after the save; None when the save deleted it.
+        changed: the fields whose values changed (every field on create and delete).
+        is_cascaded: whether the cascade changed it (a roll-up or a lookup formula
+            recomputed because another record was written), not the caller.
+    """
+
+    object: str
+    record_id: UUID
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    changed: frozenset[str]
+    is_cascaded: bool = False
+
+
+class AfterWriteHook(Protocol):
+    """Stage 9 of the save pipeline: runs after every write, in the save's transaction.
+
+    Workflows and field history plug in here. A hook receives every record the save
+    wrote, cascaded ones included, once per save; it may write records on
+    `connection`, whose saves run the hooks in turn (up to a fixed depth). Raising a
+    `TesseraError` rolls the whole save back.
+    """
+
+    def __call__(
+        self, connection: Connection, context: RequestContext, records: Sequence[WrittenRecord]
+    ) -> None:
+        """React to the records one save wrote."""
+        ...
+
+
 __all__ = [
     "ALL_USAGES",
     "ENTRY_POINT_GROUP",
     "EXAMPLE_ACCOUNT",
     "EXAMPLE_OTHER_ACCOUNT",
+    "AfterWriteHook",
     "DuplicateFunction",
     "EvaluationContext",
     "Example",
@@ -286,6 +332,7 @@ __all__ = [
     "RecordSource",
     "Registry",
     "Usage",
+    "WrittenRecord",
     "compile_pattern",
     "describe_function",
     "describe_value",

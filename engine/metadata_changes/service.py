@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from engine.catalog import build_tables
+from engine.catalog import build_tables, update_stamp
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
 from engine.metadata_changes.dependencies import describe_rewrites
 from engine.rules.backfill import Refresh, downstream_refreshes, refreshes, run_refreshes
+from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.record_source import evaluation_contexts
 from engine.rules.rule_impact import changed_rules, check_existing_records
 from engine.schema_sync import (
@@ -86,7 +87,9 @@ def _computed_rows(
     return touched
 
 
-def _move_versions_of_emptied_rows(connection: Connection, plan: SchemaPlan, *, now: Any) -> None:
+def _move_versions_of_emptied_rows(
+    connection: Connection, plan: SchemaPlan, *, now: Any, actor: str
+) -> None:
     """Give the records whose values a forced change empties a new version.
 
     Their stored values change, so a client holding the old version must get 412; the
@@ -100,7 +103,7 @@ def _move_versions_of_emptied_rows(connection: Connection, plan: SchemaPlan, *, 
             connection.execute(
                 update(table)
                 .where(check.predicate)
-                .values(version=table.c.version + 1, updated_at=now)
+                .values(version=table.c.version + 1, **update_stamp(now=now, actor=actor))
             )
 
 
@@ -207,7 +210,7 @@ def run_change(
             )
         except StaleRevision as exc:
             raise Conflict("another metadata change was committed meanwhile; retry") from exc
-        _move_versions_of_emptied_rows(connection, plan, now=engine.clock())
+        _move_versions_of_emptied_rows(connection, plan, now=engine.clock(), actor=context.actor)
         apply_plan(connection, plan)
         catalog = engine.catalogs.compile(new.model_copy(update={"revision": revision}))
         if planned:
@@ -216,7 +219,7 @@ def run_change(
                 connection,
                 catalog,
                 planned,
-                now=now,
+                writes=CascadeWrites(connection, now=now, actor=context.actor),
                 new_context=evaluation_contexts(
                     connection, context, catalog, now=now, budget=context.budget.without_limits()
                 ),

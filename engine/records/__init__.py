@@ -1,6 +1,7 @@
 """Records: typed create, read, update and delete of an object's rows."""
 
 from engine.catalog.values import ValueProblem, coerce_value
+from engine.records.after_write import MAX_AFTER_WRITE_DEPTH
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
 from engine.records.permissions import caller_scope
 from engine.records.queries import aggregate, query_records
@@ -9,11 +10,12 @@ from engine.records.service import (
     create_record,
     delete_record,
     get_record,
-    insert_record,
+    read_record,
     update_record,
 )
 
 __all__ = [
+    "MAX_AFTER_WRITE_DEPTH",
     "MAX_BATCH",
     "BatchResult",
     "ValueProblem",
@@ -25,8 +27,8 @@ __all__ = [
     "create_record",
     "delete_record",
     "get_record",
-    "insert_record",
     "query_records",
+    "read_record",
     "update_record",
     "write_batch",
 ]

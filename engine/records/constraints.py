@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +11,10 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Conflict, Problem
+from engine.rules.evaluate import RecordSave
 from metadata.models import REFERENCE_TYPES, OnDelete
+
+_CHUNK = 500
 
 
 def check_references(
@@ -19,81 +22,136 @@ def check_references(
     *,
     catalog: Catalog,
     obj: CompiledObject,
-    values: Mapping[str, Any],
-    verified: Collection[str] = (),
-) -> list[Problem]:
-    """Return a problem for each lookup value that names no record of its target.
+    saves: Sequence[RecordSave],
+) -> dict[UUID, list[Problem]]:
+    """Return, by record id, a problem for each lookup value that names no record.
 
-    Lookups in `verified` were already found (reading their path values) and are skipped.
+    One query per lookup field for the whole batch (per 500 values). Lookups a save
+    already `verified` (reading their path values found the target) are not looked up.
     """
-    problems = []
-    for name, value in values.items():
-        compiled = obj.fields.get(name)
-        if (
-            value is None
-            or name in verified
-            or compiled is None
-            or compiled.state.definition.type not in REFERENCE_TYPES
-        ):
+    problems: dict[UUID, list[Problem]] = {}
+    for name, compiled in obj.fields.items():
+        definition = compiled.state.definition
+        if definition.type not in REFERENCE_TYPES:
             continue
-        target = catalog.objects[compiled.state.definition.target or ""]
-        found = connection.execute(
-            select(target.table.c.id).where(target.table.c.id == value)
-        ).first()
-        if found is None:
-            problems.append(
-                Problem(
-                    f"/{name}",
-                    "unknown-record",
-                    f"there is no {target.state.api_name} record {str(value)!r}",
-                )
+        wanted = {
+            save.values[name]
+            for save in saves
+            if save.values.get(name) is not None and name not in save.verified
+        }
+        if not wanted:
+            continue
+        target = catalog.objects[definition.target or ""]
+        ordered = list(wanted)
+        found: set[Any] = set()
+        for start in range(0, len(ordered), _CHUNK):
+            found.update(
+                connection.execute(
+                    select(target.table.c.id).where(
+                        target.table.c.id.in_(ordered[start : start + _CHUNK])
+                    )
+                ).scalars()
             )
+        for save in saves:
+            value = save.values.get(name)
+            if value is not None and value in wanted and value not in found:
+                problems.setdefault(save.record_id, []).append(
+                    Problem(
+                        f"{save.pointer}/{name}",
+                        "unknown-record",
+                        f"there is no {target.state.api_name} record {value}",
+                    )
+                )
     return problems
 
 
-def explain_integrity_error(
-    connection: Connection,
-    *,
-    catalog: Catalog,
-    obj: CompiledObject,
-    values: Mapping[str, Any],
-    record_id: UUID | None = None,
-    deleting: bool = False,
-) -> Conflict:
-    """Return the Conflict that names what a failed write clashed with (after rollback)."""
-    if deleting and record_id is not None:
-        blockers = _restricting_references(
-            connection, catalog=catalog, obj=obj, record_id=record_id
-        )
-        if blockers:
-            listed = ", ".join(f"{count} {where}" for where, count in blockers)
-            return Conflict(
-                f"the record is still referenced ({listed}); "
-                "delete or re-point those records first",
-                extra={
-                    "referenced_by": [
-                        {"field": where, "records": count} for where, count in blockers
-                    ]
-                },
-            )
-    for name, value in values.items():
-        compiled = obj.fields.get(name)
-        if value is None or compiled is None or not compiled.state.definition.unique:
+def unique_clashes(
+    connection: Connection, *, obj: CompiledObject, saves: Sequence[RecordSave]
+) -> list[Problem]:
+    """Name each unique value that `saves` repeat among themselves or share with a stored row.
+
+    Used after the database refused a write (outside the failed statement: after a
+    rollback or a rolled-back savepoint), to say which value clashed with which record.
+    """
+    problems: list[Problem] = []
+    for name, compiled in obj.fields.items():
+        if not compiled.state.definition.unique:
             continue
-        column = compiled.column
-        query = select(obj.table.c.id).where(column == value)
-        if record_id is not None:
-            query = query.where(obj.table.c.id != record_id)
-        clash = connection.execute(query.limit(1)).scalar_one_or_none()
-        if clash is not None:
+        owners: dict[Any, str] = {}
+        for save in saves:
+            value = save.values.get(name)
+            if value is None:
+                continue
+            if value in owners:
+                problems.append(
+                    Problem(
+                        f"{save.pointer}/{name}",
+                        "not-unique",
+                        f"record {owners[value]} of this batch has the same value",
+                    )
+                )
+            owners.setdefault(value, save.pointer.strip("/"))
+        stored = _stored_owners(connection, obj=obj, column=compiled.column, values=owners)
+        for save in saves:
+            clash = stored.get(save.values.get(name))
+            if clash is not None and clash != save.record_id:
+                problems.append(
+                    Problem(
+                        f"{save.pointer}/{name}",
+                        "not-unique",
+                        f"record {clash} already has this value",
+                    )
+                )
+    return problems
+
+
+def explain_refused_record(
+    connection: Connection, *, obj: CompiledObject, save: RecordSave
+) -> Conflict:
+    """Return the Conflict that names the stored record one refused record clashed with."""
+    for name, compiled in obj.fields.items():
+        value = save.values.get(name)
+        if value is None or not compiled.state.definition.unique:
+            continue
+        clash = _stored_owners(connection, obj=obj, column=compiled.column, values=[value]).get(
+            value
+        )
+        if clash is not None and clash != save.record_id:
+            detail = f"record {clash} already has this value"
             return Conflict(
-                f"{name!r} must be unique: record {clash} already has this value",
-                problems=[
-                    Problem(f"/{name}", "not-unique", f"record {clash} already has this value")
-                ],
+                f"{name!r} must be unique: {detail}",
+                problems=[Problem(f"{save.pointer}/{name}", "not-unique", detail)],
                 extra={"field": name, "conflicting_record_id": str(clash)},
             )
     return Conflict("the write breaks a database constraint; reload the record and try again")
+
+
+def _stored_owners(
+    connection: Connection, *, obj: CompiledObject, column: Any, values: Iterable[Any]
+) -> dict[Any, UUID]:
+    """The stored records holding `values` in a unique column, by value."""
+    ordered = list(values)
+    owners: dict[Any, UUID] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        rows = connection.execute(
+            select(column, obj.table.c.id).where(column.in_(ordered[start : start + _CHUNK]))
+        )
+        owners.update({row[0]: row[1] for row in rows})
+    return owners
+
+
+def explain_refused_delete(
+    connection: Connection, *, catalog: Catalog, obj: CompiledObject, record_id: UUID
+) -> Conflict:
+    """Return the Conflict that names the records a refused deletion is still used by."""
+    blockers = _restricting_references(connection, catalog=catalog, obj=obj, record_id=record_id)
+    if not blockers:
+        return Conflict("the deletion breaks a database constraint; reload and try again")
+    listed = ", ".join(f"{count} {where}" for where, count in blockers)
+    return Conflict(
+        f"the record is still referenced ({listed}); delete or re-point those records first",
+        extra={"referenced_by": [{"field": where, "records": count} for where, count in blockers]},
+    )
 
 
 def _restricting_references(

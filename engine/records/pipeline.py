@@ -1,36 +1,47 @@
-"""The save pipeline every write goes through: API, bulk, import, and later forms and workflows.
+"""The save pipeline: the one owner of the stages every write goes through.
 
-The order follows DESIGN decision 7; docs/save-pipeline.md describes each stage:
+Single creates and updates, bulk creates and upserts, imports, deletes, the public
+in-transaction API and the cascade's recomputations all run here. Callers pick a
+strategy (one record, a batch: `engine/records/strategies.py`) that decides how rows
+reach the database and how failures are reported, never the order of the stages, which
+follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 
-1. permissions (the caller's scope; record sharing plugs in here)
-2. type coercion and literal defaults (`parse_record_input`, before the pipeline runs)
+1. permissions: the caller's scope, applied to every read and write of a stored row
+2. type coercion and literal defaults (`parse_record_input`)
 3. expression defaults and auto-numbers
 4. before-save field updates (workflows, when they arrive)
 5. formulas, in dependency order
 6. validation: every failing rule and unknown lookup reported together
 7. write, with the version check
 8. roll-ups of parents and formulas reading the record through lookups (the cascade)
-9. after-save actions and audit (with workflows)
+9. after-write hooks: every written record, cascaded ones included, with before/after
 10. commit, by the caller's transaction
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
+from uuid_utils.compat import uuid7
 
 from engine.catalog import Catalog, CompiledObject, creation_stamp, update_stamp
 from engine.context import RequestContext
 from engine.database import bind_budget
+from engine.errors import Problem
 from engine.expressions import EvaluationContext
 from engine.query import QueryScope
+from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
+from engine.records.constraints import check_references
+from engine.records.record_input import parse_record_input
 from engine.rules.cascade import Cascade, RecordChange
+from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.evaluate import (
     RecordSave,
     apply_expression_defaults,
@@ -44,53 +55,187 @@ from engine.rules.stored_rows import load_rows
 from metadata.models import FieldType
 
 
+class WriteStatus(StrEnum):
+    """Where one record of a save stands."""
+
+    PENDING = "pending"
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    ERROR = "error"
+
+
+@dataclass(slots=True)
+class WriteRequest:
+    """One record a caller asks to write.
+
+    Attributes:
+        body: the JSON body (field values by api name); anything else is reported.
+        record_id: the record to update; None creates one.
+        expected_version: with an update, the version the caller holds (stale: 412).
+        pointer: where the record sits in the request (`/3` in a bulk body).
+        problems: problems the caller found before the pipeline (a bad upsert key).
+    """
+
+    body: Any
+    record_id: UUID | None = None
+    expected_version: int | None = None
+    pointer: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PendingWrite:
+    """One record on its way through the pipeline, and what became of it."""
+
+    request: WriteRequest
+    save: RecordSave
+    status: WriteStatus = WriteStatus.PENDING
+    #: The stored row after the write, where the strategy read it back.
+    row: RowMapping | None = None
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Everything wrong with the record, reported together."""
+        return self.save.problems
+
+    def fail(self, *problems: Problem) -> None:
+        """Mark the record as failed with `problems`."""
+        self.status = WriteStatus.ERROR
+        self.save.problems.extend(problems)
+
+
+class WriteStrategy(Protocol):
+    """How records reach the database (one record, a batch) and how failures are told."""
+
+    def missing(self, pipeline: SavePipeline, item: PendingWrite) -> None:
+        """React to an update of a record the scope does not show (or that is gone)."""
+        ...
+
+    def settle(self, pipeline: SavePipeline, items: Sequence[PendingWrite]) -> None:
+        """After stage 6: refuse the save (raise) or let the valid records go on."""
+        ...
+
+    def write(self, pipeline: SavePipeline, items: Sequence[PendingWrite]) -> None:
+        """Stage 7: write the valid records; set each one's status (and row)."""
+        ...
+
+
 @dataclass
 class SavePipeline:
-    """Runs the stages of the save pipeline for records of one object, in one transaction."""
+    """Runs the stages of the save pipeline for records of one object, in one transaction.
+
+    Attributes:
+        connection: the connection whose transaction the save runs in (the caller commits).
+        context: who saves, for which tenant; its actor is written to created_by/updated_by.
+        catalog: the tenant's compiled catalog.
+        obj: the object whose records are saved.
+        scope: the rows the caller may read and write (stage 1); always given.
+        from_text: whether bodies hold text cells (imports) rather than JSON values.
+        now: the engine clock at the start of the save: every timestamp of it.
+    """
 
     connection: Connection
     context: RequestContext
     catalog: Catalog
     obj: CompiledObject
-    #: The rows the caller may read and write (stage 1); required, never "all" by default.
     scope: QueryScope
+    from_text: bool = False
     now: Any = field(init=False)
+    #: Stage 9: the engine's after-write hooks, collecting what this save writes.
+    hooks: AfterWrite = field(init=False)
+    #: The records of the current save, once coerced (to explain a refused write).
+    pending: list[PendingWrite] = field(init=False, default_factory=list)
+    #: Records the cascade changed, as (object, id); a saved record can be among them.
+    touched: set[tuple[str, UUID]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.now = self.context.engine.clock()
         # Every statement of the save, the rules' and the cascade's included, is charged.
         bind_budget(self.connection, self.context.budget)
+        self.hooks = AfterWrite(self.context.engine.after_write_hooks)
 
-    @property
-    def needs_prior(self) -> bool:
-        """Whether updates must read (and lock) the stored records before the write."""
-        return self.obj.rules.needs_prior
+    # -- the stages ---------------------------------------------------------------------
 
-    def evaluation_context(self) -> EvaluationContext:
-        """A context for this save: clock, caller, tenant, and SQL for cross-object functions."""
-        return evaluation_contexts(self.connection, self.context, self.catalog, now=self.now)()
+    def save(self, requests: Sequence[WriteRequest], strategy: WriteStrategy) -> list[PendingWrite]:
+        """Run `requests` through every stage, in order; return one entry per request.
 
-    @property
-    def visible(self) -> ColumnElement[bool] | None:
-        """The scope's condition on the object's table (None: every row is visible)."""
-        return self.scope.predicate(self.obj, self.obj.table)
+        Raises:
+            whatever `strategy` raises to refuse the save, and RecordValidationError when
+            the cascade (stage 8) or an after-write hook (stage 9) fails.
+        """
+        items = [self._coerce(request) for request in requests]  # stage 2
+        self.pending = items
+        self._read_prior(items, strategy)  # stage 1 on stored rows, and 7's version check
+        self.prepare([item.save for item in items if item.status is not WriteStatus.ERROR])
+        self._check_references(items)
+        for item in items:
+            if item.save.problems:
+                item.status = WriteStatus.ERROR
+        strategy.settle(self, items)
+        valid = [item for item in items if item.status is not WriteStatus.ERROR]
+        self.number([item.save.values for item in valid if item.save.is_new])
+        strategy.write(self, valid)
+        written = [item for item in valid if item.status is not WriteStatus.ERROR]
+        self.touched |= self.after_write([item.save for item in written])
+        return items
 
-    def load_prior(self, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-        """Read and lock the stored records about to be updated, those the scope shows."""
-        rows = load_rows(self.connection, self.obj, list(ids), lock=True)
-        condition = self.visible
-        if condition is None or not rows:
-            return rows
-        table = self.obj.table
-        shown = set(
-            self.connection.execute(
-                select(table.c.id).where(table.c.id.in_(list(rows)), condition)
-            ).scalars()
+    def _coerce(self, request: WriteRequest) -> PendingWrite:
+        """Stage 2: coerce the body; a body that is not an object is one problem."""
+        # Coercing 10,000 records holds the CPU: let other requests in between records.
+        self.context.budget.checkpoint()
+        is_new = request.record_id is None
+        save = RecordSave(
+            record_id=uuid7() if request.record_id is None else request.record_id,
+            is_new=is_new,
+            values={},
+            pointer=request.pointer,
+            problems=list(request.problems),
         )
-        return {key: row for key, row in rows.items() if key in shown}
+        item = PendingWrite(request=request, save=save)
+        if request.problems:
+            item.status = WriteStatus.ERROR
+            return item
+        body = request.body
+        if not isinstance(body, Mapping):
+            item.fail(Problem(request.pointer, "not-an-object", "each record is a JSON object"))
+            return item
+        parsed = parse_record_input(
+            self.obj, body, is_create=is_new, from_text=self.from_text, pointer=request.pointer
+        )
+        save.values = parsed.values
+        save.given = frozenset(body)
+        if parsed.problems:
+            item.fail(*parsed.problems)
+        return item
+
+    def _read_prior(self, items: Sequence[PendingWrite], strategy: WriteStrategy) -> None:
+        """Read and lock the stored records of updates, when expressions or the cascade need them.
+
+        A record the scope does not show, or a version the caller does not hold, is the
+        strategy's to report.
+        """
+        if not self.needs_prior:
+            return
+        updates = [
+            item for item in items if not item.save.is_new and item.status is not WriteStatus.ERROR
+        ]
+        if not updates:
+            return
+        priors = self.load_prior(item.save.record_id for item in updates)
+        for item in updates:
+            prior = priors.get(item.save.record_id)
+            expected = item.request.expected_version
+            if prior is None or (expected is not None and prior["version"] != expected):
+                strategy.missing(self, item)
+                continue
+            item.save.prior = prior
 
     def prepare(self, saves: Sequence[RecordSave]) -> None:
         """Stages 3 to 6 for records that passed coercion; problems land on each save."""
+        if not self.has_stages or not saves:
+            # Nothing to evaluate: no scope is built per record.
+            return
         rules = self.obj.rules
         numbered = [
             name
@@ -98,48 +243,56 @@ class SavePipeline:
             if name in self.obj.fields
             and self.obj.fields[name].state.definition.type is FieldType.AUTO_NUMBER
         ]
-        active = [save for save in saves if not save.problems]
         if numbered:
-            self.number([save.values for save in active if save.is_new], only=numbered)
-        if not rules.evaluates or not active:
+            self.number([save.values for save in saves if save.is_new], only=numbered)
+        if not rules.evaluates:
             return
         context = self.evaluation_context()
-        scopes = [save.scope(self.obj, budget=self.context.budget) for save in active]
+        scopes = [save.scope(self.obj, budget=self.context.budget) for save in saves]
         # Expressions see the record as it will be stored, system columns included.
         created = creation_stamp(now=self.now, actor=self.context.actor)
         updated = update_stamp(now=self.now, actor=self.context.actor)
-        for save, scope in zip(active, scopes, strict=True):
+        for save, scope in zip(saves, scopes, strict=True):
             if save.is_new:
                 scope.update(created)
             else:
                 scope.update(updated)
                 scope["version"] = (save.prior.get("version") or 0) + 1
         if rules.defaults:
-            for save, scope in zip(active, scopes, strict=True):
+            for save, scope in zip(saves, scopes, strict=True):
                 bind_context(scope, context, save)
                 apply_expression_defaults(self.obj, save, scope, context)
         if rules.paths:
             found = load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
-            if len(active) == 1:  # a batch checks its lookups with one query per lookup anyway
-                save = active[0]
+            for save in saves:
+                # Lookups whose targets were read need no second look in stage 6.
                 save.verified = {
                     name for name, ids in found.items() if save.values.get(name) in ids
                 }
-        for save, scope in zip(active, scopes, strict=True):
+        for save, scope in zip(saves, scopes, strict=True):
             bind_context(scope, context, save)
             apply_formulas(self.obj, save, scope, context)
             run_validations(self.obj, save, scope, context)
 
-    @property
-    def has_stages(self) -> bool:
-        """Whether records of this object need anything beyond coercion and the write."""
-        rules = self.obj.rules
-        return rules.evaluates or rules.needs_prior
+    def _check_references(self, items: Sequence[PendingWrite]) -> None:
+        """Stage 6, last: lookups naming no record of their target."""
+        active = [item for item in items if item.status is not WriteStatus.ERROR]
+        problems = check_references(
+            self.connection, catalog=self.catalog, obj=self.obj, saves=[i.save for i in active]
+        )
+        for item in active:
+            found = problems.get(item.save.record_id)
+            if found:
+                item.fail(*found)
 
     def number(
         self, records: Sequence[dict[str, Any]], *, only: Iterable[str] | None = None
     ) -> None:
-        """Give new records (their values by field) auto-numbers not drawn yet, in order."""
+        """Give new records (their values by field) auto-numbers not drawn yet, in order.
+
+        Auto-numbers an expression reads are drawn in stage 3; the others just before the
+        write, so a record that fails validation in a partial batch leaves no gap.
+        """
         wanted = set(only) if only is not None else None
         for name, compiled in self.obj.fields.items():
             definition = compiled.state.definition
@@ -162,43 +315,146 @@ class SavePipeline:
                     definition.format or "{0}", counter=first + offset, now=self.now
                 )
 
-    def cascade(self) -> Cascade:
-        """The cascade that follows this save into roll-ups and lookup formulas."""
-        return Cascade(
-            connection=self.connection,
-            catalog=self.catalog,
-            now=self.now,
-            new_context=self.evaluation_context,
-        )
-
     def after_write(self, saves: Sequence[RecordSave]) -> set[tuple[str, UUID]]:
-        """Stage 8 for written records: parents' roll-ups and formulas that read them.
+        """Stages 8 and 9 for written records: the cascade, then the after-write hooks.
 
         Returns the records the cascade changed, as (object, id): a saved record can be
         among them (its formula reads a roll-up it feeds).
         """
+        hooks = self.hooks
         rules = self.obj.rules
-        if not (rules.rollups or rules.watchers):
+        if not (rules.rollups or rules.watchers) and not hooks.is_listening:
             return set()
-        changes = [
-            RecordChange(save.record_id, before=None, after=save.values)
-            if save.is_new
-            else RecordChange(
-                save.record_id,
-                before=save.prior,
-                after={**save.prior, **save.values},
-                changed=frozenset(
-                    name for name, value in save.values.items() if save.prior.get(name) != value
-                ),
-            )
-            for save in saves
-        ]
+        changes = [self.change_of(save) for save in saves]
+        hooks.written(self.obj, changes)
+        touched: set[tuple[str, UUID]] = set()
+        if rules.rollups or rules.watchers:
+            cascade = self.cascade()
+            cascade.follow(self.obj, changes)
+            touched = cascade.touched
+        hooks.run(self.connection, self.context)
+        return touched
+
+    def delete(self, record_id: UUID, *, expected_version: int | None) -> bool:
+        """Delete one record and run stages 8 and 9 for it; return whether it was there.
+
+        Master-detail children go with it and lookups follow their delete rule (the
+        database's foreign keys); what the deletion changes elsewhere is found before
+        the rows go.
+        """
+        table = self.obj.table
+        statement = table.delete().where(table.c.id == record_id)
+        if expected_version is not None:
+            statement = statement.where(table.c.version == expected_version)
+        visible = self.visible
+        if visible is not None:
+            statement = statement.where(visible)
+        hooks = self.hooks
         cascade = self.cascade()
-        cascade.follow(self.obj, changes)
-        return cascade.touched
+        pending = None
+        before: list[Mapping[str, Any]] = []
+        if self._feeds_others() or hooks.is_listening:
+            before = list(self.load_prior([record_id]).values())
+        if self._feeds_others():
+            pending = cascade.before_delete(self.obj, before)
+        if self.connection.execute(statement).rowcount == 0:
+            return False
+        hooks.written(self.obj, [RecordChange(row["id"], before=row, after=None) for row in before])
+        if pending is not None:
+            cascade.after_delete(self.obj, pending)
+        hooks.run(self.connection, self.context)
+        return True
+
+    # -- what the stages share ----------------------------------------------------------
+
+    @property
+    def needs_prior(self) -> bool:
+        """Whether updates must read (and lock) the stored records before the write."""
+        return self.obj.rules.needs_prior or self.hooks.is_listening
+
+    @property
+    def has_stages(self) -> bool:
+        """Whether records of this object need anything between coercion and the write."""
+        rules = self.obj.rules
+        return rules.evaluates or bool(rules.reads)
+
+    @property
+    def visible(self) -> ColumnElement[bool] | None:
+        """The scope's condition on the object's table (None: every row is visible)."""
+        return self.scope.predicate(self.obj, self.obj.table)
+
+    @property
+    def creation_values(self) -> dict[str, Any]:
+        """The system values of a new row (besides its id)."""
+        return creation_stamp(now=self.now, actor=self.context.actor)
+
+    @property
+    def update_values(self) -> dict[str, Any]:
+        """The system values every update writes (besides the version bump)."""
+        return update_stamp(now=self.now, actor=self.context.actor)
+
+    def load_prior(self, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
+        """Read and lock the stored records about to change, those the scope shows."""
+        rows = load_rows(self.connection, self.obj, list(ids), lock=True)
+        condition = self.visible
+        if condition is None or not rows:
+            return rows
+        table = self.obj.table
+        shown = set(
+            self.connection.execute(
+                select(table.c.id).where(table.c.id.in_(list(rows)), condition)
+            ).scalars()
+        )
+        return {key: row for key, row in rows.items() if key in shown}
+
+    def evaluation_context(self) -> EvaluationContext:
+        """A context for this save: clock, caller, tenant, and SQL for cross-object functions."""
+        return evaluation_contexts(self.connection, self.context, self.catalog, now=self.now)()
+
+    def cascade(self) -> Cascade:
+        """The cascade that follows this save into roll-ups and lookup formulas.
+
+        Its writes are stamped with this save's clock and actor, and reported to stage 9.
+        """
+        writes = CascadeWrites(
+            self.connection,
+            now=self.now,
+            actor=self.context.actor,
+            listener=self.hooks.cascaded if self.hooks.is_listening else None,
+        )
+        return Cascade(
+            connection=self.connection,
+            catalog=self.catalog,
+            writes=writes,
+            new_context=self.evaluation_context,
+        )
+
+    @staticmethod
+    def change_of(save: RecordSave) -> RecordChange:
+        """The change a written record makes: values before (None: created) and after."""
+        if save.is_new:
+            return RecordChange(save.record_id, before=None, after=save.values)
+        return RecordChange(
+            save.record_id,
+            before=save.prior,
+            after={**save.prior, **save.values},
+            changed=frozenset(
+                name for name, value in save.values.items() if save.prior.get(name) != value
+            ),
+        )
+
+    def _feeds_others(self) -> bool:
+        """Whether deleting records of the object can change roll-ups or formulas elsewhere.
+
+        Children deleted with it may feed roll-ups of other parents, at any depth of
+        master-detail, so any roll-up in the tenant makes a deletion look.
+        """
+        if self.obj.rules.rollups or self.obj.rules.watchers:
+            return True
+        return any(other.rules.rollups for other in self.catalog.objects.values())
 
 
-def changed_columns(obj: CompiledObject, values: dict[str, Any]) -> dict[str, Any]:
+def changed_columns(obj: CompiledObject, values: Mapping[str, Any]) -> dict[str, Any]:
     """Column values of `values`, keyed by column name."""
     columns = obj.input.columns
     return {columns.get(name, name): value for name, value in values.items()}

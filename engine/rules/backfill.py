@@ -17,6 +17,7 @@ from engine.catalog.rules import RollupLink, rollup_link_field
 from engine.expressions import EvaluationContext, FunctionSignature
 from engine.query.filter_keys import map_filter_keys
 from engine.rules.cascade import Cascade
+from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.hierarchy import bottom_up_order
 from engine.rules.rollups import refresh_rollups
 from metadata.models import FieldState, FieldType, ObjectState, TenantMetadata
@@ -191,7 +192,7 @@ def run_refreshes(
     catalog: Catalog,
     planned: list[Refresh],
     *,
-    now: object,
+    writes: CascadeWrites,
     new_context: Callable[[], EvaluationContext],
 ) -> int:
     """Compute the planned fields for every existing record; return how many values changed.
@@ -200,7 +201,9 @@ def run_refreshes(
     leaves to its roots, its own roll-ups and formulas level by level, so each record
     is computed once from final values below it.
     """
-    cascade = Cascade(connection=connection, catalog=catalog, now=now, new_context=new_context)
+    cascade = Cascade(
+        connection=connection, catalog=catalog, writes=writes, new_context=new_context
+    )
     changed = 0
     hierarchies = sorted(
         {
@@ -211,7 +214,9 @@ def run_refreshes(
         }
     )
     for name in hierarchies:
-        changed += _rebuild_hierarchy(connection, catalog, cascade, catalog.objects[name], now=now)
+        changed += _rebuild_hierarchy(
+            connection, catalog, cascade, catalog.objects[name], writes=writes
+        )
     for name in sorted({r.object for r in planned if r.kind == "formula"} - set(hierarchies)):
         obj = catalog.objects[name]
         for ids in _id_chunks(connection, catalog, name):
@@ -226,7 +231,7 @@ def run_refreshes(
         link = next(link for link in child.rules.rollups if link.field == refresh.field)
         for ids in _id_chunks(connection, catalog, refresh.object):
             result = refresh_rollups(
-                connection, catalog, child=child, links=[link], parent_ids=ids, now=now
+                connection, catalog, child=child, links=[link], parent_ids=ids, writes=writes
             )
             changed += len(result)
             cascade.recompute(parent, [], changed=result)
@@ -244,7 +249,12 @@ def _is_self_rollup(catalog: Catalog, refresh: Refresh) -> bool:
 
 
 def _rebuild_hierarchy(
-    connection: Connection, catalog: Catalog, cascade: Cascade, obj: CompiledObject, *, now: object
+    connection: Connection,
+    catalog: Catalog,
+    cascade: Cascade,
+    obj: CompiledObject,
+    *,
+    writes: CascadeWrites,
 ) -> int:
     """Recompute a hierarchy's own roll-ups and formulas, deepest records first."""
     links = hierarchy_links(obj)
@@ -253,7 +263,7 @@ def _rebuild_hierarchy(
         for start in range(0, len(level), _CHUNK):
             ids = level[start : start + _CHUNK]
             fresh = refresh_rollups(
-                connection, catalog, child=obj, links=links, parent_ids=ids, now=now
+                connection, catalog, child=obj, links=links, parent_ids=ids, writes=writes
             )
             changed += cascade.recompute(obj, ids, changed=fresh, is_climbed=True)
     return changed

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.catalog.rules import FormulaWatch, RollupLink
 from engine.errors import Problem, RecordValidationError
 from engine.expressions import EvaluationContext
+from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
 from engine.rules.hierarchy import climb_order
 from engine.rules.path_values import load_path_values
@@ -59,7 +60,8 @@ class Cascade:
 
     connection: Connection
     catalog: Catalog
-    now: Any
+    #: How recomputed values are written (stamped, reported to the after-write stage).
+    writes: CascadeWrites
     new_context: Callable[[], EvaluationContext]
     #: Every record the cascade changed, as (object, id).
     touched: set[tuple[str, UUID]] = field(default_factory=set)
@@ -194,7 +196,7 @@ class Cascade:
                 child=child,
                 links=[link],
                 parent_ids=parents,
-                now=self.now,
+                writes=self.writes,
             )
             self._after_recompute(parent, changed, 1)
         for source_name, ids in pending.recompute.items():
@@ -222,7 +224,12 @@ class Cascade:
             parent = self.catalog.objects[parent_name]
             changed: dict[UUID, set[str]] = {}
             recount = list(others)
-            if created and all(is_additive(obj, parent, link, dialect) for link in links):
+            # Folding cannot tell a listener the value before; recounting can.
+            if (
+                created
+                and not self.writes.is_listening
+                and all(is_additive(obj, parent, link, dialect) for link in links)
+            ):
                 parents = _parents(links, created)
                 if len(parents) > 1:
                     lock_rows(self.connection, parent, parents)
@@ -232,7 +239,7 @@ class Cascade:
                     child=obj,
                     links=links,
                     children=[(change.record_id, change.after or {}) for change in created],
-                    now=self.now,
+                    writes=self.writes,
                 )
             else:
                 recount += created
@@ -244,7 +251,7 @@ class Cascade:
                     child=obj,
                     links=links,
                     parent_ids=ids,
-                    now=self.now,
+                    writes=self.writes,
                 ).items():
                     changed.setdefault(parent_id, set()).update(fields)
             self._after_recompute(parent, changed, depth)
@@ -296,7 +303,7 @@ class Cascade:
                 self.catalog,
                 obj,
                 ids,
-                now=self.now,
+                writes=self.writes,
                 new_context=self.new_context,
                 bumped=set(changed),
             ).items():
@@ -369,7 +376,7 @@ class Cascade:
                 child=obj,
                 links=links,
                 parent_ids=[record_id for record_id in level if record_id in dirty],
-                now=self.now,
+                writes=self.writes,
             )
             if obj.rules.formulas and fresh:
                 for record_id, fields in recompute_formulas(
@@ -377,7 +384,7 @@ class Cascade:
                     self.catalog,
                     obj,
                     fresh,
-                    now=self.now,
+                    writes=self.writes,
                     new_context=self.new_context,
                     bumped=set(fresh),
                 ).items():
@@ -425,7 +432,7 @@ def recompute_formulas(
     obj: CompiledObject,
     ids: Collection[UUID],
     *,
-    now: Any,
+    writes: CascadeWrites,
     new_context: Callable[[], EvaluationContext],
     bumped: Collection[UUID] = (),
 ) -> dict[UUID, set[str]]:
@@ -457,21 +464,11 @@ def recompute_formulas(
             if not save.values:
                 continue
             changed[save.record_id] = set(save.values)
-            connection.execute(
-                update(obj.table)
-                .where(obj.table.c.id == save.record_id)
-                .values(
-                    {
-                        **{
-                            obj.fields[name].column.name: value
-                            for name, value in save.values.items()
-                        },
-                        **(
-                            {}
-                            if save.record_id in bumped
-                            else {"version": obj.table.c.version + 1, "updated_at": now}
-                        ),
-                    }
-                )
+            writes.update(
+                obj,
+                save.record_id,
+                save.values,
+                before=save.prior,
+                is_new_version=save.record_id not in bumped,
             )
     return changed

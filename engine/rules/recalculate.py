@@ -11,6 +11,7 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import MetadataError, NotFound, Problem
 from engine.rules.backfill import Refresh, run_refreshes
+from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.record_source import evaluation_contexts
 from metadata.models import FieldType
 
@@ -54,7 +55,7 @@ def recalculate_field(
             connection,
             catalog,
             [Refresh(object_name, field_name, kind)],
-            now=now,
+            writes=CascadeWrites(connection, now=now, actor=context.actor),
             new_context=evaluation_contexts(
                 connection, context, catalog, now=now, budget=context.budget.without_limits()
             ),

@@ -51,6 +51,7 @@ from engine.catalog.rules import RollupLink
 from engine.errors import Problem, RecordValidationError
 from engine.query import AllRows, JoinPlan, base_condition
 from engine.query.filter_keys import filter_fields
+from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.stored_rows import lock_rows
 from metadata.models import DECIMAL_TYPES, MAX_PRECISION, FieldDef, FieldType, RollupFunction
 
@@ -95,7 +96,7 @@ def refresh_rollups(
     child: CompiledObject,
     links: Sequence[RollupLink],
     parent_ids: Collection[UUID],
-    now: Any,
+    writes: CascadeWrites,
 ) -> dict[UUID, set[str]]:
     """Recompute `links` (roll-ups of one parent object) for `parent_ids`.
 
@@ -130,22 +131,14 @@ def refresh_rollups(
                     code = "rollup-overflow" if exc.code == "out-of-range" else "rollup-invalid"
                     raise overflow(parent, link, row[0], exc.message, code=code) from exc
             updates = {
-                column.name: value
-                for link, column, old, value in zip(links, columns, stored, fresh, strict=True)
+                link.field: value
+                for link, old, value in zip(links, stored, fresh, strict=True)
                 if old != value
             }
             if not updates:
                 continue
-            changed[row[0]] = {
-                link.field
-                for link, old, value in zip(links, stored, fresh, strict=True)
-                if old != value
-            }
-            connection.execute(
-                update(parent.table)
-                .where(parent.table.c.id == row[0])
-                .values({**updates, "version": parent.table.c.version + 1, "updated_at": now})
-            )
+            changed[row[0]] = set(updates)
+            writes.update(parent, row[0], updates)
     return changed
 
 
@@ -271,7 +264,7 @@ def add_new_children(
     child: CompiledObject,
     links: Sequence[RollupLink],
     children: Sequence[tuple[UUID, Mapping[str, Any]]],
-    now: Any,
+    writes: CascadeWrites,
 ) -> dict[UUID, set[str]]:
     """Fold freshly inserted children into their parents' roll-ups, one UPDATE per link field.
 
@@ -294,7 +287,11 @@ def add_new_children(
                 _fold_statement, catalog, child, link_field, group, shape=shape, dialect=dialect
             ),
         )
-        parameters = {**_fold_parameters(child, shape, children), "now": now}
+        parameters = {
+            **_fold_parameters(child, shape, children),
+            "now": writes.now,
+            "actor": writes.actor,
+        }
         try:
             rows = connection.execute(statement, parameters).all()
         except OperationalError as exc:
@@ -305,7 +302,7 @@ def add_new_children(
                 values[link_field] for _, values in children if values.get(link_field) is not None
             }
             refresh_rollups(
-                connection, catalog, child=child, links=group, parent_ids=parents, now=now
+                connection, catalog, child=child, links=group, parent_ids=parents, writes=writes
             )
             raise
         parent = catalog.objects[group[0].parent]
@@ -431,7 +428,11 @@ def _fold_statement(
         .subquery("delta")
     )
     table = parent.table
-    values: dict[str, Any] = {"version": table.c.version + 1, "updated_at": bindparam("now")}
+    values: dict[str, Any] = {
+        "version": table.c.version + 1,
+        "updated_at": bindparam("now"),
+        "updated_by": bindparam("actor"),
+    }
     for index, link in enumerate(links):
         stored = table.c[parent.fields[link.field].column.name]
         fresh = delta.c[f"v{index}"]

@@ -1,0 +1,116 @@
+"""Stage 9 of the save pipeline: hand every written record to the after-write hooks.
+
+A save collects what it wrote (the caller's records, then what the cascade recomputed)
+and runs the engine's hooks once, in its transaction. Hooks may write records through
+the in-transaction API; those saves run the hooks in turn, so the nesting is counted on
+the connection and refused past `MAX_AFTER_WRITE_DEPTH`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from engine.catalog import CompiledObject
+from engine.context import RequestContext
+from engine.errors import Problem, RecordValidationError
+from engine.extensions import AfterWriteHook, WrittenRecord
+from engine.rules.cascade import RecordChange
+
+#: How many saves deep after-write hooks may nest (a hook writing a record whose save
+#: runs the hooks, which write another, …).
+MAX_AFTER_WRITE_DEPTH = 5
+
+_DEPTH_KEY = "tessera.after_write_depth"
+
+
+class AfterWrite:
+    """Collects the records one save wrote, then runs the after-write hooks on them."""
+
+    def __init__(self, hooks: Sequence[AfterWriteHook]) -> None:
+        self._hooks = tuple(hooks)
+        self._records: list[WrittenRecord] = []
+
+    @property
+    def is_listening(self) -> bool:
+        """Whether any hook runs: without one, nothing is collected."""
+        return bool(self._hooks)
+
+    @property
+    def records(self) -> Sequence[WrittenRecord]:
+        """What was collected so far."""
+        return tuple(self._records)
+
+    def written(self, obj: CompiledObject, changes: Sequence[RecordChange]) -> None:
+        """Collect records the caller wrote."""
+        if not self._hooks:
+            return
+        name = obj.state.api_name
+        for change in changes:
+            self._records.append(
+                WrittenRecord(
+                    object=name,
+                    record_id=change.record_id,
+                    before=change.before,
+                    after=change.after,
+                    changed=_changed(change),
+                )
+            )
+
+    def cascaded(
+        self,
+        obj: CompiledObject,
+        changes: Sequence[tuple[UUID, Mapping[str, Any], Mapping[str, Any], frozenset[str]]],
+    ) -> None:
+        """Collect records the cascade changed (the listener of `CascadeWrites`)."""
+        name = obj.state.api_name
+        for record_id, before, after, changed in changes:
+            self._records.append(
+                WrittenRecord(
+                    object=name,
+                    record_id=record_id,
+                    before=before,
+                    after=after,
+                    changed=changed,
+                    is_cascaded=True,
+                )
+            )
+
+    def run(self, connection: Connection, context: RequestContext) -> None:
+        """Run every hook on what was collected, in the save's transaction.
+
+        Raises:
+            RecordValidationError: hooks nest more than MAX_AFTER_WRITE_DEPTH saves deep.
+        """
+        if not self._hooks or not self._records:
+            return
+        records, self._records = tuple(self._records), []
+        depth = int(connection.info.get(_DEPTH_KEY, 0))
+        if depth >= MAX_AFTER_WRITE_DEPTH:
+            raise RecordValidationError(
+                f"after-write actions wrote records {MAX_AFTER_WRITE_DEPTH} saves deep; "
+                "an action probably triggers itself: make its condition stop the loop",
+                problems=[
+                    Problem(
+                        "",
+                        "after-write-too-deep",
+                        f"after-write actions nest at most {MAX_AFTER_WRITE_DEPTH} saves deep",
+                    )
+                ],
+            )
+        connection.info[_DEPTH_KEY] = depth + 1
+        try:
+            for hook in self._hooks:
+                hook(connection, context, records)
+        finally:
+            connection.info[_DEPTH_KEY] = depth
+
+
+def _changed(change: RecordChange) -> frozenset[str]:
+    if change.before is not None and change.after is not None:
+        return change.changed
+    values = change.after if change.after is not None else change.before
+    return frozenset(values or ())
