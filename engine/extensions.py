@@ -302,8 +302,9 @@ class AfterWriteHook(Protocol):
     """Stage 9 of the save pipeline: runs after every write, in the save's transaction.
 
     Workflows and field history plug in here. A hook receives every record the save
-    wrote, cascaded ones included, once per save; it may write records on
-    `connection`, whose saves run the hooks in turn (up to a fixed depth). Raising a
+    wrote, cascaded ones included, once per save; it may write records with
+    `engine.records.RecordWriter` on `connection`, whose saves run the hooks in turn
+    (up to a fixed depth). Raising a
     `TesseraError` rolls the whole save back.
     """
 

@@ -1,4 +1,8 @@
-"""Records: typed create, read, update and delete of an object's rows."""
+"""Records: typed create, read, update and delete of an object's rows.
+
+The functions taking a `RequestContext` open their own transaction; `RecordWriter`
+writes inside a caller's transaction. Both run the one save pipeline.
+"""
 
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.records.after_write import MAX_AFTER_WRITE_DEPTH
@@ -13,11 +17,13 @@ from engine.records.service import (
     read_record,
     update_record,
 )
+from engine.records.writes import RecordWriter
 
 __all__ = [
     "MAX_AFTER_WRITE_DEPTH",
     "MAX_BATCH",
     "BatchResult",
+    "RecordWriter",
     "ValueProblem",
     "aggregate",
     "bulk_write",

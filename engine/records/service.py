@@ -1,7 +1,8 @@
 """Create, read, update and delete one record at a time, each in its own transaction.
 
 Each function opens the tenant's connection and transaction, runs the save pipeline
-with the one-record strategy, and renders the result.
+with the one-record strategy, and renders the result; `RecordWriter`
+(`engine/records/writes.py`) does the same inside a caller's transaction.
 """
 
 from __future__ import annotations

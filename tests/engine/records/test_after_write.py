@@ -18,7 +18,7 @@ from engine import metadata_changes, records
 from engine.context import RequestContext
 from engine.errors import RecordValidationError
 from engine.extensions import AfterWriteHook, WrittenRecord
-from engine.query import ListQuery
+from engine.query import AllRows, ListQuery
 from metadata.models import FieldDef, ObjectDef
 from tests.conftest import TenantHandle
 
@@ -145,6 +145,32 @@ def test_a_failing_hook_rolls_the_whole_save_back(crm: TenantHandle) -> None:
         records.bulk_write(context, "account", [{"name": "A"}, {"name": "B"}])
     page = records.query_records(crm.context(), "account", ListQuery(limit=10))
     assert page["data"] == []
+
+
+def test_hooks_that_keep_writing_stop_at_the_depth_limit_and_write_nothing(
+    crm: TenantHandle,
+) -> None:
+    def echo(connection: Connection, context: RequestContext, written: Any) -> None:
+        # Every account written writes another one: a loop only the limit stops.
+        records.RecordWriter(connection, context, AllRows()).create("account", {"name": "echo"})
+
+    context = with_hooks(crm, echo)
+    with pytest.raises(RecordValidationError) as caught:
+        records.create_record(context, "account", {"name": "first"})
+    assert caught.value.problems[0].code == "after-write-too-deep"
+    assert records.query_records(crm.context(), "account", ListQuery(limit=10))["data"] == []
+
+    def once(connection: Connection, context: RequestContext, written: Any) -> None:
+        if any(record.after and record.after.get("name") == "first" for record in written):
+            records.RecordWriter(connection, context, AllRows()).create("account", {"name": "n"})
+
+    records.create_record(with_hooks(crm, once), "account", {"name": "first"})
+    names = sorted(
+        r["name"]
+        for r in records.query_records(crm.context(), "account", ListQuery(limit=10))["data"]
+    )
+    assert names == ["first", "n"]
+    assert records.MAX_AFTER_WRITE_DEPTH == 5
 
 
 def test_a_hook_receives_every_record_of_a_bulk_write_once(crm: TenantHandle) -> None:

@@ -1,0 +1,141 @@
+"""Write records inside a caller's transaction: the API of workflows, forms and seed data.
+
+`RecordWriter` runs creates, updates, deletes and upserts through the same save
+pipeline as the HTTP API, on the caller's connection: nothing is committed here, and
+everything the caller writes commits or rolls back together. Each write runs in a
+savepoint, so a write that fails (a 422, a 409) leaves no trace, not even a used
+auto-number, and the caller's transaction stays usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from engine.catalog.record_output import render_record
+from engine.context import RequestContext
+from engine.errors import Problem, RecordValidationError
+from engine.query import QueryScope
+from engine.records.bulk import MAX_BATCH, BatchResult, write_batch
+from engine.records.constraints import explain_refused_delete, explain_refused_record
+from engine.records.pipeline import SavePipeline, WriteRequest
+from engine.records.service import compiled_object, parse_record_id, stored_row
+from engine.records.strategies import OneRecord
+
+
+@dataclass(frozen=True)
+class RecordWriter:
+    """Create, update, delete and upsert records in the caller's open transaction.
+
+    Attributes:
+        connection: a connection of the tenant's database with a transaction begun (the
+            caller commits or rolls back).
+        context: who writes, for which tenant; its actor goes to created_by/updated_by.
+        scope: the rows the writer may read and change: `caller_scope(context)` for a
+            user's form, `AllRows()` where the writer acts for the whole tenant.
+    """
+
+    connection: Connection
+    context: RequestContext
+    scope: QueryScope
+
+    def create(self, object_name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create one record; return it as stored.
+
+        Raises:
+            NotFound, RecordValidationError, Conflict (a unique clash).
+        """
+        return self._save_one(object_name, WriteRequest(body=body), OneRecord())
+
+    def update(
+        self,
+        object_name: str,
+        record_id: UUID | str,
+        body: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> dict[str, Any]:
+        """Change some fields of one record; return it as stored.
+
+        Raises:
+            NotFound, RecordValidationError, Conflict, PreconditionFailed (stale version).
+        """
+        _, obj = compiled_object(self.context, object_name)
+        key = record_id if isinstance(record_id, UUID) else parse_record_id(obj, record_id)
+        request = WriteRequest(body=body, record_id=key, expected_version=expected_version)
+        return self._save_one(object_name, request, OneRecord(reference=str(record_id)))
+
+    def delete(
+        self, object_name: str, record_id: UUID | str, *, expected_version: int | None = None
+    ) -> None:
+        """Delete one record (children and lookups follow their delete rule).
+
+        Raises:
+            NotFound, PreconditionFailed, Conflict (a restrict lookup still points at it).
+        """
+        catalog, obj = compiled_object(self.context, object_name)
+        key = record_id if isinstance(record_id, UUID) else parse_record_id(obj, record_id)
+        pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
+        try:
+            with self.connection.begin_nested():
+                if not pipeline.delete(key, expected_version=expected_version):
+                    OneRecord(reference=str(record_id)).raise_missing(pipeline, key)
+        except IntegrityError as exc:
+            raise explain_refused_delete(
+                self.connection, catalog=catalog, obj=obj, record_id=key
+            ) from exc
+
+    def write_batch(
+        self,
+        object_name: str,
+        bodies: Sequence[Any],
+        *,
+        upsert_on: str | None = None,
+        is_partial: bool = False,
+    ) -> BatchResult:
+        """Create (or, with `upsert_on`, upsert by a unique field) many records.
+
+        Raises:
+            RecordValidationError, Conflict: all-or-nothing mode and a record failed.
+        """
+        if len(bodies) > MAX_BATCH:
+            raise RecordValidationError(
+                f"a batch holds at most {MAX_BATCH} records; split the {len(bodies)} records",
+                problems=[Problem("", "batch-too-large", f"at most {MAX_BATCH} records per call")],
+            )
+        catalog, obj = compiled_object(self.context, object_name)
+        with self.connection.begin_nested():
+            return write_batch(
+                self.connection,
+                self.context,
+                catalog=catalog,
+                obj=obj,
+                scope=self.scope,
+                bodies=bodies,
+                upsert_on=upsert_on,
+                is_partial=is_partial,
+            )
+
+    def upsert(self, object_name: str, bodies: Sequence[Any], *, on: str) -> BatchResult:
+        """Update the records whose unique field `on` matches, create the others."""
+        return self.write_batch(object_name, bodies, upsert_on=on)
+
+    def _save_one(
+        self, object_name: str, request: WriteRequest, strategy: OneRecord
+    ) -> dict[str, Any]:
+        catalog, obj = compiled_object(self.context, object_name)
+        pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
+        try:
+            with self.connection.begin_nested():
+                item = pipeline.save([request], strategy)[0]
+                row = stored_row(pipeline, item)
+        except IntegrityError as exc:
+            raise explain_refused_record(
+                self.connection, obj=obj, save=pipeline.pending[0].save
+            ) from exc
+        return render_record(obj, row)
