@@ -166,6 +166,8 @@ class Batch:
     def write(self, pipeline: SavePipeline, items: Sequence[PendingWrite]) -> None:
         """Write every valid record; a database refusal is explained, never a 500."""
         connection = pipeline.connection
+        if not items:
+            return
         if not self.is_partial:
             try:
                 # A savepoint keeps the transaction usable to explain a refusal.
