@@ -4,7 +4,10 @@
 pipeline as the HTTP API, on the caller's connection: nothing is committed here, and
 everything the caller writes commits or rolls back together. Each write runs in a
 savepoint, so a write that fails (a 422, a 409) leaves no trace, not even a used
-auto-number, and the caller's transaction stays usable.
+auto-number, and the caller's transaction stays usable. Each write also holds the
+tenant's metadata at the revision it was checked against until the caller's
+transaction ends, as every write transaction does (a metadata change committed
+meanwhile is a `SchemaChanged`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.errors import Problem, RecordValidationError
@@ -78,7 +82,7 @@ class RecordWriter:
         Raises:
             NotFound, PreconditionFailed, Conflict (a restrict lookup still points at it).
         """
-        catalog, obj = compiled_object(self.context, object_name)
+        catalog, obj = self._compiled(object_name)
         key = record_id if isinstance(record_id, UUID) else parse_record_id(obj, record_id)
         pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
         try:
@@ -108,7 +112,7 @@ class RecordWriter:
                 f"a batch holds at most {MAX_BATCH} records; split the {len(bodies)} records",
                 problems=[Problem("", "batch-too-large", f"at most {MAX_BATCH} records per call")],
             )
-        catalog, obj = compiled_object(self.context, object_name)
+        catalog, obj = self._compiled(object_name)
         with self.connection.begin_nested():
             return write_batch(
                 self.connection,
@@ -125,10 +129,20 @@ class RecordWriter:
         """Update the records whose unique field `on` matches, create the others."""
         return self.write_batch(object_name, bodies, upsert_on=on)
 
+    def _compiled(self, object_name: str) -> tuple[Catalog, CompiledObject]:
+        """The object, with the tenant's metadata held at its catalog's revision.
+
+        Raises:
+            NotFound: no such object. SchemaChanged: the metadata changed meanwhile.
+        """
+        catalog, obj = compiled_object(self.context, object_name)
+        hold_catalog_revision(self.connection, catalog)
+        return catalog, obj
+
     def _save_one(
         self, object_name: str, request: WriteRequest, strategy: OneRecord
     ) -> dict[str, Any]:
-        catalog, obj = compiled_object(self.context, object_name)
+        catalog, obj = self._compiled(object_name)
         pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
         try:
             with self.connection.begin_nested():
