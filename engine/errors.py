@@ -62,6 +62,14 @@ class RecordValidationError(TesseraError):
     title = "Invalid record"
 
 
+class InvalidRequest(TesseraError):
+    """A request Tessera cannot read: JSON that does not decode, text no database can store."""
+
+    code = "invalid-request"
+    status = 422
+    title = "Invalid request"
+
+
 class AuthenticationFailed(TesseraError):
     """A missing, unknown or revoked credential."""
 

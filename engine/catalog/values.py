@@ -9,6 +9,7 @@ with a code and a message that says how to fix it.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -20,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AnyUrl, TypeAdapter, ValidationError
 
 from engine.catalog.column_types import decimal_shape
+from engine.json_input import MAX_JSON_DEPTH, unstorable_text_problem
 from metadata.models import FieldDef, FieldType
 
 
@@ -33,6 +35,11 @@ class ValueProblem(ValueError):
 
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{1,38}[0-9]$")
+# ASCII digits only: Decimal() and int() also read "1_000" and Arabic-Indic digits, which
+# no client means as a number and no other system reads back the same way.
+_DECIMAL_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_INTEGER_TEXT = re.compile(r"\s*[-+]?[0-9]+\s*")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _URL = TypeAdapter(AnyUrl)
 _TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
@@ -162,12 +169,19 @@ def _decimal_check(definition: FieldDef) -> Coercer:
     def check(value: Any, from_text: bool) -> int | Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ValueProblem("wrong-type", f"expected a number, got {_json_type(value)}")
+        text = str(value).strip()
+        if not _DECIMAL_TEXT.fullmatch(text):
+            if isinstance(value, float):
+                raise ValueProblem("wrong-type", "expected a finite number")
+            raise ValueProblem(
+                "wrong-type",
+                f"expected a number written with ASCII digits, an optional sign, one '.' "
+                f"and an optional exponent, such as -1234.50, got {value!r}",
+            )
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text)
         except InvalidOperation as exc:
             raise ValueProblem("wrong-type", f"expected a number, got {value!r}") from exc
-        if not number.is_finite():
-            raise ValueProblem("wrong-type", "expected a finite number")
         # The range check comes first: quantizing a huge number would overflow.
         if abs(number) >= limit:
             raise ValueProblem(
@@ -235,7 +249,7 @@ def _reference_check(definition: FieldDef) -> Coercer:
 
 def _json_check(definition: FieldDef) -> Coercer:
     def check(value: Any, from_text: bool) -> Any:
-        return _reject_nul_in_json(_json(value) if from_text and isinstance(value, str) else value)
+        return _storable_json(_json(value) if from_text and isinstance(value, str) else value)
 
     return check
 
@@ -268,22 +282,39 @@ def _expect_string(value: Any) -> str:
 
 
 def reject_nul(text: str) -> str:
-    """Return `text`, refusing the NUL character (no database text type can hold it)."""
-    if "\x00" in text:
-        raise ValueProblem("invalid-character", "text cannot contain the NUL character (\\u0000)")
+    """Return `text`, refusing what no database text type stores: NUL and lone surrogates.
+
+    HTTP bodies are refused earlier, when they are decoded; this keeps every other caller
+    (imports, workflows, bundle seed data) to the same rule.
+    """
+    problem = unstorable_text_problem(text)
+    if problem is not None:
+        raise ValueProblem("invalid-character", problem)
     return text
 
 
-def _reject_nul_in_json(value: Any) -> Any:
-    if isinstance(value, str):
-        reject_nul(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            reject_nul(key)
-            _reject_nul_in_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            _reject_nul_in_json(item)
+def _storable_json(value: Any) -> Any:
+    """Return a json field's value, refusing unstorable text and nesting past the limit.
+
+    Walked without recursion, so no value can exhaust the stack.
+    """
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            reject_nul(item)
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueProblem(
+                    "too-deep", f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
+                )
+            if isinstance(item, dict):
+                for key in item:
+                    reject_nul(key)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueProblem("invalid-number", "NaN and infinite numbers are not JSON")
     return value
 
 
@@ -293,7 +324,7 @@ def _integer(value: Any, *, from_text: bool) -> int:
     if isinstance(value, int):
         result = value
     elif (isinstance(value, float) and value.is_integer()) or (
-        isinstance(value, str) and from_text and re.fullmatch(r"\s*[-+]?\d+\s*", value)
+        isinstance(value, str) and from_text and _INTEGER_TEXT.fullmatch(value)
     ):
         result = int(value)
     else:
@@ -317,7 +348,7 @@ def _boolean(value: Any, *, from_text: bool) -> bool:
 
 def _date(value: Any) -> date:
     text = _expect_string(value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not _DATE_TEXT.fullmatch(text):
         raise ValueProblem("invalid-date", f"expected a date written YYYY-MM-DD, got {text!r}")
     try:
         return date.fromisoformat(text)
@@ -334,8 +365,16 @@ def _datetime(value: Any) -> datetime:
             "invalid-datetime",
             f"expected an ISO 8601 date-time such as 2025-03-01T09:30:00+08:00, got {text!r}",
         ) from exc
-    # A date-time without an offset is taken as UTC.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed.tzinfo is None:
+        # A date-time without an offset is taken as UTC.
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueProblem(
+            "out-of-range",
+            f"{text!r} is outside the years 1 to 9999 in UTC; send a date-time within them",
+        ) from exc
 
 
 def coerce_record_id(value: Any) -> UUID:

@@ -10,9 +10,10 @@ from engine import metadata_changes
 from engine.metadata_changes import ChangeResult
 from metadata.models import FieldDef, FieldPatch, FieldRestore, ObjectDef, ObjectPatch
 from runtime.app.auth import InTenant
+from runtime.app.json_body import StrictJsonRoute
 from runtime.app.revisions import revisions_page
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=StrictJsonRoute)
 
 DryRun = Annotated[
     bool, Query(description="Return the plan (DDL and data impact) and change nothing")

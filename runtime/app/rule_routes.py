@@ -10,8 +10,13 @@ from engine import metadata_changes
 from metadata.models import ValidationRuleDef, ValidationRulePatch
 from runtime.app.admin_routes import DryRun, respond
 from runtime.app.auth import InTenant
+from runtime.app.json_body import StrictJsonRoute
 
-router = APIRouter(prefix="/api/v1/admin/objects/{object_name}/validation-rules", tags=["admin"])
+router = APIRouter(
+    prefix="/api/v1/admin/objects/{object_name}/validation-rules",
+    tags=["admin"],
+    route_class=StrictJsonRoute,
+)
 
 
 @router.get("")
