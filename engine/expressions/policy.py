@@ -70,9 +70,16 @@ def parse_expression(source: str) -> ast.Expression:
     """Parse `source` as a single Python expression.
 
     Raises:
-        SyntaxError: the text is not one expression (with its position).
+        SyntaxError: the text is not one expression (with its position), or it nests so
+            deeply that Python's parser gives up (`"-" * 3999 + "1"`).
     """
-    return ast.parse(source, mode="eval")
+    try:
+        return ast.parse(source, mode="eval")
+    except (RecursionError, MemoryError) as exc:
+        raise SyntaxError(
+            f"the expression nests too deeply (at most {MAX_DEPTH} levels)",
+            ("<expression>", 1, 1, ""),
+        ) from exc
 
 
 def policy_violations(source: str, tree: ast.Expression) -> list[PolicyViolation]:

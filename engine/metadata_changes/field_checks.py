@@ -13,6 +13,7 @@ from engine.errors import Problem
 from engine.metadata_changes.expression_checks import Functions, check_field_expressions
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.storable_values import check_storable_values
+from engine.query import filter_size_problems
 from metadata.models import (
     ALLOWED_OPTIONS,
     DECIMAL_TYPES,
@@ -442,7 +443,10 @@ def _check_rollup_filter(document: Any, child: ObjectState, pointer: str) -> lis
     with the looked-up record, which does not recount its parents' children."""
     if not isinstance(document, dict):
         return [Problem(pointer, "invalid-filter", "a filter is an object of field conditions")]
-    problems: list[Problem] = []
+    # The list API's own limits, so a filter saved here compiles on every database.
+    problems = filter_size_problems(document, pointer=pointer)
+    if problems:
+        return problems
     for key, value in document.items():
         where = f"{pointer}/{key}"
         if key in ("and", "or") and isinstance(value, list):

@@ -23,6 +23,7 @@ from engine.metadata_changes.dependencies import (
 )
 from engine.metadata_changes.expression_checks import Functions
 from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field, check_rollups_over
+from engine.metadata_changes.names import check_column_count
 from engine.metadata_changes.normalize import (
     normalize_field,
     with_rollup_type,
@@ -69,7 +70,9 @@ def add_field(
         )
     raise_if(problems, f"field {definition.api_name!r} is not valid")
     field = FieldState(id=uuid7(), column_name=normalized.api_name, definition=normalized)
-    return replace_object(state, replace_field(obj, field)), field
+    grown = replace_field(obj, field)
+    raise_if(check_column_count(grown, pointer=""), f"field {definition.api_name!r} does not fit")
+    return replace_object(state, grown), field
 
 
 def update_field(

@@ -7,6 +7,7 @@ from metadata.models import (
     DECIMAL_TYPES,
     DEFAULT_DECIMAL,
     DEFAULT_MAX_LENGTH,
+    MAX_LABEL_LENGTH,
     MAX_PRECISION,
     FieldDef,
     FieldType,
@@ -59,12 +60,17 @@ def default_label(api_name: str) -> str:
 
 
 def default_plural(label: str) -> str:
-    """Return a plural label for a label (English rules; implementers override it)."""
+    """Return a plural label for a label (English rules; implementers override it).
+
+    A plural that would not fit a label's length is the label itself.
+    """
     if label.endswith("y") and not label.endswith(("ay", "ey", "oy", "uy")):
-        return label[:-1] + "ies"
-    if label.endswith(("s", "x", "ch", "sh")):
-        return label + "es"
-    return label + "s"
+        plural = label[:-1] + "ies"
+    elif label.endswith(("s", "x", "ch", "sh")):
+        plural = label + "es"
+    else:
+        plural = label + "s"
+    return plural if len(plural) <= MAX_LABEL_LENGTH else label
 
 
 def with_rollup_type(definition: FieldDef, state: TenantMetadata) -> FieldDef:

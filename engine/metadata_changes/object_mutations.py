@@ -23,7 +23,7 @@ from engine.metadata_changes.dependencies import (
 )
 from engine.metadata_changes.expression_checks import Functions, check_rule
 from engine.metadata_changes.field_checks import NO_FUNCTIONS, check_field
-from engine.metadata_changes.names import check_api_name
+from engine.metadata_changes.names import check_api_name, check_column_count
 from engine.metadata_changes.normalize import (
     default_label,
     default_plural,
@@ -49,7 +49,7 @@ from metadata.models import (
 def _check_object_name(
     state: TenantMetadata, name: str, *, pointer: str, own_id: UUID | None = None
 ) -> list[Problem]:
-    problems = check_api_name(name, pointer=pointer, is_field=False)
+    problems = check_api_name(name, pointer=pointer, is_field=False, is_table=True)
     clash = state.find_object(name)
     if not problems and clash is not None and clash.id != own_id:
         problems.append(Problem(pointer, "name-taken", f"an object named {name!r} already exists"))
@@ -85,6 +85,7 @@ def create_object(
     ]
     rules = [ValidationRuleState(id=uuid7(), definition=r) for r in definition.validation_rules]
     obj = obj.model_copy(update={"fields": tuple(fields), "validation_rules": tuple(rules)})
+    problems += check_column_count(obj, pointer="/fields")
     # The whole object is visible to its own fields' checks: a lookup can point at itself
     # and a formula can read a field declared after it.
     draft = replace_object(state, obj)

@@ -2,7 +2,7 @@
 
 from engine.query.aggregates import AggregateQuery, aggregate_records
 from engine.query.errors import InvalidQuery
-from engine.query.filters import compile_filter
+from engine.query.filters import compile_filter, filter_size_problems
 from engine.query.listing import MAX_LIMIT, ListQuery, base_condition, build_plan, list_records
 from engine.query.paths import JoinPlan
 from engine.query.scope import AllRows, QueryScope
@@ -19,5 +19,6 @@ __all__ = [
     "base_condition",
     "build_plan",
     "compile_filter",
+    "filter_size_problems",
     "list_records",
 ]

@@ -20,6 +20,9 @@ from metadata.models import DECIMAL_TYPES, FieldType
 BUCKETS = ("day", "week", "month", "quarter", "year")
 FUNCTIONS = ("count", "sum", "avg", "min", "max")
 MAX_GROUPS = 10_000
+#: How many group keys and metrics one request may ask for.
+MAX_GROUP_KEYS = 10
+MAX_METRICS = 20
 _NUMERIC = DECIMAL_TYPES | {FieldType.INTEGER}
 _ORDERED = _NUMERIC | {FieldType.DATE, FieldType.DATETIME, FieldType.TEXT, FieldType.PICKLIST}
 
@@ -49,6 +52,10 @@ def aggregate_records(
     """
     if not 1 <= query.limit <= MAX_GROUPS:
         raise invalid("/limit", "out-of-range", f"limit is between 1 and {MAX_GROUPS}")
+    if len(query.group_by) > MAX_GROUP_KEYS:
+        raise invalid("/group_by", "too-many-keys", f"group by at most {MAX_GROUP_KEYS} fields")
+    if len(query.metrics) > MAX_METRICS:
+        raise invalid("/metrics", "too-many-metrics", f"ask for at most {MAX_METRICS} metrics")
     dialect = connection.dialect.name
     plan = build_plan(catalog, obj, scope=scope, dialect=dialect)
     condition = base_condition(plan, query.filter)

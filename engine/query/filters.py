@@ -14,7 +14,8 @@ from sqlalchemy import and_, exists, false, func, literal, not_, or_, select, tr
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog.values import ValueProblem, coerce_value
-from engine.query.errors import invalid
+from engine.errors import Problem
+from engine.query.errors import InvalidQuery, invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
 from metadata.models import TEXT_TYPES, FieldType
 
@@ -31,9 +32,63 @@ OPERATORS = (
     "starts_with",
     "is_null",
 )
+#: How deeply `and`, `or` and `not` may nest.
 MAX_DEPTH = 10
-MAX_LIST = 1000
+#: How many conditions (one per operator on a field) a filter may hold. SQLite refuses
+#: expressions nested over 1,000 deep, and `a OR b OR …` nests one level per term; this
+#: bound keeps every query built from a filter (lists, counts, aggregates, roll-ups, whose
+#: delta query ORs the filters of one child's roll-ups) well inside it on both databases.
+MAX_TERMS = 200
+#: How many values a filter may compare against, `in` and `nin` lists included; each is a
+#: bound parameter (PostgreSQL takes at most 65,535 in one statement).
+MAX_VALUES = 1000
+MAX_LIST = MAX_VALUES
 _ORDERED = ("gt", "gte", "lt", "lte")
+
+
+def filter_size_problems(document: Any, *, pointer: str) -> list[Problem]:
+    """Return the problems of a filter too deep or too large to compile (empty if it fits).
+
+    Walked without recursion, so a filter nested thousands deep costs no stack; the list
+    API and the metadata checks (roll-up filters) share these limits.
+    """
+    terms = values = 0
+    pending: list[tuple[Any, str, int]] = [(document, pointer, 0)]
+    while pending:
+        node, where, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return [Problem(where, "filter-too-deep", f"filters nest at most {MAX_DEPTH} levels")]
+        if not isinstance(node, Mapping):
+            continue
+        for key, value in node.items():
+            if key in ("and", "or") and isinstance(value, list):
+                pending.extend(
+                    (item, f"{where}/{key}/{i}", depth + 1) for i, item in enumerate(value)
+                )
+            elif key == "not":
+                pending.append((value, f"{where}/{key}", depth + 1))
+            else:
+                spec = value if isinstance(value, Mapping) else {"eq": value}
+                terms += max(len(spec), 1)
+                values += sum(len(v) if isinstance(v, list) else 1 for v in spec.values())
+        if terms > MAX_TERMS:
+            return [
+                Problem(
+                    pointer,
+                    "filter-too-large",
+                    f"a filter holds at most {MAX_TERMS} conditions; combine values with "
+                    '"in" instead of many "or" terms',
+                )
+            ]
+        if values > MAX_VALUES:
+            return [
+                Problem(
+                    pointer,
+                    "filter-too-large",
+                    f"a filter compares at most {MAX_VALUES} values in all",
+                )
+            ]
+    return []
 
 
 def compile_filter(
@@ -42,8 +97,13 @@ def compile_filter(
     """Return the SQL condition of a filter document.
 
     Raises:
-        InvalidQuery: unknown fields or operators, wrong value types, too deep a filter.
+        InvalidQuery: unknown fields or operators, wrong value types, too deep or too
+            large a filter (`MAX_DEPTH`, `MAX_TERMS`, `MAX_VALUES`).
     """
+    if depth == 0:
+        problems = filter_size_problems(document, pointer=pointer)
+        if problems:
+            raise InvalidQuery(problems[0].detail, problems=problems)
     if depth > MAX_DEPTH:
         raise invalid(pointer, "filter-too-deep", f"filters nest at most {MAX_DEPTH} levels")
     if not isinstance(document, Mapping):
@@ -101,6 +161,10 @@ def _operator(
         if not isinstance(value, bool):
             raise invalid(pointer, "wrong-type", "is_null takes true or false")
         return column.is_(None) if value else column.is_not(None)
+    if field_type is FieldType.JSON:
+        # A JSON value has no order and no equality both databases agree on (jsonb
+        # normalizes, SQLite compares text), so only emptiness is a portable question.
+        raise invalid(pointer, "wrong-operator", "json fields are filtered with is_null only")
     if field_type is FieldType.MULTI_PICKLIST:
         return _multi_picklist(path, op, value, dialect=dialect, pointer=pointer)
     if op in ("contains", "starts_with"):
@@ -122,7 +186,6 @@ def _operator(
         return column.in_(values) if op == "in" else or_(column.not_in(values), column.is_(None))
     if op in _ORDERED and field_type in (
         FieldType.BOOLEAN,
-        FieldType.JSON,
         FieldType.LOOKUP,
         FieldType.MASTER_DETAIL,
     ):

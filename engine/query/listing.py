@@ -20,6 +20,9 @@ from metadata.models import REFERENCE_TYPES
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+#: Columns one page may select (fields, sort keys, expanded records together): PostgreSQL
+#: takes at most 1,664 in a result, SQLite 2,000.
+MAX_RESULT_COLUMNS = 1664
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def list_records(
     fields = _selected_fields(obj, query.fields)
     condition = base_condition(plan, query.filter)
     keys = parse_sort(query.sort, plan)
+    _refuse_repeats(query.expand, pointer="/expand")
     expansions = [_expand(plan, obj, name) for name in query.expand or ()]
     table = obj.table
     columns: list[Any] = [table.c[name] for name in SYSTEM_COLUMNS]
@@ -103,6 +107,13 @@ def list_records(
         columns += [alias.c[column].label(label) for column, label in expansion.labels.items()]
         expanded = {column: start + i for i, column in enumerate(expansion.labels)}
         renderers.append((expansion.name, expanded["id"], row_renderer(expansion.target, expanded)))
+    if len(columns) > MAX_RESULT_COLUMNS:
+        raise invalid(
+            "/expand" if expansions else "/fields",
+            "too-many-columns",
+            f"the page would select {len(columns)} columns; at most {MAX_RESULT_COLUMNS} "
+            "fit in one result: choose fewer fields with fields=, or expand fewer lookups",
+        )
     page: Select[Any] = select(*columns)
     conditions = [condition] if condition is not None else []
     if query.cursor:
@@ -131,9 +142,20 @@ def list_records(
     return result
 
 
+def _refuse_repeats(names: list[str] | None, *, pointer: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names or ()):
+        if name in seen:
+            raise invalid(
+                f"{pointer}/{index}", "repeated-name", f"{name!r} is named more than once"
+            )
+        seen.add(name)
+
+
 def _selected_fields(obj: CompiledObject, requested: list[str] | None) -> list[str]:
     if requested is None:
         return list(obj.fields)
+    _refuse_repeats(requested, pointer="/fields")
     unknown = [name for name in requested if name not in obj.fields and name not in SYSTEM_COLUMNS]
     if unknown:
         raise invalid(

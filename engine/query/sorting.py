@@ -13,9 +13,14 @@ from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from engine.catalog import render_stored
 from engine.catalog.values import ValueProblem, coerce_value
+from engine.errors import InvalidRequest
+from engine.json_input import decode_json
 from engine.query.errors import invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
 from metadata.models import FieldType
+
+#: How many fields one sort may name (each adds a level to the keyset condition).
+MAX_SORT_KEYS = 10
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,15 @@ def parse_sort(sort: str | None, plan: JoinPlan) -> list[SortKey]:
         InvalidQuery: an unknown field or an unsortable type.
     """
     keys: list[SortKey] = []
-    for index, raw in enumerate(part.strip() for part in (sort or "").split(",") if part.strip()):
+    parts = [part.strip() for part in (sort or "").split(",") if part.strip()]
+    if len(parts) > MAX_SORT_KEYS:
+        raise invalid("/sort", "too-many-keys", f"sort by at most {MAX_SORT_KEYS} fields")
+    seen: set[str] = set()
+    for index, raw in enumerate(parts):
         path = raw.removeprefix("-").removeprefix("+")
+        if path in seen:
+            raise invalid(f"/sort/{index}", "repeated-name", f"{path!r} is sorted on twice")
+        seen.add(path)
         resolved = plan.resolve(path, pointer=f"/sort/{index}")
         if resolved.definition.type in (FieldType.JSON, FieldType.MULTI_PICKLIST):
             raise invalid(
@@ -95,10 +107,10 @@ def decode_cursor(cursor: str, keys: list[SortKey], *, sort: str | None) -> list
     """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        document = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        document = decode_json(base64.urlsafe_b64decode(padded.encode()), pointer="/cursor")
         rendered = document["k"]
         made_for = document["s"]
-    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (InvalidRequest, ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise invalid(
             "/cursor", "invalid-cursor", "the cursor is not one this API returned"
         ) from exc

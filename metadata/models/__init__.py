@@ -17,6 +17,8 @@ from metadata.models.field_types import (
     RollupFunction,
 )
 from metadata.models.fields import (
+    MAX_LABEL_LENGTH,
+    MAX_TEXT_OPTION_LENGTH,
     ApiName,
     FieldDef,
     FieldPatch,
@@ -49,7 +51,9 @@ __all__ = [
     "DEFAULT_DECIMAL",
     "DEFAULT_MAX_LENGTH",
     "FORMULA_RETURN_TYPES",
+    "MAX_LABEL_LENGTH",
     "MAX_PRECISION",
+    "MAX_TEXT_OPTION_LENGTH",
     "NUMBER_TYPES",
     "REFERENCE_TYPES",
     "TEXT_TYPES",

@@ -9,6 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from metadata.models.field_types import FieldType, OnDelete, RollupFunction
 
 ApiName = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+#: The longest label (objects keep theirs in columns of 255 characters; every label, field
+#: and picklist ones included, follows the same limit).
+MAX_LABEL_LENGTH = 255
+#: The longest help text and description.
+MAX_TEXT_OPTION_LENGTH = 10_000
+Label = Annotated[str, StringConstraints(max_length=MAX_LABEL_LENGTH)]
+LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT_OPTION_LENGTH)]
 
 
 class PicklistValue(BaseModel):
@@ -17,7 +24,7 @@ class PicklistValue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     value: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    label: str | None = None
+    label: Label | None = None
     active: bool = True
 
 
@@ -38,13 +45,13 @@ class FieldDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     api_name: ApiName
-    label: str | None = None
+    label: Label | None = None
     type: FieldType
     required: bool = False
     unique: bool = False
     indexed: bool = False
     default: Any = None
-    help_text: str | None = None
+    help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
     min: float | int | str | None = None
     max: float | int | str | None = None
@@ -73,13 +80,13 @@ class FieldPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     api_name: ApiName | None = None
-    label: str | None = None
+    label: Label | None = None
     type: FieldType | None = None
     required: bool | None = None
     unique: bool | None = None
     indexed: bool | None = None
     default: Any = None
-    help_text: str | None = None
+    help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
     min: float | int | str | None = None
     max: float | int | str | None = None

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from metadata.models.fields import ApiName, FieldDef
+from metadata.models.fields import ApiName, FieldDef, Label, LongText
 from metadata.models.rules import ValidationRuleDef, ValidationRuleState, export_rule
 
 
@@ -18,9 +18,9 @@ class ObjectDef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     api_name: ApiName
-    label: str | None = None
-    plural_label: str | None = None
-    description: str | None = None
+    label: Label | None = None
+    plural_label: Label | None = None
+    description: LongText | None = None
     fields: list[FieldDef] = []
     validation_rules: list[ValidationRuleDef] = []
 
@@ -31,9 +31,9 @@ class ObjectPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     api_name: ApiName | None = None
-    label: str | None = None
-    plural_label: str | None = None
-    description: str | None = None
+    label: Label | None = None
+    plural_label: Label | None = None
+    description: LongText | None = None
 
 
 class FieldState(BaseModel):

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from metadata.models.fields import ApiName
+from metadata.models.fields import ApiName, LongText
 
 Expression = Annotated[str, StringConstraints(min_length=1)]
 Message = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
@@ -23,7 +23,7 @@ class ValidationRuleDef(BaseModel):
     message: Message
     field: ApiName | None = None
     active: bool = True
-    description: str | None = None
+    description: LongText | None = None
 
 
 class ValidationRulePatch(BaseModel):
@@ -36,7 +36,7 @@ class ValidationRulePatch(BaseModel):
     message: Message | None = None
     field: ApiName | None = None
     active: bool | None = None
-    description: str | None = None
+    description: LongText | None = None
 
 
 class ValidationRuleState(BaseModel):

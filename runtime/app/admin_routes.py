@@ -258,7 +258,11 @@ async def purge_field(
 async def list_revisions(
     run: InTenant,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Only revisions older than this")] = None,
+    before: Annotated[
+        int | None,
+        # Revision numbers are 32-bit integers in the database.
+        Query(ge=1, le=2**31 - 1, description="Only revisions older than this"),
+    ] = None,
 ) -> dict[str, Any]:
     """List metadata revisions, newest first."""
     return await run(lambda context: revisions_page(context, limit=limit, before=before))

@@ -120,3 +120,25 @@ def test_every_problem_is_located_at_the_pointer_given() -> None:
         (problem,) = check_api_name(name, pointer="/fields/7/api_name", is_field=True)
         assert problem.pointer == "/fields/7/api_name"
         assert problem.as_dict()["field"] == "api_name"
+
+
+@pytest.mark.parametrize(
+    "name", ["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "oid", "rowid"]
+)
+def test_a_column_the_database_keeps_on_every_table_is_refused_as_a_field_name(
+    name: str,
+) -> None:
+    (problem,) = check_api_name(name, pointer=POINTER, is_field=True)
+    assert (problem.pointer, problem.code) == (POINTER, "reserved-name")
+    assert "the database keeps on every table" in problem.detail
+
+
+@pytest.mark.parametrize("name", ["sqlite_master", "sqlite_sequence", "sqlite_stat1", "pg_class"])
+def test_a_name_of_the_databases_own_tables_is_refused_as_an_object_name(name: str) -> None:
+    (problem,) = check_api_name(name, pointer="/api_name", is_field=False, is_table=True)
+    assert (problem.pointer, problem.code) == ("/api_name", "reserved-name")
+    assert "sqlite_, pg_" in problem.detail
+
+
+def test_a_database_table_prefix_is_fine_for_a_field() -> None:
+    assert check_api_name("pg_count", pointer=POINTER, is_field=True) == []
