@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.budget import DEFAULT_LIMITS, DEFAULT_SLICE, RequestLimits
+from runtime.app.request_limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES, MEBIBYTE
 
 
 class Settings(BaseSettings):
@@ -20,6 +21,13 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_log: bool = True
     async_driver: bool = True
+    #: The largest request body served; larger ones are answered 413 (docs/data-api.md).
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
+    #: The longest URL (path and query string) served; longer ones are answered 414.
+    max_url_bytes: int = Field(DEFAULT_MAX_URL_BYTES, ge=256)
+    #: How much of a request's head (request line and headers) the server reads before it
+    #: gives up with a bare 400; above `max_url_bytes`, so long URLs get their 414.
+    max_head_bytes: int = Field(MEBIBYTE, ge=16 * 1024)
     # The budget of each request (docs/limits.md).
     request_expression_seconds: float = Field(DEFAULT_LIMITS.expression_seconds, gt=0)
     request_evaluation_seconds: float = Field(DEFAULT_LIMITS.evaluation_seconds, gt=0)

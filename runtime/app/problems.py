@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -40,7 +41,15 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return _ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class _ProblemResponse(JSONResponse):
+    """A problem document that renders whatever text it echoes, lone surrogates included."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
 
 
 async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
@@ -94,15 +103,24 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
     )
 
 
+#: Problem codes and titles of the HTTP errors raised outside the engine.
+_HTTP_PROBLEMS = {
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("request-too-large", "Request body too large"),
+    414: ("url-too-long", "URL too long"),
+}
+
+
+def http_problem(request: Request, *, status: int, detail: str) -> JSONResponse:
+    """Return the problem document of an HTTP-level error (unknown path, request too large)."""
+    code, title = _HTTP_PROBLEMS.get(status, ("http-error", detail))
+    return problem_response(request, status=status, code=code, title=title, detail=detail)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem_response(
-        request,
-        status=exc.status_code,
-        code="http-error",
-        title=str(exc.detail),
-        detail=str(exc.detail),
-    )
+    return http_problem(request, status=exc.status_code, detail=str(exc.detail))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

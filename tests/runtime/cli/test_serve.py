@@ -1,0 +1,138 @@
+"""`tessera serve`'s HTTP server: request limits hold on a real uvicorn, not only in-process."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+import uvicorn
+
+from runtime.app import create_app
+from runtime.cli.serve import request_limits, server_config
+from runtime.settings import Settings
+from tests.conftest import TenantHandle
+
+MAX_BODY = 64 * 1024
+
+
+@dataclass
+class Served:
+    """A running server and the headers of a tenant it serves."""
+
+    base: str
+    port: int
+    headers: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def served(tenant: TenantHandle) -> Iterator[Served]:
+    settings = Settings(max_body_bytes=MAX_BODY, log_level="warning", access_log=False)
+    app = create_app(tenant.engine, limits=request_limits(settings))
+    port = _free_port()
+    server = uvicorn.Server(server_config(app, settings=settings, host="127.0.0.1", port=port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield Served(base=f"http://127.0.0.1:{port}", port=port, headers=tenant.headers)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _raw_get(port: int, target: bytes) -> tuple[int, dict[str, Any]]:
+    """Send one GET over a plain socket (clients refuse very long URLs) and parse the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as connection:
+        connection.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: test\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
+            chunk = connection.recv(65536)
+            assert chunk, f"the server closed the connection: {answer[:200]!r}"
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    status = int(head.split(b" ")[1])
+    assert b"content-type: application/problem+json" in head.lower()
+    return status, json.loads(body[: _length(answer)])
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 1 << 30
+
+
+@pytest.mark.parametrize("size", [9 * 1024, 40 * 1024, 500 * 1024])
+def test_a_url_over_the_limit_gets_a_414_problem_document_from_the_real_server(
+    served: Served, size: int
+) -> None:
+    # 40 KiB is past h11's own 16 KiB limit, which would answer a bare 400 and close.
+    status, problem = _raw_get(served.port, b"/api/v1/data/deal?filter=" + b"a" * size)
+    assert status == 414
+    assert problem["type"] == "/problems/url-too-long"
+    assert "TESSERA_MAX_URL_BYTES" in problem["detail"]
+
+
+def test_a_url_within_the_limit_is_served(served: Served) -> None:
+    response = httpx.get(
+        f"{served.base}/api/v1/admin/objects?x=" + "a" * 7000, headers=served.headers
+    )
+    assert response.status_code == 200
+
+
+def test_a_body_declared_over_the_limit_gets_a_413_problem_document(served: Served) -> None:
+    response = httpx.post(
+        f"{served.base}/api/v1/admin/objects",
+        content=b" " * (4 * MAX_BODY),
+        headers={**served.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    problem = response.json()
+    assert problem["type"] == "/problems/request-too-large"
+    assert "TESSERA_MAX_BODY_BYTES" in problem["detail"]
+    objects = httpx.get(f"{served.base}/api/v1/admin/objects", headers=served.headers)
+    assert objects.json()["data"] == []
+
+
+def test_a_streamed_body_over_the_limit_gets_a_413_problem_document(served: Served) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):
+            yield b" " * 8192
+
+    response = httpx.post(
+        f"{served.base}/api/v1/data/deal/bulk", content=chunks(), headers=served.headers
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 413
+
+
+def test_a_body_within_the_limit_is_served(served: Served) -> None:
+    deal = {"api_name": "deal", "fields": [{"api_name": "title", "type": "text"}]}
+    created = httpx.post(f"{served.base}/api/v1/admin/objects", json=deal, headers=served.headers)
+    assert created.status_code == 201, created.text
+    records = [{"title": "t" * 100} for _ in range(400)]
+    body = json.dumps(records).encode()
+    assert MAX_BODY // 2 < len(body) < MAX_BODY
+    response = httpx.post(
+        f"{served.base}/api/v1/data/deal/bulk", content=body, headers=served.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 400
