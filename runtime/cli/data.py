@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 
 from engine.budget import RequestBudget
 from engine.context import RequestContext
-from engine.errors import TesseraError
+from engine.errors import InvalidRequest, TesseraError
+from engine.json_input import decode_json
 from engine.records.transfer import ExportFormat, ImportSummary, export_records, import_batches
 from engine.tenancy import get_tenant
 from runtime.cli.context import cli_engine_context
@@ -54,9 +54,9 @@ def _rows(path: Path, text: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text, start=1):
         if line.strip():
             try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, {"__invalid_json__": f"line is not JSON: {exc.msg}"}
+                yield number, decode_json(line, what="the line")
+            except InvalidRequest as exc:
+                yield number, {"__invalid_json__": exc.detail}
 
 
 @data_app.command("import")
@@ -159,6 +159,11 @@ def export_command(
         if output is not None and output.suffix.lower() == ".csv"
         else ExportFormat.JSONL
     )
+    try:
+        document = decode_json(filter_json, what="--filter") if filter_json else None
+    except InvalidRequest as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from exc
     with cli_engine_context() as engine:
         try:
             context = RequestContext(
@@ -168,7 +173,6 @@ def export_command(
                 # An operator's import or export is no tenant's request: no limits.
                 budget=RequestBudget.unlimited(),
             )
-            document = json.loads(filter_json) if filter_json else None
             target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
             try:
                 exported = export_records(
@@ -180,8 +184,5 @@ def export_command(
         except TesseraError as error:
             fail(error, as_json=False)
             return
-        except json.JSONDecodeError as exc:
-            typer.echo(f"error: --filter is not JSON: {exc.msg}", err=True)
-            raise typer.Exit(2) from exc
     if output:
         typer.echo(f"exported {exported} record(s) to {output}", err=True)

@@ -157,3 +157,43 @@ def test_an_export_imports_back_to_the_same_records(lead: TenantHandle, tmp_path
     copy = json.loads(lines[0])
     for key in ("score", "budget", "hot", "tags", "meta"):
         assert copy[key] == original[key], key
+
+
+def test_json_lines_with_a_lone_surrogate_are_refused_by_line_and_nothing_of_them_is_written(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.jsonl"
+    path.write_text(
+        '{"code": "ok"}\n'
+        '{"code": "\\ud800"}\n'
+        '{"code": "pair \\ud83d\\ude00", "meta": {"k": ["\\udc00"]}}\n'
+        '{"score": NaN}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert (report["created"], report["failed"]) == (1, 3)
+    assert [error["line"] for error in report["errors"]] == [2, 3, 4]
+    assert total(lead) == 1
+
+
+def test_text_imported_from_a_file_is_refused_when_no_database_can_store_it(
+    lead: TenantHandle,
+) -> None:
+    from engine.errors import RecordValidationError
+    from engine.records import create_record
+
+    for value in ("\ud800", "a\x00b"):
+        with pytest.raises(RecordValidationError) as refused:
+            create_record(lead.context(), "lead", {"code": value, "meta": {"k": value}})
+        assert {problem.pointer for problem in refused.value.problems} == {"/code", "/meta"}
+    assert total(lead) == 0
+
+
+def test_an_export_filter_that_is_not_strict_json_is_a_usage_error(lead: TenantHandle) -> None:
+    result = runner.invoke(
+        app, ["data", "export", lead.name, "lead", "--filter", '{"code": "\\ud800"}']
+    )
+    assert result.exit_code == 2
+    assert "lone surrogate" in result.output
