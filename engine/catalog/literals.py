@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.catalog.column_types import storage_type
 from metadata.models import DECIMAL_TYPES, FieldDef, FieldType
+
+#: A decimal number as text: ASCII digits, an optional sign, one '.' and an optional
+#: exponent. Decimal() and int() also read "1_000" and Arabic-Indic digits, which no client
+#: means as a number and no other system reads back the same way.
+DECIMAL_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def python_value(definition: FieldDef, value: Any) -> Any:
@@ -26,8 +32,11 @@ def python_value(definition: FieldDef, value: Any) -> Any:
     if stored in DECIMAL_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ValueError("expected a number")
+        text = str(value).strip()
+        if not DECIMAL_TEXT.fullmatch(text):
+            raise ValueError("expected a number written with ASCII digits, such as -1234.50")
         try:
-            return Decimal(str(value))
+            return Decimal(text)
         except InvalidOperation as exc:
             raise ValueError("expected a number") from exc
     if stored is FieldType.BOOLEAN:
@@ -38,7 +47,13 @@ def python_value(definition: FieldDef, value: Any) -> Any:
         return date.fromisoformat(_text(value))
     if stored is FieldType.DATETIME:
         parsed = datetime.fromisoformat(_text(value))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        try:
+            # Stored in UTC: an offset that crosses year 1 or 9999 cannot be.
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("the date-time is outside the years 1 to 9999 in UTC") from exc
     if stored is FieldType.MULTI_PICKLIST:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ValueError("expected a list of picklist values")

@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AnyUrl, TypeAdapter, ValidationError
 
 from engine.catalog.column_types import decimal_shape
+from engine.catalog.literals import DECIMAL_TEXT
 from engine.json_input import MAX_JSON_DEPTH, unstorable_text_problem
 from metadata.models import FieldDef, FieldType
 
@@ -35,9 +36,7 @@ class ValueProblem(ValueError):
 
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{1,38}[0-9]$")
-# ASCII digits only: Decimal() and int() also read "1_000" and Arabic-Indic digits, which
-# no client means as a number and no other system reads back the same way.
-_DECIMAL_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+# ASCII digits only, as for decimals (see DECIMAL_TEXT).
 _INTEGER_TEXT = re.compile(r"\s*[-+]?[0-9]+\s*")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _URL = TypeAdapter(AnyUrl)
@@ -163,14 +162,13 @@ def _integer_check(definition: FieldDef) -> Coercer:
 def _decimal_check(definition: FieldDef) -> Coercer:
     precision, scale = decimal_shape(definition)
     quantum = Decimal(1).scaleb(-scale)
-    limit = Decimal(10) ** (precision - scale)
     bounded = _bounds(definition)
 
     def check(value: Any, from_text: bool) -> int | Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ValueProblem("wrong-type", f"expected a number, got {_json_type(value)}")
         text = str(value).strip()
-        if not _DECIMAL_TEXT.fullmatch(text):
+        if not DECIMAL_TEXT.fullmatch(text):
             if isinstance(value, float):
                 raise ValueProblem("wrong-type", "expected a finite number")
             raise ValueProblem(
@@ -182,8 +180,9 @@ def _decimal_check(definition: FieldDef) -> Coercer:
             number = Decimal(text)
         except InvalidOperation as exc:
             raise ValueProblem("wrong-type", f"expected a number, got {value!r}") from exc
-        # The range check comes first: quantizing a huge number would overflow.
-        if abs(number) >= limit:
+        # The range check comes first, on the exponent alone: quantizing, or even abs() of,
+        # a number such as 1e999999999 overflows the decimal context.
+        if number and number.adjusted() >= precision - scale:
             raise ValueProblem(
                 "out-of-range", f"at most {precision - scale} digits before the decimal point"
             )

@@ -486,14 +486,20 @@ def _column_overflow(definition: FieldDef, value: Any) -> str | None:
     precision, scale = decimal_shape(definition)
     if precision > MAX_PRECISION or scale > precision:
         return None  # reported with precision and scale
-    limit = Decimal(10) ** (precision - scale)
+    digits = precision - scale
     # Values are rounded to the scale when stored, so 999.999 needs a fourth digit at scale 2.
-    if (
-        abs(value) < limit
-        and abs(value.quantize(Decimal(1).scaleb(-scale), ROUND_HALF_EVEN)) < limit
+    # Exponents are compared, not values: abs() of 1e999999999 overflows the decimal context.
+    if not value or (
+        value.adjusted() < digits
+        and _adjusted(value.quantize(Decimal(1).scaleb(-scale), ROUND_HALF_EVEN)) < digits
     ):
         return None
     return f"at most {precision - scale} digits before the decimal point"
+
+
+def _adjusted(value: Decimal) -> int:
+    """The exponent of a number's leading digit (zero has none that counts)."""
+    return value.adjusted() if value else 0
 
 
 def _check_default(definition: FieldDef, pointer: str) -> list[Problem]:
