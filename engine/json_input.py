@@ -26,6 +26,8 @@ from engine.errors import InvalidRequest, Problem
 
 #: How deeply arrays and objects may nest in a document from outside.
 MAX_JSON_DEPTH = 64
+# Python converts at most 4,300 digits to an int by default; no column holds even 40.
+_MAX_INT_DIGITS = 1000
 
 # Only an escaped surrogate can decode to a lone one; valid pairs decode to one character.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
@@ -53,26 +55,22 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
             ) from exc
     else:
         text = data
+    numbers = _NumberGuard()
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(
+            text,
+            parse_constant=numbers.refuse,
+            parse_float=numbers.float,
+            parse_int=numbers.int,
+        )
     except json.JSONDecodeError as exc:
         raise _refuse(
             pointer, "invalid-json", f"{what} is not valid JSON: {exc.msg} at character {exc.pos}"
         ) from exc
-    except _NotFinite as exc:
-        raise _refuse(
-            pointer,
-            "invalid-number",
-            f"{what} holds {exc.args[0]}, which is not a JSON number; send a finite number",
-        ) from exc
     except RecursionError as exc:
         raise _too_deep(pointer, what) from exc
-    except ValueError as exc:
-        # int() refuses numbers of thousands of digits (CPython's integer string limit).
-        raise _refuse(
-            pointer, "invalid-number", f"{what} holds a number with too many digits"
-        ) from exc
-    problem = _first_problem(value, pointer, has_escapes=bool(_SURROGATE_ESCAPE.search(text)))
+    has_escapes = bool(_SURROGATE_ESCAPE.search(text))
+    problem = _first_problem(value, pointer, has_escapes=has_escapes, has_bad_numbers=numbers.seen)
     if problem is not None:
         raise InvalidRequest(f"{what} is refused: {problem.detail}", problems=[problem])
     return value
@@ -87,19 +85,36 @@ def unstorable_text_problem(text: str) -> str | None:
     return None
 
 
-class _NotFinite(ValueError):
-    pass
+class _BadNumber:
+    """Stands in for a number no column holds, until the walk finds where it is."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
 
 
-def _refuse_constant(name: str) -> Any:
-    raise _NotFinite(name)
+class _NumberGuard:
+    """The decoder's number hooks: bad numbers become `_BadNumber`s instead of failing."""
 
+    def __init__(self) -> None:
+        self.seen = False
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise _NotFinite(text)
-    return number
+    def refuse(self, name: str) -> _BadNumber:
+        self.seen = True
+        return _BadNumber(name, f"{name} is not a JSON number; send a finite number")
+
+    def float(self, text: str) -> float | _BadNumber:
+        number = float(text)
+        if math.isfinite(number):
+            return number
+        self.seen = True
+        return _BadNumber(text, f"{text} is too large for a number; send a finite number")
+
+    def int(self, text: str) -> int | _BadNumber:
+        if len(text) <= _MAX_INT_DIGITS:
+            return int(text)
+        self.seen = True
+        return _BadNumber(text, f"a number has {len(text)} digits; at most {_MAX_INT_DIGITS}")
 
 
 def _refuse(pointer: str, code: str, message: str) -> InvalidRequest:
@@ -114,13 +129,16 @@ def _too_deep(pointer: str, what: str) -> InvalidRequest:
     )
 
 
-def _first_problem(value: Any, pointer: str, *, has_escapes: bool) -> Problem | None:
-    """Return the problem of the first lone surrogate or too-deep part, else None.
+def _first_problem(
+    value: Any, pointer: str, *, has_escapes: bool, has_bad_numbers: bool
+) -> Problem | None:
+    """Return the problem of the first lone surrogate, bad number or too-deep part, or None.
 
-    The common case (no surrogate escape in the text, shallow nesting) costs one pass over
-    the containers; the full walk that locates a problem runs only when there is one.
+    The common case (no surrogate escape in the text, no bad number, shallow nesting) costs
+    one pass over the containers; the full walk that locates a problem runs only when there
+    is one.
     """
-    if not has_escapes and _depth(value) <= MAX_JSON_DEPTH:
+    if not has_escapes and not has_bad_numbers and _depth(value) <= MAX_JSON_DEPTH:
         return None
     for where, item, depth in _walk(value, pointer):
         if depth >= MAX_JSON_DEPTH and isinstance(item, dict | list):
@@ -131,6 +149,8 @@ def _first_problem(value: Any, pointer: str, *, has_escapes: bool) -> Problem | 
             )
         if has_escapes and isinstance(item, str) and _SURROGATE.search(item):
             return _surrogate_problem(where)
+        if isinstance(item, _BadNumber):
+            return Problem(where, "invalid-number", item.reason)
     return None
 
 
