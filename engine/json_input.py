@@ -4,8 +4,8 @@ Every JSON document a caller sends (request bodies, the `filter` and `cursor` qu
 parameters, JSON Lines imports) is decoded here, so what one path refuses every path
 refuses:
 
-- text that is not UTF-8, and lone surrogates (`"\\ud800"`): no database text type can
-  store them, and SQLite would even keep a row it then cannot read back;
+- text that is not UTF-8, NUL characters and lone surrogates (`"\\ud800"`): no database
+  text type stores them, and SQLite would even keep a row it then cannot read back;
 - `NaN`, `Infinity` and numbers too large for a double: not JSON, and no column holds them;
 - documents nested deeper than `MAX_JSON_DEPTH` levels, and numbers of more digits than
   Python converts (the decoder would fail deep inside instead).
@@ -41,8 +41,8 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
     `what` names it in messages.
 
     Raises:
-        InvalidRequest: the document is not strict JSON, or holds a lone surrogate,
-            or nests deeper than `MAX_JSON_DEPTH`.
+        InvalidRequest: the document is not strict JSON, holds a NUL or a lone surrogate
+            or a number no column holds, or nests deeper than `MAX_JSON_DEPTH`.
     """
     if isinstance(data, bytes):
         try:
@@ -69,7 +69,13 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
         ) from exc
     except RecursionError as exc:
         raise _too_deep(pointer, what) from exc
-    has_escapes = bool(_SURROGATE_ESCAPE.search(text))
+    # Escapes are the only way in for NUL and lone surrogates, unless the caller decoded
+    # the text itself (a command line's surrogateescape).
+    has_escapes = (
+        "\\u0000" in text
+        or bool(_SURROGATE_ESCAPE.search(text))
+        or (not text.isascii() and bool(_SURROGATE.search(text)))
+    )
     problem = _first_problem(value, pointer, has_escapes=has_escapes, has_bad_numbers=numbers.seen)
     if problem is not None:
         raise InvalidRequest(f"{what} is refused: {problem.detail}", problems=[problem])
@@ -147,8 +153,10 @@ def _first_problem(
                 "too-deep",
                 f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects",
             )
-        if has_escapes and isinstance(item, str) and _SURROGATE.search(item):
-            return _surrogate_problem(where)
+        if has_escapes and isinstance(item, str):
+            reason = unstorable_text_problem(item)
+            if reason is not None:
+                return Problem(where, "invalid-character", reason)
         if isinstance(item, _BadNumber):
             return Problem(where, "invalid-number", item.reason)
     return None
@@ -170,14 +178,6 @@ def _depth(value: Any) -> int:
                     deeper.append(child)
         level = deeper
     return depth
-
-
-def _surrogate_problem(where: str) -> Problem:
-    return Problem(
-        where,
-        "invalid-character",
-        "text cannot contain a lone surrogate (\\ud800-\\udfff); send valid Unicode",
-    )
 
 
 def _walk(value: Any, pointer: str) -> Iterator[tuple[str, Any, int]]:

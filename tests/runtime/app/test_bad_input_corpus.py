@@ -597,6 +597,14 @@ def metadata_cases() -> list[Case]:
             raw='{"help_text": "\\ud800"}',
         ),
         Case(
+            "NUL in an object label",
+            "POST",
+            "/admin/objects",
+            422,
+            "/label",
+            raw='{"api_name": "big", "label": "a\\u0000b"}',
+        ),
+        Case(
             "lone surrogate in a description",
             "POST",
             "/admin/objects",
