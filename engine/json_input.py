@@ -107,7 +107,9 @@ class _NumberGuard:
 
     def refuse(self, name: str) -> _BadNumber:
         self.seen = True
-        return _BadNumber(name, f"{name} is not a JSON number; send a finite number")
+        return _BadNumber(
+            name, f"{name} is not a JSON number (NaN or Infinity cannot be stored); send a number"
+        )
 
     def float(self, text: str) -> float | _BadNumber:
         number = float(text)
