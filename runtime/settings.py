@@ -6,7 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.budget import DEFAULT_LIMITS, DEFAULT_SLICE, RequestLimits
-from runtime.app.request_limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES, MEBIBYTE
+from runtime.app.size_limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES, MEBIBYTE
 
 
 class Settings(BaseSettings):

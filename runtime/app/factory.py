@@ -14,12 +14,12 @@ from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
 from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
-from runtime.app.request_limits import RequestLimitMiddleware, RequestLimits
 from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
+from runtime.app.size_limits import SizeLimitMiddleware, SizeLimits
 
 
-def create_app(context: EngineContext, *, limits: RequestLimits | None = None) -> FastAPI:
+def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> FastAPI:
     """Return the Tessera HTTP application bound to `context`, refusing requests past `limits`."""
 
     @asynccontextmanager
@@ -40,7 +40,7 @@ def create_app(context: EngineContext, *, limits: RequestLimits | None = None) -
     app.state.engine_context = context
     app.state.openapi_cache = OpenApiCache()
     install_problem_handlers(app)
-    app.add_middleware(RequestLimitMiddleware, limits=limits or RequestLimits())
+    app.add_middleware(SizeLimitMiddleware, limits=limits or SizeLimits())
     # Routes are matched in order, one by one, and the data API serves nearly every
     # request: its routes come first, so a list or a get does not first fail to match
     # every admin route. The documents keep their order: the data routes are documented

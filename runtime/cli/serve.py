@@ -13,7 +13,7 @@ from starlette.types import ASGIApp
 from engine.errors import NotFound
 from engine.tenancy import create_api_key, create_tenant, get_tenant
 from runtime.app import create_app
-from runtime.app.request_limits import RequestLimits
+from runtime.app.size_limits import SizeLimits
 from runtime.bootstrap import build_engine_context
 from runtime.cli.output import JsonOption, emit
 from runtime.settings import Settings
@@ -52,9 +52,7 @@ def serve(
             f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
         )
     setup.db.dispose()
-    app = create_app(
-        build_engine_context(settings, for_server=True), limits=request_limits(settings)
-    )
+    app = create_app(build_engine_context(settings, for_server=True), limits=size_limits(settings))
     # Start-up objects (modules, the app) live as long as the process: keep them out of
     # every later full garbage collection, which would otherwise scan them each time
     # and hold the event loop for hundreds of milliseconds during a big bulk request.
@@ -67,11 +65,9 @@ def serve(
     uvicorn.Server(server_config(app, settings=settings, host=host, port=port)).run()
 
 
-def request_limits(settings: Settings) -> RequestLimits:
+def size_limits(settings: Settings) -> SizeLimits:
     """Return the request size limits the settings ask for."""
-    return RequestLimits(
-        max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes
-    )
+    return SizeLimits(max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes)
 
 
 def server_config(app: ASGIApp, *, settings: Settings, host: str, port: int) -> uvicorn.Config:

@@ -21,11 +21,11 @@ from engine.query.filters import MAX_DEPTH, MAX_TERMS, MAX_VALUES
 from engine.query.sorting import MAX_SORT_KEYS
 from metadata.models import MAX_LABEL_LENGTH, MAX_TEXT_OPTION_LENGTH
 from runtime.app import create_app
-from runtime.app.request_limits import (
+from runtime.app.size_limits import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_URL_BYTES,
     MEBIBYTE,
-    RequestLimits,
+    SizeLimits,
 )
 from tests.conftest import Api, TenantHandle
 
@@ -745,7 +745,7 @@ def crm(engine_context: EngineContext, tenant: TenantHandle) -> Iterator[tuple[A
     Query cases are long; with the default URL limit they would stop at the 414 and never
     reach the engine's own limits, which hold for any URL limit an operator sets.
     """
-    limits = RequestLimits(max_url_bytes=MEBIBYTE)
+    limits = SizeLimits(max_url_bytes=MEBIBYTE)
     with TestClient(create_app(engine_context, limits=limits)) as client:
         api = Api(client=client, tenant=tenant)
         for document in (REGION, ACCOUNT, DEAL):

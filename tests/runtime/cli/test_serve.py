@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from runtime.app import create_app
-from runtime.cli.serve import request_limits, server_config
+from runtime.cli.serve import server_config, size_limits
 from runtime.settings import Settings
 from tests.conftest import TenantHandle
 
@@ -41,7 +41,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served(tenant: TenantHandle) -> Iterator[Served]:
     settings = Settings(max_body_bytes=MAX_BODY, log_level="warning", access_log=False)
-    app = create_app(tenant.engine, limits=request_limits(settings))
+    app = create_app(tenant.engine, limits=size_limits(settings))
     port = _free_port()
     server = uvicorn.Server(server_config(app, settings=settings, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)

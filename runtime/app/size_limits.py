@@ -1,7 +1,7 @@
 """Refuse requests too large to serve, before the application reads them.
 
-A URL (path and query string) longer than `RequestLimits.max_url_bytes` is answered 414,
-a body longer than `RequestLimits.max_body_bytes` 413, both as problem documents. A body
+A URL (path and query string) longer than `SizeLimits.max_url_bytes` is answered 414,
+a body longer than `SizeLimits.max_body_bytes` 413, both as problem documents. A body
 whose Content-Length is too large is refused before a byte of it is read; a chunked body
 is counted as it arrives and refused at the first chunk past the limit, so no request
 holds more than the limit in memory.
@@ -28,7 +28,7 @@ _DRAIN_BYTES = 16 * MEBIBYTE
 
 
 @dataclass(frozen=True)
-class RequestLimits:
+class SizeLimits:
     """The largest request the API serves (TESSERA_MAX_BODY_BYTES, TESSERA_MAX_URL_BYTES)."""
 
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -50,10 +50,10 @@ def body_too_large_detail(limit: int) -> str:
     )
 
 
-class RequestLimitMiddleware:
-    """ASGI middleware enforcing `RequestLimits` on every HTTP request."""
+class SizeLimitMiddleware:
+    """ASGI middleware enforcing `SizeLimits` on every HTTP request."""
 
-    def __init__(self, app: ASGIApp, *, limits: RequestLimits) -> None:
+    def __init__(self, app: ASGIApp, *, limits: SizeLimits) -> None:
         self.app = app
         self.limits = limits
 
