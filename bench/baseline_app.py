@@ -48,8 +48,8 @@ deal = Table(
     Column("id", Uuid, primary_key=True),
     Column("created_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True)),
-    Column("created_by", Uuid),
-    Column("updated_by", Uuid),
+    Column("created_by", String(255)),
+    Column("updated_by", String(255)),
     Column("owner_id", Uuid),
     Column("version", BigInteger),
     Column("name", String(120)),
@@ -96,8 +96,8 @@ def _record(row: Any) -> dict[str, Any]:
         "version": row.version,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
-        "created_by": None if row.created_by is None else str(row.created_by),
-        "updated_by": None if row.updated_by is None else str(row.updated_by),
+        "created_by": row.created_by,
+        "updated_by": row.updated_by,
         "owner_id": None if row.owner_id is None else str(row.owner_id),
         "name": row.name,
         "stage": row.stage,
@@ -112,7 +112,8 @@ async def _read_only(connection: Any) -> None:
     await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-async def _authenticate(connection: Any, authorization: str | None) -> None:
+async def _authenticate(connection: Any, authorization: str | None) -> str:
+    """Check the key as Tessera does; return the actor it writes (`key:<id>`)."""
     if not authorization or not authorization.startswith("Bearer tsk_"):
         raise HTTPException(401)
     _, key_id, secret = authorization[7:].split("_", 2)
@@ -127,17 +128,26 @@ async def _authenticate(connection: Any, authorization: str | None) -> None:
         or row.secret_hash != hashlib.sha256(secret.encode()).hexdigest()
     ):
         raise HTTPException(401)
+    return f"key:{key_id}"
 
 
 @app.post("/deal")
 async def create(body: DealIn, authorization: Annotated[str | None, Header()] = None) -> Response:
     now = datetime.now(UTC)
     async with engine.begin() as connection:
-        await _authenticate(connection, authorization)
+        actor = await _authenticate(connection, authorization)
         row = (
             await connection.execute(
                 insert(deal)
-                .values(id=uuid7(), created_at=now, updated_at=now, version=1, **body.model_dump())
+                .values(
+                    id=uuid7(),
+                    created_at=now,
+                    updated_at=now,
+                    created_by=actor,
+                    updated_by=actor,
+                    version=1,
+                    **body.model_dump(),
+                )
                 .returning(*deal.c)
             )
         ).one()
@@ -186,11 +196,19 @@ async def bulk(
     body: list[DealIn], authorization: Annotated[str | None, Header()] = None
 ) -> Response:
     now = datetime.now(UTC)
-    rows = [
-        {"id": uuid7(), "created_at": now, "updated_at": now, "version": 1, **item.model_dump()}
-        for item in body
-    ]
     async with engine.begin() as connection:
-        await _authenticate(connection, authorization)
+        actor = await _authenticate(connection, authorization)
+        rows = [
+            {
+                "id": uuid7(),
+                "created_at": now,
+                "updated_at": now,
+                "created_by": actor,
+                "updated_by": actor,
+                "version": 1,
+                **item.model_dump(),
+            }
+            for item in body
+        ]
         await connection.execute(insert(deal), rows)
     return _json({"created": len(rows)})
