@@ -8,7 +8,6 @@ with a code and a message that says how to fix it.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -22,7 +21,8 @@ from pydantic import AnyUrl, TypeAdapter, ValidationError
 
 from engine.catalog.column_types import decimal_shape
 from engine.catalog.literals import DECIMAL_TEXT
-from engine.json_input import MAX_JSON_DEPTH, unstorable_text_problem
+from engine.errors import InvalidRequest
+from engine.json_input import MAX_JSON_DEPTH, decode_json, unstorable_text_problem
 from metadata.models import FieldDef, FieldType
 
 
@@ -322,9 +322,12 @@ def _integer(value: Any, *, from_text: bool) -> int:
         raise ValueProblem("wrong-type", "expected a whole number, got a boolean")
     if isinstance(value, int):
         result = value
-    elif (isinstance(value, float) and value.is_integer()) or (
-        isinstance(value, str) and from_text and _INTEGER_TEXT.fullmatch(value)
-    ):
+    elif isinstance(value, float) and value.is_integer():
+        result = int(value)
+    elif isinstance(value, str) and from_text and _INTEGER_TEXT.fullmatch(value):
+        # Past 20 digits no text fits 64 bits; int() of thousands of digits would raise.
+        if len(value.strip().lstrip("+-").lstrip("0")) > 19:
+            raise ValueProblem("out-of-range", "the number is too large for a 64-bit integer")
         result = int(value)
     else:
         raise ValueProblem("wrong-type", f"expected a whole number, got {value!r}")
@@ -386,10 +389,11 @@ def coerce_record_id(value: Any) -> UUID:
 
 
 def _json(text: str) -> Any:
+    # The strict decoder of request bodies: bounded depth, no NaN, no unstorable text.
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueProblem("invalid-json", f"not JSON: {exc.msg}") from exc
+        return decode_json(text, what="the value")
+    except InvalidRequest as exc:
+        raise ValueProblem("invalid-json", f"not JSON: {exc}") from exc
 
 
 def _json_type(value: Any) -> str:

@@ -94,6 +94,30 @@ def test_errors_are_reported_by_line_and_valid_rows_are_kept(
     assert total(lead) == 1
 
 
+def test_cells_past_what_the_parsers_take_are_errors_by_line_not_a_crash(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "leads.csv",
+        [
+            {"code": "A", "score": "9" * 5000, "meta": ""},
+            {"code": "B", "score": "1", "meta": "[" * 100_000},
+            {"code": "C", "score": "2", "meta": "1" * 5000},
+            {"code": "D", "score": "0" * 30 + "7", "meta": '{"ok": [1, 2]}'},
+        ],
+    )
+    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert (report["created"], report["failed"]) == (1, 3)
+    assert {(e["line"], e["field"]) for e in report["errors"]} == {
+        (2, "score"),
+        (3, "meta"),
+        (4, "meta"),
+    }
+    assert total(lead) == 1
+
+
 def test_an_atomic_import_with_one_bad_row_writes_nothing(
     lead: TenantHandle, tmp_path: Path
 ) -> None:
