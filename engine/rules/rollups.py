@@ -30,7 +30,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -418,15 +417,19 @@ def _fold_statement(
         else:
             aggregate = func.max(value)
         columns.append(aggregate.label(f"v{index}"))
-    matched = [true() if c is None else c for c in conditions]
     query = select(*columns).select_from(plan.apply(rows)).where(link_column.is_not(None))
     if where is not None:
         query = query.where(where)
-    delta = (
-        query.group_by(link_column)
-        .having(func.sum(case((or_(*matched), 1), else_=0)) > 0)
-        .subquery("delta")
-    )
+    query = query.group_by(link_column)
+    filters = [condition for condition in conditions if condition is not None]
+    if len(filters) == len(conditions):
+        # A parent changes when a new child matches any filter. Each filter is tested in
+        # its own aggregate: OR-ing the filters themselves flattens them into one chain,
+        # past SQLite's expression depth with a few filters at their size limit.
+        query = query.having(
+            or_(*(func.max(case((condition, 1), else_=0)) == 1 for condition in filters))
+        )
+    delta = query.subquery("delta")
     table = parent.table
     values: dict[str, Any] = {
         "version": table.c.version + 1,

@@ -556,3 +556,29 @@ def test_a_roll_up_filtered_through_a_lookup_follows_the_looked_up_record(api: A
     assert read(api, acme)["hardware_deals"] == 0
     api.patch(f"/data/product/{product}", json={"family": "hardware"})
     assert read(api, acme)["hardware_deals"] == 1
+
+
+def test_several_filtered_roll_ups_at_the_filter_size_limit_fold_a_new_child(api: Api) -> None:
+    for body in (ACCOUNT, DEAL):
+        assert api.post("/admin/objects", json=body).status_code == 201
+    terms = 199  # each filter just under MAX_TERMS; together far past SQLite's depth
+    for index in range(6):
+        names = [f"s{index}-{term}" for term in range(terms)]
+        response = api.post(
+            "/admin/objects/account/fields",
+            json={
+                "api_name": f"count_{index}",
+                "type": "rollup_summary",
+                "rollup": {
+                    "child": "deal",
+                    "function": "count",
+                    "filter": {"or": [{"stage": {"eq": name}} for name in names]},
+                },
+            },
+        )
+        assert response.status_code == 201, response.json()
+    parent = account(api)
+    deal(api, parent, "10.00", stage="s2-7")
+    deal(api, parent, "5.00", stage="elsewhere")
+    stored = read(api, parent)
+    assert [stored[f"count_{index}"] for index in range(6)] == [0, 0, 1, 0, 0, 0]
