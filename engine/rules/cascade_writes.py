@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 
 from engine.catalog import CompiledObject, update_stamp
@@ -93,3 +93,41 @@ class CascadeWrites:
                 "version": (prior.get("version") or 0) + int(is_new_version),
             }
             self.listener(obj, [(record_id, prior, after, frozenset(values))])
+
+    def update_many(
+        self, obj: CompiledObject, changes: Sequence[tuple[UUID, Mapping[str, Any]]]
+    ) -> None:
+        """Write several records' new values, one statement per set of changed fields.
+
+        A roll-up recount can change thousands of parents; one UPDATE each would cost
+        a statement each (and the request's statement budget).
+        """
+        if not changes:
+            return
+        if self.listener is not None:
+            for record_id, values in changes:
+                self.update(obj, record_id, values)
+            return
+        table = obj.table
+        by_shape: dict[tuple[str, ...], list[tuple[UUID, Mapping[str, Any]]]] = {}
+        for record_id, values in changes:
+            by_shape.setdefault(tuple(sorted(values)), []).append((record_id, values))
+        for shape, group in by_shape.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("record_id"))
+                .values(
+                    {
+                        **{obj.fields[name].column.name: bindparam(f"v_{name}") for name in shape},
+                        "version": table.c.version + 1,
+                        **self.stamp,
+                    }
+                )
+            )
+            self.connection.execute(
+                statement,
+                [
+                    {"record_id": record_id, **{f"v_{name}": values[name] for name in shape}}
+                    for record_id, values in group
+                ],
+            )

@@ -118,6 +118,7 @@ def refresh_rollups(
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
         query = select(parent.table.c.id, *columns, *expressions)
+        pending: list[tuple[UUID, dict[str, Any]]] = []
         for row in _aggregate_rows(connection, query, parent, links, expressions, chunk):
             stored = row[1 : 1 + len(links)]
             fresh = []
@@ -137,7 +138,8 @@ def refresh_rollups(
             if not updates:
                 continue
             changed[row[0]] = set(updates)
-            writes.update(parent, row[0], updates)
+            pending.append((row[0], updates))
+        writes.update_many(parent, pending)
     return changed
 
 

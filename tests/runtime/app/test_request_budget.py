@@ -213,3 +213,40 @@ def test_a_literal_pattern_past_a_limit_is_refused_when_the_rule_is_saved(api: A
     )
     assert invalid.status_code == 422
     assert "invalid pattern" in invalid.text
+
+
+def test_a_bulk_update_recounting_many_parents_writes_them_in_few_statements(
+    limited_api: LimitedApi,
+) -> None:
+    """Roll-up recounts of many parents are batched, not one statement per parent."""
+    api = limited_api(RequestLimits())
+    team = {"api_name": "team", "fields": [{"api_name": "name", "type": "text", "unique": True}]}
+    member = {
+        "api_name": "member",
+        "fields": [
+            {"api_name": "name", "type": "text", "unique": True},
+            {"api_name": "points", "type": "integer"},
+            {"api_name": "team", "type": "lookup", "target": "team"},
+        ],
+    }
+    for body in (team, member):
+        assert api.post("/admin/objects", json=body).status_code == 201
+    total = {
+        "api_name": "points",
+        "type": "rollup_summary",
+        "rollup": {"child": "member", "field": "points", "function": "sum"},
+    }
+    assert api.post("/admin/objects/team/fields", json=total).status_code == 201
+    created = api.post("/data/team/bulk", json=[{"name": f"t{n}"} for n in range(150)])
+    assert created.status_code == 200, created.text
+    ids = [team["id"] for team in api.get("/data/team", params={"limit": 200}).json()["data"]]
+    members = [{"name": f"m{n}", "points": 1, "team": ids[n]} for n in range(150)]
+    assert api.post("/data/member/bulk", json=members).status_code == 200
+
+    # One statement per parent would be 150; the recount writes them in a handful.
+    tight = limited_api(RequestLimits(statements=60))
+    changed = [{**record, "points": 5} for record in members]
+    response = tight.post("/data/member/bulk", params={"upsert_on": "name"}, json=changed)
+    assert response.status_code == 200, response.text
+    listed = api.get("/data/team", params={"limit": 200, "fields": "points"}).json()["data"]
+    assert {record["points"] for record in listed} == {5}
