@@ -206,13 +206,19 @@ def _requests(
 
 
 def _existing_keys(pipeline: SavePipeline, column: Any, keys: set[Any]) -> dict[Any, UUID]:
-    """The records (inside the scope) holding `keys` in the unique `column`, by key."""
+    """The records (inside the scope) holding `keys` in the unique `column`, by key.
+
+    The rows found are locked until the batch commits: a record deleted between this
+    lookup and the UPDATE would otherwise be reported updated while nothing was written.
+    """
     found: dict[Any, UUID] = {}
-    ordered = list(keys)
+    ordered = sorted(keys, key=repr)
     visible = pipeline.visible
     for start in range(0, len(ordered), _CHUNK):
-        query = select(column, pipeline.obj.table.c.id).where(
-            column.in_(ordered[start : start + _CHUNK])
+        query = (
+            select(column, pipeline.obj.table.c.id)
+            .where(column.in_(ordered[start : start + _CHUNK]))
+            .with_for_update(key_share=True)
         )
         if visible is not None:
             query = query.where(visible)
