@@ -37,12 +37,11 @@ MAX_DEPTH = 10
 #: How many conditions (one per operator on a field) a filter may hold. SQLite refuses
 #: expressions nested over 1,000 deep, and `a OR b OR …` nests one level per term; this
 #: bound keeps every query built from a filter (lists, counts, aggregates, roll-ups, whose
-#: delta query ORs the filters of one child's roll-ups) well inside it on both databases.
+#: fold tests each roll-up filter in its own aggregate) well inside it on both databases.
 MAX_TERMS = 200
 #: How many values a filter may compare against, `in` and `nin` lists included; each is a
 #: bound parameter (PostgreSQL takes at most 65,535 in one statement).
 MAX_VALUES = 1000
-MAX_LIST = MAX_VALUES
 _ORDERED = ("gt", "gte", "lt", "lte")
 
 
@@ -180,8 +179,10 @@ def _operator(
             else column.istartswith(value, autoescape=True)
         )
     if op in ("in", "nin"):
-        if not isinstance(value, list) or len(value) > MAX_LIST:
-            raise invalid(pointer, "wrong-type", f"{op} takes a list of at most {MAX_LIST} values")
+        if not isinstance(value, list) or len(value) > MAX_VALUES:
+            raise invalid(
+                pointer, "wrong-type", f"{op} takes a list of at most {MAX_VALUES} values"
+            )
         values = [_coerce(path, item, pointer=f"{pointer}/{i}") for i, item in enumerate(value)]
         return column.in_(values) if op == "in" else or_(column.not_in(values), column.is_(None))
     if op in _ORDERED and field_type in (

@@ -120,7 +120,7 @@ class SizeLimitMiddleware:
 
 def _content_length(headers: Headers) -> int | None:
     value = headers.get("content-length")
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return int(value)
 

@@ -786,7 +786,10 @@ def _names(problem: dict[str, Any], where: str) -> bool:
     """Whether the problem document points at `where` (or, for request limits, names it)."""
     if where.startswith("/") or where == "":
         pointers = [error["pointer"] for error in problem.get("errors", [])]
-        return any(pointer.startswith(where) for pointer in pointers)
+        # The empty pointer is the whole document: it must be named as such.
+        return any(
+            pointer == where if not where else pointer.startswith(where) for pointer in pointers
+        )
     return where in problem["detail"]
 
 
