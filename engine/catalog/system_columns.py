@@ -191,12 +191,15 @@ def creation_stamp(*, now: Any, actor: str) -> dict[str, Any]:
     return {
         "version": 1,
         "created_at": now,
-        "updated_at": now,
         "created_by": actor,
-        "updated_by": actor,
+        **update_stamp(now=now, actor=actor),
     }
 
 
-def update_stamp(*, now: Any, actor: str) -> dict[str, Any]:
-    """The system values the engine writes on every update (besides the version bump)."""
+def update_stamp(*, now: Any, actor: Any) -> dict[str, Any]:
+    """The system values the engine writes on every update (besides the version bump).
+
+    `now` and `actor` are values, or bound parameters standing for them in a statement
+    built once and run many times.
+    """
     return {"updated_at": now, "updated_by": actor}

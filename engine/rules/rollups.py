@@ -44,6 +44,7 @@ from engine.catalog import (
     ValueProblem,
     decimal_shape,
     storage_type,
+    update_stamp,
 )
 from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.rules import RollupLink
@@ -435,8 +436,7 @@ def _fold_statement(
     table = parent.table
     values: dict[str, Any] = {
         "version": table.c.version + 1,
-        "updated_at": bindparam("now"),
-        "updated_by": bindparam("actor"),
+        **update_stamp(now=bindparam("now"), actor=bindparam("actor")),
     }
     for index, link in enumerate(links):
         stored = table.c[parent.fields[link.field].column.name]
