@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from engine.context import EngineContext, RequestContext
-from engine.database import create_database_engine
+from engine.database import create_database_engine, tenant_connection
+from engine.query import AllRows
+from engine.records import RecordWriter
 from engine.tenancy import authenticate, create_api_key, create_tenant
 from migrations import upgrade_system_tables
 from runtime.app import create_app
@@ -98,6 +101,18 @@ class TenantHandle:
         return RequestContext(
             engine=self.engine, tenant=credential.tenant, actor=f"key:{self.key_id}"
         )
+
+    @contextmanager
+    def writer(self) -> Iterator[RecordWriter]:
+        """A RecordWriter for the whole tenant in one transaction, committed at the end."""
+        context = self.context()
+        with (
+            tenant_connection(
+                context.engine.db, context.tenant.schema_name, is_write=True
+            ) as connection,
+            connection.begin(),
+        ):
+            yield RecordWriter(connection, context, AllRows())
 
 
 def make_tenant(engine: EngineContext, prefix: str = "t") -> TenantHandle:

@@ -45,12 +45,15 @@ class InputShape:
 
     Attributes:
         defaults: (field, Python value) of the literal defaults applied on create.
-        required: the writable fields that must have a value.
+        required: the writable fields that must have a value (`required_fields.py` checks).
+        expression_defaults: the fields whose default is an expression, filled on create
+            after coercion (stage 3).
         columns: each live field's column name, by api name.
     """
 
     defaults: tuple[tuple[str, Any], ...]
     required: tuple[str, ...]
+    expression_defaults: frozenset[str]
     columns: Mapping[str, str]
 
 
@@ -98,11 +101,9 @@ def _input_shape(obj: ObjectState) -> InputShape:
             if f.definition.default is not None and default_expression(f.definition) is None
         )
         + tuple(zeros),
-        # A default expression fills its field later in the pipeline, which checks it then.
-        required=tuple(
-            f.api_name
-            for f in writable
-            if f.definition.required and default_expression(f.definition) is None
+        required=tuple(f.api_name for f in writable if f.definition.required),
+        expression_defaults=frozenset(
+            f.api_name for f in writable if default_expression(f.definition) is not None
         ),
         columns=MappingProxyType({f.api_name: f.column_name for f in obj.live_fields}),
     )

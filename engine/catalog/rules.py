@@ -41,7 +41,6 @@ class CompiledDefault:
     field: str
     expression: CompiledExpression
     convert: Converter
-    is_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,6 @@ def _own_rules(obj: ObjectState, compiler: ExpressionCompiler) -> ObjectRules:
                     field=field.api_name,
                     expression=compiler.compile_stored(source),
                     convert=_default_converter(field),
-                    is_required=definition.required,
                 )
             )
         if definition.type is FieldType.FORMULA and definition.expression:

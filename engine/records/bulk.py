@@ -26,6 +26,7 @@ from engine.errors import Problem, RecordValidationError
 from engine.query import QueryScope
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import SavePipeline, WriteRequest, WriteStatus
+from engine.records.required_fields import REQUIRED
 from engine.records.service import compiled_object
 from engine.records.strategies import Batch
 
@@ -195,7 +196,7 @@ def _requests(
                 request.problems.append(
                     Problem(
                         f"{pointer}/{upsert_on}",
-                        "required",
+                        REQUIRED,
                         f"an upsert needs {upsert_on!r} on every record",
                     )
                 )

@@ -8,7 +8,7 @@ follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 
 1. permissions: the caller's scope, applied to every read and write of a stored row
 2. type coercion and literal defaults (`parse_record_input`)
-3. expression defaults and auto-numbers
+3. expression defaults and auto-numbers, then the required-field check (`required_fields.py`)
 4. before-save field updates (workflows, when they arrive)
 5. formulas, in dependency order
 6. validation: every failing rule and unknown lookup reported together
@@ -40,6 +40,7 @@ from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.constraints import check_references
 from engine.records.record_input import parse_record_input
+from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.evaluate import (
@@ -91,6 +92,8 @@ class PendingWrite:
     request: WriteRequest
     save: RecordSave
     status: WriteStatus = WriteStatus.PENDING
+    #: Whether its body was coerced (an object, with no problem found before the pipeline).
+    is_parsed: bool = False
     #: The stored row after the write, where the strategy read it back.
     row: RowMapping | None = None
 
@@ -103,6 +106,14 @@ class PendingWrite:
         """Mark the record as failed with `problems`."""
         self.status = WriteStatus.ERROR
         self.save.problems.extend(problems)
+
+
+@dataclass(slots=True)
+class _Evaluation:
+    """What stages 3 to 6 of a save evaluate with: one context, each record's scope."""
+
+    context: EvaluationContext
+    scopes: list[dict[str, Any]]
 
 
 class WriteStrategy(Protocol):
@@ -167,7 +178,7 @@ class SavePipeline:
         items = [self._coerce(request) for request in requests]  # stage 2
         self.pending = items
         self._read_prior(items, strategy)  # stage 1 on stored rows, and 7's version check
-        self.prepare([item.save for item in items if item.status is not WriteStatus.ERROR])
+        self.prepare(items)  # stages 3 to 6, the required check after 3
         self._check_references(items)
         for item in items:
             if item.save.problems:
@@ -205,6 +216,7 @@ class SavePipeline:
         )
         save.values = parsed.values
         save.given = frozenset(body)
+        item.is_parsed = True
         if parsed.problems:
             item.fail(*parsed.problems)
         return item
@@ -231,11 +243,48 @@ class SavePipeline:
                 continue
             item.save.prior = prior
 
-    def prepare(self, saves: Sequence[RecordSave]) -> None:
-        """Stages 3 to 6 for records that passed coercion; problems land on each save."""
-        if not self.has_stages or not saves:
-            # Nothing to evaluate: no scope is built per record.
+    def prepare(self, items: Sequence[PendingWrite]) -> None:
+        """Stages 3 to 6, with the required-field check after stage 3; problems land on each.
+
+        Records that failed coercion skip stage 3 but are checked for required values, so
+        one answer names everything missing. A record missing a required value goes no
+        further: formulas and rules are not evaluated without it.
+        """
+        active = [item for item in items if item.status is not WriteStatus.ERROR]
+        evaluation = self._fill_defaults([item.save for item in active])  # stage 3
+        self._check_required(items)
+        if evaluation is None:
             return
+        complete = [
+            (item.save, scope)
+            for item, scope in zip(active, evaluation.scopes, strict=True)
+            if item.status is not WriteStatus.ERROR
+        ]
+        if not complete:
+            return
+        rules = self.obj.rules
+        context = evaluation.context
+        if rules.paths:
+            scopes = [scope for _, scope in complete]
+            found = load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
+            for save, _ in complete:
+                # Lookups whose targets were read need no second look in stage 6.
+                save.verified = {
+                    name for name, ids in found.items() if save.values.get(name) in ids
+                }
+        for save, scope in complete:
+            bind_context(scope, context, save)
+            apply_formulas(self.obj, save, scope, context)
+            run_validations(self.obj, save, scope, context)
+
+    def _fill_defaults(self, saves: Sequence[RecordSave]) -> _Evaluation | None:
+        """Stage 3: the auto-numbers expressions read, then expression defaults.
+
+        Returns what stages 5 and 6 evaluate with, None when nothing is evaluated (no
+        scope is built per record).
+        """
+        if not self.has_stages or not saves:
+            return None
         rules = self.obj.rules
         numbered = [
             name
@@ -246,7 +295,7 @@ class SavePipeline:
         if numbered:
             self.number([save.values for save in saves if save.is_new], only=numbered)
         if not rules.evaluates:
-            return
+            return None
         context = self.evaluation_context()
         scopes = [save.scope(self.obj, budget=self.context.budget) for save in saves]
         # Expressions see the record as it will be stored, system columns included.
@@ -262,17 +311,15 @@ class SavePipeline:
             for save, scope in zip(saves, scopes, strict=True):
                 bind_context(scope, context, save)
                 apply_expression_defaults(self.obj, save, scope, context)
-        if rules.paths:
-            found = load_path_values(self.connection, self.catalog, self.obj, scopes, rules.paths)
-            for save in saves:
-                # Lookups whose targets were read need no second look in stage 6.
-                save.verified = {
-                    name for name, ids in found.items() if save.values.get(name) in ids
-                }
-        for save, scope in zip(saves, scopes, strict=True):
-            bind_context(scope, context, save)
-            apply_formulas(self.obj, save, scope, context)
-            run_validations(self.obj, save, scope, context)
+        return _Evaluation(context=context, scopes=scopes)
+
+    def _check_required(self, items: Sequence[PendingWrite]) -> None:
+        """After stage 3: every required field each coerced record leaves without a value."""
+        for item in items:
+            if item.is_parsed:
+                missing = find_missing_required(self.obj, item.save)
+                if missing:
+                    item.fail(*missing)
 
     def _check_references(self, items: Sequence[PendingWrite]) -> None:
         """Stage 6, last: lookups naming no record of their target."""

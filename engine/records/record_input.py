@@ -29,7 +29,11 @@ def parse_record_input(
     from_text: bool = False,
     pointer: str = "",
 ) -> ParsedInput:
-    """Validate and coerce a body: unknown and read-only keys, types, required fields, defaults."""
+    """Validate and coerce a body: unknown and read-only keys, types, literal defaults.
+
+    Required fields are checked later, once defaults of every kind are filled
+    (`engine/records/required_fields.py`).
+    """
     parsed = ParsedInput()
     for key, raw in body.items():
         where = f"{pointer}/{key}"
@@ -61,9 +65,10 @@ def parse_record_input(
             parsed.values[key] = compiled.coerce(raw, from_text)
         except ValueProblem as problem:
             parsed.problems.append(Problem(where, problem.code, problem.message))
-    _apply_defaults_and_required(
-        obj, parsed, is_create=is_create, pointer=pointer, given=body.keys()
-    )
+    if is_create:
+        for name, default in obj.input.defaults:
+            if name not in body:
+                parsed.values[name] = default
     return parsed
 
 
@@ -72,22 +77,6 @@ def _coerce_owner(parsed: ParsedInput, key: str, raw: Any, where: str) -> None:
         parsed.values[key] = None if raw is None else coerce_record_id(raw)
     except ValueProblem as problem:
         parsed.problems.append(Problem(where, problem.code, problem.message))
-
-
-def _apply_defaults_and_required(
-    obj: CompiledObject, parsed: ParsedInput, *, is_create: bool, pointer: str, given: Any
-) -> None:
-    shape = obj.input
-    if is_create:
-        for name, default in shape.defaults:
-            if name not in given:
-                parsed.values[name] = default
-    for name in shape.required:
-        missing = parsed.values.get(name) is None if (is_create or name in given) else False
-        if missing and not any(p.pointer == f"{pointer}/{name}" for p in parsed.problems):
-            parsed.problems.append(
-                Problem(f"{pointer}/{name}", "required", f"{name!r} is required")
-            )
 
 
 def _unknown_message(obj: CompiledObject, key: str) -> str:

@@ -93,36 +93,27 @@ def bind_context(scope: dict[str, Any], context: EvaluationContext, save: Record
 def apply_expression_defaults(
     obj: CompiledObject, save: RecordSave, scope: dict[str, Any], context: EvaluationContext
 ) -> None:
-    """On create, fill the fields the caller left out whose default is an expression."""
+    """On create, fill the fields the caller left out whose default is an expression.
+
+    A default that gives no value leaves its field null: whether it may be is for the
+    required-field check that follows (`engine/records/required_fields.py`).
+    """
     if not save.is_new:
         return
     for default in obj.rules.defaults:
         if default.field in save.given:
-            if default.is_required and save.values.get(default.field) is None:
-                save.problems.append(
-                    Problem(
-                        f"{save.pointer}/{default.field}",
-                        "required",
-                        f"{default.field!r} is required",
-                    )
-                )
             continue
-        where = f"{save.pointer}/{default.field}"
         try:
             value = default.convert(evaluate_expression(default.expression, scope, context))
         except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
             save.problems.append(
-                Problem(where, "default-failed", f"the default of {default.field!r} failed: {exc}")
-            )
-            continue
-        if value is None and default.is_required:
-            save.problems.append(
                 Problem(
-                    where,
-                    "required",
-                    f"{default.field!r} is required and its default gave no value",
+                    f"{save.pointer}/{default.field}",
+                    "default-failed",
+                    f"the default of {default.field!r} failed: {exc}",
                 )
             )
+            continue
         save.values[default.field] = value
         scope[default.field] = value
 

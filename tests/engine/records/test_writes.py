@@ -67,14 +67,7 @@ def test_two_writes_in_one_caller_transaction_commit_together(shop: TenantHandle
 def test_a_refused_write_leaves_no_trace_and_the_transaction_goes_on(
     shop: TenantHandle,
 ) -> None:
-    context = shop.context()
-    with (
-        tenant_connection(
-            context.engine.db, context.tenant.schema_name, is_write=True
-        ) as connection,
-        connection.begin(),
-    ):
-        writer = records.RecordWriter(connection, context, AllRows())
+    with shop.writer() as writer:
         writer.create("product", {"sku": "A"})
         with pytest.raises(Conflict) as clash:
             writer.create("product", {"sku": "A"})
@@ -90,14 +83,7 @@ def test_a_refused_write_leaves_no_trace_and_the_transaction_goes_on(
 
 
 def test_deletes_and_upserts_run_in_the_caller_transaction(shop: TenantHandle) -> None:
-    context = shop.context()
-    with (
-        tenant_connection(
-            context.engine.db, context.tenant.schema_name, is_write=True
-        ) as connection,
-        connection.begin(),
-    ):
-        writer = records.RecordWriter(connection, context, AllRows())
+    with shop.writer() as writer:
         doomed = writer.create("product", {"sku": "GONE"})
         result = writer.upsert("product", [{"sku": "GONE", "price": 3}, {"sku": "NEW"}], on="sku")
         assert (result.count("updated"), result.count("created")) == (1, 1)

@@ -186,6 +186,13 @@ def test_a_required_field_with_an_expression_default_can_be_left_out(frozen_api:
     refused = frozen_api.post("/data/ticket", json={"qty": 7, "code": None})
     assert refused.status_code == 422
     assert [(e["pointer"], e["code"]) for e in refused.json()["errors"]] == [("/code", "required")]
+    # So is clearing it later: the same 422, not the database's refusal.
+    cleared = frozen_api.patch(f"/data/ticket/{created.json()['id']}", json={"code": None})
+    assert cleared.status_code == 422, cleared.json()
+    assert [(e["field"], e["code"], e["message"]) for e in cleared.json()["errors"]] == [
+        ("code", "required", "'code' is required")
+    ]
+    assert frozen_api.get(f"/data/ticket/{created.json()['id']}").json()["code"] == "T-7"
 
 
 def test_an_expression_default_respects_the_fields_limits(frozen_api: Api) -> None:
