@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -19,11 +18,6 @@ from sqlalchemy.engine import Connection
 from metadata.store import counters
 
 _TOKEN = re.compile(r"\{([^}]*)\}")
-
-
-def next_counter(connection: Connection, *, tenant_id: UUID, field_id: UUID) -> int:
-    """Advance a field's counter and return the new value (starting at 1)."""
-    return advance_counter(connection, tenant_id=tenant_id, field_id=field_id, by=1)
 
 
 def advance_counter(connection: Connection, *, tenant_id: UUID, field_id: UUID, by: int) -> int:
@@ -56,11 +50,3 @@ def format_auto_number(fmt: str, *, counter: int, now: datetime) -> str:
         }[name]
 
     return _TOKEN.sub(token, fmt)
-
-
-def current_counter(connection: Connection, field_id: UUID) -> int:
-    """Return the last number handed out for a field (0 when none was)."""
-    value = connection.execute(
-        select(counters.c.value).where(counters.c.field_id == field_id)
-    ).scalar_one_or_none()
-    return int(value) if value is not None else 0
