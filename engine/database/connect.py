@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
+from engine.database import postgresql, sqlite
 from engine.database.governor import install_budget_hooks
 from engine.database.postgresql import forget_stale_statements, install_postgresql_hooks
 from engine.database.sqlite import (
@@ -17,6 +19,7 @@ from engine.database.sqlite import (
     WRITE_OPTION,
     install_sqlite_hooks,
 )
+from engine.database.stale_catalog import install_stale_catalog_hook, stamp_catalog
 
 
 def create_database_engine(url: str, *, echo: bool = False, is_async: bool = False) -> Engine:
@@ -37,6 +40,11 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
         engine = create_engine(parsed, echo=echo)
         install_sqlite_hooks(engine, database_path=Path(parsed.database).resolve())
         install_budget_hooks(engine)
+        install_stale_catalog_hook(
+            engine,
+            is_missing_table_or_column=sqlite.is_missing_table_or_column,
+            revision_engine=create_engine(parsed, poolclass=NullPool),
+        )
         return engine
     options: dict[str, Any] = {
         "echo": echo,
@@ -48,13 +56,19 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
         "connect_args": {"options": "-c timezone=UTC"},
     }
     if is_async:
-        engine = create_async_engine(
-            parsed.set(drivername="postgresql+psycopg_async"), **options
-        ).sync_engine
+        parsed = parsed.set(drivername="postgresql+psycopg_async")
+        engine = create_async_engine(parsed, **options).sync_engine
+        revision_engine = create_async_engine(parsed, poolclass=NullPool).sync_engine
     else:
         engine = create_engine(parsed, **options)
+        revision_engine = create_engine(parsed, poolclass=NullPool)
     install_postgresql_hooks(engine)
     install_budget_hooks(engine)
+    install_stale_catalog_hook(
+        engine,
+        is_missing_table_or_column=postgresql.is_missing_table_or_column,
+        revision_engine=revision_engine,
+    )
     return engine
 
 
@@ -94,6 +108,7 @@ def tenant_connection(
         connection.execution_options(isolation_level="AUTOCOMMIT")
     if revision is not None:
         forget_stale_statements(connection, schema=schema_name, revision=revision)
+        stamp_catalog(connection, schema=schema_name, revision=revision)
     return connection
 
 

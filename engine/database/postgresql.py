@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 _REVISIONS_SEEN = "tessera_revisions"
 _FEATURE_NOT_SUPPORTED = "0A000"
 _STALE_PLAN = "cached plan must not change result type"
+#: undefined_column and undefined_table: a statement names a column or table that is gone.
+_MISSING_TABLE_OR_COLUMN = frozenset({"42703", "42P01"})
 
 
 def install_postgresql_hooks(engine: Engine) -> None:
@@ -52,6 +54,11 @@ def install_postgresql_hooks(engine: Engine) -> None:
         return SchemaChanged(
             "the object's fields changed while the request ran; nothing was written, send it again"
         )
+
+
+def is_missing_table_or_column(error: BaseException) -> bool:
+    """Whether the database refused a statement for naming a column or table it lacks."""
+    return getattr(error, "sqlstate", None) in _MISSING_TABLE_OR_COLUMN
 
 
 def forget_stale_statements(connection: Connection, *, schema: str, revision: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ SCHEMAS_OPTION = "tessera_schemas"
 SCHEMA_CHANGE_OPTION = "tessera_schema_change"
 WRITE_OPTION = "tessera_write"
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+#: How SQLite words the refusal of a statement that names a column or table it lacks
+#: (it has no error code of its own for them).
+_MISSING_TABLE_OR_COLUMN = ("no such column:", "no such table:")
 
 
 def tenant_files_directory(database_path: Path) -> Path:
@@ -61,6 +65,13 @@ def install_sqlite_hooks(engine: Engine, *, database_path: Path) -> None:
         # then writes can deadlock with another one doing the same (SQLITE_BUSY at once).
         is_write = is_schema_change or bool(options.get(WRITE_OPTION))
         connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+
+
+def is_missing_table_or_column(error: BaseException) -> bool:
+    """Whether SQLite refused a statement for naming a column or table it lacks."""
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+        _MISSING_TABLE_OR_COLUMN
+    )
 
 
 def _attach(connection: Connection, directory: Path, schemas: Iterable[str]) -> None:

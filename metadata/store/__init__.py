@@ -8,6 +8,7 @@ from metadata.store.metadata_rows import (
     list_revisions,
     load_tenant_metadata,
     save_tenant_metadata,
+    schema_revision,
 )
 from metadata.store.tables import (
     api_keys,
@@ -58,6 +59,7 @@ __all__ = [
     "revisions",
     "revoke_api_key",
     "save_tenant_metadata",
+    "schema_revision",
     "system_metadata",
     "tenants",
 ]

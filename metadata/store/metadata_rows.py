@@ -98,6 +98,17 @@ def current_revision(connection: Connection, tenant_id: UUID) -> int:
     return revision
 
 
+def schema_revision(connection: Connection, schema_name: str) -> int | None:
+    """Return the current metadata revision of the tenant whose schema is `schema_name`.
+
+    None when no tenant has that schema (it was dropped).
+    """
+    revision: int | None = connection.execute(
+        select(tenants.c.revision).where(tenants.c.schema_name == schema_name)
+    ).scalar_one_or_none()
+    return revision
+
+
 # Built once: a write runs it first in every transaction.
 _REVISION = select(tenants.c.revision).where(tenants.c.id == bindparam("tenant_id"))
 _SHARED_REVISION = _REVISION.with_for_update(read=True)
