@@ -24,6 +24,7 @@ from engine.schema_sync import (
     DataImpact,
     SchemaPlan,
     apply_plan,
+    measure_column_slots,
     measure_impact,
     plan_schema_change,
     render_sql,
@@ -133,7 +134,13 @@ def run_change(
     ):
         old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
         new, component = mutate(old)
-        plan = plan_schema_change(old, new, dialect=engine.dialect_name, force=force)
+        plan = plan_schema_change(
+            old,
+            new,
+            dialect=engine.dialect_name,
+            force=force,
+            column_slots=measure_column_slots(connection, old.schema_name),
+        )
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)
         # A field whose stored values the change rewrites (a conversion, removed picklist

@@ -1,6 +1,7 @@
 """Schema sync: plan the DDL that turns one metadata state into another, then apply it."""
 
 from engine.schema_sync.apply import BlockingRows, DataImpact, apply_plan, measure_impact
+from engine.schema_sync.column_slots import ColumnSlots, measure_column_slots
 from engine.schema_sync.conversions import ConversionRefused, plan_conversion, render_type
 from engine.schema_sync.plan import ChangeClass, SchemaPlan, plan_schema_change
 from engine.schema_sync.render import render_sql
@@ -8,10 +9,12 @@ from engine.schema_sync.render import render_sql
 __all__ = [
     "BlockingRows",
     "ChangeClass",
+    "ColumnSlots",
     "ConversionRefused",
     "DataImpact",
     "SchemaPlan",
     "apply_plan",
+    "measure_column_slots",
     "measure_impact",
     "plan_conversion",
     "plan_schema_change",

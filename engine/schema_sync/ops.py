@@ -177,18 +177,26 @@ class DropForeignKey:
 
 @dataclass(frozen=True, eq=False)
 class RebuildTable:
-    """SQLite copy-and-swap: create the new table, copy converted rows, swap, re-index.
+    """Copy-and-swap: create the new table, copy converted rows, swap, re-index.
 
     SQLite cannot change a column's type, nullability or foreign keys in place, so the
     planner chooses this op for those changes (the procedure of SQLite's ALTER TABLE docs).
+    On PostgreSQL the planner chooses it to give back the column slots of dropped columns
+    (`column_slots.py`); there the new table is created without foreign keys
+    (`has_inline_foreign_keys=False`) and the plan adds them as their own ops, which
+    check them against the copied rows.
     """
 
     new_table: Table
     old_table_name: str
     values: tuple[tuple[str, ColumnElement[Any]], ...]
+    has_inline_foreign_keys: bool = True
+    #: Why the table is rebuilt, when it is not for the change itself (shown in the plan).
+    reason: str = ""
 
     def describe(self) -> str:
-        return f"rebuild table {self.new_table.name}"
+        why = f" to {self.reason}" if self.reason else ""
+        return f"rebuild table {self.new_table.name}{why}"
 
 
 SchemaOp = (

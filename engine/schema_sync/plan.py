@@ -7,6 +7,7 @@ by the applier (or the dry run) against the current rows.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    ForeignKeyConstraint,
     Index,
     MetaData,
     Select,
@@ -40,6 +42,7 @@ from engine.catalog import (
 )
 from engine.errors import MetadataError, Problem
 from engine.schema_sync.checks import CheckKind, DataCheck, RowsTouched
+from engine.schema_sync.column_slots import ColumnSlots
 from engine.schema_sync.conversions import (
     ConversionRefused,
     plan_conversion,
@@ -92,16 +95,27 @@ class SchemaPlan:
 
 
 def plan_schema_change(
-    old: TenantMetadata, new: TenantMetadata, *, dialect: str, force: bool = False
+    old: TenantMetadata,
+    new: TenantMetadata,
+    *,
+    dialect: str,
+    force: bool = False,
+    column_slots: Mapping[str, ColumnSlots] | None = None,
 ) -> SchemaPlan:
     """Return the plan that turns the tables of `old` into those of `new`.
+
+    `column_slots` (by table name, measured by the caller) are the slots PostgreSQL's
+    tables have used up, dropped columns' included: a table the change would add columns
+    past its limit to is rebuilt, which gives the slots of its dropped columns back.
 
     Raises:
         MetadataError: a field changes type in a way no conversion supports.
     """
     _, old_tables = build_tables(old)
     new_metadata, new_tables = build_tables(new)
-    planner = _Planner(dialect=dialect, force=force, old=old, new=new)
+    planner = _Planner(
+        dialect=dialect, force=force, old=old, new=new, column_slots=column_slots or {}
+    )
     old_objects = {obj.id: obj for obj in old.objects}
     new_objects = {obj.id: obj for obj in new.objects}
     # Purges go first and creations before alterations, so a new object can be the
@@ -120,6 +134,9 @@ def plan_schema_change(
             )
     if planner.problems:
         raise MetadataError("the change cannot be planned", problems=planner.problems)
+    # Slot-reclaiming rebuilds come last: by then every other table has the foreign keys
+    # of the new state, which is what they drop around the rebuild and add back.
+    planner.ops.extend(planner.reclaims)
     return SchemaPlan(
         dialect=dialect,
         ops=tuple(planner.ops),
@@ -153,6 +170,8 @@ class _Planner:
     touches: list[RowsTouched] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     classification: ChangeClass = ChangeClass.SAFE
+    column_slots: Mapping[str, ColumnSlots] = field(default_factory=dict)
+    reclaims: list[SchemaOp] = field(default_factory=list)
 
     @property
     def schema(self) -> str:
@@ -178,8 +197,13 @@ class _Planner:
             if not old_obj.is_deleted and not new_obj.is_deleted:
                 self.classify(ChangeClass.BREAKING)
         changes = self._field_changes(old_obj, new_obj, old_table)
+        # Only PostgreSQL keeps the slots of dropped columns (SQLite measures none).
+        slots = None if self.is_sqlite else self.column_slots.get(old_obj.table_name)
+        added = sum(1 for change in changes if change.old is None)
         if self.is_sqlite and any(change.needs_rebuild for change in changes):
             self._rebuild(new_obj, old_table, new_table, changes)
+        elif slots is not None and not slots.can_add(added):
+            self._reclaim_slots(new_obj, old_table, new_table, changes, slots)
         else:
             self._alter_in_place(new_obj, old_table, new_table, changes)
 
@@ -384,6 +408,19 @@ class _Planner:
     def _rebuild(
         self, obj: ObjectState, old_table: Table, new_table: Table, changes: list[_FieldChange]
     ) -> None:
+        self.ops.append(
+            RebuildTable(
+                new_table=new_table,
+                old_table_name=obj.table_name,
+                values=self._copied_values(new_table, changes),
+            )
+        )
+        self.touches.append(RowsTouched(obj.api_name, None, "table rebuilt", old_table))
+
+    def _copied_values(
+        self, new_table: Table, changes: list[_FieldChange]
+    ) -> tuple[tuple[str, ColumnElement[Any]], ...]:
+        """Each column of the rebuilt table, with the value a copied row gets."""
         values: list[tuple[str, ColumnElement[Any]]] = [
             (column.name, literal_column(_quote(column.name, self.dialect)))
             for column in new_table.columns
@@ -407,10 +444,63 @@ class _Planner:
                 if is_not_null(new) and _literal_default(new) is not None:
                     value = func.coalesce(value, self._default_literal(new, column))
             values.append((new.column_name, value))
-        self.ops.append(
-            RebuildTable(new_table=new_table, old_table_name=obj.table_name, values=tuple(values))
+        return tuple(values)
+
+    # -- PostgreSQL rebuild that gives dropped columns' slots back ---------------------------
+
+    def _reclaim_slots(
+        self,
+        obj: ObjectState,
+        old_table: Table,
+        new_table: Table,
+        changes: list[_FieldChange],
+        slots: ColumnSlots,
+    ) -> None:
+        """Rebuild a table the change would add columns past its slots to.
+
+        The copy carries every row with its id, version and stamps; the indexes come back
+        under their names. Foreign keys, into the table and out of it, are dropped and
+        added back as their own ops, so the database checks them against the copied rows.
+        """
+        incoming = sorted(
+            (
+                key
+                for other in new_table.metadata.tables.values()
+                if other is not new_table
+                for key in other.foreign_key_constraints
+                if key.referred_table is new_table
+            ),
+            key=lambda key: (key.table.name, _constraint_key(key)),
         )
-        self.touches.append(RowsTouched(obj.api_name, None, "table rebuilt", old_table))
+        self.reclaims.extend(
+            DropForeignKey(self.schema, key.table.name, str(key.name)) for key in incoming
+        )
+        self.reclaims.append(
+            RebuildTable(
+                new_table=new_table,
+                old_table_name=obj.table_name,
+                values=self._copied_values(new_table, changes),
+                has_inline_foreign_keys=False,
+                reason=f"reclaim the {slots.dropped} column slots its dropped columns hold",
+            )
+        )
+        outgoing = sorted(new_table.foreign_key_constraints, key=_constraint_key)
+        self.reclaims.extend(self._add_foreign_key(key) for key in [*outgoing, *incoming])
+        self.touches.append(
+            RowsTouched(obj.api_name, None, "table rebuilt to reclaim column slots", old_table)
+        )
+
+    def _add_foreign_key(self, key: ForeignKeyConstraint) -> AddForeignKey:
+        column = key.elements[0]
+        return AddForeignKey(
+            self.schema,
+            key.table.name,
+            str(key.name),
+            column.parent.name,
+            column.column.table.name,
+            # Every lookup's key says its rule (`on_delete_sql`); PostgreSQL's default else.
+            key.ondelete or "NO ACTION",
+        )
 
     def _default_literal(self, field_state: FieldState, column: Column[Any]) -> ColumnElement[Any]:
         value = python_value(field_state.definition, _literal_default(field_state))
@@ -522,6 +612,10 @@ class _Planner:
 
 def _index_key(index: Any) -> str:
     return str(index.name)
+
+
+def _constraint_key(constraint: ForeignKeyConstraint) -> str:
+    return str(constraint.name)
 
 
 def _indexes_of(field_state: FieldState | None, table: Table) -> dict[str, Index]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, Table, insert, select, table, update
+from sqlalchemy import Column, MetaData, Table, insert, select, table, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex as CreateIndexDDL
@@ -21,6 +21,8 @@ from engine.schema_sync import ops as schema_ops
 from engine.schema_sync.ops import SchemaOp
 
 _REBUILD_PREFIX = "_tessera_rebuild_"
+#: PostgreSQL cuts longer identifiers (NAMEDATALEN - 1).
+_MAX_IDENTIFIER_LENGTH = 63
 
 
 def live_operations(connection: Connection) -> Operations:
@@ -151,11 +153,7 @@ def _(op: schema_ops.DropForeignKey, operations: Operations) -> None:
 @render_op.register
 def _(op: schema_ops.RebuildTable, operations: Operations) -> None:
     schema = op.new_table.schema
-    scratch = MetaData()
-    for other in op.new_table.metadata.tables.values():
-        other.to_metadata(scratch)
-    temporary: Table = op.new_table.to_metadata(scratch, name=_REBUILD_PREFIX + op.new_table.name)
-    temporary.indexes.clear()
+    temporary = _rebuild_table(op)
     names = [name for name, _ in op.values]
     source = table(op.old_table_name, schema=schema)
     copy = select(*(value.label(name) for name, value in op.values)).select_from(source)
@@ -165,3 +163,30 @@ def _(op: schema_ops.RebuildTable, operations: Operations) -> None:
     operations.rename_table(temporary.name, op.new_table.name, schema=schema)
     for index in sorted(op.new_table.indexes, key=lambda index: str(index.name)):
         operations.execute(CreateIndexDDL(index))
+
+
+def _rebuild_table(op: schema_ops.RebuildTable) -> Table:
+    """The table a rebuild copies the rows into, under a name of its own and without indexes."""
+    name = (_REBUILD_PREFIX + op.new_table.name)[:_MAX_IDENTIFIER_LENGTH]
+    scratch = MetaData()
+    if not op.has_inline_foreign_keys:
+        return Table(
+            name,
+            scratch,
+            *(
+                Column(
+                    column.name,
+                    column.type,
+                    primary_key=column.primary_key,
+                    nullable=column.nullable,
+                )
+                for column in op.new_table.columns
+            ),
+            schema=op.new_table.schema,
+        )
+    # The foreign keys name the other tables: copy them too, so the keys resolve.
+    for other in op.new_table.metadata.tables.values():
+        other.to_metadata(scratch)
+    temporary = op.new_table.to_metadata(scratch, name=name)
+    temporary.indexes.clear()
+    return temporary

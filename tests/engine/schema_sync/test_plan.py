@@ -14,7 +14,13 @@ from uuid_utils.compat import uuid7
 
 from engine.errors import MetadataError
 from engine.metadata_changes import mutations
-from engine.schema_sync import ChangeClass, SchemaPlan, plan_schema_change, render_sql
+from engine.schema_sync import (
+    ChangeClass,
+    ColumnSlots,
+    SchemaPlan,
+    plan_schema_change,
+    render_sql,
+)
 from engine.schema_sync.ops import (
     AddColumn,
     AddForeignKey,
@@ -22,6 +28,7 @@ from engine.schema_sync.ops import (
     CreateIndex,
     CreateTable,
     DropColumn,
+    DropForeignKey,
     DropTable,
     FillColumn,
     RebuildTable,
@@ -544,3 +551,109 @@ def test_every_statement_names_the_tenant_schema(dialect: str) -> None:
     assert len(statements) >= 4
     for statement in statements:
         assert f"{SCHEMA}." in statement
+
+
+# -- column slots (PostgreSQL keeps those of dropped columns) -------------------------------
+
+
+def slots(used: int, *, dropped: int = 0, limit: int = 1600) -> ColumnSlots:
+    return ColumnSlots(used=used, dropped=dropped, limit=limit)
+
+
+@DIALECTS
+def test_adding_a_field_the_column_slots_have_room_for_adds_it_in_place(dialect: str) -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="text")
+    plan = plan_schema_change(
+        old, new, dialect=dialect, column_slots={"account": slots(1599, dropped=1500)}
+    )
+    assert op_types(plan) == [AddColumn]
+
+
+def test_adding_a_field_past_the_column_slots_rebuilds_the_table_on_postgresql() -> None:
+    old = with_object(
+        accounts(), "contact", {"api_name": "account", "type": "lookup", "target": "account"}
+    )
+    new = with_field(old, "account", api_name="tier", type="text")
+    plan = plan_schema_change(
+        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=1591)}
+    )
+    assert op_types(plan) == [DropForeignKey, RebuildTable, AddForeignKey]
+    assert plan.describe()[1] == (
+        "rebuild table account to reclaim the 1591 column slots its dropped columns hold"
+    )
+    assert plan.classification is ChangeClass.SAFE
+    key = f"fk_{field_of(new, 'contact', 'account').id.hex}"
+    drop, create, copy, drop_old, rename, add_key = sql_of(plan)
+    assert drop == f"ALTER TABLE {SCHEMA}.contact DROP CONSTRAINT {key}"
+    assert create.startswith(f"CREATE TABLE {SCHEMA}._tessera_rebuild_account ( id UUID NOT NULL")
+    assert copy.startswith(
+        f"INSERT INTO {SCHEMA}._tessera_rebuild_account (id, created_at, updated_at"
+    )
+    assert copy.endswith(f"name AS name, code AS code, NULL AS tier FROM {SCHEMA}.account")
+    assert drop_old == f"DROP TABLE {SCHEMA}.account"
+    assert rename == f"ALTER TABLE {SCHEMA}._tessera_rebuild_account RENAME TO account"
+    assert add_key == (
+        f"ALTER TABLE {SCHEMA}.contact ADD CONSTRAINT {key} FOREIGN KEY(account) "
+        f"REFERENCES {SCHEMA}.account (id) ON DELETE SET NULL"
+    )
+
+
+def test_a_slot_reclaiming_rebuild_keeps_the_tables_own_keys_and_indexes() -> None:
+    old = with_field(accounts(), "account", api_name="email", type="email", unique=True)
+    old = with_field(old, "account", api_name="parent", type="lookup", target="account")
+    new = with_field(old, "account", api_name="tier", type="text", indexed=True)
+    plan = plan_schema_change(
+        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=3)}
+    )
+    assert op_types(plan) == [RebuildTable, AddForeignKey]
+    statements = sql_of(plan)
+    assert "REFERENCES" not in statements[0]
+    indexes = [statement for statement in statements if statement.startswith("CREATE")][1:]
+    assert sorted(indexes) == sorted(
+        [
+            f"CREATE UNIQUE INDEX uq_{field_of(new, 'account', 'email').id.hex} "
+            f"ON {SCHEMA}.account (email)",
+            f"CREATE INDEX ix_{field_of(new, 'account', 'parent').id.hex} "
+            f"ON {SCHEMA}.account (parent)",
+            f"CREATE INDEX ix_{field_of(new, 'account', 'tier').id.hex} ON {SCHEMA}.account (tier)",
+        ]
+    )
+    assert statements[-1].endswith(
+        f"FOREIGN KEY(parent) REFERENCES {SCHEMA}.account (id) ON DELETE SET NULL"
+    )
+
+
+def test_a_slot_reclaiming_rebuild_runs_after_the_tables_that_point_at_it_are_made() -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="text")
+    new = with_object(
+        new, "invoice", {"api_name": "account", "type": "lookup", "target": "account"}
+    )
+    plan = plan_schema_change(
+        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=9)}
+    )
+    assert op_types(plan) == [CreateTable, CreateIndex, DropForeignKey, RebuildTable, AddForeignKey]
+    key = f"fk_{field_of(new, 'invoice', 'account').id.hex}"
+    assert sql_of(plan)[2] == f"ALTER TABLE {SCHEMA}.invoice DROP CONSTRAINT {key}"
+
+
+def test_column_slots_never_rebuild_a_table_on_sqlite() -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="text")
+    plan = plan_schema_change(
+        old, new, dialect="sqlite", column_slots={"account": slots(1600, dropped=1500)}
+    )
+    assert op_types(plan) == [AddColumn]
+
+
+def test_the_table_a_rebuild_copies_into_has_a_name_the_database_keeps_whole() -> None:
+    name = "a" * 63
+    old = with_object(empty_state(), name, {"api_name": "label", "type": "text"})
+    new = with_field(old, name, api_name="tier", type="text")
+    plan = plan_schema_change(
+        old, new, dialect="postgresql", column_slots={name: slots(1600, dropped=1)}
+    )
+    temporary = ("_tessera_rebuild_" + name)[:63]
+    assert sql_of(plan)[0].startswith(f"CREATE TABLE {SCHEMA}.{temporary} (")
+    assert sql_of(plan)[3] == f"ALTER TABLE {SCHEMA}.{temporary} RENAME TO {name}"
