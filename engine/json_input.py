@@ -2,15 +2,12 @@
 
 Every JSON document a caller sends (request bodies, the `filter` and `cursor` query
 parameters, JSON Lines imports) is decoded here, so what one path refuses every path
-refuses:
+refuses: text that is not UTF-8, JSON that does not parse, and whatever
+`engine.storable_json` finds no database can store (NUL characters, lone surrogates,
+`NaN`, `Infinity`, numbers too large for a double or of too many digits, nesting past
+`MAX_JSON_DEPTH`).
 
-- text that is not UTF-8, NUL characters and lone surrogates (`"\\ud800"`): no database
-  text type stores them, and SQLite would even keep a row it then cannot read back;
-- `NaN`, `Infinity` and numbers too large for a double: not JSON, and no column holds them;
-- documents nested deeper than `MAX_JSON_DEPTH` levels, and numbers of more digits than
-  Python converts (the decoder would fail deep inside instead).
-
-Each refusal is an `InvalidRequest` whose problem names where the bad part is (a JSON
+Each refusal is an `InvalidJson` whose problem names where the bad part is (a JSON
 pointer when the document decoded, else the character position).
 """
 
@@ -19,19 +16,40 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InvalidRequest, Problem
-
-#: How deeply arrays and objects may nest in a document from outside.
-MAX_JSON_DEPTH = 64
-# Python converts at most 4,300 digits to an int by default; no column holds even 40.
-_MAX_INT_DIGITS = 1000
+from engine.storable_json import (
+    MAX_INT_DIGITS,
+    MAX_JSON_DEPTH,
+    Flaw,
+    UnreadNumber,
+    find_unstorable,
+)
 
 # Only an escaped surrogate can decode to a lone one; valid pairs decode to one character.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Strings and numbers of a document that decoded, in order: finds the n-th number's place.
+_STRING_OR_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN|-?[0-9][0-9.eE+-]*')
+
+
+class InvalidJson(InvalidRequest):
+    """A JSON document Tessera refuses, with what is wrong and, when known, where in the text.
+
+    Attributes:
+        reason: what is wrong, without naming the document ("NaN is not a JSON number …").
+        position: the character offset in the text where the problem starts, for text
+            that does not parse and for numbers no column holds; else None (the problem's
+            pointer says where).
+    """
+
+    def __init__(
+        self, detail: str, *, problem: Problem, reason: str, position: int | None = None
+    ) -> None:
+        super().__init__(detail, problems=[problem])
+        self.reason = reason
+        self.position = position
 
 
 def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body") -> Any:
@@ -41,17 +59,16 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
     `what` names it in messages.
 
     Raises:
-        InvalidRequest: the document is not strict JSON, holds a NUL or a lone surrogate
+        InvalidJson: the document is not strict JSON, holds a NUL or a lone surrogate
             or a number no column holds, or nests deeper than `MAX_JSON_DEPTH`.
     """
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 text (byte {exc.start} cannot be decoded)"
             raise _refuse(
-                pointer,
-                "invalid-encoding",
-                f"{what} is not UTF-8 text (byte {exc.start} cannot be decoded)",
+                pointer, "invalid-encoding", f"{what} is {reason}", reason=reason
             ) from exc
     else:
         text = data
@@ -64,142 +81,96 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
             parse_int=numbers.int,
         )
     except json.JSONDecodeError as exc:
-        raise _refuse(
-            pointer, "invalid-json", f"{what} is not valid JSON: {exc.msg} at character {exc.pos}"
-        ) from exc
+        reason = f"not valid JSON: {exc.msg}"
+        message = f"{what} is {reason} at character {exc.pos}"
+        raise _refuse(pointer, "invalid-json", message, reason=reason, position=exc.pos) from exc
     except RecursionError as exc:
-        raise _too_deep(pointer, what) from exc
+        reason = f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
+        raise _refuse(pointer, "too-deep", f"{what} {reason}", reason=reason) from exc
     # Escapes are the only way in for NUL and lone surrogates, unless the caller decoded
     # the text itself (a command line's surrogateescape).
     has_escapes = (
         "\\u0000" in text
         or bool(_SURROGATE_ESCAPE.search(text))
-        or (not text.isascii() and bool(_SURROGATE.search(text)))
+        or find_unstorable(text) is not None
     )
-    problem = _first_problem(value, pointer, has_escapes=has_escapes, has_bad_numbers=numbers.seen)
-    if problem is not None:
-        raise InvalidRequest(f"{what} is refused: {problem.detail}", problems=[problem])
+    found = find_unstorable(value, has_clean_leaves=not has_escapes and not numbers.seen)
+    if found is not None:
+        part = found.part
+        position = _number_position(text, part.ordinal) if isinstance(part, _BadNumber) else None
+        problem = Problem(found.pointer(pointer), found.flaw.code, found.reason)
+        raise InvalidJson(
+            f"{what} is refused: {found.reason}",
+            problem=problem,
+            reason=found.reason,
+            position=position,
+        )
     return value
 
 
-def unstorable_text_problem(text: str) -> str | None:
-    """Return why no database can store `text` (NUL, a lone surrogate), or None."""
-    if "\x00" in text:
-        return "text cannot contain the NUL character (\\u0000)"
-    if not text.isascii() and _SURROGATE.search(text):
-        return "text cannot contain a lone surrogate (\\ud800-\\udfff); send valid Unicode"
-    return None
-
-
-class _BadNumber:
-    """Stands in for a number no column holds, until the walk finds where it is."""
-
-    def __init__(self, text: str, reason: str) -> None:
-        self.text = text
-        self.reason = reason
-
-
-class _NumberGuard:
-    """The decoder's number hooks: bad numbers become `_BadNumber`s instead of failing."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-    def refuse(self, name: str) -> _BadNumber:
-        self.seen = True
-        return _BadNumber(
-            name, f"{name} is not a JSON number (NaN or Infinity cannot be stored); send a number"
-        )
-
-    def float(self, text: str) -> float | _BadNumber:
-        number = float(text)
-        if math.isfinite(number):
-            return number
-        self.seen = True
-        return _BadNumber(text, f"{text} is too large for a number; send a finite number")
-
-    def int(self, text: str) -> int | _BadNumber:
-        if len(text) <= _MAX_INT_DIGITS:
-            return int(text)
-        self.seen = True
-        return _BadNumber(text, f"a number has {len(text)} digits; at most {_MAX_INT_DIGITS}")
-
-
-def _refuse(pointer: str, code: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, problems=[Problem(pointer, code, message)])
-
-
-def _too_deep(pointer: str, what: str) -> InvalidRequest:
-    return _refuse(
-        pointer,
-        "too-deep",
-        f"{what} nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects",
+def _refuse(
+    pointer: str, code: str, message: str, *, reason: str, position: int | None = None
+) -> InvalidJson:
+    return InvalidJson(
+        message, problem=Problem(pointer, code, message), reason=reason, position=position
     )
 
 
-def _first_problem(
-    value: Any, pointer: str, *, has_escapes: bool, has_bad_numbers: bool
-) -> Problem | None:
-    """Return the problem of the first lone surrogate, bad number or too-deep part, or None.
+@dataclass(frozen=True)
+class _BadNumber(UnreadNumber):
+    """An `UnreadNumber` that knows which number of the text it is (counting from 0)."""
 
-    The common case (no surrogate escape in the text, no bad number, shallow nesting) costs
-    one pass over the containers; the full walk that locates a problem runs only when there
-    is one.
+    ordinal: int = 0
+
+
+class _NumberGuard:
+    """The decoder's number hooks: bad numbers become `_BadNumber`s instead of failing.
+
+    The decoder calls a hook for each number in the order of the text; counting them
+    tells where a bad number is in the text, so an import can say its column.
     """
-    if not has_escapes and not has_bad_numbers and _depth(value) <= MAX_JSON_DEPTH:
-        return None
-    for where, item, depth in _walk(value, pointer):
-        if depth >= MAX_JSON_DEPTH and isinstance(item, dict | list):
-            return Problem(
-                where,
-                "too-deep",
-                f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects",
-            )
-        if has_escapes and isinstance(item, str):
-            reason = unstorable_text_problem(item)
-            if reason is not None:
-                return Problem(where, "invalid-character", reason)
-        if isinstance(item, _BadNumber):
-            return Problem(where, "invalid-number", item.reason)
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.count = 0
+
+    def refuse(self, name: str) -> _BadNumber:
+        self.count += 1
+        return self._bad(
+            name,
+            Flaw.NOT_FINITE,
+            f"{name} is not a JSON number (NaN or Infinity cannot be stored); send a number",
+        )
+
+    def float(self, text: str) -> float | _BadNumber:
+        self.count += 1
+        number = float(text)
+        if math.isfinite(number):
+            return number
+        return self._bad(
+            text, Flaw.NOT_FINITE, f"{text} is too large for a number; send a finite number"
+        )
+
+    def int(self, text: str) -> int | _BadNumber:
+        self.count += 1
+        if len(text) <= MAX_INT_DIGITS:
+            return int(text)
+        return self._bad(
+            text, Flaw.TOO_MANY_DIGITS, f"a number has {len(text)} digits; at most {MAX_INT_DIGITS}"
+        )
+
+    def _bad(self, text: str, flaw: Flaw, reason: str) -> _BadNumber:
+        self.seen = True
+        return _BadNumber(text, flaw, reason, ordinal=self.count - 1)
+
+
+def _number_position(text: str, ordinal: int) -> int | None:
+    """Return where the `ordinal`-th number (from 0) of a decoded document starts in `text`."""
+    seen = 0
+    for token in _STRING_OR_NUMBER.finditer(text):
+        if token.group().startswith('"'):
+            continue
+        if seen == ordinal:
+            return token.start()
+        seen += 1
     return None
-
-
-def _depth(value: Any) -> int:
-    """Return how deeply arrays and objects nest in `value`, counting past the limit at most.
-
-    Level by level, containers only: a bulk body of 10,000 flat records costs a few ms.
-    """
-    level = [value] if type(value) is dict or type(value) is list else []
-    depth = 0
-    while level and depth <= MAX_JSON_DEPTH:
-        depth += 1
-        deeper = []
-        for item in level:
-            for child in item.values() if type(item) is dict else item:
-                if type(child) is dict or type(child) is list:
-                    deeper.append(child)
-        level = deeper
-    return depth
-
-
-def _walk(value: Any, pointer: str) -> Iterator[tuple[str, Any, int]]:
-    """Yield (pointer, value, depth) of every part; object keys come as their own parts."""
-    pending: list[tuple[str, Any, int]] = [(pointer, value, 0)]
-    while pending:
-        where, item, depth = pending.pop()
-        yield where, item, depth
-        if isinstance(item, dict):
-            for key, child in item.items():
-                child_pointer = f"{where}/{_escape(key)}"
-                yield child_pointer, key, depth + 1
-                pending.append((child_pointer, child, depth + 1))
-        elif isinstance(item, list):
-            pending.extend(
-                (f"{where}/{index}", child, depth + 1) for index, child in enumerate(item)
-            )
-
-
-def _escape(key: str) -> str:
-    """Return `key` as a JSON pointer segment (RFC 6901), a lone surrogate spelled `\\ud800`."""
-    segment = key.replace("~", "~0").replace("/", "~1")
-    return segment.encode("utf-8", "backslashreplace").decode("utf-8")

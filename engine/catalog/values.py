@@ -8,12 +8,11 @@ with a code and a message that says how to fix it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -22,7 +21,8 @@ from pydantic import AnyUrl, TypeAdapter, ValidationError
 from engine.catalog.column_types import decimal_shape
 from engine.catalog.literals import DECIMAL_TEXT
 from engine.errors import InvalidRequest
-from engine.json_input import MAX_JSON_DEPTH, decode_json, unstorable_text_problem
+from engine.json_input import decode_json
+from engine.storable_json import find_unstorable
 from metadata.models import FieldDef, FieldType
 
 
@@ -45,6 +45,7 @@ _FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 
 
 Coercer = Callable[[Any, bool], Any]
+_Value = TypeVar("_Value")
 
 
 def value_coercer(definition: FieldDef) -> Coercer:
@@ -248,7 +249,7 @@ def _reference_check(definition: FieldDef) -> Coercer:
 
 def _json_check(definition: FieldDef) -> Coercer:
     def check(value: Any, from_text: bool) -> Any:
-        return _storable_json(_json(value) if from_text and isinstance(value, str) else value)
+        return _storable(_json(value) if from_text and isinstance(value, str) else value)
 
     return check
 
@@ -277,43 +278,19 @@ _FACTORIES: dict[FieldType, Callable[[FieldDef], Coercer]] = {
 def _expect_string(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueProblem("wrong-type", f"expected a string, got {_json_type(value)}")
-    return reject_nul(value)
+    return _storable(value)
 
 
-def reject_nul(text: str) -> str:
-    """Return `text`, refusing what no database text type stores: NUL and lone surrogates.
+def _storable(value: _Value) -> _Value:
+    """Return `value` (text, or a json field's value), refusing what no database stores.
 
     HTTP bodies are refused earlier, when they are decoded; this keeps every other caller
-    (imports, workflows, bundle seed data) to the same rule.
+    (imports, workflows, bundle seed data) to the same rule, with the same codes and
+    messages (`invalid-character`, `invalid-number`, `too-deep`; see `storable_json`).
     """
-    problem = unstorable_text_problem(text)
-    if problem is not None:
-        raise ValueProblem("invalid-character", problem)
-    return text
-
-
-def _storable_json(value: Any) -> Any:
-    """Return a json field's value, refusing unstorable text and nesting past the limit.
-
-    Walked without recursion, so no value can exhaust the stack.
-    """
-    pending: list[tuple[Any, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            reject_nul(item)
-        elif isinstance(item, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                raise ValueProblem(
-                    "too-deep", f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
-                )
-            if isinstance(item, dict):
-                for key in item:
-                    reject_nul(key)
-            children = item.values() if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValueProblem("invalid-number", "NaN and infinite numbers are not JSON")
+    found = find_unstorable(value)
+    if found is not None:
+        raise ValueProblem(found.flaw.code, found.reason)
     return value
 
 

@@ -67,7 +67,10 @@ def check_field(
     unstorable = check_storable_values(definition, pointer)
     problems += unstorable
     is_literal_default = definition.default is not None and default_expression(definition) is None
-    is_default_storable = not any(p.pointer == f"{pointer}/default" for p in unstorable)
+    default = f"{pointer}/default"
+    is_default_storable = not any(
+        p.pointer == default or p.pointer.startswith(f"{default}/") for p in unstorable
+    )
     if "default" in allowed and is_literal_default and is_default_storable:
         problems += _check_default(definition, pointer)
     if not problems:

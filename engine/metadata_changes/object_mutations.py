@@ -35,6 +35,7 @@ from engine.metadata_changes.state_edits import (
     replace_object,
     require_object,
 )
+from engine.metadata_changes.storable_values import check_storable_options
 from metadata.models import (
     REFERENCE_TYPES,
     FieldState,
@@ -69,6 +70,9 @@ def create_object(
         MetadataError: with every problem of the object and its fields.
     """
     problems = _check_object_name(state, definition.api_name, pointer="/api_name")
+    problems += check_storable_options(
+        definition.model_dump(include={"label", "plural_label", "description"}), ""
+    )
     label = definition.label or default_label(definition.api_name)
     obj = ObjectState(
         id=uuid7(),
@@ -115,6 +119,9 @@ def _check_rules(obj: ObjectState, state: TenantMetadata, functions: Functions) 
     for index, rule in enumerate(obj.validation_rules):
         pointer = f"/validation_rules/{index}"
         problems += check_api_name(rule.api_name, pointer=f"{pointer}/api_name", is_field=False)
+        problems += check_storable_options(
+            rule.definition.model_dump(exclude={"api_name"}), pointer
+        )
         problems += check_rule(
             rule.definition, obj=obj, state=state, functions=functions, pointer=pointer
         )
@@ -141,6 +148,7 @@ def update_object(
     obj = require_object(state, name)
     given = patch.model_dump(include=patch.model_fields_set)
     updates: dict[str, Any] = {key: value for key, value in given.items() if key != "api_name"}
+    raise_if(check_storable_options(updates, ""), "the change is not valid")
     new_name = given.get("api_name")
     if new_name and new_name != obj.api_name:
         raise_if(

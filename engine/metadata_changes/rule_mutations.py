@@ -12,6 +12,7 @@ from engine.errors import MetadataError, NotFound, Problem
 from engine.metadata_changes.expression_checks import Functions, check_rule
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.state_edits import replace_object, require_object
+from engine.metadata_changes.storable_values import check_storable_options
 from metadata.models import (
     ObjectState,
     TenantMetadata,
@@ -47,6 +48,7 @@ def _check(
     own: ValidationRuleState | None = None,
 ) -> None:
     problems = check_api_name(definition.api_name, pointer="/api_name", is_field=False)
+    problems += check_storable_options(definition.model_dump(exclude={"api_name"}), "")
     problems += check_rule(definition, obj=obj, state=state, functions=functions)
     clash = obj.find_rule(definition.api_name)
     if clash is not None and (own is None or clash.id != own.id):
