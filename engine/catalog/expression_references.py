@@ -27,19 +27,30 @@ OBJECT = ""
 
 
 @dataclass(frozen=True)
-class Site:
-    """One expression of the tenant: where it lives, what kind it is, and its text."""
+class FieldUser:
+    """A component of the tenant that reads fields: where it lives, its kind and its name.
+
+    Formulas, expression defaults and validation rules read fields in an expression (each
+    is a `Site`, with its text); a roll-up reads its child's fields through its settings
+    (aggregated field, filter, link), so it has no text and is a plain `FieldUser`.
+    """
 
     object: str
     kind: str
     name: str
-    source: str
     is_active: bool = True
 
     def describe(self) -> str:
         """`formula deal.total`, `validation rule deal.positive_amount (inactive)`, …"""
         state = "" if self.is_active else " (inactive)"
         return f"{self.kind} {self.object}.{self.name}{state}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Site(FieldUser):
+    """One expression of the tenant: a field user whose reads are in the text `source`."""
+
+    source: str
 
 
 @dataclass(frozen=True)
@@ -59,17 +70,17 @@ def expression_sites(state: TenantMetadata) -> Iterator[Site]:
         for field in obj.live_fields:
             definition = field.definition
             if definition.type is FieldType.FORMULA and definition.expression:
-                yield Site(obj.api_name, "formula", field.api_name, definition.expression)
+                yield Site(obj.api_name, "formula", field.api_name, source=definition.expression)
             source = default_expression(definition)
             if source is not None:
-                yield Site(obj.api_name, "default", field.api_name, source)
+                yield Site(obj.api_name, "default", field.api_name, source=source)
         for rule in obj.validation_rules:
             yield Site(
                 obj.api_name,
                 "validation rule",
                 rule.api_name,
-                rule.definition.expression,
                 is_active=rule.definition.active,
+                source=rule.definition.expression,
             )
 
 

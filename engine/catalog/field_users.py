@@ -7,28 +7,12 @@ rewrites a field's stored values recomputes the formulas and roll-ups on it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from engine.catalog.expression_references import expression_sites, references
+from engine.catalog.expression_references import FieldUser, expression_sites, references
 from engine.catalog.rules import rollup_link_field
 from engine.expressions import FunctionSignature
 from engine.query.filter_keys import filter_fields
 from metadata.models import TenantMetadata
-
-
-@dataclass(frozen=True)
-class FieldUser:
-    """An expression or roll-up that uses a field: its kind, where it lives, its name."""
-
-    kind: str
-    object: str
-    name: str
-    is_active: bool = True
-
-    def describe(self) -> str:
-        """`formula deal.total`, `roll-up account.open_amount`, …"""
-        state = "" if self.is_active else " (inactive)"
-        return f"{self.kind} {self.object}.{self.name}{state}"
 
 
 def field_users(
@@ -43,8 +27,8 @@ def field_users(
     cross-object function; a roll-up aggregates it, filters on it, or follows it to
     its parent.
     """
-    users = [
-        FieldUser(site.kind, site.object, site.name, site.is_active)
+    users: list[FieldUser] = [
+        site
         for site in expression_sites(state)
         if any(
             ref.object == object_name and ref.field == field_name
@@ -63,5 +47,5 @@ def field_users(
                 or field_name in filter_fields(rollup.filter or {})
                 or (link is not None and link.api_name == field_name)
             ):
-                users.append(FieldUser("roll-up", obj.api_name, field.api_name))
+                users.append(FieldUser(obj.api_name, "roll-up", field.api_name))
     return users

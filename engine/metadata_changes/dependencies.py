@@ -11,11 +11,12 @@ from collections.abc import Mapping
 
 from engine.catalog.expression_references import (
     OBJECT,
+    FieldUser,
     expression_sites,
     references,
     rewrite_spans,
 )
-from engine.catalog.field_users import FieldUser, field_users
+from engine.catalog.field_users import field_users
 from engine.expressions import FunctionSignature
 from engine.query.filter_keys import filter_fields, map_filter_keys
 from metadata.models import FieldType, TenantMetadata, default_expression
