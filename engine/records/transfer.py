@@ -18,6 +18,7 @@ from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, RecordValidationError, SchemaChanged
+from engine.json_input import InvalidJson, decode_json
 from engine.query import base_condition, build_plan
 from engine.records.bulk import write_batch
 from engine.records.permissions import caller_scope
@@ -33,19 +34,90 @@ class ExportFormat(StrEnum):
     JSONL = "jsonl"
 
 
+@dataclass(frozen=True)
+class UnreadableLine:
+    """A line of an import file that holds no record: what is wrong, and where on the line.
+
+    Attributes:
+        code: the problem code (`invalid-json`, `invalid-number`, `invalid-character`, …).
+        message: what is wrong, for the person who fixes the file.
+        field: the record's field the problem is in, when the line decoded that far.
+        column: the column (from 1) where the problem starts, when it is known.
+    """
+
+    code: str
+    message: str
+    field: str = ""
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class LineError:
+    """One error of an import: its line, the field (empty for the whole record), what."""
+
+    line: int
+    field: str
+    code: str
+    message: str
+    column: int | None = None
+
+
+#: A line of a file and what it holds: a record, or why it holds none.
+Row = tuple[int, dict[str, Any] | UnreadableLine]
+
+
 @dataclass
 class ImportSummary:
-    """What an import did, with its errors by line: (line, field, code, message)."""
+    """What an import did, with its errors in the order of the file's lines."""
 
     created: int = 0
     updated: int = 0
     failed: int = 0
-    errors: list[tuple[int, str, str, str]] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
 
 
-def _batches(
-    rows: Iterable[tuple[int, dict[str, Any]]], size: int
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+def read_json_lines(lines: Iterable[str]) -> Iterator[Row]:
+    """Yield (line number, record) of a JSON Lines file, one line at a time.
+
+    Each line is decoded as strictly as a request body; a line that does not decode, or
+    holds what no database stores, is an `UnreadableLine` that says where and why.
+    """
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = decode_json(line, what=f"line {number}")
+        except InvalidJson as exc:
+            (problem,) = exc.problems
+            yield (
+                number,
+                UnreadableLine(
+                    code=problem.code,
+                    message=exc.reason,
+                    field=problem.pointer.split("/")[1] if problem.pointer else "",
+                    column=None if exc.position is None else exc.position + 1,
+                ),
+            )
+            continue
+        if isinstance(record, dict):
+            yield number, record
+        else:
+            column = len(line) - len(line.lstrip()) + 1
+            message = f"each line is one record, a JSON object; this one is {_json_kind(record)}"
+            yield number, UnreadableLine("not-an-object", message, column=column)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return "a number"
+
+
+def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -59,7 +131,7 @@ def _strip_system_keys(record: dict[str, Any]) -> dict[str, Any]:
 def import_batches(
     context: RequestContext,
     object_name: str,
-    rows: Iterable[tuple[int, dict[str, Any]]],
+    rows: Iterable[Row],
     *,
     from_text: bool,
     upsert_on: str | None = None,
@@ -69,7 +141,8 @@ def import_batches(
     """Import (line, record) pairs in batches; never holds more than one batch in memory.
 
     By default each batch commits its valid records; with `is_atomic` the whole import is
-    one transaction and the first invalid batch rolls everything back.
+    one transaction and the first invalid batch rolls everything back. An unreadable
+    line fails like an invalid record.
     """
     catalog, obj = compiled_object(context, object_name)
     summary = ImportSummary()
@@ -81,8 +154,11 @@ def import_batches(
             hold_catalog_revision(connection, catalog)
         try:
             for batch in _batches(rows, batch_size):
-                lines = [line for line, _ in batch]
-                bodies = [_strip_system_keys(record) for _, record in batch]
+                records = _readable(batch, summary)
+                if not records:
+                    continue
+                lines = [line for line, _ in records]
+                bodies = [_strip_system_keys(record) for _, record in records]
                 # Atomic imports run inside the one outer transaction; others commit per batch.
                 batch_transaction = nullcontext() if is_atomic else connection.begin()
                 try:
@@ -110,7 +186,7 @@ def import_batches(
                         summary.failed += 1
                         for problem in outcome.errors:
                             summary.errors.append(
-                                (
+                                LineError(
                                     lines[outcome.index],
                                     _field(problem.pointer),
                                     problem.code,
@@ -126,7 +202,20 @@ def import_batches(
         finally:
             if transaction is not None and transaction.is_active:
                 transaction.rollback()
+    summary.errors.sort(key=lambda error: error.line)
     return summary
+
+
+def _readable(batch: list[Row], summary: ImportSummary) -> list[tuple[int, dict[str, Any]]]:
+    """Return the records of `batch`, counting its unreadable lines as failed."""
+    records = []
+    for line, row in batch:
+        if isinstance(row, UnreadableLine):
+            summary.failed += 1
+            summary.errors.append(LineError(line, row.field, row.code, row.message, row.column))
+        else:
+            records.append((line, row))
+    return records
 
 
 def _record_failure(
@@ -140,9 +229,10 @@ def _record_failure(
         index = int(parts[0]) if parts and parts[0].isdigit() else 0
         failed_indexes.add(index)
         line = lines[index] if index < len(lines) else lines[0]
-        summary.errors.append((line, _field(problem.pointer), problem.code, problem.detail))
+        field_name = _field(problem.pointer)
+        summary.errors.append(LineError(line, field_name, problem.code, problem.detail))
     if not error.problems:
-        summary.errors.append((lines[0], "", error.code, error.detail))
+        summary.errors.append(LineError(lines[0], "", error.code, error.detail))
     summary.failed += max(len(failed_indexes), 1)
 
 

@@ -16,7 +16,15 @@ from engine.budget import RequestBudget
 from engine.context import RequestContext
 from engine.errors import InvalidRequest, TesseraError
 from engine.json_input import decode_json
-from engine.records.transfer import ExportFormat, ImportSummary, export_records, import_batches
+from engine.records.transfer import (
+    ExportFormat,
+    ImportSummary,
+    LineError,
+    Row,
+    export_records,
+    import_batches,
+    read_json_lines,
+)
 from engine.tenancy import get_tenant
 from runtime.cli.context import cli_engine_context
 from runtime.cli.output import JsonOption, emit, fail
@@ -44,19 +52,14 @@ class _CountingReader(io.RawIOBase):
         return len(data)
 
 
-def _rows(path: Path, text: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows(path: Path, text: IO[str]) -> Iterator[Row]:
     """Yield (line number, record) from a CSV or JSON Lines file, one line at a time."""
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text)
-        for row in reader:
-            yield reader.line_num, dict(row)
+    if path.suffix.lower() != ".csv":
+        yield from read_json_lines(text)
         return
-    for number, line in enumerate(text, start=1):
-        if line.strip():
-            try:
-                yield number, decode_json(line, what="the line")
-            except InvalidRequest as exc:
-                yield number, {"__invalid_json__": exc.detail}
+    reader = csv.DictReader(text)
+    for row in reader:
+        yield reader.line_num, dict(row)
 
 
 @data_app.command("import")
@@ -122,11 +125,17 @@ def _report(summary: ImportSummary, *, as_json: bool, atomic: bool) -> None:
         "failed": summary.failed,
         "written": not (atomic and summary.failed),
         "errors": [
-            {"line": line, "field": field, "code": code, "message": message}
-            for line, field, code, message in errors
+            {
+                "line": error.line,
+                "column": error.column,
+                "field": error.field,
+                "code": error.code,
+                "message": error.message,
+            }
+            for error in errors
         ],
     }
-    lines = [f"line {line}: {field or 'record'}: {message}" for line, field, _, message in errors]
+    lines = [_describe(error) for error in errors]
     verdict = (
         "nothing written (--atomic)"
         if atomic and summary.failed
@@ -186,3 +195,11 @@ def export_command(
             return
     if output:
         typer.echo(f"exported {exported} record(s) to {output}", err=True)
+
+
+def _describe(error: LineError) -> str:
+    """`line 12: price: expected a number`, `line 3, column 12: NaN is not …`."""
+    where = f"line {error.line}" + ("" if error.column is None else f", column {error.column}")
+    # A line that did not decode is no record: only its field, if known, is named.
+    what = error.field or ("record" if error.column is None else "")
+    return f"{where}: {what}: {error.message}" if what else f"{where}: {error.message}"

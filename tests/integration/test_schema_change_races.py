@@ -238,5 +238,5 @@ def test_an_import_stops_at_the_batch_a_field_change_overtakes_and_says_where(
     summary = import_batches(context, "deal", rows(), from_text=False, batch_size=1)
 
     assert (summary.created, summary.failed) == (1, 1)
-    assert [(line, code) for line, _, code, _ in summary.errors] == [(3, "schema-changed")]
+    assert [(error.line, error.code) for error in summary.errors] == [(3, "schema-changed")]
     assert [deal["code"] for deal in stored_deals(instances.first, instances.tenant)] == [None]

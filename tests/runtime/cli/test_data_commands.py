@@ -221,3 +221,47 @@ def test_an_export_filter_that_is_not_strict_json_is_a_usage_error(lead: TenantH
     )
     assert result.exit_code == 2
     assert "lone surrogate" in result.output
+
+
+def test_a_json_lines_line_that_is_not_json_says_its_line_column_and_what_is_wrong(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.jsonl"
+    path.write_text(
+        '{"code": "ok"}\n'
+        "\n"
+        '{"code": "a", "score": NaN}\n'
+        '  {"code": "b", "meta": {"k": [1, 1e400]}}\n'
+        '{"code": "c",}\n'
+        "[1, 2]\n"
+        '{"code": "d", "tags": ["zz"]}\n',
+        encoding="utf-8",
+    )
+
+    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path)])
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "line 3, column 24: score: NaN is not a JSON number (NaN or Infinity cannot be "
+        "stored); send a number",
+        "line 4, column 35: meta: 1e400 is too large for a number; send a finite number",
+        "line 5, column 14: not valid JSON: Expecting property name enclosed in double quotes",
+        "line 6, column 1: each line is one record, a JSON object; this one is an array",
+        "line 7: tags: 'zz' is not a value of this picklist (allowed: a, b)",
+        "created 1, updated 0; 5 record(s) failed",
+    ]
+    report = json.loads(
+        runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"]).output
+    )
+    assert [
+        (error["line"], error["column"], error["field"], error["code"])
+        for error in report["errors"]
+    ] == [
+        (1, None, "code", "not-unique"),
+        (3, 24, "score", "invalid-number"),
+        (4, 35, "meta", "invalid-number"),
+        (5, 14, "", "invalid-json"),
+        (6, 1, "", "not-an-object"),
+        (7, None, "tags", "not-in-picklist"),
+    ]
+    assert total(lead) == 1
