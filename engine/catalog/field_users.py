@@ -41,7 +41,7 @@ def field_users(
             if rollup is None or rollup.child != object_name:
                 continue
             child = state.find_object(object_name)
-            link = rollup_link_field(child, obj.api_name) if child else None
+            link = rollup_link_field(child, obj.api_name, link=rollup.link) if child else None
             if (
                 field_name == rollup.field
                 or field_name in filter_fields(rollup.filter or {})

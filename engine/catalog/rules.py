@@ -214,7 +214,7 @@ def _rollup_link(state: TenantMetadata, obj: ObjectState, field: FieldState) -> 
     child = state.find_object(rollup.child)
     if child is None:
         return None
-    link = rollup_link_field(child, obj.api_name)
+    link = rollup_link_field(child, obj.api_name, link=rollup.link)
     if link is None:
         return None
     return RollupLink(
@@ -227,13 +227,19 @@ def _rollup_link(state: TenantMetadata, obj: ObjectState, field: FieldState) -> 
     )
 
 
-def rollup_link_field(child: ObjectState, parent: str) -> FieldState | None:
-    """The child's field a roll-up follows to its parent: master-detail first, then lookup."""
+def rollup_link_field(child: ObjectState, parent: str, *, link: str | None) -> FieldState | None:
+    """The child's field a roll-up follows to its parent.
+
+    The field the roll-up names as its `link` (None when that is no longer a lookup or
+    master-detail to the parent); without one, the first master-detail, then lookup.
+    """
     links = [
         f
         for f in child.live_fields
         if f.definition.type in REFERENCE_TYPES and f.definition.target == parent
     ]
+    if link is not None:
+        return next((f for f in links if f.api_name == link), None)
     links.sort(key=lambda f: f.definition.type is not FieldType.MASTER_DETAIL)
     return links[0] if links else None
 

@@ -28,7 +28,7 @@ def users_of_field(
     field_name: str,
     functions: Mapping[str, FunctionSignature],
 ) -> list[str]:
-    """Descriptions of the expressions and roll-ups that use a field (its value, not its link).
+    """Descriptions of the expressions and roll-ups that use a field (its value, or as a link).
 
     Inactive validation rules count too: they could not be switched on again without it.
     """
@@ -40,12 +40,17 @@ def users_of_field(
 
 
 def _aggregates(state: TenantMetadata, user: FieldUser, field_name: str) -> bool:
-    """Whether roll-up `user` aggregates or filters on `field_name` (not only follows it)."""
+    """Whether roll-up `user` aggregates, filters on or names `field_name` as its `link`.
+
+    A roll-up that follows the field only by default (the first lookup to its parent)
+    follows the next one when it goes, so it does not hold the field.
+    """
     parent = state.find_object(user.object)
     field = parent.find_field(user.name) if parent else None
     rollup = field.definition.rollup if field else None
     return rollup is not None and (
-        field_name == rollup.field or field_name in filter_fields(rollup.filter or {})
+        field_name in (rollup.field, rollup.link)
+        or field_name in filter_fields(rollup.filter or {})
     )
 
 

@@ -335,6 +335,10 @@ def _check_rollup(
                 f"{rollup.child!r} has no lookup or master-detail field to {obj.api_name!r}",
             )
         )
+    elif rollup.link is not None and rollup.link not in {f.api_name for f in links}:
+        problems.append(
+            _link_problem(child, rollup.link, parent=obj.api_name, pointer=f"{pointer}/rollup/link")
+        )
     if rollup.function is not RollupFunction.COUNT:
         if not rollup.field:
             problems.append(
@@ -364,10 +368,24 @@ def _check_rollup(
     return problems
 
 
+def _link_problem(child: ObjectState, link: str, *, parent: str, pointer: str) -> Problem:
+    """The problem of a roll-up `link` that is not a lookup or master-detail to `parent`."""
+    field = child.find_field(link)
+    if field is None:
+        return Problem(pointer, "unknown-field", f"{child.api_name!r} has no field {link!r}")
+    return Problem(
+        pointer,
+        "not-a-link",
+        f"{child.api_name}.{link} is not a lookup or master-detail to {parent!r}; name one "
+        "that is, or leave link out to follow the first one",
+    )
+
+
 def check_rollups_over(
     state: TenantMetadata, *, child: str, field: str, pointer: str
 ) -> list[Problem]:
-    """Re-check the roll-ups that aggregate `child.field`, after a change of that field."""
+    """Re-check the roll-ups that aggregate `child.field` or follow it as their `link`,
+    after a change of that field."""
     child_object = state.find_object(child)
     if child_object is None:
         return []
@@ -375,7 +393,16 @@ def check_rollups_over(
     for parent in state.live_objects:
         for rollup_field in parent.live_fields:
             rollup = rollup_field.definition.rollup
-            if rollup is None or rollup.child != child or rollup.field != field:
+            if rollup is None or rollup.child != child:
+                continue
+            if rollup.link == field:
+                problems += _check_followed_link(
+                    child_object,
+                    parent=parent.api_name,
+                    rollup_field=rollup_field.api_name,
+                    link=field,
+                )
+            if rollup.field != field:
                 continue
             for problem in _check_rollup_types(
                 rollup_field.definition, child=child_object, pointer=""
@@ -390,6 +417,26 @@ def check_rollups_over(
                     )
                 )
     return problems
+
+
+def _check_followed_link(
+    child: ObjectState, *, parent: str, rollup_field: str, link: str
+) -> list[Problem]:
+    """Refuse a change that makes a roll-up's named `link` stop leading to its parent."""
+    field = child.find_field(link)
+    if field is None or (
+        field.definition.type in REFERENCE_TYPES and field.definition.target == parent
+    ):
+        return []
+    option = "type" if field.definition.type not in REFERENCE_TYPES else "target"
+    return [
+        Problem(
+            f"/{option}",
+            "not-a-link",
+            f"roll-up {parent}.{rollup_field} follows this field to {parent!r}, which it no "
+            "longer would; point the roll-up's link at another field, or delete it, first",
+        )
+    ]
 
 
 def _check_rollup_types(definition: FieldDef, *, child: ObjectState, pointer: str) -> list[Problem]:

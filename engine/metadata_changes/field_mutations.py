@@ -180,6 +180,7 @@ def _follow_field_rename(
                 renamed = rollup.model_copy(
                     update={
                         "field": new if rollup.field == old else rollup.field,
+                        "link": new if rollup.link == old else rollup.link,
                         "filter": rename_filter_keys(rollup.filter, old, new)
                         if rollup.filter
                         else rollup.filter,

@@ -165,8 +165,9 @@ def _meanings(
                 child = by_name.get(rollup.child)
                 target = child.find_field(rollup.field) if child and rollup.field else None
                 # The lookup followed to the parent is part of the meaning: deleting the
-                # first of two lookups to the parent makes the roll-up follow the other.
-                link = rollup_link_field(child, obj.api_name) if child else None
+                # first of two lookups to the parent makes the roll-up follow the other,
+                # and a roll-up re-pointed to another `link` counts other children.
+                link = rollup_link_field(child, obj.api_name, link=rollup.link) if child else None
                 canonical[field.id] = (
                     child.id if child else None,
                     link.id if link else None,

@@ -29,7 +29,13 @@ class PicklistValue(BaseModel):
 
 
 class RollupDef(BaseModel):
-    """What a roll-up summary aggregates: a child object's field, optionally filtered."""
+    """What a roll-up summary aggregates: a child object's field, optionally filtered.
+
+    `link` names the child's lookup or master-detail field that leads to the parent;
+    without it the child's first master-detail (else first lookup) to the parent is
+    followed. An object with two lookups to itself (`parent`, `billing_parent`) keeps
+    one hierarchy per lookup, each with its own roll-ups.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,6 +43,7 @@ class RollupDef(BaseModel):
     field: ApiName | None = None
     function: RollupFunction
     filter: dict[str, Any] | None = None
+    link: ApiName | None = None
 
 
 class FieldDef(BaseModel):

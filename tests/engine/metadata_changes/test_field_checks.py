@@ -383,6 +383,21 @@ def test_a_rollup_of_an_object_that_does_not_look_up_to_the_parent_is_refused() 
     assert "'note' has no lookup or master-detail field to 'account'" in problems[0].detail
 
 
+def test_a_rollup_may_name_the_lookup_it_follows() -> None:
+    rollup = {"child": "contact", "function": "count", "link": "account"}
+    assert check(api_name="contacts", type="rollup_summary", rollup=rollup) == []
+
+
+@pytest.mark.parametrize(
+    ("link", "code"),
+    [("amount", "not-a-link"), ("owner", "unknown-field"), ("retired", "unknown-field")],
+)
+def test_a_rollup_link_that_is_not_a_lookup_to_the_parent_is_refused(link: str, code: str) -> None:
+    rollup = {"child": "contact", "function": "count", "link": link}
+    problems = check(api_name="contacts", type="rollup_summary", rollup=rollup)
+    assert located(problems) == [("/fields/0/rollup/link", code)]
+
+
 def test_a_rollup_follows_a_master_detail_link_too() -> None:
     rollup = {"child": "line_item", "field": "quantity", "function": "sum"}
     assert check(api_name="quantity", type="rollup_summary", rollup=rollup) == []

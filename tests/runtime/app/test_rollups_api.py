@@ -582,3 +582,95 @@ def test_several_filtered_roll_ups_at_the_filter_size_limit_fold_a_new_child(api
     deal(api, parent, "5.00", stage="elsewhere")
     stored = read(api, parent)
     assert [stored[f"count_{index}"] for index in range(6)] == [0, 0, 1, 0, 0, 0]
+
+
+# -- a child with two lookups to the parent: the roll-up's `link` -----------------------------
+
+
+@pytest.fixture
+def partners(api: Api) -> Api:
+    """Deals with two lookups to account: `account` (followed by default) and `partner`."""
+    deal_object = {
+        "api_name": "deal",
+        "fields": [
+            {"api_name": "amount", "type": "integer"},
+            {"api_name": "account", "type": "lookup", "target": "account"},
+            {"api_name": "partner", "type": "lookup", "target": "account"},
+        ],
+    }
+    for body in (ACCOUNT, deal_object):
+        assert api.post("/admin/objects", json=body).status_code == 201
+    for name, link in (("own_deals", None), ("partner_deals", "partner")):
+        rollup = {"child": "deal", "field": "amount", "function": "sum"}
+        body = {"api_name": name, "type": "rollup_summary", "return_type": "integer"}
+        added = api.post(
+            "/admin/objects/account/fields",
+            json={**body, "rollup": {**rollup, **({"link": link} if link else {})}},
+        )
+        assert added.status_code == 201, added.json()
+    return api
+
+
+def sums(api: Api, *accounts: str) -> list[tuple[int, int]]:
+    return [(read(api, a)["own_deals"], read(api, a)["partner_deals"]) for a in accounts]
+
+
+def test_a_roll_up_follows_the_lookup_it_names(partners: Api) -> None:
+    acme, globex = account(partners), account(partners, "Globex")
+    first = partners.post("/data/deal", json={"amount": 5, "account": acme, "partner": globex})
+    partners.post("/data/deal", json={"amount": 7, "account": globex, "partner": globex})
+    assert sums(partners, acme, globex) == [(5, 0), (7, 12)]
+    moved = partners.patch(f"/data/deal/{first.json()['id']}", json={"partner": acme})
+    assert moved.status_code == 200, moved.json()
+    assert sums(partners, acme, globex) == [(5, 5), (7, 7)]
+    field = partners.get("/admin/objects/account/fields/partner_deals").json()
+    assert field["rollup"]["link"] == "partner"
+
+
+def test_pointing_a_roll_up_at_the_other_lookup_recomputes_it(partners: Api) -> None:
+    acme, globex = account(partners), account(partners, "Globex")
+    partners.post("/data/deal", json={"amount": 5, "account": acme, "partner": globex})
+    rollup = {"child": "deal", "field": "amount", "function": "sum", "link": "account"}
+    changed = partners.patch("/admin/objects/account/fields/partner_deals", json={"rollup": rollup})
+    assert changed.status_code == 200, changed.json()
+    assert sums(partners, acme, globex) == [(5, 5), (0, 0)]
+
+
+def test_a_link_that_is_not_a_lookup_to_the_parent_is_refused(partners: Api) -> None:
+    for link, code in (("amount", "not-a-link"), ("owner", "unknown-field")):
+        rollup = {"child": "deal", "function": "count", "link": link}
+        refused = partners.post(
+            "/admin/objects/account/fields",
+            json={"api_name": "linked", "type": "rollup_summary", "rollup": rollup},
+        )
+        assert refused.status_code == 422, refused.json()
+        errors = refused.json()["errors"]
+        assert [(e["pointer"], e["code"]) for e in errors] == [("/rollup/link", code)]
+
+
+def test_the_lookup_a_roll_up_names_cannot_be_deleted(partners: Api) -> None:
+    refused = partners.delete("/admin/objects/deal/fields/partner")
+    assert refused.status_code == 409, refused.json()
+    assert "roll-up account.partner_deals" in refused.json()["detail"]
+
+
+def test_renaming_the_lookup_a_roll_up_names_renames_its_link(partners: Api) -> None:
+    renamed = partners.patch("/admin/objects/deal/fields/partner", json={"api_name": "reseller"})
+    assert renamed.status_code == 200, renamed.json()
+    field = partners.get("/admin/objects/account/fields/partner_deals").json()
+    assert field["rollup"]["link"] == "reseller"
+    acme = account(partners)
+    partners.post("/data/deal", json={"amount": 3, "reseller": acme})
+    assert sums(partners, acme) == [(0, 3)]
+
+
+def test_a_change_that_stops_the_named_lookup_leading_to_the_parent_is_refused(
+    partners: Api,
+) -> None:
+    assert partners.post("/admin/objects", json={"api_name": "vendor"}).status_code == 201
+    for patch, pointer in (({"target": "vendor"}, "/target"), ({"type": "text"}, "/type")):
+        refused = partners.patch("/admin/objects/deal/fields/partner", json=patch)
+        assert refused.status_code == 422, refused.json()
+        errors = refused.json()["errors"]
+        assert [(e["pointer"], e["code"]) for e in errors] == [(pointer, "not-a-link")]
+        assert "account.partner_deals" in errors[0]["message"]
