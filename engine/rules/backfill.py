@@ -18,7 +18,7 @@ from engine.expressions import EvaluationContext, FunctionSignature
 from engine.query.filter_keys import map_filter_keys
 from engine.rules.cascade import Cascade
 from engine.rules.cascade_writes import CascadeWrites
-from engine.rules.hierarchy import bottom_up_order
+from engine.rules.hierarchy import bottom_up_order, loop_error, settle_limit
 from engine.rules.rollups import refresh_rollups
 from metadata.models import FieldState, FieldType, ObjectState, TenantMetadata
 
@@ -221,7 +221,7 @@ def run_refreshes(
     for name in sorted({r.object for r in planned if r.kind == "formula"} - set(hierarchies)):
         obj = catalog.objects[name]
         for ids in _id_chunks(connection, catalog, name):
-            changed += cascade.recompute(obj, ids)
+            changed += len(cascade.recompute(obj, ids))
     for refresh in planned:
         if refresh.kind != "roll-up" or refresh.object in hierarchies:
             continue
@@ -257,17 +257,39 @@ def _rebuild_hierarchy(
     *,
     writes: CascadeWrites,
 ) -> int:
-    """Recompute a hierarchy's own roll-ups and formulas, deepest records first."""
+    """Recompute a hierarchy's own roll-ups and formulas, from its leaves to its roots.
+
+    The levels follow every lookup of the object to itself at once (see
+    `bottom_up_order`), and each record's roll-ups over all of them are recomputed
+    together, so a roll-up over one lookup that sums values fed by another is right. A
+    level holding records of a loop across lookups is recomputed until it settles.
+
+    Raises:
+        RecordValidationError: a cycle through one lookup, or a loop whose values never
+            settle.
+    """
     links = hierarchy_links(obj)
-    changed = 0
-    for level in bottom_up_order(connection, obj, links[0].link):
-        for start in range(0, len(level), _CHUNK):
-            ids = level[start : start + _CHUNK]
-            fresh = refresh_rollups(
-                connection, catalog, child=obj, links=links, parent_ids=ids, writes=writes
-            )
-            changed += cascade.recompute(obj, ids, changed=fresh, is_climbed=True)
-    return changed
+    order = bottom_up_order(connection, obj, links=sorted({link.link for link in links}))
+    changed: set[UUID] = set()
+    for level in order.levels:
+        looped = [record_id for record_id in level if record_id in order.looped]
+        ids = level
+        for _ in range(settle_limit(len(level), len(links))):
+            moved: set[UUID] = set()
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                fresh = refresh_rollups(
+                    connection, catalog, child=obj, links=links, parent_ids=chunk, writes=writes
+                )
+                moved |= cascade.recompute(obj, chunk, changed=fresh, is_climbed=True)
+            changed |= moved
+            # Only a record of a loop feeds a record of its own level.
+            ids = looped if moved.intersection(looped) else []
+            if not ids:
+                break
+        else:
+            raise loop_error(obj, sorted({link.link for link in links}), looped)
+    return len(changed)
 
 
 def _id_chunks(connection: Connection, catalog: Catalog, object_name: str) -> list[list[UUID]]:

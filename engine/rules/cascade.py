@@ -21,7 +21,7 @@ from engine.errors import Problem, RecordValidationError
 from engine.expressions import EvaluationContext
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
-from engine.rules.hierarchy import climb_order
+from engine.rules.hierarchy import Climb, climb_order, loop_error, settle_limit
 from engine.rules.path_values import load_path_values
 from engine.rules.rollups import add_new_children, is_additive, refresh_rollups
 from engine.rules.stored_rows import load_rows, lock_rows
@@ -99,16 +99,16 @@ class Cascade:
         *,
         changed: dict[UUID, set[str]] | None = None,
         is_climbed: bool = False,
-    ) -> int:
+    ) -> set[UUID]:
         """Recompute the formulas of `ids` (and of records whose roll-ups `changed`),
-        follow what changes, and return how many records changed.
+        follow what changes, and return the records of `obj` that changed.
 
         `is_climbed`: the caller recomputes `obj`'s hierarchy itself, bottom-up (a
         recalculation), so the changes are not climbed again here.
         """
         changes = dict(changed or {})
         self._after_recompute(obj, changes, 0, recompute=ids, is_climbed=is_climbed)
-        return len(changes)
+        return set(changes)
 
     def before_delete(
         self, obj: CompiledObject, before: Sequence[Mapping[str, Any]]
@@ -175,19 +175,21 @@ class Cascade:
 
     def after_delete(self, obj: CompiledObject, pending: PendingDeletion) -> None:
         """Recompute what the deletion changed (see `before_delete`)."""
-        self.follow(
-            obj,
-            [RecordChange(b["id"], before=b, after=None) for b in pending.before],
-        )
+        deleted = [RecordChange(b["id"], before=b, after=None) for b in pending.before]
+        # A hierarchy's surviving parents of records the deletion took along, by object:
+        # climbed with the deleted records' own ancestors, in one lock order.
+        survivors: dict[str, dict[UUID, set[str]]] = {}
         for child, link, parents in pending.cascaded:
             if link.parent == child.state.api_name:
-                # A hierarchy's surviving ancestors: climbed like any change below them.
-                self._climb(
-                    child,
-                    [other for other in child.rules.rollups if other.parent == link.parent],
-                    [RecordChange(p, before={link.link: p}, after=None) for p in parents],
-                    1,
-                )
+                seeds = survivors.setdefault(link.parent, {})
+                for parent_id in parents:
+                    seeds.setdefault(parent_id, set()).add(link.link)
+        self.follow(obj, deleted, is_climbed=True)
+        self._climb(obj, deleted, 0, seeds=survivors.pop(obj.state.api_name, {}))
+        for name, seeds in survivors.items():
+            self._climb(self.catalog.objects[name], [], 1, seeds=seeds)
+        for child, link, parents in pending.cascaded:
+            if link.parent == child.state.api_name:
                 continue
             parent = self.catalog.objects[link.parent]
             changed = refresh_rollups(
@@ -219,7 +221,7 @@ class Cascade:
         for parent_name, links in by_parent.items():
             if parent_name == obj.state.api_name:
                 if not is_climbed:
-                    self._climb(obj, links, changes, depth)
+                    self._climb(obj, changes, depth)
                 continue
             parent = self.catalog.objects[parent_name]
             changed: dict[UUID, set[str]] = {}
@@ -341,41 +343,84 @@ class Cascade:
     def _climb(
         self,
         obj: CompiledObject,
-        links: Sequence[RollupLink],
         changes: Sequence[RecordChange],
         depth: int,
+        *,
+        seeds: Mapping[UUID, set[str]] | None = None,
     ) -> None:
         """Recompute the roll-ups `obj` keeps over its own records, up to the roots.
 
-        Every ancestor of a changed record is recomputed once, the deepest first (see
-        `climb_order`), so a record is recomputed after every changed record below it:
-        a sum of sums is right at each level, and a move (old and new parents) or a
-        batch at several depths touches each ancestor only once. Its formulas follow
-        its roll-ups; what else the climb changed (other roll-ups, lookup formulas) is
-        then followed as one level of the cascade.
+        Each self-lookup (`parent`, `billing_parent`) is a chain of its own: a record's
+        parent through a lookup is recomputed when a change below it can move a roll-up
+        over that lookup. All chains are climbed together, level by level (see
+        `climb_order`), so a record is recomputed after every changed record below it
+        through any lookup: a sum of sums is right at each level, even when it sums a
+        value that a roll-up over another lookup feeds, and a move (old and new
+        parents) or a batch at several depths touches each ancestor only once. Its
+        formulas follow its roll-ups; what else the climb changed (other roll-ups,
+        lookup formulas) is then followed as one level of the cascade. `seeds` adds
+        records to recompute, with the lookups whose roll-ups to refresh (survivors of
+        a deletion).
         """
-        relevant = [link for link in links if _touches(link, changes)]
-        seeds = _parents(relevant, changes)
-        if not seeds:
+        groups: dict[str, list[RollupLink]] = {}
+        for link in obj.rules.rollups:
+            if link.parent == obj.state.api_name:
+                groups.setdefault(link.link, []).append(link)
+        if not groups:
             return
-        moved = {
-            change.record_id
-            for change in changes
-            if change.after is not None
-            and (change.before is None or links[0].link in change.changed)
-        }
-        climb = climb_order(self.connection, obj, links[0].link, seeds, moved=moved)
+        dirty: dict[UUID, set[str]] = {key: set(value) for key, value in (seeds or {}).items()}
+        moved: dict[str, set[UUID]] = {}
+        for name, group in groups.items():
+            relevant = [link for link in group if _touches(link, changes)]
+            for parent_id in _parents(relevant, changes):
+                dirty.setdefault(parent_id, set()).add(name)
+            moved[name] = {
+                change.record_id
+                for change in changes
+                if change.after is not None and (change.before is None or name in change.changed)
+            }
+        if not dirty:
+            return
+        climb = climb_order(self.connection, obj, links=sorted(groups), seeds=dirty, moved=moved)
         changed: dict[UUID, set[str]] = {}
-        # Only a seed, or a record a child of which changed, can change: a climb stops
-        # where the values stop moving.
-        dirty = set(seeds)
         for level in climb.levels:
+            self._settle(obj, level, climb=climb, groups=groups, dirty=dirty, changed=changed)
+        self.touched.update((obj.state.api_name, record_id) for record_id in changed)
+        if changed:
+            self.follow(obj, self._recomputed(obj, changed), depth + 1, is_climbed=True)
+
+    def _settle(
+        self,
+        obj: CompiledObject,
+        level: Sequence[UUID],
+        *,
+        climb: Climb,
+        groups: Mapping[str, Sequence[RollupLink]],
+        dirty: dict[UUID, set[str]],
+        changed: dict[UUID, set[str]],
+    ) -> None:
+        """Recompute the records of one level of a climb that `dirty` names.
+
+        Only a seed, or a record a child of which changed a value its roll-ups read,
+        is recomputed: a climb stops where the values stop moving. A changed record
+        makes its parents dirty through the lookups whose roll-ups read what changed;
+        in a loop across lookups that can be a record of the same level, which is then
+        recomputed again, until nothing moves.
+        """
+        rollups = sum(len(group) for group in groups.values())
+        for _ in range(settle_limit(len(level), rollups)):
+            pending = {record_id: dirty.pop(record_id) for record_id in level if record_id in dirty}
+            if not pending:
+                return
+            # One statement for the level: the roll-ups of every lookup a record of it
+            # needs (recomputing one that did not move changes nothing).
+            names = sorted(set().union(*pending.values()))
             fresh = refresh_rollups(
                 self.connection,
                 self.catalog,
                 child=obj,
-                links=links,
-                parent_ids=[record_id for record_id in level if record_id in dirty],
+                links=[link for name in names for link in groups[name]],
+                parent_ids=pending,
                 writes=self.writes,
             )
             if obj.rules.formulas and fresh:
@@ -391,11 +436,11 @@ class Cascade:
                     fresh[record_id].update(fields)
             for record_id, fields in fresh.items():
                 changed.setdefault(record_id, set()).update(fields)
-                if record_id in climb.parent_of:
-                    dirty.add(climb.parent_of[record_id])
-        self.touched.update((obj.state.api_name, record_id) for record_id in changed)
-        if changed:
-            self.follow(obj, self._recomputed(obj, changed), depth + 1, is_climbed=True)
+                for name, parent_id in climb.parents.get(record_id, {}).items():
+                    if name in groups and _feeds(groups[name], fields):
+                        dirty.setdefault(parent_id, set()).add(name)
+        if any(record_id in dirty for record_id in level):
+            raise loop_error(obj, sorted(groups), [r for r in level if r in climb.looped])
 
 
 def _parents(links: Sequence[RollupLink], changes: Sequence[RecordChange]) -> set[UUID]:
@@ -407,6 +452,11 @@ def _parents(links: Sequence[RollupLink], changes: Sequence[RecordChange]) -> se
         for values in (change.before, change.after)
         if values and values.get(link.link) is not None
     }
+
+
+def _feeds(links: Sequence[RollupLink], fields: Collection[str]) -> bool:
+    """Whether a recomputed child whose `fields` changed can move one of `links`' values."""
+    return any(link.filter or link.child_field in fields for link in links)
 
 
 def _touches(link: RollupLink, changes: Sequence[RecordChange]) -> bool:

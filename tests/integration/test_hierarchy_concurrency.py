@@ -1,12 +1,16 @@
 """Hierarchy roll-ups under concurrent writes on PostgreSQL: every level ends up exact.
 
 Workers add leaves deep in their own branch and change a record high in the next
-branch at the same time, so their climbs cross and all meet at the root.
+branch at the same time, so their climbs cross and all meet at the root. With two
+lookups to the same object, one worker's climb through `parent` and another's through
+`billing_parent` meet the same records from opposite ends: only one lock order for
+both chains keeps them from deadlocking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -23,48 +27,64 @@ WORKERS = 6
 DEPTH = 6
 
 
-@pytest.fixture
-def tree(postgres_database: str) -> Iterator[TenantHandle]:
-    """A tenant on PostgreSQL whose accounts total their subtrees."""
+#: The subtree total of each lookup, and the roll-up of the children's totals it adds.
+TOTALS = {
+    "parent": ("tree_total", "children_total"),
+    "billing_parent": ("billed_total", "billed_children_total"),
+}
+
+
+@contextmanager
+def totalled_accounts(postgres_database: str, links: Sequence[str]) -> Iterator[TenantHandle]:
+    """A tenant on PostgreSQL whose accounts total their subtrees through each of `links`."""
     engine = EngineContext(db=create_database_engine(postgres_database))
     tenant = make_tenant(engine)
     try:
-        account = {
-            "api_name": "account",
-            "fields": [
-                {"api_name": "amount", "type": "integer"},
-                {"api_name": "parent", "type": "lookup", "target": "account"},
+        fields: list[dict[str, Any]] = [{"api_name": "amount", "type": "integer"}]
+        for link in links:
+            fields.append({"api_name": link, "type": "lookup", "target": "account"})
+            fields.append(
                 {
-                    "api_name": "tree_total",
+                    "api_name": TOTALS[link][0],
                     "type": "formula",
                     "return_type": "integer",
                     "expression": "amount",
-                },
-            ],
-        }
-        metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(account))
-        metadata_changes.add_field(
-            tenant.context(),
-            "account",
-            FieldDef.model_validate(
-                {
-                    "api_name": "children_total",
-                    "type": "rollup_summary",
-                    "return_type": "integer",
-                    "rollup": {"child": "account", "field": "tree_total", "function": "sum"},
                 }
-            ),
-        )
-        metadata_changes.update_field(
-            tenant.context(),
-            "account",
-            "tree_total",
-            {"expression": "(amount or 0) + children_total"},
-        )
+            )
+        account = ObjectDef.model_validate({"api_name": "account", "fields": fields})
+        metadata_changes.create_object(tenant.context(), account)
+        for link in links:
+            total, children = TOTALS[link]
+            rollup = {"child": "account", "field": total, "function": "sum", "link": link}
+            definition = {"api_name": children, "type": "rollup_summary", "rollup": rollup}
+            metadata_changes.add_field(
+                tenant.context(),
+                "account",
+                FieldDef.model_validate({**definition, "return_type": "integer"}),
+            )
+        for link in links:
+            total, children = TOTALS[link]
+            metadata_changes.update_field(
+                tenant.context(), "account", total, {"expression": f"(amount or 0) + {children}"}
+            )
         yield tenant
     finally:
         drop_tenant_schema(engine, tenant.name)
         engine.db.dispose()
+
+
+@pytest.fixture
+def tree(postgres_database: str) -> Iterator[TenantHandle]:
+    """A tenant on PostgreSQL whose accounts total their subtrees."""
+    with totalled_accounts(postgres_database, ["parent"]) as tenant:
+        yield tenant
+
+
+@pytest.fixture
+def two_trees(postgres_database: str) -> Iterator[TenantHandle]:
+    """A tenant on PostgreSQL whose accounts total their subtrees through two lookups."""
+    with totalled_accounts(postgres_database, ["parent", "billing_parent"]) as tenant:
+        yield tenant
 
 
 def stored(tenant: TenantHandle) -> dict[str, dict[str, Any]]:
@@ -80,10 +100,11 @@ def stored(tenant: TenantHandle) -> dict[str, dict[str, Any]]:
             return found
 
 
-def subtree_totals(accounts: dict[str, dict[str, Any]]) -> dict[str, int]:
+def subtree_totals(accounts: dict[str, dict[str, Any]], link: str = "parent") -> dict[str, int]:
+    """Each account's amount plus those of every account below it through `link`."""
     children: dict[str | None, list[str]] = {}
     for record_id, record in accounts.items():
-        children.setdefault(record["parent"], []).append(record_id)
+        children.setdefault(record[link], []).append(record_id)
 
     def total(record_id: str) -> int:
         own = accounts[record_id]["amount"] or 0
@@ -117,3 +138,34 @@ def test_crossing_climbs_leave_every_level_exact(tree: TenantHandle) -> None:
     assert errors == [], errors
     accounts = stored(tree)
     assert {i: r["tree_total"] for i, r in accounts.items()} == subtree_totals(accounts)
+
+
+@pytest.mark.postgresql_only
+def test_climbs_through_two_lookups_cross_without_deadlock(two_trees: TenantHandle) -> None:
+    context = two_trees.context()
+
+    def make(parent: str | None, billing: str | None = None) -> str:
+        values = {"amount": 1, "parent": parent, "billing_parent": billing}
+        return str(records.create_record(context, "account", values)["id"])
+
+    root = make(None)
+    # Worker i changes a leaf under its own middle record (climbing it, then the root,
+    # through `parent`) and a record under the next worker's middle record that is
+    # billed to the root: climbing `billing_parent` first would lock the root before
+    # that middle record, the other worker's leaf the other way round.
+    middles = [make(root) for _ in range(WORKERS)]
+    leaves = [make(middle) for middle in middles]
+    billed = [make(middles[(i + 1) % WORKERS], root) for i in range(WORKERS)]
+
+    def work(index: int) -> None:
+        own = two_trees.context()
+        for n in range(6):
+            records.update_record(own, "account", leaves[index], {"amount": 10 + n})
+            records.update_record(own, "account", billed[index], {"amount": 100 * index + n})
+
+    outcomes = run_together(WORKERS, work)
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert errors == [], errors
+    accounts = stored(two_trees)
+    for link, (field, _) in TOTALS.items():
+        assert {i: r[field] for i, r in accounts.items()} == subtree_totals(accounts, link)
