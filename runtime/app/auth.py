@@ -15,7 +15,15 @@ from engine.context import EngineContext, RequestContext
 from engine.errors import AuthenticationFailed, SchemaChanged
 from engine.tenancy import authenticate
 
-_bearer = HTTPBearer(auto_error=False, description="Tessera API key: `Bearer tsk_…`")
+#: The one security scheme of the OpenAPI document (`bearer`): every operation that takes a
+#: key names it, and `base_openapi` makes it the document's default.
+BEARER_SCHEME = "bearer"
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name=BEARER_SCHEME,
+    bearerFormat="tsk_<id>_<secret>",
+    description="A Tessera API key: `tsk_<id>_<secret>`",
+)
 
 Result = TypeVar("Result")
 

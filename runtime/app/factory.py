@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from engine.context import EngineContext
 from runtime.app.admin_routes import router as admin_router
+from runtime.app.api_docs import install_api_docs
 from runtime.app.auth import run_engine
 from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
@@ -35,7 +36,8 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        # The tenant's document is served by schema_routes; FastAPI still builds the base.
+        # The tenant's document is served by schema_routes and its pages by api_docs
+        # (offline); FastAPI still builds the base.
     )
     app.state.engine_context = context
     app.state.openapi_cache = OpenApiCache()
@@ -51,6 +53,7 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.include_router(computed_router)
     app.include_router(data_router)
     app.include_router(schema_router)
+    install_api_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -19,6 +19,8 @@ from engine.context import RequestContext
 from engine.query import MAX_LIMIT
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import input_schema, record_schema
+from runtime.app.articles import with_indefinite_article
+from runtime.app.auth import BEARER_SCHEME
 
 _GENERIC_PREFIXES = ("/api/v1/data/{object_name}", "/api/v1/schema/{object_name}")
 _PROBLEM = {
@@ -53,14 +55,10 @@ class OpenApiCache:
 def base_openapi(app: FastAPI) -> dict[str, Any]:
     """The document without tenant objects (the admin API and the generic data routes)."""
     document = app.openapi()
-    components = document.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearer"] = {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A Tessera API key: `tsk_<id>_<secret>`",
-    }
-    components.setdefault("schemas", {})["Problem"] = _problem_schema()
-    document["security"] = [{"bearer": []}]
+    # The scheme itself comes from the routes' bearer dependency; the tenant's object
+    # paths are added by hand and take it as the document's default.
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _problem_schema()
+    document["security"] = [{BEARER_SCHEME: []}]
     return document
 
 
@@ -129,6 +127,7 @@ def _problems(*statuses: int) -> dict[str, Any]:
 def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
     name = obj.state.api_name
     tag = [f"{name} records"]
+    one = with_indefinite_article(obj.state.label)
     record_id = {
         "name": "id",
         "in": "path",
@@ -169,7 +168,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
             },
             "post": {
                 "tags": tag,
-                "summary": f"Create a {obj.state.label}",
+                "summary": f"Create {one}",
                 "operationId": f"create_{name}",
                 "requestBody": {
                     "required": True,
@@ -184,7 +183,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
         f"/api/v1/data/{name}/{{id}}": {
             "get": {
                 "tags": tag,
-                "summary": f"Get a {obj.state.label}",
+                "summary": f"Get {one}",
                 "operationId": f"get_{name}",
                 "parameters": [record_id],
                 "responses": {
@@ -194,7 +193,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
             },
             "patch": {
                 "tags": tag,
-                "summary": f"Update a {obj.state.label}",
+                "summary": f"Update {one}",
                 "operationId": f"update_{name}",
                 "parameters": [record_id, if_match],
                 "requestBody": {
@@ -208,7 +207,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
             },
             "delete": {
                 "tags": tag,
-                "summary": f"Delete a {obj.state.label}",
+                "summary": f"Delete {one}",
                 "operationId": f"delete_{name}",
                 "parameters": [record_id, if_match],
                 "responses": {
@@ -276,7 +275,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
         f"/api/v1/schema/{name}": {
             "get": {
                 "tags": tag,
-                "summary": f"JSON Schema of a {obj.state.label}",
+                "summary": f"JSON Schema of {one}",
                 "operationId": f"schema_{name}",
                 "responses": {
                     "200": _json({"type": "object"}, "JSON Schema (draft 2020-12)"),

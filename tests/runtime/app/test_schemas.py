@@ -278,3 +278,30 @@ def test_generated_sequences_of_calls_following_links_never_get_a_server_error(
     assert failures == [], "\n".join(failures)
     assert len(steps) >= 50
     assert {200, 422} <= set(steps)
+
+
+def test_the_document_has_one_bearer_scheme_that_every_operation_uses(sales: Api) -> None:
+    for headers in ({}, sales.tenant.headers):
+        document = sales.client.get("/openapi.json", headers=headers).json()
+        assert list(document["components"]["securitySchemes"]) == ["bearer"]
+        assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+        assert document["security"] == [{"bearer": []}]
+        for item in document["paths"].values():
+            for operation in item.values():
+                assert operation.get("security", [{"bearer": []}]) == [{"bearer": []}]
+
+
+def test_operation_summaries_take_the_article_their_label_needs(api: Api) -> None:
+    for api_name, label in [("account", None), ("deal", None), ("customer", "客户")]:
+        body = {"api_name": api_name, "label": label, "fields": []}
+        assert api.post("/admin/objects", json=body).status_code == 201
+    document = api.client.get("/openapi.json", headers=api.tenant.headers).json()
+    paths = document["paths"]
+    assert paths["/api/v1/data/account"]["post"]["summary"] == "Create an Account"
+    assert paths["/api/v1/data/account/{id}"]["get"]["summary"] == "Get an Account"
+    assert paths["/api/v1/data/account/{id}"]["delete"]["summary"] == "Delete an Account"
+    assert paths["/api/v1/schema/account"]["get"]["summary"] == "JSON Schema of an Account"
+    assert paths["/api/v1/data/deal/{id}"]["patch"]["summary"] == "Update a Deal"
+    assert paths["/api/v1/data/customer"]["post"]["summary"] == "Create 客户"
+    summaries = [op["summary"] for item in paths.values() for op in item.values()]
+    assert not [s for s in summaries if " a A" in s or " a E" in s or " a 客" in s]

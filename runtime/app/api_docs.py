@@ -1,0 +1,107 @@
+"""Swagger UI (`/docs`) and ReDoc (`/redoc`) on the caller's tenant document, served offline.
+
+Both pages load their scripts and styles from this server (`/docs/assets/…`), out of the
+`fastapi-offline` package, which ships current builds of Swagger UI and ReDoc: the pages
+work on a machine without internet and load nothing from a third party.
+
+The API key is typed into the page and kept in the browser's local storage; both pages
+send it with the request for `/openapi.json`, so they show the tenant's own objects.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+#: Where the Swagger UI and ReDoc assets are served.
+ASSETS_PATH = "/docs/assets"
+
+router = APIRouter(include_in_schema=False)
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  {head}
+  <style>
+    #key {{ font: 14px sans-serif; padding: 8px 16px; background: #f4f4f4; }}
+    #key input {{ width: 36em; }}
+  </style>
+</head>
+<body>
+  <form id="key">API key: <input name="key" placeholder="tsk_…" autocomplete="off">
+    <button>Use key</button>
+    <span>the key stays in this browser and shows your tenant's objects</span>
+  </form>
+  <div id="{element}"></div>
+  <script src="{script}"></script>
+  <script>
+    const form = document.getElementById("key");
+    form.key.value = localStorage.getItem("tesseraApiKey") || "";
+    form.addEventListener("submit", (event) => {{
+      event.preventDefault();
+      localStorage.setItem("tesseraApiKey", form.key.value.trim());
+      location.reload();
+    }});
+    function keyHeaders() {{
+      const key = localStorage.getItem("tesseraApiKey");
+      return key ? {{"Authorization": "Bearer " + key}} : {{}};
+    }}
+{start}
+  </script>
+</body>
+</html>
+"""
+
+_SWAGGER_START = """    SwaggerUIBundle({
+      url: "/openapi.json",
+      dom_id: "#swagger-ui",
+      requestInterceptor: (request) => {
+        Object.assign(request.headers, keyHeaders());
+        return request;
+      },
+    });"""
+
+# ReDoc cannot add a header to its own request: the page fetches the document itself.
+_REDOC_START = """    fetch("/openapi.json", {headers: keyHeaders()})
+      .then((response) => response.json())
+      .then((document) => Redoc.init(document, {}, window["redoc"]));"""
+
+_SWAGGER_PAGE = _PAGE.format(
+    title="Tessera API",
+    head=f'<link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">',
+    element="swagger-ui",
+    script=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+    start=_SWAGGER_START,
+)
+_REDOC_PAGE = _PAGE.format(
+    title="Tessera API reference",
+    head="",
+    element="redoc",
+    script=f"{ASSETS_PATH}/redoc.standalone.js",
+    start=_REDOC_START,
+)
+
+
+@router.get("/docs")
+def swagger_ui() -> HTMLResponse:
+    """Swagger UI on the caller's tenant document (the key is kept in the browser)."""
+    return HTMLResponse(_SWAGGER_PAGE)
+
+
+@router.get("/redoc")
+def redoc() -> HTMLResponse:
+    """ReDoc on the caller's tenant document (the key is kept in the browser)."""
+    return HTMLResponse(_REDOC_PAGE)
+
+
+def install_api_docs(app: FastAPI) -> None:
+    """Serve the documentation pages and their assets from `app`."""
+    app.mount(
+        ASSETS_PATH,
+        StaticFiles(packages=[("fastapi_offline", "static")]),
+        name="docs-assets",
+    )
+    app.include_router(router)
