@@ -78,6 +78,14 @@ class AuthenticationFailed(TesseraError):
     title = "Authentication required"
 
 
+class DatabaseUnavailable(TesseraError):
+    """The configured database cannot be used: a bad URL, no answer, missing and not creatable."""
+
+    code = "database-unavailable"
+    status = 503
+    title = "Database unavailable"
+
+
 class PermissionDenied(TesseraError):
     """The caller may not do this."""
 

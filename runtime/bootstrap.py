@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.catalog import CatalogCache
 from engine.context import EngineContext
-from engine.database import create_database_engine
+from engine.database import create_database_engine, ensure_database
 from migrations import upgrade_system_tables
 from runtime.settings import Settings
 
@@ -14,10 +14,16 @@ def build_engine_context(
 ) -> EngineContext:
     """Return a context on the configured database, migrating the system tables if asked.
 
-    The server on PostgreSQL runs the engine on psycopg's async driver (see
-    `create_database_engine`) unless TESSERA_ASYNC_DRIVER=false; the CLI stays synchronous.
+    A PostgreSQL database that does not exist yet is created first, when the server lets
+    Tessera (see `ensure_database`). The server on PostgreSQL runs the engine on psycopg's
+    async driver (see `create_database_engine`) unless TESSERA_ASYNC_DRIVER=false; the CLI
+    stays synchronous.
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached, opened or created.
     """
     db = create_database_engine(settings.database_url)
+    ensure_database(db)
     if migrate:
         upgrade_system_tables(db)
     if for_server and settings.async_driver and db.dialect.name == "postgresql":

@@ -1,5 +1,6 @@
 """Database access: engines, tenant-scoped connections, dialect hooks."""
 
+from engine.database.availability import ensure_database, one_line, safe_url
 from engine.database.connect import (
     create_database_engine,
     single_read_connection,
@@ -23,8 +24,11 @@ __all__ = [
     "charge_copied_rows",
     "create_database_engine",
     "drop_tenant_file",
+    "ensure_database",
     "forget_stale_statements",
     "install_budget_hooks",
+    "one_line",
+    "safe_url",
     "single_read_connection",
     "sqlite_database_path",
     "tenant_connection",

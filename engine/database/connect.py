@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -20,6 +21,7 @@ from engine.database.sqlite import (
     install_sqlite_hooks,
 )
 from engine.database.stale_catalog import install_stale_catalog_hook, stamp_catalog
+from engine.errors import DatabaseUnavailable
 
 
 def create_database_engine(url: str, *, echo: bool = False, is_async: bool = False) -> Engine:
@@ -31,12 +33,13 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
     a thread (how the HTTP server runs it).
 
     Raises:
-        ValueError: for an in-memory SQLite URL (tenant files need a file beside them).
+        DatabaseUnavailable: for a URL that does not parse or names another database or
+            driver, and for an in-memory SQLite URL (tenant files need a file beside them).
     """
-    parsed = make_url(url)
+    parsed = _parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise ValueError("Tessera needs a SQLite file, e.g. sqlite:///./tessera.db")
+            raise DatabaseUnavailable("Tessera needs a SQLite file, e.g. sqlite:///./tessera.db")
         engine = create_engine(parsed, echo=echo)
         install_sqlite_hooks(engine, database_path=Path(parsed.database).resolve())
         install_budget_hooks(engine)
@@ -70,6 +73,32 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
         revision_engine=revision_engine,
     )
     return engine
+
+
+_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+_EXAMPLES = "e.g. sqlite:///./tessera.db or postgresql+psycopg://user@host:5432/tessera"
+
+
+def _parse_url(url: str) -> URL:
+    """Return the parsed URL of a database Tessera runs on (SQLite, or PostgreSQL via psycopg).
+
+    Raises:
+        DatabaseUnavailable: the URL does not parse or names another database or driver.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        # The URL may hold a password: the message names the problem, not the URL.
+        raise DatabaseUnavailable(f"the database URL does not parse ({exc}); {_EXAMPLES}") from exc
+    if parsed.drivername == "postgresql":
+        # Tessera ships psycopg 3; SQLAlchemy would pick psycopg2 for a bare postgresql://.
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in _DRIVERS:
+        raise DatabaseUnavailable(
+            "Tessera runs on SQLite or on PostgreSQL through psycopg, "
+            f"not {parsed.drivername}: {_EXAMPLES}"
+        )
+    return parsed
 
 
 def sqlite_database_path(engine: Engine) -> Path | None:

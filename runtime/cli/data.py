@@ -13,8 +13,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
 from engine.budget import RequestBudget
-from engine.context import RequestContext
-from engine.errors import InvalidRequest, TesseraError
+from engine.context import EngineContext, RequestContext
+from engine.errors import InvalidRequest
 from engine.json_input import decode_json
 from engine.records.transfer import (
     ExportFormat,
@@ -27,7 +27,7 @@ from engine.records.transfer import (
 )
 from engine.tenancy import get_tenant
 from runtime.cli.context import cli_engine_context
-from runtime.cli.output import JsonOption, emit, fail
+from runtime.cli.output import JsonOption, emit
 
 data_app = typer.Typer(help="Import and export records.", no_args_is_help=True)
 
@@ -62,6 +62,16 @@ def _rows(path: Path, text: IO[str]) -> Iterator[Row]:
         yield reader.line_num, dict(row)
 
 
+def _operator_context(engine: EngineContext, tenant: str) -> RequestContext:
+    """The context of an operator's import or export: no tenant's request, so no limits."""
+    return RequestContext(
+        engine=engine,
+        tenant=get_tenant(engine, tenant),
+        actor="cli",
+        budget=RequestBudget.unlimited(),
+    )
+
+
 @data_app.command("import")
 def import_command(
     tenant: str,
@@ -74,46 +84,35 @@ def import_command(
 ) -> None:
     """Import records from CSV (header row of field names) or JSON Lines, streaming."""
     if file.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
-        typer.echo("error: the file must end in .csv, .jsonl or .ndjson", err=True)
-        raise typer.Exit(2)
+        raise InvalidRequest("the file must end in .csv, .jsonl or .ndjson")
     with cli_engine_context() as engine:
-        try:
-            context = RequestContext(
-                engine=engine,
-                tenant=get_tenant(engine, tenant),
-                actor="cli",
-                # An operator's import or export is no tenant's request: no limits.
-                budget=RequestBudget.unlimited(),
+        context = _operator_context(engine, tenant)
+        with (
+            Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                disable=as_json or not sys.stderr.isatty(),
+                transient=True,
+            ) as progress,
+            file.open("rb") as raw,
+        ):
+            task = progress.add_task("import", total=file.stat().st_size)
+            text = io.TextIOWrapper(
+                io.BufferedReader(_CountingReader(raw, progress, task)),
+                encoding="utf-8-sig",
+                newline="",
             )
-            with (
-                Progress(
-                    TextColumn("importing"),
-                    BarColumn(),
-                    TransferSpeedColumn(),
-                    TimeRemainingColumn(),
-                    disable=as_json or not sys.stderr.isatty(),
-                    transient=True,
-                ) as progress,
-                file.open("rb") as raw,
-            ):
-                task = progress.add_task("import", total=file.stat().st_size)
-                text = io.TextIOWrapper(
-                    io.BufferedReader(_CountingReader(raw, progress, task)),
-                    encoding="utf-8-sig",
-                    newline="",
-                )
-                summary = import_batches(
-                    context,
-                    object_name,
-                    _rows(file, text),
-                    from_text=file.suffix.lower() == ".csv",
-                    upsert_on=upsert_on,
-                    is_atomic=atomic,
-                    batch_size=batch_size,
-                )
-        except TesseraError as error:
-            fail(error, as_json=as_json)
-            return
+            summary = import_batches(
+                context,
+                object_name,
+                _rows(file, text),
+                from_text=file.suffix.lower() == ".csv",
+                upsert_on=upsert_on,
+                is_atomic=atomic,
+                batch_size=batch_size,
+            )
     _report(summary, as_json=as_json, atomic=atomic)
 
 
@@ -168,31 +167,17 @@ def export_command(
         if output is not None and output.suffix.lower() == ".csv"
         else ExportFormat.JSONL
     )
-    try:
-        document = decode_json(filter_json, what="--filter") if filter_json else None
-    except InvalidRequest as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from exc
+    document = decode_json(filter_json, what="--filter") if filter_json else None
     with cli_engine_context() as engine:
+        context = _operator_context(engine, tenant)
+        target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            context = RequestContext(
-                engine=engine,
-                tenant=get_tenant(engine, tenant),
-                actor="cli",
-                # An operator's import or export is no tenant's request: no limits.
-                budget=RequestBudget.unlimited(),
+            exported = export_records(
+                context, object_name, target, fmt=chosen, filter_document=document
             )
-            target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-            try:
-                exported = export_records(
-                    context, object_name, target, fmt=chosen, filter_document=document
-                )
-            finally:
-                if output:
-                    target.close()
-        except TesseraError as error:
-            fail(error, as_json=False)
-            return
+        finally:
+            if output:
+                target.close()
     if output:
         typer.echo(f"exported {exported} record(s) to {output}", err=True)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from engine.errors import TesseraError
 from engine.tenancy import all_tenants, create_api_key, create_tenant, revoke_key, tenant_keys
 from runtime.cli.context import cli_engine_context
-from runtime.cli.output import JsonOption, emit, fail
+from runtime.cli.output import JsonOption, emit
 
 tenant_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
 key_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
@@ -16,13 +15,9 @@ key_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=T
 @tenant_app.command("create")
 def tenant_create(name: str, as_json: bool = JsonOption) -> None:
     """Create a tenant with its own schema; print its first API key on the last line."""
-    try:
-        with cli_engine_context() as context:
-            tenant = create_tenant(context, name)
-            key = create_api_key(context, name, label="initial")
-    except TesseraError as error:
-        fail(error, as_json=as_json)
-        return
+    with cli_engine_context() as context:
+        tenant = create_tenant(context, name)
+        key = create_api_key(context, name, label="initial")
     emit(
         {
             "tenant": tenant.name,
@@ -63,12 +58,8 @@ def key_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Issue a new API key for a tenant; the key is printed once, on the last line."""
-    try:
-        with cli_engine_context() as context:
-            key = create_api_key(context, tenant, label=label)
-    except TesseraError as error:
-        fail(error, as_json=as_json)
-        return
+    with cli_engine_context() as context:
+        key = create_api_key(context, tenant, label=label)
     emit(
         {"tenant": key.tenant, "key_id": key.id, "api_key": key.api_key},
         as_json=as_json,
@@ -79,12 +70,8 @@ def key_create(
 @key_app.command("list")
 def key_list(tenant: str, as_json: bool = JsonOption) -> None:
     """List a tenant's keys (ids and dates; secrets are never stored)."""
-    try:
-        with cli_engine_context() as context:
-            keys = tenant_keys(context, tenant)
-    except TesseraError as error:
-        fail(error, as_json=as_json)
-        return
+    with cli_engine_context() as context:
+        keys = tenant_keys(context, tenant)
     rows = [
         {
             "key_id": k.id,
@@ -104,10 +91,6 @@ def key_list(tenant: str, as_json: bool = JsonOption) -> None:
 @key_app.command("revoke")
 def key_revoke(key_id: str, as_json: bool = JsonOption) -> None:
     """Revoke a key; requests with it get 401 at once."""
-    try:
-        with cli_engine_context() as context:
-            revoke_key(context, key_id)
-    except TesseraError as error:
-        fail(error, as_json=as_json)
-        return
+    with cli_engine_context() as context:
+        revoke_key(context, key_id)
     emit({"key_id": key_id, "revoked": True}, as_json=as_json, text=f"revoked key {key_id}")
