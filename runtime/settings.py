@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +23,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_log: bool = True
     async_driver: bool = True
+    #: Where `tessera serve --demo` keeps the demo key (default: beside a SQLite database).
+    demo_key_file: Path | None = None
     #: The largest request body served; larger ones are answered 413 (docs/data-api.md).
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
     #: The longest URL (path and query string) served; longer ones are answered 414.

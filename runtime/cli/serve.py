@@ -7,27 +7,24 @@ import logging
 
 import typer
 import uvicorn
-from sqlalchemy import make_url
 from starlette.types import ASGIApp
 
-from engine.errors import NotFound
-from engine.tenancy import create_api_key, create_tenant, get_tenant
+from engine.database import safe_url
 from runtime.app import create_app
 from runtime.app.size_limits import SizeLimits
 from runtime.bootstrap import build_engine_context
+from runtime.cli.demo import default_demo_key_file, ensure_demo_key
 from runtime.cli.output import JsonOption, emit
 from runtime.settings import Settings
 
 db_app = typer.Typer(help="Tessera's own system tables.", no_args_is_help=True)
-
-DEMO_TENANT = "demo"
 
 
 def serve(
     host: str = typer.Option(None, help="Interface to listen on (TESSERA_HOST)"),
     port: int = typer.Option(None, help="Port to listen on (TESSERA_PORT)"),
     demo: bool = typer.Option(
-        False, "--demo", help="Ensure a demo tenant and print a fresh key for it"
+        False, "--demo", help="Ensure a demo tenant with one API key, kept across restarts"
     ),
 ) -> None:
     """Migrate the system tables, then serve the API."""
@@ -39,15 +36,19 @@ def serve(
     )
     setup = build_engine_context(settings, migrate=True)
     if demo:
-        try:
-            get_tenant(setup, DEMO_TENANT)
-        except NotFound:
-            create_tenant(setup, DEMO_TENANT)
-        key = create_api_key(setup, DEMO_TENANT, label="make run")
+        key = ensure_demo_key(
+            setup, key_file=settings.demo_key_file or default_demo_key_file(setup)
+        )
+        kept = (
+            f"a new key, kept in {key.key_file} for the next starts"
+            if key.is_new
+            else f"the same key as before, kept in {key.key_file}"
+        )
         typer.echo(
             f"Tessera is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
         )
         typer.echo(f"demo tenant API key: {key.api_key}")
+        typer.echo(f"({kept})")
         typer.echo(
             f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
         )
@@ -94,11 +95,7 @@ def db_upgrade(as_json: bool = JsonOption) -> None:
     settings = Settings()
     build_engine_context(settings, migrate=True).db.dispose()
     emit(
-        {"upgraded": True, "database_url": _safe_url(settings.database_url)},
+        {"upgraded": True, "database_url": safe_url(settings.database_url)},
         as_json=as_json,
         text="system tables are up to date",
     )
-
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,136 @@
+"""`tessera serve --demo` keeps one demo key across restarts instead of issuing a new one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.context import EngineContext
+from engine.tenancy import authenticate, create_api_key, tenant_keys
+from runtime.cli.demo import DEMO_TENANT, default_demo_key_file, ensure_demo_key
+
+
+def _active_keys(engine: EngineContext) -> list[str]:
+    return [row.id for row in tenant_keys(engine, DEMO_TENANT) if row.revoked_at is None]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_demo_key_is_issued_once_and_reused(
+    engine_context: EngineContext, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "demo-key"
+    first = ensure_demo_key(engine_context, key_file=key_file)
+    assert first.is_new
+    assert key_file.read_text().strip() == first.api_key
+    assert _mode(key_file) == 0o600
+    credential = authenticate(engine_context, first.api_key)
+    assert credential.tenant.name == DEMO_TENANT
+    again = ensure_demo_key(engine_context, key_file=key_file)
+    assert (again.api_key, again.is_new) == (first.api_key, False)
+    assert _active_keys(engine_context) == [credential.key_id]
+
+
+def test_a_lost_key_file_gets_a_new_key_and_the_old_one_is_revoked(
+    engine_context: EngineContext, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "demo-key"
+    old = ensure_demo_key(engine_context, key_file=key_file)
+    key_file.unlink()
+    new = ensure_demo_key(engine_context, key_file=key_file)
+    assert new.is_new and new.api_key != old.api_key
+    assert _active_keys(engine_context) == [authenticate(engine_context, new.api_key).key_id]
+
+
+def test_keys_piled_up_by_earlier_starts_are_revoked_and_others_kept(
+    engine_context: EngineContext, tmp_path: Path
+) -> None:
+    ensure_demo_key(engine_context, key_file=tmp_path / "first")
+    piled = [create_api_key(engine_context, DEMO_TENANT, label="make run") for _ in range(3)]
+    own = create_api_key(engine_context, DEMO_TENANT, label="ci pipeline")
+    kept = ensure_demo_key(engine_context, key_file=tmp_path / "first")
+    active = set(_active_keys(engine_context))
+    assert active == {authenticate(engine_context, kept.api_key).key_id, own.id}
+    assert not active & {key.id for key in piled}
+
+
+def test_a_kept_key_that_no_longer_works_is_replaced(
+    engine_context: EngineContext, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "demo-key"
+    key_file.write_text("tsk_000000000000_from-a-database-that-was-deleted\n")
+    key_file.chmod(0o644)
+    replaced = ensure_demo_key(engine_context, key_file=key_file)
+    assert replaced.is_new
+    assert key_file.read_text().strip() == replaced.api_key
+    assert _mode(key_file) == 0o600
+
+
+def test_a_kept_key_file_readable_by_others_is_made_owner_only(
+    engine_context: EngineContext, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "demo-key"
+    ensure_demo_key(engine_context, key_file=key_file)
+    key_file.chmod(0o644)
+    ensure_demo_key(engine_context, key_file=key_file)
+    assert _mode(key_file) == 0o600
+
+
+def test_the_key_file_is_beside_a_sqlite_database_else_in_the_working_directory(
+    engine_context: EngineContext, database_url: str, tmp_path: Path
+) -> None:
+    expected = (
+        Path(database_url.removeprefix("sqlite:///") + ".demo-key")
+        if database_url.startswith("sqlite")
+        else Path.cwd() / "tessera.demo-key"
+    )
+    assert default_demo_key_file(engine_context) == expected
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def _start_demo(directory: Path) -> list[str]:
+    """Run `tessera serve --demo` as `make run` does, return what it printed, then stop it."""
+    environment = {
+        **os.environ,
+        "TESSERA_DATABASE_URL": "sqlite:///./tessera.db",
+        "TESSERA_PORT": str(_free_port()),
+        "TESSERA_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli", "serve", "--demo"],
+        cwd=directory,
+        env={**environment, "PYTHONPATH": str(Path(__file__).parents[3])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        return [server.stdout.readline().rstrip("\n") for _ in range(4)]
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=30)
+
+
+def test_serve_demo_prints_the_same_key_on_every_start(tmp_path: Path) -> None:
+    first = _start_demo(tmp_path)
+    second = _start_demo(tmp_path)
+    key_file = tmp_path / "tessera.db.demo-key"
+    key = key_file.read_text().strip()
+    assert first[1] == second[1] == f"demo tenant API key: {key}"
+    assert first[2] == f"(a new key, kept in {key_file} for the next starts)"
+    assert second[2] == f"(the same key as before, kept in {key_file})"
+    assert first[0].startswith("Tessera is serving on http://127.0.0.1:")
