@@ -9,6 +9,7 @@ from metadata.models import (
     DEFAULT_MAX_LENGTH,
     MAX_LABEL_LENGTH,
     MAX_PRECISION,
+    REFERENCE_TYPES,
     FieldDef,
     FieldType,
     OnDelete,
@@ -18,7 +19,7 @@ from metadata.models import (
 
 
 def normalize_field(definition: FieldDef) -> FieldDef:
-    """Return `definition` with its sizes, delete rule and label spelled out."""
+    """Return `definition` with its sizes, delete rule, label and a lookup's index spelled out."""
     updates: dict[str, object] = {}
     field_type = definition.type
     if definition.label is None:
@@ -48,6 +49,9 @@ def normalize_field(definition: FieldDef) -> FieldDef:
         if definition.on_delete is None:
             updates["on_delete"] = OnDelete.CASCADE
         updates["required"] = True
+    if field_type in REFERENCE_TYPES and not definition.indexed:
+        # Every lookup gets an index (joins and delete rules read by it): say so.
+        updates["indexed"] = True
     if field_type is FieldType.AUTO_NUMBER:
         updates["unique"] = True
     return definition.model_copy(update=updates) if updates else definition

@@ -93,7 +93,7 @@ _TYPE_OPTIONS: dict[FieldType, frozenset[str] | set[str]] = {
     FieldType.PICKLIST: _INPUT | {"indexed", "values", "max_length"},
     FieldType.MULTI_PICKLIST: _INPUT | {"values"},
     FieldType.LOOKUP: {"required", "unique", "indexed", "target", "on_delete"},
-    FieldType.MASTER_DETAIL: {"required", "target", "on_delete"},
+    FieldType.MASTER_DETAIL: {"required", "indexed", "target", "on_delete"},
     FieldType.AUTO_NUMBER: {"indexed", "format", "unique", "max_length"},
     FieldType.FORMULA: {"expression", "return_type", "precision", "scale", "indexed"},
     FieldType.ROLLUP_SUMMARY: {"rollup", "return_type", "precision", "scale", "indexed"},

@@ -118,3 +118,44 @@ def test_deleting_and_recreating_a_name_twice_keeps_every_deleted_copy(api: Api)
         if o["api_name"] == "scratch"
     ]
     assert len(deleted) == 2
+
+
+def _index_statements(plan: dict[str, object], column: str) -> list[str]:
+    ddl = plan["ddl"]
+    assert isinstance(ddl, list)
+    on_column = f"({column})"
+    return [s for s in ddl if s.startswith("CREATE INDEX") and s.rstrip(";").endswith(on_column)]
+
+
+def test_a_lookup_plan_shows_the_field_indexed_like_the_index_its_ddl_creates(api: Api) -> None:
+    assert api.post("/admin/objects", json={"api_name": "account"}).status_code == 201
+    assert api.post("/admin/objects", json={"api_name": "invoice"}).status_code == 201
+    for field in (
+        {"api_name": "account", "type": "lookup", "target": "account"},
+        {"api_name": "payer", "type": "lookup", "target": "account", "indexed": False},
+        {"api_name": "parent", "type": "master_detail", "target": "account"},
+    ):
+        path = "/admin/objects/invoice/fields"
+        plan = api.post(path, params={"dry_run": "true"}, json=field).json()
+        assert plan["result"]["indexed"] is True, field
+        assert len(_index_statements(plan, field["api_name"])) == 1, plan["ddl"]
+        created = api.post(path, json=field)
+        assert created.status_code == 201, created.text
+        assert created.json()["indexed"] is True
+    listed = api.get("/admin/objects/invoice").json()["fields"]
+    assert all(f["indexed"] for f in listed if f["type"] in ("lookup", "master_detail"))
+
+
+def test_a_new_object_plan_shows_its_lookups_indexed(api: Api) -> None:
+    assert api.post("/admin/objects", json={"api_name": "account"}).status_code == 201
+    body = {
+        "api_name": "contact",
+        "fields": [
+            {"api_name": "name", "type": "text"},
+            {"api_name": "account", "type": "lookup", "target": "account"},
+        ],
+    }
+    plan = api.post("/admin/objects", params={"dry_run": "true"}, json=body).json()
+    indexed = {f["api_name"]: f["indexed"] for f in plan["result"]["fields"]}
+    assert indexed == {"name": False, "account": True}
+    assert _index_statements(plan, "account") and not _index_statements(plan, "name")
