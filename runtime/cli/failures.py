@@ -13,7 +13,10 @@ standard error (`error: …`), or with `--json` one JSON document on standard ou
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import traceback
 from enum import IntEnum
 from typing import Any
@@ -49,6 +52,12 @@ class ReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise  # a deliberate exit, or a usage error that typer reports itself
+        except BrokenPipeError:
+            # Whoever read the output stopped (`| head`): nobody is left to tell. Point
+            # standard output at /dev/null so the interpreter's last flush stays quiet.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(ExitCode.FAILED)
         except Exception as exc:
             if ctx.params.get("debug"):
                 traceback.print_exception(exc)

@@ -192,3 +192,19 @@ def test_a_usage_error_is_exit_code_2(tmp_path: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["tenant", "create"])
     assert result.exit_code == 2
     assert "Missing argument" in result.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_error_message(tmp_path: Path) -> None:
+    environment = {**os.environ, "TESSERA_DATABASE_URL": f"sqlite:///{tmp_path / 'tessera.db'}"}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli", "serve", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+        text=True,
+    )
+    assert command.stdout is not None
+    command.stdout.close()  # like `| head` once it has its lines
+    _, errors = command.communicate(timeout=60)
+    assert command.returncode == 1
+    assert errors == ""
