@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from engine.database import postgresql, sqlite
+from engine.database.contention import install_contention_hook
 from engine.database.governor import install_budget_hooks
 from engine.database.postgresql import forget_stale_statements, install_postgresql_hooks
 from engine.database.sqlite import (
@@ -43,6 +44,7 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
         engine = create_engine(parsed, echo=echo)
         install_sqlite_hooks(engine, database_path=Path(parsed.database).resolve())
         install_budget_hooks(engine)
+        install_contention_hook(engine)
         install_stale_catalog_hook(
             engine,
             is_missing_table_or_column=sqlite.is_missing_table_or_column,
@@ -67,6 +69,7 @@ def create_database_engine(url: str, *, echo: bool = False, is_async: bool = Fal
         revision_engine = create_engine(parsed, poolclass=NullPool)
     install_postgresql_hooks(engine)
     install_budget_hooks(engine)
+    install_contention_hook(engine)
     install_stale_catalog_hook(
         engine,
         is_missing_table_or_column=postgresql.is_missing_table_or_column,

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import AuthenticationFailed, SchemaChanged, TesseraError
+from engine.errors import AuthenticationFailed, SchemaChanged, TesseraError, WritesCollided
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, AuthenticationFailed):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, SchemaChanged):
+    elif isinstance(exc, SchemaChanged | WritesCollided):
         headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request,
