@@ -123,6 +123,10 @@ class SchemaChanged(TesseraError):
     #: Seconds a client waits before sending the request again (the `Retry-After` header).
     retry_after: ClassVar[int] = 1
 
+    def __init__(self, detail: str, *, revision: int | None = None) -> None:
+        super().__init__(detail, extra={} if revision is None else {"revision": revision})
+        self.revision = revision
+
 
 class WritesCollided(TesseraError):
     """Concurrent writes got in the way (a deadlock, a lock wait given up); nothing was written."""
@@ -132,10 +136,6 @@ class WritesCollided(TesseraError):
     title = "The request collided with concurrent writes"
     #: Seconds a client waits before sending the request again (the `Retry-After` header).
     retry_after: ClassVar[int] = 1
-
-    def __init__(self, detail: str, *, revision: int | None = None) -> None:
-        super().__init__(detail, extra={} if revision is None else {"revision": revision})
-        self.revision = revision
 
 
 class PreconditionFailed(TesseraError):

@@ -188,7 +188,7 @@ def test_an_import_names_the_missing_fields_by_line(desk: TenantHandle) -> None:
     ]
     summary = import_batches(desk.context(), "ticket", rows, from_text=True)
     assert (summary.created, summary.failed) == (1, 1)
-    assert [(line, field, code) for line, field, code, _ in summary.errors] == [
+    assert [(error.line, error.field, error.code) for error in summary.errors] == [
         (3, "title", "required"),
         (3, "code", "required"),
     ]
