@@ -275,6 +275,22 @@ def installed_plugins() -> list[tuple[str, Plugin]]:
     return [(f"plugin {point.name} ({point.value})", point.load()) for point in found]
 
 
+class WriteOrigin(StrEnum):
+    """What wrote a record that stage 9 of the save pipeline hands to the hooks."""
+
+    #: The caller's own write: a create, update, upsert, import or delete.
+    SAVE = "save"
+    #: A roll-up or lookup formula that a save recomputed.
+    CASCADE = "cascade"
+    #: A master-detail (or `on_delete: cascade`) child deleted with its parent.
+    PARENT_DELETED = "parent-deleted"
+    #: A formula or roll-up rebuilt by the admin recalculate, and what that moved.
+    RECALCULATE = "recalculate"
+    #: Values a metadata change rewrote (a forced conversion, removed picklist values, a
+    #: default filling empty values) and the formulas and roll-ups it recomputed.
+    METADATA_CHANGE = "metadata-change"
+
+
 @dataclass(frozen=True, slots=True)
 class WrittenRecord:
     """One record a save changed, as stage 9 of the save pipeline hands it to hooks.
@@ -286,8 +302,9 @@ class WrittenRecord:
             None when the save created it.
         after: its values after the save; None when the save deleted it.
         changed: the fields whose values changed (every field on create and delete).
-        is_cascaded: whether the cascade changed it (a roll-up or a lookup formula
-            recomputed because another record was written), not the caller.
+        is_cascaded: whether the engine changed it rather than the caller's own write
+            (any origin but `save`).
+        origin: what wrote it (see `WriteOrigin`); `save` unless the engine did.
     """
 
     object: str
@@ -296,16 +313,26 @@ class WrittenRecord:
     after: Mapping[str, Any] | None
     changed: frozenset[str]
     is_cascaded: bool = False
+    origin: WriteOrigin = WriteOrigin.SAVE
+
+    def __post_init__(self) -> None:
+        # Records built before `origin` existed say only `is_cascaded=True`.
+        if self.is_cascaded and self.origin is WriteOrigin.SAVE:
+            object.__setattr__(self, "origin", WriteOrigin.CASCADE)
+        elif self.origin is not WriteOrigin.SAVE:
+            object.__setattr__(self, "is_cascaded", True)
 
 
 class AfterWriteHook(Protocol):
     """Stage 9 of the save pipeline: runs after every write, in the save's transaction.
 
-    Workflows and field history plug in here. A hook receives every record the save
-    wrote, cascaded ones included, once per save; it may write records with
-    `engine.records.RecordWriter` on `connection`, whose saves run the hooks in turn
-    (up to a fixed depth). Raising a
-    `TesseraError` rolls the whole save back.
+    Workflows and field history plug in here. A hook receives every record whose stored
+    values the save changed, once per save: the caller's, those the cascade recomputed,
+    children deleted with their parent. The admin recalculate and metadata changes that
+    rewrite stored values run the hooks the same way; `WrittenRecord.origin` tells them
+    apart. A hook may write records with `engine.records.RecordWriter` on `connection`,
+    whose saves run the hooks in turn (up to a fixed depth). Raising a `TesseraError`
+    rolls the whole save (or change) back.
     """
 
     def __call__(
@@ -333,6 +360,7 @@ __all__ = [
     "RecordSource",
     "Registry",
     "Usage",
+    "WriteOrigin",
     "WrittenRecord",
     "compile_pattern",
     "describe_function",

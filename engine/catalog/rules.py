@@ -18,6 +18,7 @@ from metadata.models import (
     FieldState,
     FieldType,
     ObjectState,
+    OnDelete,
     RollupFunction,
     TenantMetadata,
     default_expression,
@@ -79,6 +80,18 @@ class FormulaWatch:
 
 
 @dataclass(frozen=True)
+class DetailLink:
+    """A reference of `child` to this object whose records go when their parent goes.
+
+    Master-detail fields and lookups with `on_delete: cascade`: the database deletes
+    the children with the parent (ON DELETE CASCADE).
+    """
+
+    child: str
+    field: str
+
+
+@dataclass(frozen=True)
 class ObjectRules:
     """Everything the save pipeline evaluates for one object, compiled once per revision."""
 
@@ -89,6 +102,8 @@ class ObjectRules:
     reads: frozenset[str] = frozenset()
     rollups: tuple[RollupLink, ...] = ()
     watchers: tuple[FormulaWatch, ...] = ()
+    #: The references whose records a deletion of this object's records deletes too.
+    details: tuple[DetailLink, ...] = ()
     #: Every system column and field name with no value: the start of each record's
     #: expression scope.
     blank_scope: dict[str, Any] = dataclass_field(default_factory=dict)
@@ -110,11 +125,15 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
     by_name = {obj.api_name: obj for obj in state.live_objects}
     rollups: dict[str, list[RollupLink]] = {}
     watchers: dict[str, list[FormulaWatch]] = {}
+    details: dict[str, list[DetailLink]] = {}
     for obj in state.live_objects:
         for field in obj.live_fields:
             link = _rollup_link(state, obj, field)
             if link is not None:
                 rollups.setdefault(field.definition.rollup.child, []).append(link)  # type: ignore[union-attr]
+            if _is_detail(field):
+                target = field.definition.target or ""
+                details.setdefault(target, []).append(DetailLink(obj.api_name, field.api_name))
         for watched, watch in _watches(state, obj, own[obj.api_name]):
             watchers.setdefault(watched, []).append(watch)
     return {
@@ -126,6 +145,7 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
             reads=rules.reads,
             rollups=tuple(rollups.get(name, ())),
             watchers=tuple(watchers.get(name, ())),
+            details=tuple(details.get(name, ())),
             blank_scope=dict.fromkeys(
                 [*SYSTEM_COLUMNS, *(f.api_name for f in by_name[name].live_fields)]
             ),
@@ -224,6 +244,14 @@ def _rollup_link(state: TenantMetadata, obj: ObjectState, field: FieldState) -> 
         function=rollup.function,
         child_field=rollup.field,
         filter=rollup.filter,
+    )
+
+
+def _is_detail(field: FieldState) -> bool:
+    """Whether deleting the target of this reference field deletes the record too."""
+    definition = field.definition
+    return definition.type is FieldType.MASTER_DETAIL or (
+        definition.type in REFERENCE_TYPES and definition.on_delete is OnDelete.CASCADE
     )
 
 

@@ -1,9 +1,11 @@
 """Stage 9 of the save pipeline: hand every written record to the after-write hooks.
 
-A save collects what it wrote (the caller's records, then what the cascade recomputed)
-and runs the engine's hooks once, in its transaction. Hooks may write records through
-the in-transaction API; those saves run the hooks in turn, so the nesting is counted on
-the connection and refused past `MAX_AFTER_WRITE_DEPTH`.
+A save collects what it wrote (the caller's records, children deleted with a parent,
+then what the cascade recomputed) and runs the engine's hooks once, in its transaction.
+The admin recalculate and metadata changes collect what they rewrite the same way, with
+their own `WriteOrigin`. Hooks may write records through the in-transaction API; those
+saves run the hooks in turn, so the nesting is counted on the connection and refused
+past `MAX_AFTER_WRITE_DEPTH`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy.engine import Connection
 from engine.catalog import CompiledObject
 from engine.context import RequestContext
 from engine.errors import Problem, RecordValidationError
-from engine.extensions import AfterWriteHook, WrittenRecord
+from engine.extensions import AfterWriteHook, WriteOrigin, WrittenRecord
 from engine.rules.cascade import RecordChange
+from engine.rules.cascade_writes import ChangeListener
 
 #: How many saves deep after-write hooks may nest (a hook writing a record whose save
 #: runs the hooks, which write another, …).
@@ -28,10 +31,17 @@ _DEPTH_KEY = "tessera.after_write_depth"
 
 
 class AfterWrite:
-    """Collects the records one save wrote, then runs the after-write hooks on them."""
+    """Collects the records one save wrote, then runs the after-write hooks on them.
 
-    def __init__(self, hooks: Sequence[AfterWriteHook]) -> None:
+    `origin` says what writes: `save` (the caller; what the cascade recomputes is then
+    `cascade`), `recalculate` or `metadata-change` (everything they rewrite).
+    """
+
+    def __init__(
+        self, hooks: Sequence[AfterWriteHook], *, origin: WriteOrigin = WriteOrigin.SAVE
+    ) -> None:
         self._hooks = tuple(hooks)
+        self._origin = origin
         self._records: list[WrittenRecord] = []
 
     @property
@@ -40,12 +50,23 @@ class AfterWrite:
         return bool(self._hooks)
 
     @property
+    def listener(self) -> ChangeListener | None:
+        """What `CascadeWrites` reports its changes to: None when no hook listens."""
+        return self.cascaded if self._hooks else None
+
+    @property
     def records(self) -> Sequence[WrittenRecord]:
         """What was collected so far."""
         return tuple(self._records)
 
-    def written(self, obj: CompiledObject, changes: Sequence[RecordChange]) -> None:
-        """Collect records the caller wrote."""
+    def written(
+        self,
+        obj: CompiledObject,
+        changes: Sequence[RecordChange],
+        *,
+        origin: WriteOrigin | None = None,
+    ) -> None:
+        """Collect records the caller wrote (or, with `origin`, what else wrote them)."""
         if not self._hooks:
             return
         name = obj.state.api_name
@@ -57,6 +78,7 @@ class AfterWrite:
                     before=change.before,
                     after=change.after,
                     changed=_changed(change),
+                    origin=origin or self._origin,
                 )
             )
 
@@ -67,6 +89,7 @@ class AfterWrite:
     ) -> None:
         """Collect records the cascade changed (the listener of `CascadeWrites`)."""
         name = obj.state.api_name
+        origin = WriteOrigin.CASCADE if self._origin is WriteOrigin.SAVE else self._origin
         for record_id, before, after, changed in changes:
             self._records.append(
                 WrittenRecord(
@@ -75,7 +98,7 @@ class AfterWrite:
                     before=before,
                     after=after,
                     changed=changed,
-                    is_cascaded=True,
+                    origin=origin,
                 )
             )
 

@@ -35,6 +35,7 @@ from engine.context import RequestContext
 from engine.database import bind_budget
 from engine.errors import Problem
 from engine.expressions import EvaluationContext
+from engine.extensions import WriteOrigin
 from engine.query import QueryScope
 from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
@@ -43,6 +44,7 @@ from engine.records.record_input import parse_record_input
 from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
 from engine.rules.cascade_writes import CascadeWrites
+from engine.rules.detail_records import DetailRecords, detail_records
 from engine.rules.evaluate import (
     RecordSave,
     apply_expression_defaults,
@@ -386,8 +388,8 @@ class SavePipeline:
         """Delete one record and run stages 8 and 9 for it; return whether it was there.
 
         Master-detail children go with it and lookups follow their delete rule (the
-        database's foreign keys); what the deletion changes elsewhere is found before
-        the rows go.
+        database's foreign keys); what the deletion changes elsewhere, and the children
+        it takes along, are found before the rows go.
         """
         table = self.obj.table
         statement = table.delete().where(table.c.id == record_id)
@@ -400,12 +402,29 @@ class SavePipeline:
         cascade = self.cascade()
         pending = None
         before: list[Mapping[str, Any]] = []
+        details: Sequence[DetailRecords] = ()
         if self._feeds_others() or hooks.is_listening:
             before = list(self.load_prior([record_id]).values())
         if self._feeds_others():
             pending = cascade.before_delete(self.obj, before)
+            details = pending.details
+        elif hooks.is_listening and before:
+            details = detail_records(self.connection, self.catalog, self.obj, [record_id])
+        # Only a hook needs the children's values; they are read (and locked) while
+        # they exist, the database deleting them with the parent.
+        doomed = [
+            (group.obj, load_rows(self.connection, group.obj, group.ids, lock=True))
+            for group in (details if hooks.is_listening else ())
+        ]
         if self.connection.execute(statement).rowcount == 0:
             return False
+        # Deepest first, as the database deletes them: a child's children before it.
+        for obj, rows in reversed(doomed):
+            hooks.written(
+                obj,
+                [RecordChange(key, before=row, after=None) for key, row in rows.items()],
+                origin=WriteOrigin.PARENT_DELETED,
+            )
         hooks.written(self.obj, [RecordChange(row["id"], before=row, after=None) for row in before])
         if pending is not None:
             cascade.after_delete(self.obj, pending)
@@ -467,7 +486,7 @@ class SavePipeline:
             self.connection,
             now=self.now,
             actor=self.context.actor,
-            listener=self.hooks.cascaded if self.hooks.is_listening else None,
+            listener=self.hooks.listener,
         )
         return Cascade(
             connection=self.connection,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
@@ -20,12 +20,12 @@ from engine.catalog.rules import FormulaWatch, RollupLink
 from engine.errors import Problem, RecordValidationError
 from engine.expressions import EvaluationContext
 from engine.rules.cascade_writes import CascadeWrites
+from engine.rules.detail_records import DetailRecords, detail_records
 from engine.rules.evaluate import RecordSave, apply_formulas, bind_context
 from engine.rules.hierarchy import Climb, climb_order, loop_error, settle_limit
 from engine.rules.path_values import load_path_values
 from engine.rules.rollups import add_new_children, is_additive, refresh_rollups
 from engine.rules.stored_rows import load_rows, lock_rows
-from metadata.models import FieldDef, FieldType, OnDelete
 
 #: How many levels a change may travel (roll-up of a roll-up, formula of a formula, …).
 MAX_DEPTH = 5
@@ -52,6 +52,8 @@ class PendingDeletion:
     before: Sequence[Mapping[str, Any]]
     recompute: dict[str, set[UUID]]
     cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]]
+    #: The records the deletion takes along (master-detail), parents before children.
+    details: Sequence[DetailRecords] = ()
 
 
 @dataclass
@@ -124,31 +126,19 @@ class Cascade:
             source = self.catalog.objects[watch.source]
             found = self.connection.execute(self._sources(source, watch.chain, ids)).scalars()
             recompute.setdefault(watch.source, set()).update(found)
-        cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]] = []
+        details = detail_records(self.connection, self.catalog, obj, ids)
         doomed: set[tuple[str, UUID]] = {(obj.state.api_name, i) for i in ids}
-        frontier: list[tuple[CompiledObject, list[Any]]] = [(obj, list(ids))]
-        while frontier:
-            parent, parent_ids = frontier.pop()
-            for child, reference in self._cascading_children(parent):
-                # A record met before (a cycle in a hierarchy) is not walked again.
-                child_ids = [
-                    i
-                    for i in self.connection.execute(
-                        select(child.table.c.id).where(reference.in_(parent_ids))
-                    ).scalars()
-                    if (child.state.api_name, i) not in doomed
-                ]
-                if not child_ids:
-                    continue
-                doomed.update((child.state.api_name, i) for i in child_ids)
-                frontier.append((child, child_ids))
-                for link in child.rules.rollups:
-                    parents = self.connection.execute(
-                        select(child.fields[link.link].column)
-                        .where(child.table.c.id.in_(child_ids))
-                        .distinct()
-                    ).scalars()
-                    cascaded.append((child, link, {p for p in parents if isinstance(p, UUID)}))
+        doomed.update((group.obj.state.api_name, i) for group in details for i in group.ids)
+        cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]] = []
+        for group in details:
+            child = group.obj
+            for link in child.rules.rollups:
+                parents = self.connection.execute(
+                    select(child.fields[link.link].column)
+                    .where(child.table.c.id.in_(group.ids))
+                    .distinct()
+                ).scalars()
+                cascaded.append((child, link, {p for p in parents if isinstance(p, UUID)}))
         # Parents deleted along with the rest need no recomputation; in a hierarchy
         # the survivors are the objects' records the deletion does not reach.
         cascaded = [
@@ -158,20 +148,11 @@ class Cascade:
         for source_name, source_ids in recompute.items():
             source_ids.difference_update(i for name, i in doomed if name == source_name)
         return PendingDeletion(
-            before=before, recompute=recompute, cascaded=[c for c in cascaded if c[2]]
+            before=before,
+            recompute=recompute,
+            cascaded=[c for c in cascaded if c[2]],
+            details=details,
         )
-
-    def _cascading_children(
-        self, parent: CompiledObject
-    ) -> list[tuple[CompiledObject, ColumnElement[Any]]]:
-        """Objects whose rows a deletion of `parent` rows deletes too, with the column."""
-        return [
-            (child, compiled.column)
-            for child in self.catalog.objects.values()
-            for compiled in child.fields.values()
-            if compiled.state.definition.target == parent.state.api_name
-            and _cascades(compiled.state.definition)
-        ]
 
     def after_delete(self, obj: CompiledObject, pending: PendingDeletion) -> None:
         """Recompute what the deletion changed (see `before_delete`)."""
@@ -469,11 +450,6 @@ def _touches(link: RollupLink, changes: Sequence[RecordChange]) -> bool:
         or bool(change.changed & relevant)
         for change in changes
     )
-
-
-def _cascades(definition: FieldDef) -> bool:
-    """Whether deleting a parent deletes the children of this reference field."""
-    return definition.type is FieldType.MASTER_DETAIL or definition.on_delete is OnDelete.CASCADE
 
 
 def recompute_formulas(

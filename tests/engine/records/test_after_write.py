@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from engine import metadata_changes, records
 from engine.context import RequestContext
 from engine.errors import RecordValidationError
-from engine.extensions import AfterWriteHook, WrittenRecord
+from engine.extensions import AfterWriteHook, WriteOrigin, WrittenRecord
 from engine.query import AllRows, ListQuery
 from metadata.models import FieldDef, ObjectDef
 from tests.conftest import TenantHandle
@@ -88,6 +88,7 @@ def test_a_hook_sees_a_create_an_update_and_a_delete_with_before_and_after(
     [created] = hook.last("account")
     assert created.before is None and created.after is not None
     assert created.after["name"] == "Acme" and not created.is_cascaded
+    assert created.origin is WriteOrigin.SAVE
 
     records.update_record(context, "account", account["id"], {"name": "Acme Ltd"})
     [updated] = hook.last("account")
@@ -112,6 +113,7 @@ def test_a_roll_up_and_a_lookup_formula_changed_by_the_cascade_reach_the_hook(
     )
     [parent] = hook.last("account")
     assert parent.is_cascaded and parent.changed == {"total"}
+    assert parent.origin is WriteOrigin.CASCADE
     assert parent.before is not None and parent.after is not None
     assert (parent.before["total"], parent.after["total"]) == (0, 10)
 

@@ -1,0 +1,219 @@
+"""Stage 9 sees every record whose stored values change, not only the caller's saves.
+
+The admin recalculate, metadata changes that rewrite stored values (a forced
+conversion, removed picklist values, a default filling empty values) and the
+master-detail children a parent's deletion takes along all reach the after-write hooks,
+each with its origin, in the same transaction: a failing hook leaves nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy.engine import Connection
+
+from engine import metadata_changes, records
+from engine.context import RequestContext
+from engine.errors import RecordValidationError
+from engine.extensions import WriteOrigin, WrittenRecord
+from metadata.models import FieldDef, ObjectDef
+from tests.conftest import TenantHandle
+from tests.engine.records.test_after_write import Recorder, with_hooks
+
+STAGES = [{"value": v} for v in ("open", "won", "lost")]
+ACCOUNT = {"api_name": "account", "fields": [{"api_name": "name", "type": "text"}]}
+DEAL = {
+    "api_name": "deal",
+    "fields": [
+        {"api_name": "name", "type": "text"},
+        {"api_name": "amount", "type": "currency"},
+        {"api_name": "probability", "type": "percent"},
+        {"api_name": "stage", "type": "picklist", "values": STAGES},
+        {"api_name": "code", "type": "text"},
+        {"api_name": "account", "type": "lookup", "target": "account"},
+        {
+            "api_name": "weighted",
+            "type": "formula",
+            "return_type": "currency",
+            "expression": "amount * probability / 100",
+        },
+    ],
+}
+WEIGHTED_TOTAL = {
+    "api_name": "weighted_total",
+    "type": "rollup_summary",
+    "rollup": {"child": "deal", "field": "weighted", "function": "sum"},
+}
+
+
+def refuse(connection: Connection, context: RequestContext, written: Any) -> None:
+    raise RecordValidationError("refused by a hook")
+
+
+@pytest.fixture
+def crm(tenant: TenantHandle) -> TenantHandle:
+    metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(ACCOUNT))
+    metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(DEAL))
+    metadata_changes.add_field(tenant.context(), "account", FieldDef.model_validate(WEIGHTED_TOTAL))
+    return tenant
+
+
+def deal(tenant: TenantHandle, account: str, **values: Any) -> str:
+    body = {"name": "d", "amount": "1000", "account": account, **values}
+    return str(records.create_record(tenant.context(), "deal", body)["id"])
+
+
+def stored(tenant: TenantHandle, name: str, record: str) -> dict[str, Any]:
+    return records.get_record(tenant.context(), name, record)
+
+
+def by_id(written: list[WrittenRecord]) -> dict[str, WrittenRecord]:
+    return {str(record.record_id): record for record in written}
+
+
+def only(hook: Recorder) -> list[WrittenRecord]:
+    """What the single run of the hooks handed over."""
+    assert len(hook.saves) == 1
+    return list(hook.saves[0])
+
+
+# -- children deleted with their parent -------------------------------------------------
+
+
+@pytest.fixture
+def orders(tenant: TenantHandle) -> TenantHandle:
+    for body in (
+        {"api_name": "customer", "fields": [{"api_name": "name", "type": "text"}]},
+        {
+            "api_name": "purchase",
+            "fields": [
+                {"api_name": "name", "type": "text"},
+                {"api_name": "customer", "type": "master_detail", "target": "customer"},
+            ],
+        },
+        {
+            "api_name": "line",
+            "fields": [
+                {"api_name": "name", "type": "text"},
+                {"api_name": "purchase", "type": "master_detail", "target": "purchase"},
+            ],
+        },
+    ):
+        metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(body))
+    return tenant
+
+
+def make_orders(tenant: TenantHandle) -> dict[str, str]:
+    """A customer with two orders, one of them with two lines; another customer's order."""
+    ids: dict[str, str] = {}
+
+    def create(key: str, name: str, body: dict[str, Any]) -> None:
+        ids[key] = str(records.create_record(tenant.context(), name, body)["id"])
+
+    create("acme", "customer", {"name": "Acme"})
+    create("other", "customer", {"name": "Other"})
+    create("o1", "purchase", {"name": "o1", "customer": ids["acme"]})
+    create("o2", "purchase", {"name": "o2", "customer": ids["acme"]})
+    create("kept", "purchase", {"name": "kept", "customer": ids["other"]})
+    create("l1", "line", {"name": "l1", "purchase": ids["o1"]})
+    create("l2", "line", {"name": "l2", "purchase": ids["o1"]})
+    return ids
+
+
+def count_purchases(tenant: TenantHandle) -> None:
+    """A roll-up in the tenant: deletions then also work out what they recount."""
+    rollup = {
+        "api_name": "purchases",
+        "type": "rollup_summary",
+        "rollup": {"child": "purchase", "function": "count"},
+    }
+    metadata_changes.add_field(tenant.context(), "customer", FieldDef.model_validate(rollup))
+
+
+@pytest.mark.parametrize("has_rollup", [False, True], ids=["no roll-up", "a roll-up"])
+def test_a_hook_sees_master_detail_children_deleted_two_levels_deep(
+    orders: TenantHandle, has_rollup: bool
+) -> None:
+    if has_rollup:
+        count_purchases(orders)
+    ids = make_orders(orders)
+    hook = Recorder()
+    records.delete_record(with_hooks(orders, hook), "customer", ids["acme"])
+
+    written = only(hook)
+    # Deepest first, as the database deletes them: lines, orders, then the customer.
+    assert [r.object for r in written] == ["line", "line", "purchase", "purchase", "customer"]
+    seen = by_id(written)
+    assert set(seen) == {ids[k] for k in ("l1", "l2", "o1", "o2", "acme")}
+    for key in ("l1", "l2", "o1", "o2"):
+        child = seen[ids[key]]
+        assert child.origin is WriteOrigin.PARENT_DELETED and child.is_cascaded
+        assert child.after is None and child.before is not None
+        assert child.before["name"] == key
+    assert seen[ids["l1"]].before["purchase"] == UUID(ids["o1"])  # type: ignore[index]
+    parent = seen[ids["acme"]]
+    assert parent.origin is WriteOrigin.SAVE and not parent.is_cascaded
+    assert stored(orders, "purchase", ids["kept"])["name"] == "kept"
+
+
+def test_a_hook_sees_the_children_and_the_roll_up_a_mid_level_deletion_changes(
+    orders: TenantHandle,
+) -> None:
+    count_purchases(orders)
+    ids = make_orders(orders)
+    hook = Recorder()
+    records.delete_record(with_hooks(orders, hook), "purchase", ids["o1"])
+
+    written = only(hook)
+    assert [(r.object, r.origin) for r in written] == [
+        ("line", WriteOrigin.PARENT_DELETED),
+        ("line", WriteOrigin.PARENT_DELETED),
+        ("purchase", WriteOrigin.SAVE),
+        ("customer", WriteOrigin.CASCADE),
+    ]
+    customer = written[-1]
+    assert customer.before is not None and customer.after is not None
+    assert (customer.before["purchases"], customer.after["purchases"]) == (2, 1)
+
+
+def test_a_hook_deleting_nothing_else_sees_only_a_childless_parent(orders: TenantHandle) -> None:
+    ids = make_orders(orders)
+    hook = Recorder()
+    records.delete_record(with_hooks(orders, hook), "line", ids["l1"])
+    assert [(r.object, str(r.record_id)) for r in only(hook)] == [("line", ids["l1"])]
+
+
+def test_a_failing_hook_keeps_the_parent_and_every_child(orders: TenantHandle) -> None:
+    ids = make_orders(orders)
+    with pytest.raises(RecordValidationError, match="refused by a hook"):
+        records.delete_record(with_hooks(orders, refuse), "customer", ids["acme"])
+    for key, name in (("acme", "customer"), ("o1", "purchase"), ("o2", "purchase"), ("l2", "line")):
+        assert stored(orders, name, ids[key])["id"] == ids[key]
+
+
+# -- the record itself --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build, origin, is_cascaded",
+    [
+        (lambda: {}, WriteOrigin.SAVE, False),
+        (lambda: {"is_cascaded": True}, WriteOrigin.CASCADE, True),
+        (lambda: {"origin": WriteOrigin.RECALCULATE}, WriteOrigin.RECALCULATE, True),
+    ],
+)
+def test_origin_and_is_cascaded_agree_however_a_record_is_built(
+    build: Callable[[], dict[str, Any]], origin: WriteOrigin, is_cascaded: bool
+) -> None:
+    record = WrittenRecord(
+        object="deal",
+        record_id=UUID(int=1),
+        before=None,
+        after={},
+        changed=frozenset(),
+        **build(),
+    )
+    assert (record.origin, record.is_cascaded) == (origin, is_cascaded)
