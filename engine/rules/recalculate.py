@@ -10,6 +10,8 @@ from engine.catalog import hold_catalog_revision, tenant_catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import MetadataError, NotFound, Problem
+from engine.extensions import WriteOrigin
+from engine.records.after_write import AfterWrite
 from engine.rules.backfill import Refresh, run_refreshes
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.record_source import evaluation_contexts
@@ -23,7 +25,8 @@ def recalculate_field(
 ) -> dict[str, Any]:
     """Recompute a computed field for every record, in one transaction.
 
-    Changed values cascade like any save (parents' roll-ups, lookup formulas). A dry run
+    Changed values cascade like any save (parents' roll-ups, lookup formulas), and the
+    after-write hooks see every record that changed (origin `recalculate`). A dry run
     computes everything, reports how many values would change, and rolls back.
 
     Raises:
@@ -51,11 +54,15 @@ def recalculate_field(
     ):
         hold_catalog_revision(connection, catalog)
         now = context.engine.clock()
+        # A dry run writes nothing that stays, so no hook hears of it.
+        hooks = AfterWrite(
+            () if dry_run else context.engine.after_write_hooks, origin=WriteOrigin.RECALCULATE
+        )
         changed = run_refreshes(
             connection,
             catalog,
             [Refresh(object_name, field_name, kind)],
-            writes=CascadeWrites(connection, now=now, actor=context.actor),
+            writes=CascadeWrites(connection, now=now, actor=context.actor, listener=hooks.listener),
             new_context=evaluation_contexts(
                 connection, context, catalog, now=now, budget=context.budget.without_limits()
             ),
@@ -63,6 +70,8 @@ def recalculate_field(
         records = connection.execute(select(func.count()).select_from(obj.table)).scalar_one()
         if dry_run:
             transaction.rollback()
+        else:
+            hooks.run(connection, context)
     return {
         "object": object_name,
         "field": field_name,

@@ -13,12 +13,16 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from engine import metadata_changes, records
+from engine.catalog import tenant_catalog
 from engine.context import RequestContext
+from engine.database import tenant_connection
 from engine.errors import RecordValidationError
 from engine.extensions import WriteOrigin, WrittenRecord
+from engine.rules.recalculate import recalculate_field
 from metadata.models import FieldDef, ObjectDef
 from tests.conftest import TenantHandle
 from tests.engine.records.test_after_write import Recorder, with_hooks
@@ -78,6 +82,57 @@ def only(hook: Recorder) -> list[WrittenRecord]:
     """What the single run of the hooks handed over."""
     assert len(hook.saves) == 1
     return list(hook.saves[0])
+
+
+# -- recalculate ------------------------------------------------------------------------
+
+
+def corrupt(tenant: TenantHandle, name: str, **values: Any) -> None:
+    """Write stored values behind the pipeline, as a load into the table would."""
+    context = tenant.context()
+    table = tenant_catalog(context).objects[name].table
+    with (
+        tenant_connection(context.engine.db, context.tenant.schema_name, is_write=True) as c,
+        c.begin(),
+    ):
+        c.execute(update(table).values(**values))
+
+
+def test_a_hook_sees_what_a_recalculate_rewrites_and_what_that_moves(crm: TenantHandle) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    half = deal(crm, account, probability="50")
+    corrupt(crm, "deal", weighted=7)
+    corrupt(crm, "account", weighted_total=7)
+    version = stored(crm, "deal", half)["version"]
+    hook = Recorder()
+
+    dry = recalculate_field(with_hooks(crm, hook), "deal", "weighted", dry_run=True)
+    assert dry["changed"] == 1 and hook.saves == []
+
+    recalculate_field(with_hooks(crm, hook), "deal", "weighted")
+    [rebuilt, total] = only(hook)
+    assert (rebuilt.object, str(rebuilt.record_id)) == ("deal", half)
+    assert rebuilt.origin is WriteOrigin.RECALCULATE and rebuilt.is_cascaded
+    assert rebuilt.before is not None and rebuilt.after is not None
+    assert (rebuilt.before["weighted"], rebuilt.after["weighted"]) == (7, 500)
+    assert rebuilt.changed == {"weighted"}
+    assert rebuilt.after["version"] == version + 1 == stored(crm, "deal", half)["version"]
+    # The roll-up reading the rebuilt formula moved with it, seen with the same origin.
+    assert (total.object, str(total.record_id)) == ("account", account)
+    assert total.origin is WriteOrigin.RECALCULATE and total.changed == {"weighted_total"}
+    assert total.before is not None and total.after is not None
+    assert (total.before["weighted_total"], total.after["weighted_total"]) == (7, 500)
+
+
+def test_a_failing_hook_rolls_a_recalculate_back(crm: TenantHandle) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    deal(crm, account, probability="50")
+    corrupt(crm, "account", weighted_total=7)
+    version = stored(crm, "account", account)["version"]
+    with pytest.raises(RecordValidationError, match="refused by a hook"):
+        recalculate_field(with_hooks(crm, refuse), "account", "weighted_total")
+    after = stored(crm, "account", account)
+    assert (after["weighted_total"], after["version"]) == ("7.00", version)
 
 
 # -- children deleted with their parent -------------------------------------------------
