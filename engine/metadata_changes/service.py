@@ -8,21 +8,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine.catalog import build_tables, update_stamp
+from engine.catalog import Catalog, CatalogCache, build_tables
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
+from engine.extensions import WriteOrigin
 from engine.metadata_changes.dependencies import describe_rewrites
+from engine.metadata_changes.rewritten_records import RewrittenRecords
+from engine.records.after_write import AfterWrite
 from engine.rules.backfill import Refresh, downstream_refreshes, refreshes, run_refreshes
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.record_source import evaluation_contexts
 from engine.rules.rule_impact import changed_rules, check_existing_records
 from engine.schema_sync import (
     DataImpact,
-    SchemaPlan,
     apply_plan,
     measure_column_slots,
     measure_impact,
@@ -88,24 +90,19 @@ def _computed_rows(
     return touched
 
 
-def _move_versions_of_emptied_rows(
-    connection: Connection, plan: SchemaPlan, *, now: Any, actor: str
-) -> None:
-    """Give the records whose values a forced change empties a new version.
+def _at_revision(context: RequestContext, catalog: Catalog) -> RequestContext:
+    """The caller's context at the change's new revision, uncommitted yet.
 
-    Their stored values change, so a client holding the old version must get 412; the
-    rows are the ones the plan's forceable checks find, marked before the DDL runs.
+    After-write hooks may write records in the change's transaction; their writes must
+    see the new catalog, which no other request may see before the change commits.
     """
-    if not plan.is_forced:
-        return
-    for check in plan.checks:
-        if check.is_forceable and check.predicate is not None:
-            table = check.table
-            connection.execute(
-                update(table)
-                .where(check.predicate)
-                .values(version=table.c.version + 1, **update_stamp(now=now, actor=actor))
-            )
+    catalogs = CatalogCache(max_tenants=1, compiler=context.engine.catalogs.compiler)
+    catalogs.put(catalog)
+    return dataclasses.replace(
+        context,
+        tenant=dataclasses.replace(context.tenant, revision=catalog.revision),
+        engine=dataclasses.replace(context.engine, catalogs=catalogs),
+    )
 
 
 def run_change(
@@ -119,10 +116,15 @@ def run_change(
 ) -> ChangeResult:
     """Plan and (unless `dry_run`) apply one metadata change, all or nothing.
 
+    Records whose stored values the change rewrites (in place, or by recomputing what
+    reads them) get a new version, and the after-write hooks see them before the commit
+    (origin `metadata-change`).
+
     Raises:
         NotFound, MetadataError, Conflict: from `mutate` or the planner; nothing is written.
         UnsafePlanError: existing rows block the change and it was not (or cannot be) forced.
         SchemaChangeFailed: the database refused a statement; everything is rolled back.
+        TesseraError: an after-write hook refused; everything is rolled back.
     """
     engine = context.engine
     tenant = context.tenant
@@ -217,20 +219,33 @@ def run_change(
             )
         except StaleRevision as exc:
             raise Conflict("another metadata change was committed meanwhile; retry") from exc
-        _move_versions_of_emptied_rows(connection, plan, now=engine.clock(), actor=context.actor)
-        apply_plan(connection, plan)
         catalog = engine.catalogs.compile(new.model_copy(update={"revision": revision}))
+        hooks = AfterWrite(engine.after_write_hooks, origin=WriteOrigin.METADATA_CHANGE)
+        in_place = RewrittenRecords.of(plan)
+        if hooks.is_listening and in_place.rewrites:
+            in_place.read_before(
+                connection,
+                old=engine.catalogs.get(tenant.id, old.revision, lambda: old),
+                new=catalog,
+            )
+        in_place.move_versions(connection, now=engine.clock(), actor=context.actor)
+        apply_plan(connection, plan)
+        in_place.report(connection, catalog, hooks)
         if planned:
             now = engine.clock()
             run_refreshes(
                 connection,
                 catalog,
                 planned,
-                writes=CascadeWrites(connection, now=now, actor=context.actor),
+                writes=CascadeWrites(
+                    connection, now=now, actor=context.actor, listener=hooks.listener
+                ),
                 new_context=evaluation_contexts(
                     connection, context, catalog, now=now, budget=context.budget.without_limits()
                 ),
             )
+        if hooks.is_listening:
+            hooks.run(connection, _at_revision(context, catalog))
     engine.catalogs.put(catalog)
     logger.info("tenant %s at revision %d: %s", tenant.name, revision, summary)
     return outcome

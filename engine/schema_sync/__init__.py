@@ -1,6 +1,7 @@
 """Schema sync: plan the DDL that turns one metadata state into another, then apply it."""
 
 from engine.schema_sync.apply import BlockingRows, DataImpact, apply_plan, measure_impact
+from engine.schema_sync.checks import ValuesRewritten
 from engine.schema_sync.column_slots import ColumnSlots, measure_column_slots
 from engine.schema_sync.conversions import ConversionRefused, plan_conversion, render_type
 from engine.schema_sync.plan import ChangeClass, SchemaPlan, plan_schema_change
@@ -13,6 +14,7 @@ __all__ = [
     "ConversionRefused",
     "DataImpact",
     "SchemaPlan",
+    "ValuesRewritten",
     "apply_plan",
     "measure_column_slots",
     "measure_impact",

@@ -44,3 +44,19 @@ class RowsTouched:
     reason: str
     table: Table
     predicate: ColumnElement[bool] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ValuesRewritten:
+    """Rows of `table` whose stored value of an existing field the change replaces.
+
+    A forced conversion empties the values that do not convert (or gives them the
+    default); a default fills the empty values of a field made required. `predicate`
+    selects those rows before the change; they get a new version, and the after-write
+    hooks see them.
+    """
+
+    object_name: str
+    field_name: str
+    table: Table
+    predicate: ColumnElement[bool]

@@ -41,7 +41,7 @@ from engine.catalog import (
     python_value,
 )
 from engine.errors import MetadataError, Problem
-from engine.schema_sync.checks import CheckKind, DataCheck, RowsTouched
+from engine.schema_sync.checks import CheckKind, DataCheck, RowsTouched, ValuesRewritten
 from engine.schema_sync.column_slots import ColumnSlots
 from engine.schema_sync.conversions import (
     ConversionRefused,
@@ -85,6 +85,9 @@ class SchemaPlan:
     ops: tuple[SchemaOp, ...]
     checks: tuple[DataCheck, ...] = ()
     touches: tuple[RowsTouched, ...] = ()
+    #: Rows whose stored values of existing fields the change replaces (with `force`,
+    #: the values that do not convert; empty values a default fills).
+    rewrites: tuple[ValuesRewritten, ...] = ()
     classification: ChangeClass = ChangeClass.SAFE
     is_forced: bool = False
     new_metadata: MetaData = field(default_factory=MetaData)
@@ -142,6 +145,7 @@ def plan_schema_change(
         ops=tuple(planner.ops),
         checks=tuple(planner.checks),
         touches=tuple(planner.touches),
+        rewrites=tuple(planner.rewrites),
         classification=planner.classification,
         is_forced=force,
         new_metadata=new_metadata,
@@ -168,6 +172,7 @@ class _Planner:
     ops: list[SchemaOp] = field(default_factory=list)
     checks: list[DataCheck] = field(default_factory=list)
     touches: list[RowsTouched] = field(default_factory=list)
+    rewrites: list[ValuesRewritten] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     classification: ChangeClass = ChangeClass.SAFE
     column_slots: Mapping[str, ColumnSlots] = field(default_factory=dict)
@@ -275,6 +280,10 @@ class _Planner:
                         is_forceable=can_empty,
                     )
                 )
+                if self.force and can_empty:
+                    self.rewrites.append(
+                        ValuesRewritten(obj.api_name, new.api_name, old_table, conversion.blocking)
+                    )
         if is_not_null(new) and not is_not_null(old):
             self._require_values(obj, change, old_table, column_name=old.column_name)
         if is_not_null(new) != is_not_null(old) or is_foreign_key(new) != is_foreign_key(old):
@@ -381,6 +390,7 @@ class _Planner:
                     empty,
                 )
             )
+            self.rewrites.append(ValuesRewritten(obj.api_name, new.api_name, old_table, empty))
 
     def _check_orphans(self, obj: ObjectState, change: _FieldChange, old_table: Table) -> None:
         old, new = change.old, change.new

@@ -180,6 +180,19 @@ def test_a_default_filling_empty_values_recomputes_their_readers(crm: Api) -> No
     assert read(crm, "account", acme)["weighted_total"] == "20.00"
 
 
+def test_records_whose_empty_values_a_default_fills_get_a_new_version(crm: Api) -> None:
+    blank = create(crm, "account", {"industry": "tech"})
+    named = create(crm, "account", {"name": "Acme"})
+    before = {i: read(crm, "account", i)["version"] for i in (blank, named)}
+    filled = crm.patch(
+        "/admin/objects/account/fields/name", json={"required": True, "default": "unnamed"}
+    )
+    assert filled.status_code == 200, filled.json()
+    assert read(crm, "account", blank)["name"] == "unnamed"
+    assert read(crm, "account", blank)["version"] == before[blank] + 1
+    assert read(crm, "account", named)["version"] == before[named]
+
+
 def test_deleting_and_restoring_the_lookup_a_roll_up_follows_recomputes_it(api: Api) -> None:
     account = {"api_name": "account", "fields": [{"api_name": "name", "type": "text"}]}
     deal = {

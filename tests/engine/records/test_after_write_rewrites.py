@@ -9,6 +9,7 @@ each with its origin, in the same transaction: a failing hook leaves nothing wri
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import RecordValidationError
 from engine.extensions import WriteOrigin, WrittenRecord
+from engine.query import AllRows, ListQuery
 from engine.rules.recalculate import recalculate_field
 from metadata.models import FieldDef, ObjectDef
 from tests.conftest import TenantHandle
@@ -133,6 +135,164 @@ def test_a_failing_hook_rolls_a_recalculate_back(crm: TenantHandle) -> None:
         recalculate_field(with_hooks(crm, refuse), "account", "weighted_total")
     after = stored(crm, "account", account)
     assert (after["weighted_total"], after["version"]) == ("7.00", version)
+
+
+# -- metadata changes -------------------------------------------------------------------
+
+
+def test_a_hook_sees_the_values_a_forced_conversion_empties_and_what_it_recomputes(
+    crm: TenantHandle,
+) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    half = deal(crm, account, probability="50")
+    odd = deal(crm, account, probability="12.5")
+    version = stored(crm, "deal", odd)["version"]
+    hook = Recorder()
+
+    metadata_changes.update_field(
+        with_hooks(crm, hook), "deal", "probability", {"type": "integer"}, force=True
+    )
+    written = only(hook)
+    assert {r.origin for r in written} == {WriteOrigin.METADATA_CHANGE}
+    deals = [r for r in written if r.object == "deal"]
+    # The emptied value first, then its formula recomputed; the deal that kept its
+    # value changed in nothing and is not reported.
+    assert [str(r.record_id) for r in deals] == [odd, odd]
+    emptied, recomputed = deals
+    assert emptied.changed == {"probability"}
+    assert emptied.before is not None and emptied.after is not None
+    assert (emptied.before["probability"], emptied.after["probability"]) == (
+        Decimal("12.5"),
+        None,
+    )
+    assert emptied.after["version"] == version + 1
+    assert recomputed.changed == {"weighted"}
+    assert recomputed.before is not None and recomputed.after is not None
+    assert (recomputed.before["weighted"], recomputed.after["weighted"]) == (125, None)
+    assert recomputed.after["version"] == stored(crm, "deal", odd)["version"]
+    [total] = [r for r in written if r.object == "account"]
+    assert total.before is not None and total.after is not None
+    assert (total.before["weighted_total"], total.after["weighted_total"]) == (625, 500)
+    assert half not in by_id(written)
+
+
+def test_a_hook_sees_the_records_whose_removed_picklist_value_is_emptied(
+    crm: TenantHandle,
+) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    lost = deal(crm, account, stage="lost")
+    deal(crm, account, stage="won")
+    hook = Recorder()
+
+    metadata_changes.update_field(
+        with_hooks(crm, hook),
+        "deal",
+        "stage",
+        {"values": [{"value": "open"}, {"value": "won"}]},
+        force=True,
+    )
+    [emptied] = only(hook)
+    assert str(emptied.record_id) == lost and emptied.origin is WriteOrigin.METADATA_CHANGE
+    assert emptied.before is not None and emptied.after is not None
+    assert (emptied.before["stage"], emptied.after["stage"]) == ("lost", None)
+    assert emptied.after["version"] == stored(crm, "deal", lost)["version"]
+
+
+def test_a_hook_sees_the_empty_values_a_default_fills_with_a_new_version(
+    crm: TenantHandle,
+) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    blank = deal(crm, account)
+    deal(crm, account, code="A-1")
+    version = stored(crm, "deal", blank)["version"]
+    hook = Recorder()
+
+    metadata_changes.update_field(
+        with_hooks(crm, hook), "deal", "code", {"required": True, "default": "NONE"}
+    )
+    [filled] = only(hook)
+    assert str(filled.record_id) == blank and filled.changed == {"code"}
+    assert filled.before is not None and filled.after is not None
+    assert (filled.before["code"], filled.after["code"]) == (None, "NONE")
+    assert filled.after["version"] == version + 1 == stored(crm, "deal", blank)["version"]
+
+
+def test_a_hook_sees_the_records_a_restored_field_fills_not_those_whose_values_return(
+    crm: TenantHandle,
+) -> None:
+    context = crm.context()
+    metadata_changes.update_field(context, "deal", "code", {"required": True, "default": "X"})
+    account = str(records.create_record(context, "account", {"name": "Acme"})["id"])
+    kept = deal(crm, account, code="A-1")
+    metadata_changes.delete_field(crm.context(), "deal", "code")
+    # Created while the field was deleted: it has no value to bring back.
+    blank = deal(crm, account)
+    hook = Recorder()
+
+    metadata_changes.restore_field(with_hooks(crm, hook), "deal", "code", patch={"default": "NEW"})
+    [filled] = only(hook)
+    assert str(filled.record_id) == blank and filled.origin is WriteOrigin.METADATA_CHANGE
+    assert filled.before is not None and filled.after is not None
+    assert "code" not in filled.before and filled.after["code"] == "NEW"
+    assert filled.changed == {"code"}
+    assert stored(crm, "deal", kept)["code"] == "A-1"
+
+
+PATCHES = {
+    "forced conversion": ("probability", {"type": "integer"}),
+    "removed picklist value": ("stage", {"values": [{"value": "open"}]}),
+    "default filling empty values": ("code", {"required": True, "default": "NONE"}),
+}
+
+
+@pytest.mark.parametrize("field, patch", PATCHES.values(), ids=list(PATCHES))
+def test_a_failing_hook_rolls_a_metadata_change_back(
+    crm: TenantHandle, field: str, patch: dict[str, Any]
+) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    odd = deal(crm, account, probability="12.5", stage="lost")
+    before = stored(crm, "deal", odd)
+    revision = crm.context().tenant.revision
+    with pytest.raises(RecordValidationError, match="refused by a hook"):
+        metadata_changes.update_field(with_hooks(crm, refuse), "deal", field, patch, force=True)
+    assert crm.context().tenant.revision == revision
+    assert stored(crm, "deal", odd) == before
+    assert stored(crm, "account", account)["weighted_total"] == "125.00"
+    assert metadata_changes.get_field(crm.context(), "deal", field)["type"] == (
+        "percent" if field == "probability" else "picklist" if field == "stage" else "text"
+    )
+
+
+def test_a_hook_writes_records_in_a_metadata_change_against_the_new_fields(
+    crm: TenantHandle,
+) -> None:
+    log = {
+        "api_name": "change_log",
+        "fields": [
+            {"api_name": "record", "type": "text"},
+            {"api_name": "origin", "type": "text"},
+        ],
+    }
+    metadata_changes.create_object(crm.context(), ObjectDef.model_validate(log))
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    odd = deal(crm, account, probability="12.5")
+
+    def history(connection: Connection, context: RequestContext, written: Any) -> None:
+        writer = records.RecordWriter(connection, context, AllRows())
+        for record in written:
+            if record.origin is WriteOrigin.METADATA_CHANGE and "probability" in record.changed:
+                # The deal as the change leaves it: its probability is an integer now.
+                writer.update("deal", record.record_id, {"probability": 40})
+                writer.create(
+                    "change_log", {"record": str(record.record_id), "origin": record.origin}
+                )
+
+    metadata_changes.update_field(
+        with_hooks(crm, history), "deal", "probability", {"type": "integer"}, force=True
+    )
+    page = records.query_records(crm.context(), "change_log", ListQuery(limit=10))
+    assert [(r["record"], r["origin"]) for r in page["data"]] == [(odd, "metadata-change")]
+    assert stored(crm, "deal", odd)["probability"] == 40
 
 
 # -- children deleted with their parent -------------------------------------------------
