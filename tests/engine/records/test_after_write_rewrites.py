@@ -27,10 +27,9 @@ from engine.query import AllRows, ListQuery
 from engine.rules.recalculate import recalculate_field
 from metadata.models import FieldDef, ObjectDef
 from tests.conftest import TenantHandle
-from tests.engine.records.test_after_write import Recorder, with_hooks
+from tests.engine.records.test_after_write import ACCOUNT, Recorder, with_hooks
 
 STAGES = [{"value": v} for v in ("open", "won", "lost")]
-ACCOUNT = {"api_name": "account", "fields": [{"api_name": "name", "type": "text"}]}
 DEAL = {
     "api_name": "deal",
     "fields": [
@@ -293,6 +292,24 @@ def test_a_hook_writes_records_in_a_metadata_change_against_the_new_fields(
     page = records.query_records(crm.context(), "change_log", ListQuery(limit=10))
     assert [(r["record"], r["origin"]) for r in page["data"]] == [(odd, "metadata-change")]
     assert stored(crm, "deal", odd)["probability"] == 40
+
+
+def test_hooks_that_keep_writing_in_a_metadata_change_stop_at_the_depth_limit(
+    crm: TenantHandle,
+) -> None:
+    account = str(records.create_record(crm.context(), "account", {"name": "Acme"})["id"])
+    odd = deal(crm, account, probability="12.5")
+
+    def echo(connection: Connection, context: RequestContext, written: Any) -> None:
+        records.RecordWriter(connection, context, AllRows()).create("account", {"name": "echo"})
+
+    with pytest.raises(RecordValidationError) as caught:
+        metadata_changes.update_field(
+            with_hooks(crm, echo), "deal", "probability", {"type": "integer"}, force=True
+        )
+    assert caught.value.problems[0].code == "after-write-too-deep"
+    assert stored(crm, "deal", odd)["probability"] == "12.50"
+    assert len(records.query_records(crm.context(), "account", ListQuery(limit=10))["data"]) == 1
 
 
 # -- children deleted with their parent -------------------------------------------------
