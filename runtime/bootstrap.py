@@ -10,20 +10,24 @@ from runtime.settings import Settings
 
 
 def build_engine_context(
-    settings: Settings, *, migrate: bool = False, for_server: bool = False
+    settings: Settings,
+    *,
+    migrate: bool = False,
+    for_server: bool = False,
+    create_missing: bool = False,
 ) -> EngineContext:
     """Return a context on the configured database, migrating the system tables if asked.
 
-    A PostgreSQL database that does not exist yet is created first, when the server lets
-    Tessera (see `ensure_database`). The server on PostgreSQL runs the engine on psycopg's
-    async driver (see `create_database_engine`) unless TESSERA_ASYNC_DRIVER=false; the CLI
-    stays synchronous.
+    With `create_missing`, a PostgreSQL database that does not exist yet is created first,
+    when the server lets Tessera (see `ensure_database`). The server on PostgreSQL runs the
+    engine on psycopg's async driver (see `create_database_engine`) unless
+    TESSERA_ASYNC_DRIVER=false; the CLI stays synchronous.
 
     Raises:
         DatabaseUnavailable: the database cannot be reached, opened or created.
     """
     db = create_database_engine(settings.database_url)
-    ensure_database(db)
+    ensure_database(db, create_missing=create_missing)
     if migrate:
         upgrade_system_tables(db)
     if for_server and settings.async_driver and db.dialect.name == "postgresql":

@@ -90,7 +90,7 @@ def _parse_url(url: str) -> URL:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         # The URL may hold a password: the message names the problem, not the URL.
         raise DatabaseUnavailable(f"the database URL does not parse ({exc}); {_EXAMPLES}") from exc
     if parsed.drivername == "postgresql":

@@ -62,6 +62,15 @@ def check_field(
                 f"{option!r} does not apply to {_a(definition.type)} field",
             )
         )
+    if definition.type in REFERENCE_TYPES and not definition.indexed:
+        problems.append(
+            Problem(
+                f"{pointer}/indexed",
+                "invalid-value",
+                f"{_a(definition.type)} field is always indexed (joins and delete rules read "
+                "by it): leave `indexed` out or set it to true",
+            )
+        )
     problems += _check_sizes(definition, pointer)
     problems += _check_type_specifics(definition, obj=obj, state=state, pointer=pointer)
     unstorable = check_storable_values(definition, pointer)

@@ -49,8 +49,9 @@ def normalize_field(definition: FieldDef) -> FieldDef:
         if definition.on_delete is None:
             updates["on_delete"] = OnDelete.CASCADE
         updates["required"] = True
-    if field_type in REFERENCE_TYPES and not definition.indexed:
-        # Every lookup gets an index (joins and delete rules read by it): say so.
+    if field_type in REFERENCE_TYPES and "indexed" not in definition.model_fields_set:
+        # Every lookup gets an index (joins and delete rules read by it): say so. An
+        # explicit `indexed: false` is left for the checks to refuse.
         updates["indexed"] = True
     if field_type is FieldType.AUTO_NUMBER:
         updates["unique"] = True

@@ -11,6 +11,7 @@ writes it there. Either way every other demo key is revoked, so the demo tenant 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from engine.tenancy import (
 )
 
 DEMO_TENANT = "demo"
-DEMO_KEY_LABEL = "demo"
+# A label of its own: keys an implementer labels "demo" are theirs and are never revoked.
+DEMO_KEY_LABEL = "serve --demo"
 # Keys that `serve --demo` issued on every start before it kept one ("make run").
 _DEMO_LABELS = frozenset({DEMO_KEY_LABEL, "make run"})
 _OWNER_ONLY = 0o600
@@ -72,6 +74,8 @@ def ensure_demo_key(context: EngineContext, *, key_file: Path) -> DemoKey:
 
 def _kept_key(context: EngineContext, key_file: Path) -> tuple[str, str] | None:
     """Return (key id, key) of the kept key if it still works for the demo tenant."""
+    if key_file.is_symlink():
+        return None  # not a file this command wrote: issue a key and replace the link
     try:
         api_key = key_file.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -88,10 +92,12 @@ def _kept_key(context: EngineContext, key_file: Path) -> tuple[str, str] | None:
 def _write_owner_only(path: Path, content: str) -> None:
     """Replace `path` with `content`, readable and writable by its owner alone."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(path.name + ".tmp")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _OWNER_ONLY)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(content + "\n")
-    # os.open's mode is narrowed by the umask only, never widened: set it exactly.
-    draft.chmod(_OWNER_ONLY)
-    draft.replace(path)
+    # mkstemp makes a new file (O_EXCL, mode 0600) under a name nobody could have planted.
+    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(content + "\n")
+        os.replace(draft, path)
+    except BaseException:
+        Path(draft).unlink(missing_ok=True)
+        raise

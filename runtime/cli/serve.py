@@ -34,7 +34,8 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
-    setup = build_engine_context(settings, migrate=True)
+    # --demo sets a database up from nothing; a plain serve must find the one it was given.
+    setup = build_engine_context(settings, migrate=True, create_missing=demo)
     if demo:
         key = ensure_demo_key(
             setup, key_file=settings.demo_key_file or default_demo_key_file(setup)
@@ -91,9 +92,9 @@ def server_config(app: ASGIApp, *, settings: Settings, host: str, port: int) -> 
 
 @db_app.command("upgrade")
 def db_upgrade(as_json: bool = JsonOption) -> None:
-    """Create or upgrade Tessera's system tables (idempotent)."""
+    """Create or upgrade Tessera's system tables (idempotent); create the database if missing."""
     settings = Settings()
-    build_engine_context(settings, migrate=True).db.dispose()
+    build_engine_context(settings, migrate=True, create_missing=True).db.dispose()
     emit(
         {"upgraded": True, "database_url": safe_url(settings.database_url)},
         as_json=as_json,

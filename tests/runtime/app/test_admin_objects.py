@@ -132,7 +132,7 @@ def test_a_lookup_plan_shows_the_field_indexed_like_the_index_its_ddl_creates(ap
     assert api.post("/admin/objects", json={"api_name": "invoice"}).status_code == 201
     for field in (
         {"api_name": "account", "type": "lookup", "target": "account"},
-        {"api_name": "payer", "type": "lookup", "target": "account", "indexed": False},
+        {"api_name": "payer", "type": "lookup", "target": "account", "indexed": True},
         {"api_name": "parent", "type": "master_detail", "target": "account"},
     ):
         path = "/admin/objects/invoice/fields"
@@ -144,6 +144,22 @@ def test_a_lookup_plan_shows_the_field_indexed_like_the_index_its_ddl_creates(ap
         assert created.json()["indexed"] is True
     listed = api.get("/admin/objects/invoice").json()["fields"]
     assert all(f["indexed"] for f in listed if f["type"] in ("lookup", "master_detail"))
+
+
+def test_a_lookup_cannot_be_unindexed(api: Api) -> None:
+    assert api.post("/admin/objects", json={"api_name": "account"}).status_code == 201
+    assert api.post("/admin/objects", json={"api_name": "invoice"}).status_code == 201
+    path = "/admin/objects/invoice/fields"
+    unindexed = {"api_name": "payer", "type": "lookup", "target": "account", "indexed": False}
+    refused = api.post(path, json=unindexed)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["errors"]
+    assert problem["pointer"].endswith("/indexed")
+    assert "always indexed" in problem["message"]
+    assert api.post(path, json={**unindexed, "indexed": True}).status_code == 201
+    patched = api.patch(f"{path}/payer", json={"indexed": False})
+    assert patched.status_code == 422, patched.text
+    assert api.get(f"{path}/payer").json()["indexed"] is True
 
 
 def test_a_new_object_plan_shows_its_lookups_indexed(api: Api) -> None:

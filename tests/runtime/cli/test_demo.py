@@ -55,9 +55,11 @@ def test_keys_piled_up_by_earlier_starts_are_revoked_and_others_kept(
     ensure_demo_key(engine_context, key_file=tmp_path / "first")
     piled = [create_api_key(engine_context, DEMO_TENANT, label="make run") for _ in range(3)]
     own = create_api_key(engine_context, DEMO_TENANT, label="ci pipeline")
+    labelled_demo = create_api_key(engine_context, DEMO_TENANT, label="demo")
     kept = ensure_demo_key(engine_context, key_file=tmp_path / "first")
     active = set(_active_keys(engine_context))
-    assert active == {authenticate(engine_context, kept.api_key).key_id, own.id}
+    kept_id = authenticate(engine_context, kept.api_key).key_id
+    assert active == {kept_id, own.id, labelled_demo.id}
     assert not active & {key.id for key in piled}
 
 
@@ -81,6 +83,22 @@ def test_a_kept_key_file_readable_by_others_is_made_owner_only(
     key_file.chmod(0o644)
     ensure_demo_key(engine_context, key_file=key_file)
     assert _mode(key_file) == 0o600
+
+
+def test_a_symbolic_link_in_place_of_the_key_file_or_its_draft_is_never_followed(
+    engine_context: EngineContext, tmp_path: Path
+) -> None:
+    precious = tmp_path / "precious"
+    precious.write_text("important\n")
+    precious.chmod(0o644)
+    key_file = tmp_path / "demo-key"
+    (tmp_path / "demo-key.tmp").symlink_to(precious)
+    key_file.symlink_to(precious)
+    issued = ensure_demo_key(engine_context, key_file=key_file)
+    assert issued.is_new
+    assert not key_file.is_symlink()
+    assert key_file.read_text().strip() == issued.api_key
+    assert (precious.read_text(), _mode(precious)) == ("important\n", 0o644)
 
 
 def test_the_key_file_is_beside_a_sqlite_database_else_in_the_working_directory(

@@ -82,6 +82,18 @@ def test_a_missing_postgresql_database_is_created_and_migrated(
     assert (again.returncode, again.stdout.strip(), again.stderr) == (0, "no tenants", "")
 
 
+def test_commands_that_do_not_set_a_database_up_never_create_one(
+    server: sa.Engine, missing_database: str
+) -> None:
+    url = f"{POSTGRES_SERVER}/{missing_database}"
+    result = _tessera("tenant", "list", database_url=url)
+    assert result.returncode == 69
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: the PostgreSQL database '{missing_database}' does not exist")
+    assert "`tessera db upgrade`" in line
+    assert not _database_exists(server, missing_database)
+
+
 def test_a_missing_database_the_user_may_not_create_is_one_line_saying_how(
     server: sa.Engine, missing_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,6 +157,8 @@ def test_with_json_a_failure_is_one_document_on_standard_output(
         ("sqlite:///{tmp}/no/such/folder/tessera.db", "error: cannot open the SQLite database"),
         ("not a url", "error: the database URL does not parse"),
         ("mysql://root@localhost/tessera", "error: Tessera runs on SQLite or on PostgreSQL"),
+        ("postgresql://u:secret@db:port/tessera", "error: the database URL does not parse"),
+        ("postgresql://u:secret@[::1/tessera", "error: the database URL does not parse"),
     ],
 )
 def test_a_database_url_tessera_cannot_use_is_one_line(
@@ -155,6 +169,7 @@ def test_a_database_url_tessera_cannot_use_is_one_line(
     assert result.exit_code == 69
     [line] = result.stderr.splitlines()
     assert line.startswith(start)
+    assert "secret" not in line
 
 
 def test_a_bad_setting_is_one_line_naming_its_variable(
