@@ -10,6 +10,7 @@ from engine.catalog.column_types import (
 from engine.catalog.compile import Catalog, CompiledField, CompiledObject, compile_catalog
 from engine.catalog.freshness import hold_catalog_revision
 from engine.catalog.literals import python_value
+from engine.catalog.picklist_labels import LABELS_KEY, PicklistLabels
 from engine.catalog.renderers import Renderer, render_stored, value_renderer
 from engine.catalog.system_columns import (
     READ_ONLY_SYSTEM_KEYS,
@@ -48,6 +49,7 @@ from engine.catalog.values import (
 )
 
 __all__ = [
+    "LABELS_KEY",
     "READ_ONLY_SYSTEM_KEYS",
     "SYSTEM_COLUMNS",
     "SYSTEM_COLUMNS_BY_NAME",
@@ -60,6 +62,7 @@ __all__ = [
     "CompiledField",
     "CompiledObject",
     "ExactDecimal",
+    "PicklistLabels",
     "Renderer",
     "SystemColumn",
     "ValueProblem",

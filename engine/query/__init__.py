@@ -4,7 +4,7 @@ from engine.query.aggregates import AggregateQuery, aggregate_records
 from engine.query.errors import InvalidQuery
 from engine.query.filters import compile_filter, filter_size_problems
 from engine.query.listing import MAX_LIMIT, ListQuery, base_condition, build_plan, list_records
-from engine.query.paths import JoinPlan
+from engine.query.paths import JoinPlan, comparable_definition
 from engine.query.scope import AllRows, QueryScope
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "aggregate_records",
     "base_condition",
     "build_plan",
+    "comparable_definition",
     "compile_filter",
     "filter_size_problems",
     "list_records",

@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.catalog import SYSTEM_COLUMNS, Catalog, CompiledObject
+from engine.catalog import SYSTEM_COLUMNS, Catalog, CompiledObject, PicklistLabels
 from engine.catalog.record_output import row_renderer
 from engine.query.errors import invalid
 from engine.query.filters import compile_filter
@@ -36,6 +36,7 @@ class ListQuery:
     fields: list[str] | None = None
     expand: list[str] | None = None
     count: bool = False
+    labels: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ def list_records(
     for name, id_index, render_expanded in renderers:
         for record, row in zip(data, rows, strict=True):
             record[name] = None if row[id_index] is None else render_expanded(row)
+    if query.labels:
+        _add_labels(obj, data, fields, expansions)
     result: dict[str, Any] = {"data": data, "next_cursor": None}
     if has_more:
         last = rows[-1]
@@ -140,6 +143,22 @@ def list_records(
             total = total.where(condition)
         result["total"] = connection.execute(total).scalar_one()
     return result
+
+
+def _add_labels(
+    obj: CompiledObject,
+    data: list[dict[str, Any]],
+    fields: list[str],
+    expansions: list[_Expansion],
+) -> None:
+    """Give each record (and each expanded one) the labels of its picklist values."""
+    labels = PicklistLabels.of(obj)
+    expanded = [(expansion.name, PicklistLabels.of(expansion.target)) for expansion in expansions]
+    for record in data:
+        labels.add_to(record, fields)
+        for name, target_labels in expanded:
+            if record[name] is not None:
+                target_labels.add_to(record[name])
 
 
 def _refuse_repeats(names: list[str] | None, *, pointer: str) -> None:

@@ -1,5 +1,7 @@
 """Write many records at once: create or upsert, all-or-nothing or record by record.
 
+Lookups may be given by the target's id, unique field or name (`engine/records/lookup_keys.py`).
+
 The records go through the save pipeline with the batch strategy
 (`engine/records/strategies.py`): validated in full first (every problem of every record
 reported together), then written with one INSERT (COPY on PostgreSQL) and one UPDATE per
@@ -18,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.budget import RequestBudget
-from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
+from engine.catalog import Catalog, CompiledField, CompiledObject, hold_catalog_revision
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Problem, RecordValidationError
 from engine.query import QueryScope
+from engine.records.lookup_keys import resolve_lookups
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import SavePipeline, WriteRequest, WriteStatus
 from engine.records.required_fields import REQUIRED
@@ -142,7 +145,11 @@ def write_batch(
         Conflict: all-or-nothing mode and the database refused a record.
     """
     pipeline = SavePipeline(connection, context, catalog, obj, scope, from_text=from_text)
-    requests = _requests(pipeline, bodies, upsert_on=upsert_on, first_index=first_index)
+    # Lookups given by a unique field or a name become ids first: an upsert key may be one.
+    resolved = resolve_lookups(pipeline, bodies, first_index=first_index)
+    requests = _requests(pipeline, resolved.bodies, upsert_on=upsert_on, first_index=first_index)
+    for request, problems in zip(requests, resolved.problems, strict=True):
+        request.problems.extend(problems)
     items = pipeline.save(requests, Batch(is_partial=is_partial, upsert_on=upsert_on))
     return BatchResult(
         outcomes=[
@@ -169,12 +176,7 @@ def _requests(
             WriteRequest(body=body, pointer=f"/{first_index + index}")
             for index, body in enumerate(bodies)
         ]
-    compiled = pipeline.obj.fields.get(upsert_on)
-    if compiled is None or not compiled.state.definition.unique:
-        raise RecordValidationError(
-            f"upsert_on must name a unique field of {pipeline.obj.state.api_name!r}",
-            problems=[Problem("/upsert_on", "not-unique", f"{upsert_on!r} is not a unique field")],
-        )
+    compiled = check_upsert_field(pipeline.obj, upsert_on)
     definition = compiled.state.definition
     keys: list[Any] = []
     for body in bodies:
@@ -204,6 +206,21 @@ def _requests(
                 request.record_id = existing.get(key)
         requests.append(request)
     return requests
+
+
+def check_upsert_field(obj: CompiledObject, upsert_on: str) -> CompiledField:
+    """Return the unique field upserts match records on.
+
+    Raises:
+        RecordValidationError: `upsert_on` is not a unique field of `obj`.
+    """
+    compiled = obj.fields.get(upsert_on)
+    if compiled is None or not compiled.state.definition.unique:
+        raise RecordValidationError(
+            f"upsert_on must name a unique field of {obj.state.api_name!r}",
+            problems=[Problem("/upsert_on", "not-unique", f"{upsert_on!r} is not a unique field")],
+        )
+    return compiled
 
 
 def _existing_keys(pipeline: SavePipeline, column: Any, keys: set[Any]) -> dict[Any, UUID]:

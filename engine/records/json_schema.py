@@ -10,14 +10,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.catalog import (
+    LABELS_KEY,
     SYSTEM_COLUMNS_BY_NAME,
     SYSTEM_KEYS,
     WRITABLE_SYSTEM_KEYS,
+    Catalog,
     CompiledObject,
     decimal_shape,
     storage_type,
 )
-from metadata.models import COMPUTED_TYPES, DECIMAL_TYPES, FieldDef, FieldType
+from engine.records.lookup_keys import matching_fields
+from metadata.models import COMPUTED_TYPES, DECIMAL_TYPES, REFERENCE_TYPES, FieldDef, FieldType
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _INT64 = 2**63
@@ -159,12 +162,25 @@ def record_schema(obj: CompiledObject) -> dict[str, Any]:
         if definition.type in COMPUTED_TYPES:
             value["readOnly"] = True
         properties[name] = {**_description(definition), **value}
+    required = list(properties)
+    properties[LABELS_KEY] = {
+        "description": "With labels=true: the label of each picklist value, by field",
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "null"},
+            ]
+        },
+        "readOnly": True,
+    }
     return {
         "$schema": DRAFT,
         "title": obj.state.label,
         "type": "object",
         "properties": properties,
-        "required": list(properties),
+        "required": required,
         "additionalProperties": False,
     }
 
@@ -182,3 +198,42 @@ def object_schema_document(obj: CompiledObject) -> dict[str, Any]:
 
 def _strip_draft(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key != "$schema"}
+
+
+def bulk_input_schema(catalog: Catalog, obj: CompiledObject) -> dict[str, Any]:
+    """The schema of one record of a bulk body: lookups also by unique field or name.
+
+    A lookup takes the target's id or its name (`"account": "Acme"`), or a key that
+    follows it to a unique field (`"account.code": "C-1"`): see `lookup_keys.py`.
+    """
+    schema = input_schema(obj)
+    properties = schema["properties"]
+    lookups = [
+        (name, compiled.state.definition)
+        for name, compiled in obj.fields.items()
+        if compiled.state.definition.type in REFERENCE_TYPES
+    ]
+    for name, definition in lookups:
+        target = catalog.objects[definition.target or ""]
+        by_name = {"type": "string", "description": f"the id or the name of a {target.state.label}"}
+        properties[name] = {
+            **properties[name],
+            **(by_name if definition.required else _nullable(by_name)),
+        }
+        for field in matching_fields(target):
+            if field == "id":
+                value: dict[str, Any] = {"type": "string", "format": "uuid"}
+            else:
+                matched = target.fields[field].state.definition
+                value = value_schema(matched, for_input=matched.type not in COMPUTED_TYPES)
+            properties[f"{name}.{field}"] = {
+                "description": f"the {target.state.label} whose {field} this is",
+                **_nullable(value),
+            }
+    # A required lookup may come by any of its keys.
+    required = [key for key in schema.get("required", []) if key not in dict(lookups)]
+    schema.pop("required", None)
+    if required:
+        schema["required"] = required
+    schema["title"] = f"{obj.state.label} (bulk)"
+    return schema

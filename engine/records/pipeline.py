@@ -77,7 +77,8 @@ class WriteRequest:
         record_id: the record to update; None creates one.
         expected_version: with an update, the version the caller holds (stale: 412).
         pointer: where the record sits in the request (`/3` in a bulk body).
-        problems: problems the caller found before the pipeline (a bad upsert key).
+        problems: problems the caller found before the pipeline (a bad upsert key, a
+            lookup value that names no record); the body is still coerced, and checked.
     """
 
     body: Any
@@ -208,11 +209,12 @@ class SavePipeline:
         item = PendingWrite(request=request, save=save)
         if request.problems:
             item.status = WriteStatus.ERROR
-            return item
         body = request.body
         if not isinstance(body, Mapping):
             item.fail(Problem(request.pointer, "not-an-object", "each record is a JSON object"))
             return item
+        # A record the caller already found wrong (a bad upsert key, a lookup value that
+        # names no record) is still coerced: every problem of it is reported together.
         parsed = parse_record_input(
             self.obj, body, is_create=is_new, from_text=self.from_text, pointer=request.pointer
         )

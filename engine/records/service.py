@@ -14,7 +14,13 @@ from uuid import UUID
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from engine.catalog import Catalog, CompiledObject, hold_catalog_revision, tenant_catalog
+from engine.catalog import (
+    Catalog,
+    CompiledObject,
+    PicklistLabels,
+    hold_catalog_revision,
+    tenant_catalog,
+)
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
@@ -65,8 +71,10 @@ def create_record(
     )
 
 
-def get_record(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
-    """Return one record, if the caller's scope shows it.
+def get_record(
+    context: RequestContext, object_name: str, record_id: str, *, labels: bool = False
+) -> dict[str, Any]:
+    """Return one record, if the caller's scope shows it; with `labels`, its picklist labels.
 
     Raises:
         NotFound: no such object or record.
@@ -82,7 +90,10 @@ def get_record(context: RequestContext, object_name: str, record_id: str) -> dic
         row = read_record(connection, obj, key, scope=caller_scope(context))
     if row is None:
         raise NotFound(f"there is no {object_name} record {record_id!r}")
-    return render_record(obj, row)
+    record = render_record(obj, row)
+    if labels:
+        PicklistLabels.of(obj).add_to(record)
+    return record
 
 
 def read_record(

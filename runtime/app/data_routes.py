@@ -23,6 +23,10 @@ IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="The record version you hold; stale → 412")
 ]
 
+Labels = Annotated[
+    bool, Query(description='Add "_labels": the label of each picklist value, by field')
+]
+
 
 def expected_version(if_match: str | None) -> int | None:
     """Return the version named by an If-Match header (`3`, `"3"` or `W/"3"`)."""
@@ -100,6 +104,7 @@ async def list_records(
     fields: Annotated[str | None, Query(description="Comma-separated fields to return")] = None,
     expand: Annotated[str | None, Query(description="Comma-separated lookups to embed")] = None,
     count: Annotated[bool, Query(description="Also return the total number of matches")] = False,
+    labels: Labels = False,
 ) -> Response:
     """List records, filtered and sorted, one keyset page at a time."""
     query = ListQuery(
@@ -110,6 +115,7 @@ async def list_records(
         fields=_comma_list(fields),
         expand=_comma_list(expand),
         count=count,
+        labels=labels,
     )
     return RecordJSONResponse(
         await run(lambda context: records.query_records(context, object_name, query))
@@ -165,10 +171,14 @@ async def bulk_write(
 
 
 @router.get("/{object_name}/{record_id}")
-async def get_record(run: InTenant, object_name: str, record_id: str) -> Response:
+async def get_record(
+    run: InTenant, object_name: str, record_id: str, labels: Labels = False
+) -> Response:
     """Return one record."""
     return _record_response(
-        await run(lambda context: records.get_record(context, object_name, record_id))
+        await run(
+            lambda context: records.get_record(context, object_name, record_id, labels=labels)
+        )
     )
 
 

@@ -18,7 +18,7 @@ from engine.catalog import CompiledObject, tenant_catalog
 from engine.context import RequestContext
 from engine.query import MAX_LIMIT
 from engine.records.bulk import MAX_BATCH
-from engine.records.json_schema import input_schema, record_schema
+from engine.records.json_schema import bulk_input_schema, input_schema, record_schema
 from runtime.app.articles import with_indefinite_article
 from runtime.app.auth import BEARER_SCHEME
 
@@ -79,6 +79,7 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
     for name, obj in catalog.objects.items():
         prefix = _component_prefix(name)
         schemas[f"{prefix}Input"] = _embeddable(input_schema(obj))
+        schemas[f"{prefix}BulkInput"] = _embeddable(bulk_input_schema(catalog, obj))
         schemas[f"{prefix}Patch"] = _embeddable(input_schema(obj, is_patch=True))
         schemas[f"{prefix}Record"] = _embeddable(record_schema(obj))
         schemas[f"{prefix}List"] = {
@@ -141,6 +142,11 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
         "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]+"?$'},
         "description": "The record version you hold; a stale one gets 412",
     }
+    labels = _query(
+        "labels",
+        {"type": "boolean", "default": False},
+        'Add "_labels": the label of each picklist value, by field',
+    )
     query = [
         _query("filter", {"type": "string"}, 'Filter JSON, e.g. {"amount": {"gt": 100}}'),
         _query("sort", {"type": "string"}, "Comma-separated fields; - for descending"),
@@ -153,6 +159,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
         _query("fields", {"type": "string"}, "Comma-separated fields to return"),
         _query("expand", {"type": "string"}, "Comma-separated lookups to embed"),
         _query("count", {"type": "boolean", "default": False}, "Also return the total"),
+        labels,
     ]
     return {
         f"/api/v1/data/{name}": {
@@ -185,7 +192,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                 "tags": tag,
                 "summary": f"Get {one}",
                 "operationId": f"get_{name}",
-                "parameters": [record_id],
+                "parameters": [record_id, labels],
                 "responses": {
                     "200": _json(_ref(f"{prefix}Record"), "The record"),
                     **_problems(401, 404),
@@ -240,7 +247,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                             "schema": {
                                 "type": "array",
                                 "maxItems": MAX_BATCH,
-                                "items": _ref(f"{prefix}Input"),
+                                "items": _ref(f"{prefix}BulkInput"),
                             }
                         }
                     },

@@ -1,0 +1,123 @@
+"""Picklist labels beside records (`?labels=true`) and lookups by key in bulk bodies."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Api
+
+ACCOUNT = {
+    "api_name": "account",
+    "fields": [
+        {"api_name": "name", "type": "text"},
+        {"api_name": "code", "type": "text", "unique": True},
+        {
+            "api_name": "tier",
+            "type": "picklist",
+            "values": [{"value": "gold", "label": "Gold"}, {"value": "silver"}],
+        },
+    ],
+}
+DEAL = {
+    "api_name": "deal",
+    "fields": [
+        {"api_name": "title", "type": "text"},
+        {"api_name": "account", "type": "lookup", "target": "account"},
+        {
+            "api_name": "stage",
+            "type": "picklist",
+            "values": [
+                {"value": "won", "label": "Won"},
+                {"value": "old", "label": "Old", "active": False},
+            ],
+        },
+        {
+            "api_name": "tags",
+            "type": "multi_picklist",
+            "values": [{"value": "a", "label": "Alpha"}, {"value": "b", "label": "Beta"}],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def sales(api: Api) -> Api:
+    for document in (ACCOUNT, DEAL):
+        assert api.post("/admin/objects", json=document).status_code == 201
+    for code, name in (("C-1", "Acme"), ("C-2", "Acme"), ("C-3", "Globex")):
+        api.post("/data/account", json={"code": code, "name": name, "tier": "gold"})
+    return api
+
+
+def account_id(api: Api, code: str) -> str:
+    page = api.get("/data/account", params={"filter": f'{{"code": "{code}"}}'}).json()
+    return str(page["data"][0]["id"])
+
+
+def test_records_read_with_labels_carry_them_beside_the_values(sales: Api) -> None:
+    created = sales.post(
+        "/data/deal",
+        json={
+            "title": "D",
+            "stage": "won",
+            "tags": ["b", "a"],
+            "account": account_id(sales, "C-3"),
+        },
+    ).json()
+    one = sales.get(f"/data/deal/{created['id']}", params={"labels": "true"}).json()
+    assert (one["stage"], one["_labels"]) == ("won", {"stage": "Won", "tags": ["Beta", "Alpha"]})
+    assert "_labels" not in sales.get(f"/data/deal/{created['id']}").json()
+    page = sales.get(
+        "/data/deal",
+        params={"labels": "true", "expand": "account", "fields": "title,stage,account"},
+    ).json()
+    (record,) = page["data"]
+    assert record["_labels"] == {"stage": "Won"}
+    assert record["account"]["_labels"] == {"tier": "Gold"}
+
+
+def test_a_blank_or_inactive_value_has_its_label_too(sales: Api) -> None:
+    created = sales.post("/data/deal", json={"title": "D"}).json()
+    labels = sales.get(f"/data/deal/{created['id']}", params={"labels": "true"}).json()["_labels"]
+    assert labels == {"stage": None, "tags": None}
+
+
+def test_bulk_records_name_their_lookups_by_unique_field_or_name(sales: Api) -> None:
+    response = sales.post(
+        "/data/deal/bulk",
+        params={"mode": "partial"},
+        json=[
+            {"title": "By code", "account.code": "C-1"},
+            {"title": "By name", "account": "Globex"},
+            {"title": "Ambiguous", "account": "Acme"},
+            {"title": "Missing", "account.code": "C-9"},
+        ],
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "created", "error", "error"]
+    assert [(e["pointer"], e["code"]) for r in results[2:] for e in r["errors"]] == [
+        ("/2/account", "ambiguous-record"),
+        ("/3/account", "unknown-record"),
+    ]
+    page = sales.get("/data/deal", params={"sort": "title"}).json()["data"]
+    assert [r["account"] for r in page] == [account_id(sales, "C-1"), account_id(sales, "C-3")]
+
+
+def test_a_bulk_key_that_cannot_name_a_record_is_a_422_at_the_key(sales: Api) -> None:
+    response = sales.post("/data/deal/bulk", json=[{"title": "T", "account.name.code": "x"}])
+    assert response.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in response.json()["errors"]] == [
+        ("/0/account.name.code", "path-too-long")
+    ]
+
+
+def test_the_openapi_document_describes_lookup_keys_and_labels(sales: Api) -> None:
+    document = sales.client.get("/openapi.json", headers=sales.tenant.headers).json()
+    schemas = document["components"]["schemas"]
+    bulk = schemas["DealBulkInput"]["properties"]
+    assert {"account", "account.id", "account.code", "account.name"} <= set(bulk)
+    assert "account.tier" not in bulk
+    assert "_labels" in schemas["DealRecord"]["properties"]
+    listing = document["paths"]["/api/v1/data/deal"]["get"]["parameters"]
+    assert "labels" in {parameter["name"] for parameter in listing}
