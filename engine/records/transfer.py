@@ -1,30 +1,46 @@
-"""Stream records in and out of files: batched imports and streamed exports."""
+"""Stream records in and out of files: batched imports and streamed exports.
+
+Imports check a CSV header once (`import_columns.py`), read empty cells as no value,
+picklist labels as their values, and lookups by id, unique field or name (through the
+bulk write); every error goes to an error sink, the first ones stay in the summary.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
-from engine.catalog import READ_ONLY_SYSTEM_KEYS, SYSTEM_KEYS, hold_catalog_revision
+from engine.catalog import (
+    SYSTEM_KEYS,
+    Catalog,
+    CompiledObject,
+    PicklistLabels,
+    hold_catalog_revision,
+    tenant_catalog,
+)
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import Conflict, RecordValidationError, SchemaChanged
+from engine.errors import Conflict, InvalidRequest, RecordValidationError, SchemaChanged
 from engine.json_input import InvalidJson, decode_json
 from engine.query import base_condition, build_plan
-from engine.records.bulk import write_batch
+from engine.records.bulk import check_upsert_field, write_batch
+from engine.records.import_columns import ImportColumns, check_columns, ignored_keys
+from engine.records.lookup_keys import did_you_mean
 from engine.records.permissions import caller_scope
-from engine.records.service import compiled_object
 
 EXPORT_CHUNK = 1000
+#: Errors an import keeps in its summary; every one goes to its error sink.
+KEPT_ERRORS = 1000
 
 
 class ExportFormat(StrEnum):
@@ -32,6 +48,13 @@ class ExportFormat(StrEnum):
 
     CSV = "csv"
     JSONL = "jsonl"
+
+
+class UnknownObject(InvalidRequest):
+    """An import or export names an object the tenant does not have."""
+
+    code = "unknown-object"
+    title = "Unknown object"
 
 
 @dataclass(frozen=True)
@@ -53,27 +76,61 @@ class UnreadableLine:
 
 @dataclass(frozen=True)
 class LineError:
-    """One error of an import: its line, the field (empty for the whole record), what."""
+    """One error of an import: its line, the field (empty for the whole record), what.
+
+    Attributes:
+        column: where on the line the problem starts (from 1), for a line that did not
+            decode; else None.
+        row: the row as read (None for a line that did not decode), for error files.
+    """
 
     line: int
     field: str
     code: str
     message: str
     column: int | None = None
+    row: Any = None
 
 
 #: A line of a file and what it holds: a record, or why it holds none.
 Row = tuple[int, dict[str, Any] | UnreadableLine]
 
 
+class ErrorSink(Protocol):
+    """Where an import sends every error, as it finds them (a file, say)."""
+
+    def write(self, error: LineError) -> None:
+        """Take one error."""
+        ...
+
+
 @dataclass
 class ImportSummary:
-    """What an import did, with its errors in the order of the file's lines."""
+    """What an import did: counts, the first errors by line, and how many there were.
+
+    Attributes:
+        errors: the first `KEPT_ERRORS` errors (every one went to the error sink).
+        error_count: every error found, kept or not.
+        ignored_columns: columns of the file Tessera maintains, skipped on every row.
+        stopped_at: the first line of a batch refused whole (the cascade failed, the
+            fields changed under it): that batch and the lines after it were not written.
+    """
 
     created: int = 0
     updated: int = 0
     failed: int = 0
     errors: list[LineError] = field(default_factory=list)
+    error_count: int = 0
+    ignored_columns: tuple[str, ...] = ()
+    stopped_at: int | None = None
+
+    def add_error(self, error: LineError, sink: ErrorSink | None) -> None:
+        """Count `error`, keep it if there is room, and send it to `sink`."""
+        self.error_count += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(error)
+        if sink is not None:
+            sink.write(error)
 
 
 def read_json_lines(lines: Iterable[str]) -> Iterator[Row]:
@@ -117,15 +174,55 @@ def _json_kind(value: Any) -> str:
     return "a number"
 
 
+def transfer_object(context: RequestContext, object_name: str) -> tuple[Catalog, CompiledObject]:
+    """Return the catalog and the object an import or export names.
+
+    Raises:
+        UnknownObject: the tenant has no such object (with a close name when there is one).
+    """
+    catalog = tenant_catalog(context)
+    obj = catalog.objects.get(object_name)
+    if obj is None:
+        raise UnknownObject(
+            f"there is no object {object_name!r}"
+            + did_you_mean(object_name, list(catalog.objects)),
+            extra={"object": object_name},
+        )
+    return catalog, obj
+
+
 def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-def _strip_system_keys(record: dict[str, Any]) -> dict[str, Any]:
-    # Exports carry id, version and timestamps; an import of one must not trip on them.
-    return {key: value for key, value in record.items() if key not in READ_ONLY_SYSTEM_KEYS}
+@dataclass(frozen=True)
+class _RowReader:
+    """Turns a row of the file into the body the save pipeline takes."""
+
+    columns: ImportColumns | None
+    ignored: frozenset[str]
+    labels: PicklistLabels
+    from_text: bool
+
+    def body(self, row: Any) -> Any:
+        """The record of `row`: columns renamed, ignored keys and empty cells left out.
+
+        An empty cell is no value given: on create the field's default applies, on update
+        the stored value stays. Picklist labels become their values.
+        """
+        if not isinstance(row, Mapping):
+            return row
+        if self.columns is not None:
+            record: dict[str, Any] = self.columns.record(row)
+        else:
+            record = {key: value for key, value in row.items() if key not in self.ignored}
+        if self.from_text:
+            record = {key: value for key, value in record.items() if value not in ("", None)}
+        for name in self.labels.labels.keys() & record.keys():
+            record[name] = self.labels.value(name, record[name], from_text=self.from_text)
+        return record
 
 
 def import_batches(
@@ -134,18 +231,42 @@ def import_batches(
     rows: Iterable[Row],
     *,
     from_text: bool,
+    header: Sequence[str] | None = None,
     upsert_on: str | None = None,
     is_atomic: bool = False,
     batch_size: int = 2000,
+    error_sink: ErrorSink | None = None,
 ) -> ImportSummary:
     """Import (line, record) pairs in batches; never holds more than one batch in memory.
 
-    By default each batch commits its valid records; with `is_atomic` the whole import is
-    one transaction and the first invalid batch rolls everything back. An unreadable
-    line fails like an invalid record.
+    With a `header` (a CSV file's), the columns are checked before any row is read. By
+    default each batch commits its valid records; with `is_atomic` the whole import is
+    one transaction, rolled back at the end if any line failed (every line is still
+    checked, so the report names every error).
+
+    Raises:
+        UnknownObject: no such object.
+        RecordValidationError: a header column or `upsert_on` the object cannot take.
     """
-    catalog, obj = compiled_object(context, object_name)
-    summary = ImportSummary()
+    catalog, obj = transfer_object(context, object_name)
+    if upsert_on is not None:
+        check_upsert_field(obj, upsert_on)
+    columns = check_columns(catalog, obj, header) if header is not None else None
+    reader = _RowReader(
+        columns=columns,
+        ignored=ignored_keys(obj),
+        labels=PicklistLabels.of(obj),
+        from_text=from_text,
+    )
+    plan = _ImportPlan(
+        catalog=catalog,
+        obj=obj,
+        reader=reader,
+        upsert_on=upsert_on,
+        is_atomic=is_atomic,
+        from_text=from_text,
+    )
+    summary = ImportSummary(ignored_columns=columns.ignored if columns else ())
     with tenant_connection(
         context.engine.db, context.tenant.schema_name, is_write=True
     ) as connection:
@@ -154,45 +275,18 @@ def import_batches(
             hold_catalog_revision(connection, catalog)
         try:
             for batch in _batches(rows, batch_size):
-                records = _readable(batch, summary)
-                if not records:
-                    continue
-                lines = [line for line, _ in records]
-                bodies = [_strip_system_keys(record) for _, record in records]
-                # Atomic imports run inside the one outer transaction; others commit per batch.
-                batch_transaction = nullcontext() if is_atomic else connection.begin()
-                try:
-                    with batch_transaction:
-                        if not is_atomic:
-                            hold_catalog_revision(connection, catalog)
-                        result = write_batch(
-                            connection,
-                            context,
-                            catalog=catalog,
-                            obj=obj,
-                            scope=caller_scope(context),
-                            bodies=bodies,
-                            upsert_on=upsert_on,
-                            is_partial=not is_atomic,
-                            from_text=from_text,
-                        )
-                except (RecordValidationError, Conflict, SchemaChanged) as error:
-                    _record_failure(summary, error, lines)
+                # A batch's errors are told in the order of its lines.
+                found: list[LineError] = []
+                records = _readable(batch, found)
+                stopped = False
+                if records:
+                    stopped = _import_batch(connection, context, plan, records, found, summary)
+                summary.failed += len({error.line for error in found})
+                for error in sorted(found, key=lambda error: error.line):
+                    summary.add_error(error, error_sink)
+                if stopped:
+                    summary.stopped_at = records[0][0]
                     break
-                summary.created += result.count("created")
-                summary.updated += result.count("updated")
-                for outcome in result.outcomes:
-                    if outcome.status == "error":
-                        summary.failed += 1
-                        for problem in outcome.errors:
-                            summary.errors.append(
-                                LineError(
-                                    lines[outcome.index],
-                                    _field(problem.pointer),
-                                    problem.code,
-                                    problem.detail,
-                                )
-                            )
             if transaction is not None:
                 if summary.failed:
                     transaction.rollback()
@@ -202,38 +296,106 @@ def import_batches(
         finally:
             if transaction is not None and transaction.is_active:
                 transaction.rollback()
-    summary.errors.sort(key=lambda error: error.line)
     return summary
 
 
-def _readable(batch: list[Row], summary: ImportSummary) -> list[tuple[int, dict[str, Any]]]:
-    """Return the records of `batch`, counting its unreadable lines as failed."""
+@dataclass(frozen=True)
+class _ImportPlan:
+    """What every batch of one import is written with."""
+
+    catalog: Catalog
+    obj: CompiledObject
+    reader: _RowReader
+    upsert_on: str | None
+    is_atomic: bool
+    from_text: bool
+
+
+def _import_batch(
+    connection: Connection,
+    context: RequestContext,
+    plan: _ImportPlan,
+    records: list[tuple[int, dict[str, Any]]],
+    found: list[LineError],
+    summary: ImportSummary,
+) -> bool:
+    """Write one batch; add its errors to `found`; return whether the import must stop.
+
+    Atomic imports run inside the one outer transaction; others commit per batch.
+    """
+    bodies = [plan.reader.body(row) for _, row in records]
+    batch_transaction = nullcontext() if plan.is_atomic else connection.begin()
+    try:
+        with batch_transaction:
+            if not plan.is_atomic:
+                hold_catalog_revision(connection, plan.catalog)
+            result = write_batch(
+                connection,
+                context,
+                catalog=plan.catalog,
+                obj=plan.obj,
+                scope=caller_scope(context),
+                bodies=bodies,
+                upsert_on=plan.upsert_on,
+                is_partial=True,
+                from_text=plan.from_text,
+            )
+    except (RecordValidationError, Conflict, SchemaChanged) as error:
+        # The batch was refused whole (the cascade failed, the fields changed under it):
+        # nothing of it was written, and the import stops there.
+        found.extend(_refusal_errors(error, records))
+        return True
+    summary.created += result.count("created")
+    summary.updated += result.count("updated")
+    for outcome in result.outcomes:
+        line, row = records[outcome.index]
+        found.extend(
+            LineError(line, _field(problem.pointer), problem.code, problem.detail, row=row)
+            for problem in outcome.errors
+        )
+    return False
+
+
+def _refusal_errors(
+    error: RecordValidationError | Conflict | SchemaChanged,
+    records: list[tuple[int, dict[str, Any]]],
+) -> list[LineError]:
+    """The errors of a batch refused whole, at the lines its problems point at."""
+    errors = []
+    for problem in error.problems:
+        parts = problem.pointer.strip("/").split("/")
+        index = int(parts[0]) if parts and parts[0].isdigit() else 0
+        line, row = records[index if index < len(records) else 0]
+        errors.append(
+            LineError(line, _field(problem.pointer), problem.code, problem.detail, row=row)
+        )
+    if not errors:
+        line, row = records[0]
+        errors.append(LineError(line, "", error.code, error.detail, row=row))
+    return errors
+
+
+def _readable(batch: list[Row], found: list[LineError]) -> list[tuple[int, dict[str, Any]]]:
+    """The records of `batch`; its unreadable lines, and rows with more cells than the
+    header has columns (their cells are shifted), are errors in `found`."""
     records = []
     for line, row in batch:
         if isinstance(row, UnreadableLine):
-            summary.failed += 1
-            summary.errors.append(LineError(line, row.field, row.code, row.message, row.column))
+            found.append(LineError(line, row.field, row.code, row.message, column=row.column))
+        elif None in row:
+            extra = row[None]  # type: ignore[index]
+            found.append(
+                LineError(
+                    line,
+                    "",
+                    "extra-cells",
+                    f"the line has {len(extra)} more cell(s) than the header has columns",
+                    row={key: value for key, value in row.items() if key is not None},
+                )
+            )
         else:
             records.append((line, row))
     return records
-
-
-def _record_failure(
-    summary: ImportSummary,
-    error: RecordValidationError | Conflict | SchemaChanged,
-    lines: list[int],
-) -> None:
-    failed_indexes = set()
-    for problem in error.problems or []:
-        parts = problem.pointer.strip("/").split("/")
-        index = int(parts[0]) if parts and parts[0].isdigit() else 0
-        failed_indexes.add(index)
-        line = lines[index] if index < len(lines) else lines[0]
-        field_name = _field(problem.pointer)
-        summary.errors.append(LineError(line, field_name, problem.code, problem.detail))
-    if not error.problems:
-        summary.errors.append(LineError(lines[0], "", error.code, error.detail))
-    summary.failed += max(len(failed_indexes), 1)
 
 
 def _field(pointer: str) -> str:
@@ -248,10 +410,18 @@ def export_records(
     *,
     fmt: ExportFormat,
     filter_document: Any = None,
+    labels: bool = False,
 ) -> int:
-    """Write every (matching) record to `target`, streamed from the database; return the count."""
-    catalog, obj = compiled_object(context, object_name)
+    """Write every (matching) record to `target`, streamed from the database; return the count.
+
+    With `labels`, picklist values are written as their labels (an import reads them back).
+
+    Raises:
+        UnknownObject: no such object; InvalidQuery: a filter that does not apply.
+    """
+    catalog, obj = transfer_object(context, object_name)
     fields = list(obj.fields)
+    picklists = PicklistLabels.of(obj) if labels else None
     written = 0
     writer = csv.writer(target) if fmt is ExportFormat.CSV else None
     if writer is not None:
@@ -271,6 +441,9 @@ def export_records(
         )
         for row in result.mappings():
             record = render_record(obj, row)
+            if picklists is not None:
+                for name in picklists.labels:
+                    record[name] = picklists.label(name, record[name])
             if writer is not None:
                 writer.writerow([_cell(record[key]) for key in (*SYSTEM_KEYS, *fields)])
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from engine import metadata_changes
 from metadata.models import FieldDef, ObjectDef
 from runtime.cli import app
+from runtime.cli.data import count_rows, import_progress
 from tests.conftest import TenantHandle
 
 runner = CliRunner()
@@ -265,3 +267,130 @@ def test_a_json_lines_line_that_is_not_json_says_its_line_column_and_what_is_wro
         (7, None, "tags", "not-in-picklist"),
     ]
     assert total(lead) == 1
+
+
+def test_errors_past_the_first_thousand_are_counted_and_all_go_to_the_errors_file(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "leads.csv",
+        [{"code": f"E{i}", "score": "bad"} for i in range(1500)] + [{"code": "OK", "score": "1"}],
+    )
+    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len([line for line in lines if line.startswith("line ")]) == 1000
+    assert "… and 500 more errors; write them all with --errors FILE" in lines
+    assert lines[-1] == "created 1, updated 0; 1,500 record(s) failed"
+
+    errors = tmp_path / "errors.csv"
+    path = write_csv(path, [{"code": f"E{i}", "score": "bad"} for i in range(1500)])
+    result = runner.invoke(
+        app, ["data", "import", lead.name, "lead", str(path), "--errors", str(errors), "--json"]
+    )
+    report = json.loads(result.output)
+    assert (report["error_count"], len(report["errors"])) == (1500, 1000)
+    with errors.open(newline="", encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert len(written) == 1500
+    assert written[-1]["line"] == "1501"
+    assert (written[-1]["field"], written[-1]["code"]) == ("score", "wrong-type")
+    assert json.loads(written[-1]["row"]) == {"code": "E1499", "score": "bad"}
+
+
+def test_the_errors_file_can_be_json_lines_and_holds_the_rows_as_read(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    source = tmp_path / "leads.jsonl"
+    source.write_text('{"code": "A", "score": "x"}\n[1, 2]\n', encoding="utf-8")
+    errors = tmp_path / "errors.jsonl"
+    result = runner.invoke(
+        app, ["data", "import", lead.name, "lead", str(source), "--errors", str(errors)]
+    )
+    assert result.exit_code == 1
+    assert f"all 2 error(s) are in {errors}" in result.output
+    written = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [(e["line"], e["column"], e["code"], e["row"]) for e in written] == [
+        (1, None, "wrong-type", {"code": "A", "score": "x"}),
+        (2, 1, "not-an-object", None),
+    ]
+
+
+def test_an_errors_file_of_another_kind_is_a_usage_error(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "leads.csv", [{"code": "A"}])
+    result = runner.invoke(
+        app, ["data", "import", lead.name, "lead", str(path), "--errors", str(tmp_path / "e.txt")]
+    )
+    assert result.exit_code == 2
+    assert total(lead) == 0
+
+
+def test_an_atomic_import_reports_the_errors_of_every_batch(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    rows = [{"code": f"C{i}", "score": "x" if i % 10 == 0 else str(i)} for i in range(40)]
+    path = write_csv(tmp_path / "leads.csv", rows)
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "import",
+            lead.name,
+            "lead",
+            str(path),
+            "--atomic",
+            "--batch-size",
+            "10",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert (report["written"], report["failed"]) == (False, 4)
+    assert [error["line"] for error in report["errors"]] == [2, 12, 22, 32]
+    assert total(lead) == 0
+
+
+def test_a_row_with_more_cells_than_the_header_is_an_error_of_its_line(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("code,score\nA,1\nB,2,3\n", encoding="utf-8")
+    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    report = json.loads(result.output)
+    assert (report["created"], report["failed"]) == (1, 1)
+    assert [(e["line"], e["code"]) for e in report["errors"]] == [(3, "extra-cells")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("plain.csv", "code,score\nA,1\nB,2\nC,3", "3"),
+        ("quoted.csv", 'code,note\nA,"two\nlines"\nB,x\n', "~3"),
+        ("blank.jsonl", '{"code": "A"}\n\n{"code": "B"}\n', "~3"),
+        ("plain.jsonl", '{"code": "A"}\r\n{"code": "B"}\r\n', "2"),
+    ],
+)
+def test_rows_are_counted_up_front_exactly_or_as_an_estimate(
+    tmp_path: Path, name: str, content: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content.encode())
+    assert str(count_rows(path)) == expected
+
+
+def test_the_progress_bar_counts_rows_and_rows_per_second() -> None:
+    from rich.console import Console
+
+    console = Console(record=True, width=120, force_terminal=True)
+    progress = import_progress(disable=False)
+    task = progress.add_task("import", total=2000, total_rows="2,000")
+    progress.update(task, completed=500)
+    time.sleep(0.05)
+    progress.update(task, completed=1500)
+    console.print(progress.get_renderable())
+    shown = console.export_text()
+    assert "1,500/2,000 rows" in shown
+    assert " rows/s" in shown
