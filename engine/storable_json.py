@@ -176,7 +176,14 @@ def _leaf_problem(item: Any) -> tuple[Flaw, str] | None:
 def _text_problem(text: str) -> tuple[Flaw, str] | None:
     if "\x00" in text:
         return Flaw.NUL_CHARACTER, "text cannot contain the NUL character (\\u0000)"
-    if not text.isascii() and _SURROGATE.search(text):
+    if not text.isascii() and (found := _SURROGATE.search(text)):
+        if "\udc80" <= found.group() <= "\udcff":
+            # What a file's byte that is no UTF-8 decodes to (errors="surrogateescape").
+            return (
+                Flaw.LONE_SURROGATE,
+                "text cannot contain a lone surrogate (\\ud800-\\udfff), which is also how a "
+                "byte that is not UTF-8 reads; save the file as UTF-8 or send valid Unicode",
+            )
         return (
             Flaw.LONE_SURROGATE,
             "text cannot contain a lone surrogate (\\ud800-\\udfff); send valid Unicode",

@@ -30,7 +30,13 @@ from engine.catalog import (
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import Conflict, InvalidRequest, RecordValidationError, SchemaChanged
+from engine.errors import (
+    Conflict,
+    InvalidRequest,
+    RecordValidationError,
+    SchemaChanged,
+    WritesCollided,
+)
 from engine.json_input import InvalidJson, decode_json
 from engine.query import base_condition, build_plan
 from engine.records.bulk import check_upsert_field, write_batch
@@ -340,9 +346,10 @@ def _import_batch(
                 is_partial=True,
                 from_text=plan.from_text,
             )
-    except (RecordValidationError, Conflict, SchemaChanged) as error:
-        # The batch was refused whole (the cascade failed, the fields changed under it):
-        # nothing of it was written, and the import stops there.
+    except (RecordValidationError, Conflict, SchemaChanged, WritesCollided) as error:
+        # The batch was refused whole (the cascade failed, the fields changed under it,
+        # concurrent writes won): nothing of it was written, and the import stops there,
+        # its summary telling what the batches before it wrote.
         found.extend(_refusal_errors(error, records))
         return True
     summary.created += result.count("created")
@@ -357,7 +364,7 @@ def _import_batch(
 
 
 def _refusal_errors(
-    error: RecordValidationError | Conflict | SchemaChanged,
+    error: RecordValidationError | Conflict | SchemaChanged | WritesCollided,
     records: list[tuple[int, dict[str, Any]]],
 ) -> list[LineError]:
     """The errors of a batch refused whole, at the lines its problems point at."""

@@ -144,7 +144,7 @@ def _counted(
 
 def _csv_header(path: Path) -> list[str]:
     """The header row of a CSV file (empty for an empty file)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         return next(csv.reader(handle), [])
 
 
@@ -213,7 +213,9 @@ def import_command(
             context = _operator_context(engine, tenant)
             with (
                 import_progress(disable=not show_progress) as progress,
-                file.open(encoding="utf-8-sig", newline="") as text,
+                # Bytes that are not UTF-8 become lone surrogates, which the value checks
+                # refuse line by line instead of the whole file failing to decode.
+                file.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
             ):
                 total = count_rows(file) if show_progress else RowCount(0, is_exact=False)
                 task = progress.add_task("import", total=total.total or None, total_rows=str(total))

@@ -204,6 +204,27 @@ def test_json_lines_with_a_lone_surrogate_are_refused_by_line_and_nothing_of_the
     assert total(lead) == 1
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_bytes_that_are_not_utf8_are_refused_by_line_and_the_other_lines_imported(
+    lead: TenantHandle, tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"leads{suffix}"
+    lines = (
+        [b"code,score", b"ok,1", b"caf\xe9,2", b"fine,3"]
+        if suffix == ".csv"
+        else [b'{"code": "ok"}', b'{"code": "caf\xe9"}', b'{"code": "fine"}']
+    )
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert (report["created"], report["failed"]) == (2, 1)
+    [error] = report["errors"]
+    assert error["line"] == (3 if suffix == ".csv" else 2)
+    assert "save the file as UTF-8" in error["message"]
+    assert total(lead) == 2
+
+
 def test_text_imported_from_a_file_is_refused_when_no_database_can_store_it(
     lead: TenantHandle,
 ) -> None:
@@ -394,3 +415,31 @@ def test_the_progress_bar_counts_rows_and_rows_per_second() -> None:
     shown = console.export_text()
     assert "1,500/2,000 rows" in shown
     assert " rows/s" in shown
+
+
+def test_a_batch_that_loses_to_concurrent_writes_stops_the_import_and_the_summary_keeps_the_rest(
+    lead: TenantHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.errors import WritesCollided
+    from engine.records import transfer
+
+    real_write_batch = transfer.write_batch
+    calls = []
+
+    def second_batch_collides(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise WritesCollided("the request collided with concurrent writes; send it again")
+        return real_write_batch(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transfer, "write_batch", second_batch_collides)
+    path = write_csv(tmp_path / "leads.csv", [{"code": f"L{i}", "score": i} for i in range(10)])
+    result = runner.invoke(
+        app, ["data", "import", lead.name, "lead", str(path), "--batch-size", "5", "--json"]
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["created"] == 5
+    assert report["stopped_at_line"] == 7
+    assert report["errors"][0]["code"] == "writes-collided"
+    assert total(lead) == 5
