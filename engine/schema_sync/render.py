@@ -51,6 +51,8 @@ def render_sql(ops: tuple[SchemaOp, ...], *, dialect: str) -> list[str]:
     context = MigrationContext.configure(
         dialect_name=dialect,
         opts={"as_sql": True, "output_buffer": buffer, "literal_binds": True},
+        # Without bind parameters nothing escapes `%`: the statements show as they run.
+        dialect_opts={"paramstyle": "named"},
     )
     operations = Operations(context)
     for op in ops:

@@ -215,6 +215,13 @@ def test_adding_a_required_field_with_a_default_fills_then_sets_not_null_on_post
     ]
 
 
+@DIALECTS
+def test_the_sql_of_a_plan_shows_a_percent_sign_as_it_runs(dialect: str) -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="share", type="text", required=True, default="50%")
+    assert "'50%'" in " ".join(sql_of(plan_schema_change(old, new, dialect=dialect)))
+
+
 def test_adding_a_required_field_with_a_default_rebuilds_the_table_on_sqlite() -> None:
     old = accounts()
     new = with_field(old, "account", api_name="tier", type="integer", required=True, default=3)
