@@ -26,9 +26,8 @@ from engine.rules.rule_impact import changed_rules, check_existing_records
 from engine.schema_sync import (
     DataImpact,
     apply_plan,
-    measure_column_slots,
     measure_impact,
-    plan_schema_change,
+    plan_against_database,
     render_sql,
 )
 from metadata.models import TenantMetadata
@@ -52,13 +51,22 @@ class ChangeResult:
     impact: DataImpact
     is_forced: bool
     result: dict[str, Any]
+    #: What to know before applying (a slow change), as `PlanWarning.as_dict()`.
+    warnings: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     def plan_document(self) -> dict[str, Any]:
-        """The plan as JSON: what would run, and what it does to the rows."""
-        return {
+        """The plan as JSON: what would run, and what it does to the rows.
+
+        `warnings` is there only when the plan has some.
+        """
+        document: dict[str, Any] = {
             "summary": self.summary,
             "dry_run": self.is_dry_run,
             "classification": self.classification,
+        }
+        if self.warnings:
+            document["warnings"] = self.warnings
+        return document | {
             "forced": self.is_forced,
             "operations": self.operations,
             "ddl": self.ddl,
@@ -136,13 +144,7 @@ def run_change(
     ):
         old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
         new, component = mutate(old)
-        plan = plan_schema_change(
-            old,
-            new,
-            dialect=engine.dialect_name,
-            force=force,
-            column_slots=measure_column_slots(connection, old.schema_name),
-        )
+        plan = plan_against_database(connection, old, new, force=force)
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)
         # A field whose stored values the change rewrites (a conversion, removed picklist
@@ -178,6 +180,7 @@ def run_change(
             is_dry_run=dry_run,
             revision=old.revision if dry_run else old.revision + 1,
             classification=plan.classification.value,
+            warnings=[warning.as_dict() for warning in plan.warnings],
             operations=plan.describe()
             + describe_rewrites(old, new)
             + [refresh.describe() for refresh in planned],

@@ -173,7 +173,11 @@ def apply_plan(connection: Connection, plan: SchemaPlan) -> None:
 
     Raises:
         SchemaChangeFailed: the database refused a statement (the caller rolls back).
+        ValueError: the plan rebuilds a table whose extras it was not given.
     """
+    if plan.unread_extras:
+        # Applying it would lose them: `plan_against_database` reads them.
+        raise ValueError(f"the plan lacks the extras of {', '.join(plan.unread_extras)}")
     operations = live_operations(connection)
     for op in plan.ops:
         try:

@@ -13,6 +13,8 @@ from sqlalchemy import Column, Index, Table
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
+from engine.schema_sync.table_extras import TableExtras
+
 
 @dataclass(frozen=True, eq=False)
 class CreateTable:
@@ -184,7 +186,8 @@ class RebuildTable:
     On PostgreSQL the planner chooses it to give back the column slots of dropped columns
     (`column_slots.py`); there the new table is created without foreign keys
     (`has_inline_foreign_keys=False`) and the plan adds them as their own ops, which
-    check them against the copied rows.
+    check them against the copied rows, and its primary key takes `primary_key_name`
+    once the old table is gone (the name is free only then).
     """
 
     new_table: Table
@@ -193,10 +196,34 @@ class RebuildTable:
     has_inline_foreign_keys: bool = True
     #: Why the table is rebuilt, when it is not for the change itself (shown in the plan).
     reason: str = ""
+    primary_key_name: str | None = None
 
     def describe(self) -> str:
         why = f" to {self.reason}" if self.reason else ""
         return f"rebuild table {self.new_table.name}{why}"
+
+
+@dataclass(frozen=True, eq=False)
+class RestoreTableExtras:
+    """Give a rebuilt table what its old one had beyond Tessera's columns, keys and indexes."""
+
+    schema: str
+    table_name: str
+    extras: TableExtras
+
+    def describe(self) -> str:
+        return f"carry over to table {self.table_name}: {', '.join(self.extras.parts())}"
+
+
+@dataclass(frozen=True, eq=False)
+class AnalyzeTable:
+    """Gather a table's statistics (a rebuilt table starts with none)."""
+
+    schema: str
+    table_name: str
+
+    def describe(self) -> str:
+        return f"analyze table {self.table_name}"
 
 
 SchemaOp = (
@@ -214,4 +241,6 @@ SchemaOp = (
     | AddForeignKey
     | DropForeignKey
     | RebuildTable
+    | RestoreTableExtras
+    | AnalyzeTable
 )

@@ -40,7 +40,7 @@ from engine.catalog import (
     on_delete_sql,
     python_value,
 )
-from engine.errors import MetadataError, Problem
+from engine.errors import Conflict, MetadataError, Problem
 from engine.schema_sync.checks import CheckKind, DataCheck, RowsTouched, ValuesRewritten
 from engine.schema_sync.column_slots import ColumnSlots
 from engine.schema_sync.conversions import (
@@ -53,6 +53,7 @@ from engine.schema_sync.ops import (
     AddColumn,
     AddForeignKey,
     AlterColumnType,
+    AnalyzeTable,
     CreateIndex,
     CreateTable,
     DropColumn,
@@ -63,9 +64,11 @@ from engine.schema_sync.ops import (
     RebuildTable,
     RenameColumn,
     RenameTable,
+    RestoreTableExtras,
     SchemaOp,
     SetNullable,
 )
+from engine.schema_sync.table_extras import TableExtras
 from metadata.models import FieldDef, FieldState, ObjectState, TenantMetadata, default_expression
 
 
@@ -75,6 +78,23 @@ class ChangeClass(StrEnum):
     SAFE = "safe"
     BREAKING = "breaking"
     DESTRUCTIVE = "destructive"
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """Something about a change to know before applying it, whatever its classification.
+
+    `slow-change`: the change rebuilds a table, which takes as long as copying its rows
+    and building its indexes and keys again, while the tenant's writes wait.
+    """
+
+    code: str
+    object_name: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the JSON shape used in plans."""
+        return {"code": self.code, "object": self.object_name, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -89,8 +109,12 @@ class SchemaPlan:
     #: the values that do not convert; empty values a default fills).
     rewrites: tuple[ValuesRewritten, ...] = ()
     classification: ChangeClass = ChangeClass.SAFE
+    warnings: tuple[PlanWarning, ...] = ()
     is_forced: bool = False
     new_metadata: MetaData = field(default_factory=MetaData)
+    #: Tables the plan rebuilds without having been given their extras (by their current
+    #: name): the plan must be made again with them before it can be applied.
+    unread_extras: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
         """One line per operation, in order."""
@@ -104,20 +128,30 @@ def plan_schema_change(
     dialect: str,
     force: bool = False,
     column_slots: Mapping[str, ColumnSlots] | None = None,
+    table_extras: Mapping[str, TableExtras] | None = None,
 ) -> SchemaPlan:
     """Return the plan that turns the tables of `old` into those of `new`.
 
     `column_slots` (by table name, measured by the caller) are the slots PostgreSQL's
     tables have used up, dropped columns' included: a table the change would add columns
     past its limit to is rebuilt, which gives the slots of its dropped columns back.
+    `table_extras` (by table name, read by the caller for the tables the plan names in
+    `unread_extras`) are what such a table has beyond Tessera's making; the rebuild
+    carries them over.
 
     Raises:
         MetadataError: a field changes type in a way no conversion supports.
+        Conflict: a table must be rebuilt and has something the rebuild cannot carry over.
     """
     _, old_tables = build_tables(old)
     new_metadata, new_tables = build_tables(new)
     planner = _Planner(
-        dialect=dialect, force=force, old=old, new=new, column_slots=column_slots or {}
+        dialect=dialect,
+        force=force,
+        old=old,
+        new=new,
+        column_slots=column_slots or {},
+        table_extras=table_extras or {},
     )
     old_objects = {obj.id: obj for obj in old.objects}
     new_objects = {obj.id: obj for obj in new.objects}
@@ -137,6 +171,14 @@ def plan_schema_change(
             )
     if planner.problems:
         raise MetadataError("the change cannot be planned", problems=planner.problems)
+    if planner.blocked:
+        object_name, blockers = planner.blocked[0]
+        raise Conflict(
+            f"adding to {object_name} needs its table rebuilt to reclaim the column slots "
+            f"of purged fields, and the rebuild cannot carry over: {'; '.join(blockers)}. "
+            "Remove them, make the change, then create them again",
+            extra={"object": object_name, "blockers": list(blockers)},
+        )
     # Slot-reclaiming rebuilds come last: by then every other table has the foreign keys
     # of the new state, which is what they drop around the rebuild and add back.
     planner.ops.extend(planner.reclaims)
@@ -147,8 +189,10 @@ def plan_schema_change(
         touches=tuple(planner.touches),
         rewrites=tuple(planner.rewrites),
         classification=planner.classification,
+        warnings=tuple(planner.warnings),
         is_forced=force,
         new_metadata=new_metadata,
+        unread_extras=tuple(planner.unread_extras),
     )
 
 
@@ -176,7 +220,12 @@ class _Planner:
     problems: list[Problem] = field(default_factory=list)
     classification: ChangeClass = ChangeClass.SAFE
     column_slots: Mapping[str, ColumnSlots] = field(default_factory=dict)
+    table_extras: Mapping[str, TableExtras] = field(default_factory=dict)
     reclaims: list[SchemaOp] = field(default_factory=list)
+    warnings: list[PlanWarning] = field(default_factory=list)
+    unread_extras: list[str] = field(default_factory=list)
+    #: (object, what stops its rebuild)
+    blocked: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def schema(self) -> str:
@@ -208,7 +257,7 @@ class _Planner:
         if self.is_sqlite and any(change.needs_rebuild for change in changes):
             self._rebuild(new_obj, old_table, new_table, changes)
         elif slots is not None and not slots.can_add(added):
-            self._reclaim_slots(new_obj, old_table, new_table, changes, slots)
+            self._reclaim_slots(old_obj, new_obj, old_table, new_table, changes, slots)
         else:
             self._alter_in_place(new_obj, old_table, new_table, changes)
 
@@ -460,6 +509,7 @@ class _Planner:
 
     def _reclaim_slots(
         self,
+        old_obj: ObjectState,
         obj: ObjectState,
         old_table: Table,
         new_table: Table,
@@ -469,19 +519,13 @@ class _Planner:
         """Rebuild a table the change would add columns past its slots to.
 
         The copy carries every row with its id, version and stamps; the indexes come back
-        under their names. Foreign keys, into the table and out of it, are dropped and
-        added back as their own ops, so the database checks them against the copied rows.
+        under their names, and so does the primary key. Foreign keys, into the table and
+        out of it, are dropped and added back as their own ops, so the database checks
+        them against the copied rows. What the table has beyond Tessera's making (its
+        extras) is carried over, and the new table's statistics gathered.
         """
-        incoming = sorted(
-            (
-                key
-                for other in new_table.metadata.tables.values()
-                if other is not new_table
-                for key in other.foreign_key_constraints
-                if key.referred_table is new_table
-            ),
-            key=lambda key: (key.table.name, _constraint_key(key)),
-        )
+        incoming = _keys_into(new_table)
+        extras = self._extras_to_carry(old_obj, obj, old_table, new_table, changes)
         self.reclaims.extend(
             DropForeignKey(self.schema, key.table.name, str(key.name)) for key in incoming
         )
@@ -492,13 +536,66 @@ class _Planner:
                 values=self._copied_values(new_table, changes),
                 has_inline_foreign_keys=False,
                 reason=f"reclaim the {slots.dropped} column slots its dropped columns hold",
+                primary_key_name=None if extras is None else extras.primary_key_name,
             )
         )
         outgoing = sorted(new_table.foreign_key_constraints, key=_constraint_key)
         self.reclaims.extend(self._add_foreign_key(key) for key in [*outgoing, *incoming])
+        if extras is not None and not extras.is_empty:
+            self.reclaims.append(RestoreTableExtras(self.schema, obj.table_name, extras))
+        self.reclaims.append(AnalyzeTable(self.schema, obj.table_name))
         self.touches.append(
             RowsTouched(obj.api_name, None, "table rebuilt to reclaim column slots", old_table)
         )
+        self.warnings.append(
+            PlanWarning(
+                "slow-change",
+                obj.api_name,
+                f"the table of {obj.api_name} is rebuilt: every row is copied and the "
+                "indexes and keys are built again, while the tenant's writes wait for the "
+                "change",
+            )
+        )
+
+    def _extras_to_carry(
+        self,
+        old_obj: ObjectState,
+        obj: ObjectState,
+        old_table: Table,
+        new_table: Table,
+        changes: list[_FieldChange],
+    ) -> TableExtras | None:
+        """The extras the rebuild of `obj`'s table carries over; what stops it is noted.
+
+        None when the caller has not read them yet (`SchemaPlan.unread_extras`).
+        """
+        extras = self.table_extras.get(old_obj.table_name)
+        if extras is None:
+            self.unread_extras.append(old_obj.table_name)
+            return None
+        # The indexes and keys of fields, before the change and after it, are Tessera's.
+        tables = (old_table, new_table)
+        own = {str(index.name) for table in tables for index in table.indexes}
+        own |= {str(key.name) for table in tables for key in table.foreign_key_constraints}
+        own |= {str(key.name) for table in tables for key in _keys_into(table)}
+        extras = extras.without(own)
+        blockers = list(extras.blockers)
+        blockers.extend(
+            f"foreign key {key.name} of {key.table} points at it"
+            for key in extras.foreign_keys_in
+            if key.name not in own
+        )
+        # Extras name the table and its columns as they are before the change.
+        is_renamed = old_obj.table_name != obj.table_name or any(
+            change.old is not None
+            and (change.new is None or change.new.column_name != change.old.column_name)
+            for change in changes
+        )
+        if is_renamed and not extras.is_empty:
+            blockers.append("the change also renames the table or its columns; make it apart")
+        if blockers:
+            self.blocked.append((obj.api_name, tuple(blockers)))
+        return extras
 
     def _add_foreign_key(self, key: ForeignKeyConstraint) -> AddForeignKey:
         column = key.elements[0]
@@ -628,6 +725,20 @@ def _constraint_key(constraint: ForeignKeyConstraint) -> str:
     return str(constraint.name)
 
 
+def _keys_into(table: Table) -> list[ForeignKeyConstraint]:
+    """The foreign keys of the other tables of `table`'s state that point at it."""
+    return sorted(
+        (
+            key
+            for other in table.metadata.tables.values()
+            if other is not table
+            for key in other.foreign_key_constraints
+            if key.referred_table is table
+        ),
+        key=lambda key: (key.table.name, _constraint_key(key)),
+    )
+
+
 def _indexes_of(field_state: FieldState | None, table: Table) -> dict[str, Index]:
     name = field_index_name(field_state) if field_state is not None else None
     # Every index of a field table is named (`field_indexes`), so the None check only narrows.
@@ -647,7 +758,7 @@ def _quote(name: str, dialect: str) -> str:
     return quote_identifier(name, dialect)
 
 
-__all__ = ["ChangeClass", "SchemaPlan", "plan_schema_change", "render_type"]
+__all__ = ["ChangeClass", "PlanWarning", "SchemaPlan", "plan_schema_change", "render_type"]
 
 
 def _literal_default(field: FieldState) -> Any:

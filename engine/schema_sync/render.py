@@ -11,18 +11,16 @@ from typing import Any
 
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, MetaData, Table, insert, select, table, update
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, Table, insert, select, table, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex as CreateIndexDDL
 from sqlalchemy.schema import CreateTable as CreateTableDDL
 
 from engine.schema_sync import ops as schema_ops
+from engine.schema_sync.extras_ddl import analyze, rename_constraint, restore_extras
 from engine.schema_sync.ops import SchemaOp
-
-_REBUILD_PREFIX = "_tessera_rebuild_"
-#: PostgreSQL cuts longer identifiers (NAMEDATALEN - 1).
-_MAX_IDENTIFIER_LENGTH = 63
+from engine.schema_sync.table_extras import MAX_IDENTIFIER_LENGTH, REBUILD_PREFIX
 
 
 def live_operations(connection: Connection) -> Operations:
@@ -163,15 +161,63 @@ def _(op: schema_ops.RebuildTable, operations: Operations) -> None:
     operations.execute(insert(temporary).from_select(names, copy))
     operations.drop_table(op.old_table_name, schema=schema)
     operations.rename_table(temporary.name, op.new_table.name, schema=schema)
+    if op.primary_key_name is not None:
+        operations.execute(
+            rename_constraint(
+                schema=str(schema),
+                table=op.new_table.name,
+                old=_scratch_primary_key_name(op),
+                new=op.primary_key_name,
+                dialect=operations.migration_context.dialect,
+            )
+        )
     for index in sorted(op.new_table.indexes, key=lambda index: str(index.name)):
         operations.execute(CreateIndexDDL(index))
 
 
+@render_op.register
+def _(op: schema_ops.RestoreTableExtras, operations: Operations) -> None:
+    for statement in restore_extras(
+        op.extras,
+        schema=op.schema,
+        table=op.table_name,
+        dialect=operations.migration_context.dialect,
+    ):
+        operations.execute(statement)
+
+
+@render_op.register
+def _(op: schema_ops.AnalyzeTable, operations: Operations) -> None:
+    operations.execute(
+        analyze(schema=op.schema, table=op.table_name, dialect=operations.migration_context.dialect)
+    )
+
+
+def _scratch_name(op: schema_ops.RebuildTable) -> str:
+    return (REBUILD_PREFIX + op.new_table.name)[:MAX_IDENTIFIER_LENGTH]
+
+
+def _scratch_primary_key_name(op: schema_ops.RebuildTable) -> str:
+    """The primary key's name while the old table holds its own (`_pk`, which no name that
+    PostgreSQL chose for an earlier rebuild's key, `…_pkey`, ends with)."""
+    return (REBUILD_PREFIX + op.new_table.name)[: MAX_IDENTIFIER_LENGTH - len("_pk")] + "_pk"
+
+
 def _rebuild_table(op: schema_ops.RebuildTable) -> Table:
     """The table a rebuild copies the rows into, under a name of its own and without indexes."""
-    name = (_REBUILD_PREFIX + op.new_table.name)[:_MAX_IDENTIFIER_LENGTH]
+    name = _scratch_name(op)
     scratch = MetaData()
     if not op.has_inline_foreign_keys:
+        primary_key = (
+            []
+            if op.primary_key_name is None
+            else [
+                PrimaryKeyConstraint(
+                    *(column.name for column in op.new_table.primary_key.columns),
+                    name=_scratch_primary_key_name(op),
+                )
+            ]
+        )
         return Table(
             name,
             scratch,
@@ -179,11 +225,12 @@ def _rebuild_table(op: schema_ops.RebuildTable) -> Table:
                 Column(
                     column.name,
                     column.type,
-                    primary_key=column.primary_key,
+                    primary_key=column.primary_key and op.primary_key_name is None,
                     nullable=column.nullable,
                 )
                 for column in op.new_table.columns
             ),
+            *primary_key,
             schema=op.new_table.schema,
         )
     # The foreign keys name the other tables: copy them too, so the keys resolve.

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from sqlalchemy.engine import Connection
 from uuid_utils.compat import uuid7
 
-from engine.errors import MetadataError
+from engine.errors import Conflict, MetadataError
 from engine.metadata_changes import mutations
 from engine.schema_sync import (
     ChangeClass,
     ColumnSlots,
     SchemaPlan,
+    TableExtras,
+    apply_plan,
     plan_schema_change,
     render_sql,
 )
@@ -25,6 +28,7 @@ from engine.schema_sync.ops import (
     AddColumn,
     AddForeignKey,
     AlterColumnType,
+    AnalyzeTable,
     CreateIndex,
     CreateTable,
     DropColumn,
@@ -34,7 +38,16 @@ from engine.schema_sync.ops import (
     RebuildTable,
     RenameColumn,
     RenameTable,
+    RestoreTableExtras,
     SetNullable,
+)
+from engine.schema_sync.table_extras import (
+    Definition,
+    IncomingForeignKey,
+    Privilege,
+    PublicationMembership,
+    RowPolicy,
+    Trigger,
 )
 from metadata.models import FieldDef, FieldState, ObjectDef, ObjectPatch, TenantMetadata
 
@@ -577,43 +590,238 @@ def test_adding_a_field_the_column_slots_have_room_for_adds_it_in_place(dialect:
     assert op_types(plan) == [AddColumn]
 
 
+def extras(primary_key_name: str = "account_pkey", **found: Any) -> TableExtras:
+    return TableExtras(primary_key_name=primary_key_name, **found)
+
+
+def reclaim(old: TenantMetadata, new: TenantMetadata, **found: Any) -> SchemaPlan:
+    """The PostgreSQL plan of a change that adds to `account` past its column slots."""
+    return plan_schema_change(
+        old,
+        new,
+        dialect="postgresql",
+        column_slots={"account": slots(1600, dropped=3)},
+        table_extras={"account": extras(**found)},
+    )
+
+
 def test_adding_a_field_past_the_column_slots_rebuilds_the_table_on_postgresql() -> None:
     old = with_object(
         accounts(), "contact", {"api_name": "account", "type": "lookup", "target": "account"}
     )
     new = with_field(old, "account", api_name="tier", type="text")
     plan = plan_schema_change(
-        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=1591)}
+        old,
+        new,
+        dialect="postgresql",
+        column_slots={"account": slots(1600, dropped=1591)},
+        table_extras={"account": extras()},
     )
-    assert op_types(plan) == [DropForeignKey, RebuildTable, AddForeignKey]
+    assert op_types(plan) == [DropForeignKey, RebuildTable, AddForeignKey, AnalyzeTable]
     assert plan.describe()[1] == (
         "rebuild table account to reclaim the 1591 column slots its dropped columns hold"
     )
+    assert plan.describe()[-1] == "analyze table account"
     assert plan.classification is ChangeClass.SAFE
+    assert plan.unread_extras == ()
     key = f"fk_{field_of(new, 'contact', 'account').id.hex}"
-    drop, create, copy, drop_old, rename, add_key = sql_of(plan)
+    drop, create, copy, drop_old, rename, rename_key, add_key, analyze = sql_of(plan)
     assert drop == f"ALTER TABLE {SCHEMA}.contact DROP CONSTRAINT {key}"
     assert create.startswith(f"CREATE TABLE {SCHEMA}._tessera_rebuild_account ( id UUID NOT NULL")
+    assert create.endswith("CONSTRAINT _tessera_rebuild_account_pk PRIMARY KEY (id) )")
     assert copy.startswith(
         f"INSERT INTO {SCHEMA}._tessera_rebuild_account (id, created_at, updated_at"
     )
     assert copy.endswith(f"name AS name, code AS code, NULL AS tier FROM {SCHEMA}.account")
     assert drop_old == f"DROP TABLE {SCHEMA}.account"
     assert rename == f"ALTER TABLE {SCHEMA}._tessera_rebuild_account RENAME TO account"
+    assert rename_key == (
+        f"ALTER TABLE {SCHEMA}.account RENAME CONSTRAINT _tessera_rebuild_account_pk "
+        "TO account_pkey"
+    )
     assert add_key == (
         f"ALTER TABLE {SCHEMA}.contact ADD CONSTRAINT {key} FOREIGN KEY(account) "
         f"REFERENCES {SCHEMA}.account (id) ON DELETE SET NULL"
     )
+    assert analyze == f"ANALYZE {SCHEMA}.account"
+
+
+def test_a_rebuild_planned_without_the_tables_extras_asks_for_them_and_cannot_be_applied() -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="text")
+    plan = plan_schema_change(
+        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=3)}
+    )
+    assert plan.unread_extras == ("account",)
+    assert "RENAME CONSTRAINT" not in " ".join(sql_of(plan))
+    with pytest.raises(ValueError, match="extras of account"):
+        apply_plan(cast(Connection, None), plan)
+
+
+def test_a_slot_reclaiming_rebuild_warns_that_it_is_a_slow_change() -> None:
+    old = accounts()
+    plan = reclaim(old, with_field(old, "account", api_name="tier", type="text"))
+    assert [warning.as_dict() for warning in plan.warnings] == [
+        {
+            "code": "slow-change",
+            "object": "account",
+            "message": "the table of account is rebuilt: every row is copied and the indexes "
+            "and keys are built again, while the tenant's writes wait for the change",
+        }
+    ]
+    in_place = plan_schema_change(
+        old, with_field(old, "account", api_name="tier", type="text"), dialect="postgresql"
+    )
+    assert in_place.warnings == ()
+
+
+def test_a_primary_key_an_earlier_rebuild_named_keeps_the_name_read_for_it() -> None:
+    old = accounts()
+    plan = reclaim(
+        old,
+        with_field(old, "account", api_name="tier", type="text"),
+        primary_key_name="account_pkey1",
+    )
+    assert sql_of(plan)[4] == (
+        f"ALTER TABLE {SCHEMA}.account RENAME CONSTRAINT _tessera_rebuild_account_pk "
+        "TO account_pkey1"
+    )
+
+
+def test_a_slot_reclaiming_rebuild_carries_the_tables_extras_over_in_order() -> None:
+    old = accounts()
+    new = with_field(old, "account", api_name="tier", type="text")
+    plan = reclaim(
+        old,
+        new,
+        owner="CRM Owner",
+        privileges=(
+            Privilege("SELECT", "BI Readers", is_grantable=True),
+            Privilege("UPDATE", "BI Readers", column="name"),
+            Privilege("INSERT", None, column="code"),
+        ),
+        revoked_from_owner=("TRUNCATE",),
+        default_grantees=(None,),
+        comment="it's 100% ours: see wiki",
+        column_comments=(("name", "the name"),),
+        statistics_targets=(("code", 500),),
+        column_options=(("code", "n_distinct", -0.5),),
+        has_row_security=True,
+        forces_row_security=True,
+        policies=(
+            RowPolicy("north only", "SELECT", False, ("BI Readers", None), "(code <> 'x')", None),
+            RowPolicy("p2", "INSERT", True, (None,), None, "(code IS NOT NULL)"),
+        ),
+        triggers=(
+            Trigger(
+                "stamp",
+                f"CREATE TRIGGER stamp BEFORE UPDATE ON {SCHEMA}.account FOR EACH "
+                f"ROW EXECUTE FUNCTION {SCHEMA}.stamp()",
+                "DISABLE",
+            ),
+        ),
+        definitions=(
+            Definition(
+                "index",
+                "by_lower_name",
+                f"CREATE INDEX by_lower_name ON {SCHEMA}.account USING btree (lower((name)::text))",
+            ),
+            Definition("constraint", "short_code", "CHECK ((length((code)::text) < 10))"),
+        ),
+        replica_identity="FULL",
+        publications=(
+            PublicationMembership("everything"),
+            PublicationMembership("Names", ("id", "name"), "(name IS NOT NULL)"),
+        ),
+    )
+    assert op_types(plan)[-2:] == [RestoreTableExtras, AnalyzeTable]
+    assert plan.describe()[-2] == (
+        "carry over to table account: the owner's privileges, 3 privileges, 2 comments, "
+        "1 statistics target, 1 column option, 1 index, 1 constraint, "
+        "2 row-level security policies, 1 trigger, 2 publications, row-level security, "
+        "the replica identity, the owner CRM Owner"
+    )
+    table = f"{SCHEMA}.account"
+    statements = sql_of(plan)
+    first = statements.index(f"REVOKE ALL ON TABLE {table} FROM PUBLIC")
+    assert statements[first:] == [
+        f"REVOKE ALL ON TABLE {table} FROM PUBLIC",
+        f"REVOKE TRUNCATE ON TABLE {table} FROM CURRENT_USER",
+        f'GRANT SELECT ON TABLE {table} TO "BI Readers" WITH GRANT OPTION',
+        f'GRANT UPDATE (name) ON TABLE {table} TO "BI Readers"',
+        f"GRANT INSERT (code) ON TABLE {table} TO PUBLIC",
+        f"COMMENT ON TABLE {table} IS 'it''s 100% ours: see wiki'",
+        f"COMMENT ON COLUMN {table}.name IS 'the name'",
+        f"ALTER TABLE {table} ALTER COLUMN code SET STATISTICS 500",
+        f"ALTER TABLE {table} ALTER COLUMN code SET (n_distinct = -0.5)",
+        f"CREATE INDEX by_lower_name ON {table} USING btree (lower((name)::text))",
+        f"ALTER TABLE {table} ADD CONSTRAINT short_code CHECK ((length((code)::text) < 10))",
+        f"ALTER TABLE {table} REPLICA IDENTITY FULL",
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f'CREATE POLICY "north only" ON {table} AS RESTRICTIVE FOR SELECT '
+        f"TO \"BI Readers\", PUBLIC USING ((code <> 'x'))",
+        f"CREATE POLICY p2 ON {table} AS PERMISSIVE FOR INSERT TO PUBLIC "
+        "WITH CHECK ((code IS NOT NULL))",
+        f"CREATE TRIGGER stamp BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"EXECUTE FUNCTION {SCHEMA}.stamp()",
+        f"ALTER TABLE {table} DISABLE TRIGGER stamp",
+        f"ALTER PUBLICATION everything ADD TABLE {table}",
+        f'ALTER PUBLICATION "Names" ADD TABLE {table} (id, name) WHERE ((name IS NOT NULL))',
+        f'ALTER TABLE {table} OWNER TO "CRM Owner"',
+        f"ANALYZE {table}",
+    ]
+
+
+def test_a_rebuilt_tables_own_indexes_and_keys_are_not_carried_as_extras() -> None:
+    old = with_field(accounts(), "account", api_name="parent", type="lookup", target="account")
+    new = with_field(old, "account", api_name="tier", type="text", indexed=True)
+    parent = field_of(new, "account", "parent").id.hex
+    tier = field_of(new, "account", "tier").id.hex
+    plan = reclaim(
+        old,
+        new,
+        definitions=(
+            Definition("index", f"ix_{parent}", f"CREATE INDEX ix_{parent} ON account (parent)"),
+            Definition("constraint", f"fk_{parent}", "FOREIGN KEY (parent) REFERENCES account"),
+            Definition("index", f"ix_{tier}", f"CREATE INDEX ix_{tier} ON account (tier)"),
+        ),
+    )
+    assert RestoreTableExtras not in op_types(plan)
+
+
+def test_what_a_rebuild_cannot_carry_over_refuses_the_change_and_names_it() -> None:
+    old = with_object(
+        accounts(), "contact", {"api_name": "account", "type": "lookup", "target": "account"}
+    )
+    new = with_field(old, "account", api_name="tier", type="text")
+    tessera_key = f"fk_{field_of(new, 'contact', 'account').id.hex}"
+    with pytest.raises(Conflict) as refused:
+        reclaim(
+            old,
+            new,
+            blockers=("rule no_delete on it",),
+            foreign_keys_in=(
+                IncomingForeignKey(tessera_key, f"{SCHEMA}.contact"),
+                IncomingForeignKey("audit_account", "reports.audit"),
+            ),
+        )
+    assert refused.value.extra == {
+        "object": "account",
+        "blockers": [
+            "rule no_delete on it",
+            "foreign key audit_account of reports.audit points at it",
+        ],
+    }
+    assert "rule no_delete on it" in refused.value.detail
 
 
 def test_a_slot_reclaiming_rebuild_keeps_the_tables_own_keys_and_indexes() -> None:
     old = with_field(accounts(), "account", api_name="email", type="email", unique=True)
     old = with_field(old, "account", api_name="parent", type="lookup", target="account")
     new = with_field(old, "account", api_name="tier", type="text", indexed=True)
-    plan = plan_schema_change(
-        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=3)}
-    )
-    assert op_types(plan) == [RebuildTable, AddForeignKey]
+    plan = reclaim(old, new)
+    assert op_types(plan) == [RebuildTable, AddForeignKey, AnalyzeTable]
     statements = sql_of(plan)
     assert "REFERENCES" not in statements[0]
     indexes = [statement for statement in statements if statement.startswith("CREATE")][1:]
@@ -626,7 +834,7 @@ def test_a_slot_reclaiming_rebuild_keeps_the_tables_own_keys_and_indexes() -> No
             f"CREATE INDEX ix_{field_of(new, 'account', 'tier').id.hex} ON {SCHEMA}.account (tier)",
         ]
     )
-    assert statements[-1].endswith(
+    assert statements[-2].endswith(
         f"FOREIGN KEY(parent) REFERENCES {SCHEMA}.account (id) ON DELETE SET NULL"
     )
 
@@ -637,10 +845,15 @@ def test_a_slot_reclaiming_rebuild_runs_after_the_tables_that_point_at_it_are_ma
     new = with_object(
         new, "invoice", {"api_name": "account", "type": "lookup", "target": "account"}
     )
-    plan = plan_schema_change(
-        old, new, dialect="postgresql", column_slots={"account": slots(1600, dropped=9)}
-    )
-    assert op_types(plan) == [CreateTable, CreateIndex, DropForeignKey, RebuildTable, AddForeignKey]
+    plan = reclaim(old, new)
+    assert op_types(plan) == [
+        CreateTable,
+        CreateIndex,
+        DropForeignKey,
+        RebuildTable,
+        AddForeignKey,
+        AnalyzeTable,
+    ]
     key = f"fk_{field_of(new, 'invoice', 'account').id.hex}"
     assert sql_of(plan)[2] == f"ALTER TABLE {SCHEMA}.invoice DROP CONSTRAINT {key}"
 
