@@ -437,6 +437,8 @@ def give_account_extras(
         f'GRANT UPDATE (name, region) ON {{t}}.account TO "{bi}"',
         "GRANT INSERT (code) ON {t}.account TO PUBLIC",
         "REVOKE TRUNCATE ON {t}.account FROM CURRENT_USER",
+        # Tables made in the schema from now on (the rebuilt one) would let the role insert.
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA {{t}} GRANT INSERT ON TABLES TO "{bi}"',
         "COMMENT ON TABLE {t}.account IS 'Accounts: 100%% of them, it''s said'",
         "COMMENT ON COLUMN {t}.account.region IS 'sales region'",
         "ALTER TABLE {t}.account ALTER COLUMN region SET STATISTICS 500",
