@@ -11,12 +11,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnClause
 
-from engine.errors import SchemaChangeFailed
+from engine.errors import Conflict, SchemaChangeFailed
 from engine.schema_sync.checks import CheckKind, DataCheck
 from engine.schema_sync.plan import SchemaPlan
 from engine.schema_sync.render import live_operations, render_op
 
 logger = logging.getLogger(__name__)
+
+_DEPENDENT_OBJECTS_STILL_EXIST = "2BP01"
 
 SAMPLE_SIZE = 10
 
@@ -183,6 +185,15 @@ def apply_plan(connection: Connection, plan: SchemaPlan) -> None:
         try:
             render_op(op, operations)
         except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _DEPENDENT_OBJECTS_STILL_EXIST:
+                # A view, function or rule made outside Tessera reads what the change drops.
+                reason = " ".join(str(exc.orig).split())
+                raise Conflict(
+                    f"{op.describe()} is blocked by database objects made outside Tessera "
+                    f"that depend on it ({reason}); drop or change them, make the change, "
+                    "then create them again",
+                    extra={"operation": op.describe()},
+                ) from exc
             raise SchemaChangeFailed(
                 f"{op.describe()} failed: {exc.orig}", extra={"operation": op.describe()}
             ) from exc

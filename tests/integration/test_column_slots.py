@@ -630,3 +630,25 @@ def test_what_a_rebuild_cannot_carry_over_refuses_the_change_and_nothing_changes
     assert table_shape(engine_context, tenant, "account") == shape_before
     assert api.get("/admin/objects/account/fields/tier").status_code == 404
     assert len(api.get("/data/account").json()["data"]) == 2
+
+
+@pytest.mark.postgresql_only
+def test_a_purge_that_a_view_of_the_tenants_own_reads_is_refused_and_nothing_changes(
+    api: Api, tenant: TenantHandle, engine_context: EngineContext, crm: dict[str, str]
+) -> None:
+    run_sql(
+        engine_context,
+        tenant,
+        "CREATE VIEW {t}.account_names AS SELECT name, code FROM {t}.account",
+    )
+    assert api.delete("/admin/objects/account/fields/code").status_code == 200
+
+    refused = api.post("/admin/objects/account/fields/code/purge")
+
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert "blocked by database objects made outside Tessera" in problem["detail"]
+    assert "account_names" in problem["detail"]
+    # Nothing changed: the field is still deleted, not purged, and can come back.
+    restored = api.post("/admin/objects/account/fields/code/restore", json={})
+    assert restored.status_code == 200, restored.text
