@@ -91,6 +91,14 @@ def json_type() -> TypeEngine[Any]:
     return JSON().with_variant(JSONB(), "postgresql")
 
 
+def file_type() -> TypeEngine[Any]:
+    """The column of a file field: JSON like `json_type`, where no file is SQL NULL.
+
+    (A plain JSON column stores Python's None as the JSON text `null`.)
+    """
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
 def decimal_shape(definition: FieldDef, field_type: FieldType | None = None) -> tuple[int, int]:
     """Return the (precision, scale) of a decimal-typed field, defaults applied."""
     default_precision, default_scale = DEFAULT_DECIMAL[field_type or definition.type]
@@ -130,6 +138,8 @@ def scalar_type(field_type: FieldType, definition: FieldDef) -> TypeEngine[Any]:
         return UtcDateTime()
     if field_type in (FieldType.MULTI_PICKLIST, FieldType.JSON):
         return json_type()
+    if field_type is FieldType.FILE:
+        return file_type()
     if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
         return Uuid()
     raise ValueError(f"{field_type} has no scalar storage")

@@ -74,7 +74,12 @@ def _record_statements(table: Table) -> RecordStatements:
 
 @dataclass(frozen=True)
 class CompiledObject:
-    """A live object: its table, live fields by api name, input shape, statements and rules."""
+    """A live object: its table, live fields by api name, input shape, statements and rules.
+
+    Attributes:
+        file_fields: every file field of the object, deleted ones too: their columns
+            still name blobs, which go when the record goes.
+    """
 
     state: ObjectState
     table: Table
@@ -82,6 +87,7 @@ class CompiledObject:
     input: InputShape
     statements: RecordStatements
     rules: ObjectRules
+    file_fields: tuple[FieldState, ...] = ()
 
 
 def _input_shape(obj: ObjectState) -> InputShape:
@@ -125,6 +131,11 @@ class Catalog:
         """The revision this catalog was compiled from."""
         return self.metadata_state.revision
 
+    @property
+    def has_files(self) -> bool:
+        """Whether any live object has a file field (live or deleted)."""
+        return any(obj.file_fields for obj in self.objects.values())
+
 
 def compile_catalog(state: TenantMetadata, compiler: ExpressionCompiler) -> Catalog:
     """Return the catalog of `state`, its expressions compiled by `compiler` (pure: no I/O)."""
@@ -150,6 +161,7 @@ def compile_catalog(state: TenantMetadata, compiler: ExpressionCompiler) -> Cata
             input=_input_shape(obj),
             statements=_record_statements(table),
             rules=rules[obj.api_name],
+            file_fields=tuple(f for f in obj.fields if f.definition.type is FieldType.FILE),
         )
     return Catalog(
         metadata_state=state,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.catalog.column_types import storage_type
+from engine.catalog.file_values import render_file
 from metadata.models import DECIMAL_TYPES, FieldDef, FieldType
 
 Renderer = Callable[[Any], Any]
@@ -20,9 +21,9 @@ def value_renderer(definition: FieldDef) -> Renderer | None:
     """The function that renders this field's stored values, or None when they are JSON as is.
 
     Decimals become exact strings (`"12.50"`), dates and date-times ISO 8601 (UTC), ids
-    strings. The renderer takes a value that is not None (a blank stays None): lists call
-    it for every cell, so where a built-in does the job it is the renderer itself, with no
-    Python call of ours around it.
+    strings, files their metadata without the blob id. The renderer takes a value that is
+    not None (a blank stays None): lists call it for every cell, so where a built-in does
+    the job it is the renderer itself, with no Python call of ours around it.
     """
     stored = storage_type(definition.type, definition)
     if stored in DECIMAL_TYPES or stored in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
@@ -31,6 +32,8 @@ def value_renderer(definition: FieldDef) -> Renderer | None:
         return date.isoformat
     if stored is FieldType.DATETIME:
         return _as_moment
+    if stored is FieldType.FILE:
+        return render_file
     return None
 
 

@@ -100,6 +100,8 @@ class ObjectRules:
     validations: tuple[CompiledRule, ...] = ()
     paths: frozenset[tuple[str, ...]] = frozenset()
     reads: frozenset[str] = frozenset()
+    #: The file fields among `reads`: expressions read their file names, not what they store.
+    file_reads: tuple[str, ...] = ()
     rollups: tuple[RollupLink, ...] = ()
     watchers: tuple[FormulaWatch, ...] = ()
     #: The references whose records a deletion of this object's records deletes too.
@@ -143,6 +145,7 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
             validations=rules.validations,
             paths=rules.paths,
             reads=rules.reads,
+            file_reads=rules.file_reads,
             rollups=tuple(rollups.get(name, ())),
             watchers=tuple(watchers.get(name, ())),
             details=tuple(details.get(name, ())),
@@ -191,12 +194,20 @@ def _own_rules(obj: ObjectState, compiler: ExpressionCompiler) -> ObjectRules:
         ordered = list(formulas)
     expressions = [d.expression for d in defaults] + [f.expression for f in formulas.values()]
     expressions += [r.expression for r in validations]
+    reads = frozenset(name for e in expressions for name in e.fields)
     return ObjectRules(
         defaults=tuple(defaults),
         formulas=tuple(formulas[name] for name in ordered),
         validations=validations,
         paths=frozenset(path for e in expressions for path in e.paths),
-        reads=frozenset(name for e in expressions for name in e.fields),
+        reads=reads,
+        file_reads=tuple(
+            sorted(
+                field.api_name
+                for field in obj.live_fields
+                if field.api_name in reads and field.definition.type is FieldType.FILE
+            )
+        ),
     )
 
 

@@ -56,6 +56,8 @@ def value_coercer(definition: FieldDef) -> Coercer:
     strings are parsed as a CSV cell holds them ("12", "true", "a;b"); None (and, from
     text, "") stays None: required fields are checked by the caller.
     """
+    if definition.type is FieldType.FILE:
+        return _refuse_file
     factory = _FACTORIES.get(definition.type)
     if factory is None:
         message = f"{definition.type} values are computed by Tessera and cannot be written"
@@ -72,6 +74,20 @@ def value_coercer(definition: FieldDef) -> Coercer:
         return check(value, from_text)
 
     return coerce
+
+
+def files_endpoint_hint(object_name: str = "{object}", field: str = "{field}") -> str:
+    """Say how a file reaches a file field: through its endpoint, never the record's body."""
+    return (
+        f"upload the file with POST /api/v1/data/{object_name}/{{id}}/files/{field} "
+        "(multipart/form-data, one part named file); DELETE on that path removes it"
+    )
+
+
+def _refuse_file(value: Any, from_text: bool = False) -> Any:
+    raise ValueProblem(
+        "read-only", f"file fields are not written in the record; {files_endpoint_hint()}"
+    )
 
 
 def coerce_value(definition: FieldDef, value: Any, *, from_text: bool = False) -> Any:

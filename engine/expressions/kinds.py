@@ -39,6 +39,8 @@ _KIND_OF_TYPE: dict[FieldType, Kind] = {
     FieldType.LOOKUP: Kind.ID,
     FieldType.MASTER_DETAIL: Kind.ID,
     FieldType.JSON: Kind.ANY,
+    # Expressions read a file field as its file name (engine/catalog/file_values.py).
+    FieldType.FILE: Kind.TEXT,
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.catalog import SYSTEM_COLUMNS, decimal_shape, python_value, storage_type
 from engine.errors import Problem
+from engine.files import media_range_problem
 from engine.metadata_changes.expression_checks import Functions, check_field_expressions
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.storable_values import check_storable_values
@@ -19,6 +20,8 @@ from metadata.models import (
     DECIMAL_TYPES,
     DEFAULT_MAX_LENGTH,
     FORMULA_RETURN_TYPES,
+    MAX_ACCEPT_ENTRIES,
+    MAX_FILE_SIZE,
     MAX_PRECISION,
     NUMBER_TYPES,
     REFERENCE_TYPES,
@@ -55,13 +58,10 @@ def check_field(
     problems = check_api_name(definition.api_name, pointer=f"{pointer}/api_name", is_field=True)
     allowed = ALLOWED_OPTIONS[definition.type]
     for option in sorted(definition.set_options() - allowed):
-        problems.append(
-            Problem(
-                f"{pointer}/{option}",
-                "option-not-allowed",
-                f"{option!r} does not apply to {_a(definition.type)} field",
-            )
-        )
+        reason = f"{option!r} does not apply to {_a(definition.type)} field"
+        if definition.type is FieldType.FILE:
+            reason = _FILE_REFUSALS.get(option, reason)
+        problems.append(Problem(f"{pointer}/{option}", "option-not-allowed", reason))
     if definition.type in REFERENCE_TYPES and not definition.indexed:
         problems.append(
             Problem(
@@ -141,7 +141,63 @@ def _check_type_specifics(
         return _check_formula(definition, pointer)
     if field_type is FieldType.ROLLUP_SUMMARY:
         return _check_rollup(definition, obj=obj, state=state, pointer=pointer)
+    if field_type is FieldType.FILE:
+        return _check_file(definition, pointer)
     return []
+
+
+#: Why a file field refuses the options other fields take.
+_FILE_REFUSALS = {
+    "required": (
+        "a file field cannot be required: its file is uploaded after the record exists "
+        "(POST /api/v1/data/{object}/{id}/files/{field}); to insist on a file at some stage, "
+        "add a validation rule such as `stage == 'verified' and ISBLANK(licence_scan)`"
+    ),
+    "default": "a file field has no default: files are uploaded to each record",
+    "unique": "a file field cannot be unique (compare files by their sha256 instead)",
+    "indexed": "a file field cannot be indexed; filter it with is_null",
+}
+
+
+def _check_file(definition: FieldDef, pointer: str) -> list[Problem]:
+    problems = []
+    if definition.max_size is not None and definition.max_size > MAX_FILE_SIZE:
+        problems.append(
+            Problem(
+                f"{pointer}/max_size",
+                "out-of-range",
+                f"max_size is at most {MAX_FILE_SIZE} bytes (5 GiB)",
+            )
+        )
+    accept = definition.accept
+    if accept is None:
+        return problems
+    if not accept:
+        problems.append(
+            Problem(
+                f"{pointer}/accept",
+                "invalid-value",
+                "an empty accept list takes no file; leave accept out to take any type",
+            )
+        )
+    if len(accept) > MAX_ACCEPT_ENTRIES:
+        problems.append(
+            Problem(
+                f"{pointer}/accept",
+                "out-of-range",
+                f"accept names at most {MAX_ACCEPT_ENTRIES} content types",
+            )
+        )
+    seen: set[str] = set()
+    for index, entry in enumerate(accept):
+        where = f"{pointer}/accept/{index}"
+        problem = media_range_problem(entry)
+        if problem is not None:
+            problems.append(Problem(where, "invalid-content-type", problem))
+        elif entry in seen:
+            problems.append(Problem(where, "duplicate-value", f"{entry!r} is listed twice"))
+        seen.add(entry)
+    return problems
 
 
 def _check_picklist(definition: FieldDef, pointer: str) -> list[Problem]:

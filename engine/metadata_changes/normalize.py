@@ -6,6 +6,7 @@ from engine.catalog import decimal_shape, storage_type
 from metadata.models import (
     DECIMAL_TYPES,
     DEFAULT_DECIMAL,
+    DEFAULT_MAX_FILE_SIZE,
     DEFAULT_MAX_LENGTH,
     MAX_LABEL_LENGTH,
     MAX_PRECISION,
@@ -55,6 +56,12 @@ def normalize_field(definition: FieldDef) -> FieldDef:
         updates["indexed"] = True
     if field_type is FieldType.AUTO_NUMBER:
         updates["unique"] = True
+    if field_type is FieldType.FILE:
+        if definition.max_size is None:
+            updates["max_size"] = DEFAULT_MAX_FILE_SIZE
+        if definition.accept is not None:
+            # Content types are case-insensitive; stored as they are compared.
+            updates["accept"] = [entry.strip().lower() for entry in definition.accept]
     return definition.model_copy(update=updates) if updates else definition
 
 

@@ -101,7 +101,7 @@ def _group(plan: JoinPlan, token: str, index: int, dialect: str) -> _Group:
     name, _, bucket = token.partition(":")
     path = plan.resolve(name, pointer=pointer)
     field_type = storage_type(path.definition.type, path.definition)
-    if field_type in (FieldType.JSON, FieldType.MULTI_PICKLIST):
+    if field_type in (FieldType.JSON, FieldType.MULTI_PICKLIST, FieldType.FILE):
         raise invalid(
             pointer, "ungroupable", f"{name!r} is a {field_type} field and cannot be grouped"
         )

@@ -160,10 +160,13 @@ def _operator(
         if not isinstance(value, bool):
             raise invalid(pointer, "wrong-type", "is_null takes true or false")
         return column.is_(None) if value else column.is_not(None)
-    if field_type is FieldType.JSON:
+    if field_type in (FieldType.JSON, FieldType.FILE):
         # A JSON value has no order and no equality both databases agree on (jsonb
-        # normalizes, SQLite compares text), so only emptiness is a portable question.
-        raise invalid(pointer, "wrong-operator", "json fields are filtered with is_null only")
+        # normalizes, SQLite compares text), so only emptiness is a portable question; a
+        # file field is asked whether it has a file.
+        raise invalid(
+            pointer, "wrong-operator", f"{field_type} fields are filtered with is_null only"
+        )
     if field_type is FieldType.MULTI_PICKLIST:
         return _multi_picklist(path, op, value, dialect=dialect, pointer=pointer)
     if op in ("contains", "starts_with"):

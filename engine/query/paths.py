@@ -9,6 +9,7 @@ from sqlalchemy import FromClause, Table, and_
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import SYSTEM_COLUMN_TABLE, Catalog, CompiledObject, storage_type
+from engine.catalog.file_values import file_name_column
 from engine.expressions.lookup_paths import MAX_HOPS
 from engine.query.errors import invalid
 from engine.query.scope import QueryScope
@@ -55,6 +56,13 @@ class ResolvedPath:
     column: ColumnElement[Any]
     definition: FieldDef
     is_system: bool
+
+    @property
+    def read_column(self) -> ColumnElement[Any]:
+        """The column as expressions read it: a file field's file name, any other as stored."""
+        if self.definition.type is FieldType.FILE:
+            return file_name_column(self.column)
+        return self.column
 
 
 @dataclass

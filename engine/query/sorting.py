@@ -59,7 +59,7 @@ def parse_sort(sort: str | None, plan: JoinPlan) -> list[SortKey]:
             raise invalid(f"/sort/{index}", "repeated-name", f"{path!r} is sorted on twice")
         seen.add(path)
         resolved = plan.resolve(path, pointer=f"/sort/{index}")
-        if resolved.definition.type in (FieldType.JSON, FieldType.MULTI_PICKLIST):
+        if resolved.definition.type in (FieldType.JSON, FieldType.MULTI_PICKLIST, FieldType.FILE):
             raise invalid(
                 f"/sort/{index}",
                 "unsortable",

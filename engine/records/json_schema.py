@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ from engine.catalog import (
     decimal_shape,
     storage_type,
 )
+from engine.catalog.file_values import FILE_KEYS
+from engine.files import MAX_NAME_LENGTH
 from engine.records.lookup_keys import matching_fields
 from metadata.models import COMPUTED_TYPES, DECIMAL_TYPES, REFERENCE_TYPES, FieldDef, FieldType
 
@@ -60,7 +63,25 @@ def value_schema(definition: FieldDef, *, for_input: bool) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True}
     if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
         return {"type": "string", "format": "uuid"}
+    if field_type is FieldType.FILE:
+        return copy.deepcopy(_FILE)
     return {}
+
+
+#: A file's metadata as records show it (engine/catalog/file_values.py). Files stored
+#: before a change of `max_size` or `accept` keep their size and type, so neither bounds it.
+_FILE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
+        "size": {"type": "integer", "minimum": 1},
+        "content_type": {"type": "string"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "uploaded_at": {"type": "string", "format": "date-time"},
+    },
+    "required": list(FILE_KEYS),
+    "additionalProperties": False,
+}
 
 
 def _string(definition: FieldDef) -> dict[str, Any]:
@@ -126,7 +147,7 @@ def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, An
     required = []
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
-        if definition.type in COMPUTED_TYPES:
+        if definition.type in COMPUTED_TYPES or definition.type is FieldType.FILE:
             continue
         value = value_schema(definition, for_input=True)
         properties[name] = {
@@ -159,7 +180,7 @@ def record_schema(obj: CompiledObject) -> dict[str, Any]:
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
         value = _nullable(value_schema(definition, for_input=False))
-        if definition.type in COMPUTED_TYPES:
+        if definition.type in COMPUTED_TYPES or definition.type is FieldType.FILE:
             value["readOnly"] = True
         properties[name] = {**_description(definition), **value}
     required = list(properties)

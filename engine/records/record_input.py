@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, CompiledObject
-from engine.catalog.values import ValueProblem, coerce_record_id
+from engine.catalog.values import ValueProblem, coerce_record_id, files_endpoint_hint
 from engine.errors import Problem
-from metadata.models import COMPUTED_TYPES
+from metadata.models import COMPUTED_TYPES, FieldType
 
 
 @dataclass
@@ -58,6 +58,16 @@ def parse_record_input(
                     where,
                     "read-only",
                     f"{key!r} is computed by Tessera ({definition.type}) and cannot be written",
+                )
+            )
+            continue
+        if definition.type is FieldType.FILE:
+            # Even null: clearing the column here would leave its blob behind.
+            parsed.problems.append(
+                Problem(
+                    where,
+                    "read-only",
+                    f"{key!r} is a file field; {files_endpoint_hint(obj.state.api_name, key)}",
                 )
             )
             continue

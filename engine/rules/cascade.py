@@ -479,7 +479,7 @@ def recompute_formulas(
             load_path_values(connection, catalog, obj, scopes, obj.rules.paths)
         context = new_context()
         for save, scope in zip(saves, scopes, strict=True):
-            bind_context(scope, context, save)
+            bind_context(scope, context, save, obj=obj)
             apply_formulas(obj, save, scope, context)
             if save.problems:
                 raise RecordValidationError(

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from engine.budget import RequestBudget
 from engine.catalog import CompiledObject, ValueProblem
+from engine.catalog.file_values import file_name
 from engine.catalog.rules import CompiledRule
 from engine.errors import Problem
 from engine.expressions import (
@@ -56,7 +57,18 @@ class RecordSave:
         scope.update(self.prior)
         scope.update(self.values)
         scope["id"] = self.record_id
+        for name in obj.rules.file_reads:
+            scope[name] = file_name(scope[name])
         return scope
+
+    def prior_as_read(self, obj: CompiledObject) -> Mapping[str, Any]:
+        """The stored values as expressions read them (PRIORVALUE, ISCHANGED): file names."""
+        if not obj.rules.file_reads or not self.prior:
+            return self.prior
+        return {
+            **self.prior,
+            **{name: file_name(self.prior.get(name)) for name in obj.rules.file_reads},
+        }
 
 
 def evaluate_expression(
@@ -82,10 +94,12 @@ def evaluate_expression(
         context.budget.charge_evaluation(time.monotonic() - started)
 
 
-def bind_context(scope: dict[str, Any], context: EvaluationContext, save: RecordSave) -> None:
+def bind_context(
+    scope: dict[str, Any], context: EvaluationContext, save: RecordSave, *, obj: CompiledObject
+) -> None:
     """Point the context at this record's save (prior values, new or not) and the scope."""
     context.is_new = save.is_new
-    context.prior = save.prior
+    context.prior = save.prior_as_read(obj)
     context.current = scope
     scope[CONTEXT_NAME] = context
 

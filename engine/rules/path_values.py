@@ -71,7 +71,8 @@ def _path_query(
         target = catalog.objects[obj.fields[lookup].state.definition.target or ""]
         plan = build_plan(catalog, target, scope=AllRows(), dialect=connection.dialect.name)
         columns = [
-            plan.resolve(".".join(path[1:]), pointer=f"/{path_key(path)}").column for path in paths
+            plan.resolve(".".join(path[1:]), pointer=f"/{path_key(path)}").read_column
+            for path in paths
         ]
         return (
             select(target.table.c.id, *columns)

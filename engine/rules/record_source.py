@@ -67,7 +67,7 @@ class SqlRecordSource:
         """Return `field` of the first matching record (oldest first), or None."""
         obj = self._object(object_name)
         plan, condition = self._where(obj, filter)
-        column = plan.resolve(field, pointer="/field").column
+        column = plan.resolve(field, pointer="/field").read_column
         query = (
             select(column)
             .select_from(plan.apply(obj.table))

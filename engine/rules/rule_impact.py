@@ -71,7 +71,7 @@ def check_existing_records(
         failing: list[str] = []
         unevaluable = 0
         for save, scope in zip(saves, scopes, strict=True):
-            bind_context(scope, context, save)
+            bind_context(scope, context, save, obj=obj)
             try:
                 if evaluate_expression(rule.expression, scope, context):
                     failing.append(str(save.record_id))

@@ -60,6 +60,8 @@ class Family(StrEnum):
     JSON = "json"
     MULTI_PICKLIST = "multi_picklist"
     REFERENCE = "reference"
+    #: Files convert to nothing else (their blobs would be lost): only their limits change.
+    FILE = "file"
 
 
 def family_of(stored: FieldType) -> Family:
@@ -492,6 +494,10 @@ class _ConversionBuilder:
         return None
 
     def _json_to_json(self) -> None:
+        return None
+
+    def _file_to_file(self) -> None:
+        # New limits apply to later uploads; stored files stay as they are.
         return None
 
     # -- references and picklists -----------------------------------------------------

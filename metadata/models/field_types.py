@@ -28,6 +28,7 @@ class FieldType(StrEnum):
     FORMULA = "formula"
     ROLLUP_SUMMARY = "rollup_summary"
     JSON = "json"
+    FILE = "file"
 
 
 class OnDelete(StrEnum):
@@ -98,6 +99,9 @@ _TYPE_OPTIONS: dict[FieldType, frozenset[str] | set[str]] = {
     FieldType.FORMULA: {"expression", "return_type", "precision", "scale", "indexed"},
     FieldType.ROLLUP_SUMMARY: {"rollup", "return_type", "precision", "scale", "indexed"},
     FieldType.JSON: {"required", "default"},
+    # A file arrives through its own endpoint after the record exists: it has no default,
+    # and is never required, unique or indexed (engine/metadata_changes/field_checks.py says why).
+    FieldType.FILE: {"max_size", "accept"},
 }
 #: The options each type accepts.
 ALLOWED_OPTIONS: dict[FieldType, frozenset[str]] = {
@@ -120,6 +124,14 @@ DEFAULT_DECIMAL: dict[FieldType, tuple[int, int]] = {
     FieldType.CURRENCY: (18, 2),
     FieldType.PERCENT: (7, 2),
 }
+
+#: The largest file a file field accepts when its `max_size` is not given (10 MiB).
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+#: The largest `max_size` a file field may declare (5 GiB, the largest object one S3 PUT
+#: stores); what a server accepts is also capped by its own ceiling (TESSERA_MAX_FILE_BYTES).
+MAX_FILE_SIZE = 5 * 1024 * 1024 * 1024
+#: How many content types one `accept` list names at most.
+MAX_ACCEPT_ENTRIES = 50
 
 #: Exact decimals are stored as 64-bit scaled integers where the database has no decimal type.
 MAX_PRECISION = 18

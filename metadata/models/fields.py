@@ -71,6 +71,8 @@ class FieldDef(BaseModel):
     expression: str | None = None
     return_type: FieldType | None = None
     rollup: RollupDef | None = None
+    max_size: Annotated[int, Field(ge=1)] | None = None
+    accept: list[Annotated[str, StringConstraints(min_length=1, max_length=255)]] | None = None
 
     def set_options(self) -> set[str]:
         """Return the names of the options given a value other than their default."""
@@ -106,6 +108,8 @@ class FieldPatch(BaseModel):
     expression: str | None = None
     return_type: FieldType | None = None
     rollup: RollupDef | None = None
+    max_size: Annotated[int, Field(ge=1)] | None = None
+    accept: list[Annotated[str, StringConstraints(min_length=1, max_length=255)]] | None = None
 
 
 class FieldRestore(BaseModel):

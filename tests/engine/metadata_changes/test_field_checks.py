@@ -107,6 +107,7 @@ VALID_FIELDS: dict[FieldType, dict[str, Any]] = {
     FieldType.FORMULA: {"expression": "1 + 1", "return_type": "integer"},
     FieldType.ROLLUP_SUMMARY: {"rollup": {"child": "contact", "function": "count"}},
     FieldType.JSON: {},
+    FieldType.FILE: {},
 }
 
 

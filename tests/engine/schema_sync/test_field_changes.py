@@ -165,6 +165,17 @@ FIELD_SAMPLES: dict[FieldType, tuple[dict[str, Any], Any]] = {
         D("5.00"),
     ),
     FieldType.JSON: ({}, {"tags": ["a", 1], "nested": {"ok": True}}),
+    FieldType.FILE: (
+        {"accept": ["application/pdf"]},
+        {
+            "name": "licence.pdf",
+            "size": 1024,
+            "content_type": "application/pdf",
+            "sha256": "0" * 64,
+            "uploaded_at": "2024-02-29T13:45:30+00:00",
+            "blob": "a" * 32,
+        },
+    ),
 }
 
 
