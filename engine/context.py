@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from uuid import UUID
 
 from sqlalchemy import Engine
 
 from engine.budget import DEFAULT_SLICE, INLINE, RequestBudget, RequestLimits, Scheduler
 from engine.catalog import CatalogCache
-from engine.database import EventLoopScheduler, LoopShare
+from engine.database import EventLoopScheduler, LoopShare, sqlite_database_path
 from engine.expressions import ExpressionCompiler
 from engine.extensions import AfterWriteHook
+from engine.files import FileStorage, default_file_storage
+
+#: The largest file the server takes, whatever a field's `max_size` says (100 MiB;
+#: TESSERA_MAX_FILE_BYTES).
+DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 
 
 def utc_now() -> datetime:
@@ -35,6 +41,10 @@ class EngineContext:
             knows when others wait (see `engine.database.governor`).
         after_write_hooks: what stage 9 of the save pipeline runs after every write, in
             the save's transaction (workflows and field history will register here).
+        file_storage: where file fields' contents live (TESSERA_FILE_STORAGE); None is the
+            default folder beside the database (see `files`).
+        max_file_bytes: the largest file the server takes (TESSERA_MAX_FILE_BYTES): an
+            upload stops there even when a field's `max_size` is larger.
     """
 
     db: Engine
@@ -44,6 +54,18 @@ class EngineContext:
     slice_seconds: float = DEFAULT_SLICE
     loop_share: LoopShare = field(default_factory=LoopShare)
     after_write_hooks: tuple[AfterWriteHook, ...] = ()
+    file_storage: FileStorage | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    @cached_property
+    def files(self) -> FileStorage:
+        """The file store: the configured one, else a folder beside the database.
+
+        Nothing is created on disk until a file is stored.
+        """
+        if self.file_storage is not None:
+            return self.file_storage
+        return default_file_storage(sqlite_database_path(self.db))
 
     @property
     def dialect_name(self) -> str:

@@ -180,3 +180,34 @@ class RequestBudgetExceeded(TesseraError):
     code = "request-budget-exceeded"
     status = 422
     title = "Request budget exceeded"
+
+
+class FileTooLarge(TesseraError):
+    """An uploaded file past its field's `max_size` or the server's ceiling (or empty)."""
+
+    code = "file-too-large"
+    status = 413
+    title = "File too large"
+
+
+class UnsupportedMediaType(TesseraError):
+    """A request body of a type the route does not take."""
+
+    code = "unsupported-media-type"
+    status = 415
+    title = "Unsupported media type"
+
+
+class FileTypeRefused(UnsupportedMediaType):
+    """An uploaded file whose content is not of a type its field's `accept` list takes."""
+
+    code = "file-type-not-accepted"
+    title = "File type not accepted"
+
+
+class FileStorageFailed(TesseraError):
+    """The file store could not be reached or refused an operation; nothing was changed."""
+
+    code = "file-storage-unavailable"
+    status = 503
+    title = "File storage unavailable"

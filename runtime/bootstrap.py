@@ -38,4 +38,6 @@ def build_engine_context(
         catalogs=CatalogCache(max_tenants=settings.catalog_cache_tenants),
         limits=settings.request_limits(),
         slice_seconds=settings.request_slice_seconds,
+        file_storage=settings.file_storage_backend(),
+        max_file_bytes=settings.max_file_bytes,
     )

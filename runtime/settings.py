@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.budget import DEFAULT_LIMITS, DEFAULT_SLICE, RequestLimits
+from engine.context import DEFAULT_MAX_FILE_BYTES
+from engine.files import FileStorage, LocalFileStorage
 from runtime.app.size_limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES, MEBIBYTE
 
 
@@ -39,6 +42,29 @@ class Settings(BaseSettings):
     request_rows: int = Field(DEFAULT_LIMITS.rows, ge=1)
     # How long a request holds the server's event loop before it lets others run.
     request_slice_seconds: float = Field(DEFAULT_SLICE, gt=0)
+    #: Where file fields' contents live: a folder, or s3://bucket/prefix; empty is a
+    #: folder beside the SQLite database (docs/data-api.md#files).
+    file_storage: str = ""
+    #: How an S3-compatible store is addressed: auto, path (most servers but AWS) or virtual.
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    #: The largest file the server takes, whatever a field's max_size says.
+    max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, ge=1024)
+
+    def file_storage_backend(self) -> FileStorage | None:
+        """The configured file store, None for the default folder beside the database.
+
+        Raises:
+            ValueError: an s3:// URL that names no bucket.
+        """
+        location = self.file_storage.strip()
+        if not location:
+            return None
+        if location.startswith("s3://"):
+            # Imported here: boto3 takes a noticeable time to import.
+            from engine.files.s3_storage import S3FileStorage
+
+            return S3FileStorage.from_url(location, addressing_style=self.s3_addressing_style)
+        return LocalFileStorage(Path(location).expanduser().resolve())
 
     def request_limits(self) -> RequestLimits:
         """The limits every request of this process gets."""

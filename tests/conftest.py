@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
+from engine.files import LocalFileStorage, release_blobs
 from engine.query import AllRows
 from engine.records import RecordWriter
 from engine.tenancy import authenticate, create_api_key, create_tenant
@@ -69,11 +70,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def engine_context(database_url: str) -> Iterator[EngineContext]:
-    """An engine context on a migrated database."""
+def engine_context(database_url: str, tmp_path: Path) -> Iterator[EngineContext]:
+    """An engine context on a migrated database, its files in a folder of the test's own."""
     engine = create_database_engine(database_url)
     upgrade_system_tables(engine)
-    yield EngineContext(db=engine)
+    yield EngineContext(db=engine, file_storage=LocalFileStorage(tmp_path / "files"))
     engine.dispose()
 
 
@@ -104,7 +105,8 @@ class TenantHandle:
 
     @contextmanager
     def writer(self) -> Iterator[RecordWriter]:
-        """A RecordWriter for the whole tenant in one transaction, committed at the end."""
+        """A RecordWriter for the whole tenant in one transaction, committed at the end
+        (then the blobs of the files its writes let go are removed)."""
         context = self.context()
         with (
             tenant_connection(
@@ -112,7 +114,9 @@ class TenantHandle:
             ) as connection,
             connection.begin(),
         ):
-            yield RecordWriter(connection, context, AllRows())
+            writer = RecordWriter(connection, context, AllRows())
+            yield writer
+        release_blobs(context.engine.files, writer.released)
 
 
 def make_tenant(engine: EngineContext, prefix: str = "t") -> TenantHandle:

@@ -6,6 +6,14 @@ writes inside a caller's transaction. Both run the one save pipeline.
 
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.records.after_write import MAX_AFTER_WRITE_DEPTH
+from engine.records.attachments import (
+    FileDownload,
+    UploadTarget,
+    attach_file,
+    detach_file,
+    open_file,
+    prepare_upload,
+)
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
 from engine.records.permissions import caller_scope
 from engine.records.queries import aggregate, query_records
@@ -15,6 +23,7 @@ from engine.records.service import (
     delete_record,
     get_record,
     read_record,
+    update_files,
     update_record,
 )
 from engine.records.writes import RecordWriter
@@ -23,18 +32,25 @@ __all__ = [
     "MAX_AFTER_WRITE_DEPTH",
     "MAX_BATCH",
     "BatchResult",
+    "FileDownload",
     "RecordWriter",
+    "UploadTarget",
     "ValueProblem",
     "aggregate",
+    "attach_file",
     "bulk_write",
     "caller_scope",
     "coerce_value",
     "compiled_object",
     "create_record",
     "delete_record",
+    "detach_file",
     "get_record",
+    "open_file",
+    "prepare_upload",
     "query_records",
     "read_record",
+    "update_files",
     "update_record",
     "write_batch",
 ]

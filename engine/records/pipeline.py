@@ -40,6 +40,7 @@ from engine.query import QueryScope
 from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.constraints import check_references
+from engine.records.file_releases import files_of_deletion, replaced_files
 from engine.records.record_input import parse_record_input
 from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
@@ -79,6 +80,8 @@ class WriteRequest:
         pointer: where the record sits in the request (`/3` in a bulk body).
         problems: problems the caller found before the pipeline (a bad upsert key, a
             lookup value that names no record); the body is still coerced, and checked.
+        files: file fields to set, by api name: a stored file's value, or None to remove
+            the file. Only the files endpoint sets them (a body never writes a file field).
     """
 
     body: Any
@@ -86,6 +89,7 @@ class WriteRequest:
     expected_version: int | None = None
     pointer: str = ""
     problems: list[Problem] = field(default_factory=list)
+    files: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -162,6 +166,9 @@ class SavePipeline:
     pending: list[PendingWrite] = field(init=False, default_factory=list)
     #: Records the cascade changed, as (object, id); a saved record can be among them.
     touched: set[tuple[str, UUID]] = field(init=False, default_factory=set)
+    #: Keys of the blobs this save stopped referring to (replaced, removed or deleted
+    #: files): the caller removes them once its transaction commits (`release_blobs`).
+    released: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.now = self.context.engine.clock()
@@ -192,6 +199,9 @@ class SavePipeline:
         strategy.write(self, valid)
         written = [item for item in valid if item.status is not WriteStatus.ERROR]
         self.touched |= self.after_write([item.save for item in written])
+        with_files = [item.save for item in written if item.request.files]
+        if with_files:
+            self.released += replaced_files(self.context.tenant.id, self.obj, with_files)
         return items
 
     def _coerce(self, request: WriteRequest) -> PendingWrite:
@@ -218,11 +228,21 @@ class SavePipeline:
         parsed = parse_record_input(
             self.obj, body, is_create=is_new, from_text=self.from_text, pointer=request.pointer
         )
-        save.values = parsed.values
-        save.given = frozenset(body)
+        save.values = {**parsed.values, **request.files}
+        save.given = frozenset(body) | frozenset(request.files)
         item.is_parsed = True
         if parsed.problems:
             item.fail(*parsed.problems)
+        for name in request.files:
+            compiled = self.obj.fields.get(name)
+            if compiled is None or compiled.state.definition.type is not FieldType.FILE:
+                item.fail(
+                    Problem(
+                        f"{request.pointer}/{name}",
+                        "not-a-file-field",
+                        f"{self.obj.state.api_name!r} has no file field {name!r}",
+                    )
+                )
         return item
 
     def _read_prior(self, items: Sequence[PendingWrite], strategy: WriteStrategy) -> None:
@@ -231,7 +251,8 @@ class SavePipeline:
         A record the scope does not show, or a version the caller does not hold, is the
         strategy's to report.
         """
-        if not self.needs_prior:
+        # A file set or removed needs the file it replaces, to release its blob.
+        if not self.needs_prior and not any(item.request.files for item in items):
             return
         updates = [
             item for item in items if not item.save.is_new and item.status is not WriteStatus.ERROR
@@ -277,7 +298,7 @@ class SavePipeline:
                     name for name, ids in found.items() if save.values.get(name) in ids
                 }
         for save, scope in complete:
-            bind_context(scope, context, save)
+            bind_context(scope, context, save, obj=self.obj)
             apply_formulas(self.obj, save, scope, context)
             run_validations(self.obj, save, scope, context)
 
@@ -313,7 +334,7 @@ class SavePipeline:
                 scope["version"] = (save.prior.get("version") or 0) + 1
         if rules.defaults:
             for save, scope in zip(saves, scopes, strict=True):
-                bind_context(scope, context, save)
+                bind_context(scope, context, save, obj=self.obj)
                 apply_expression_defaults(self.obj, save, scope, context)
         return _Evaluation(context=context, scopes=scopes)
 
@@ -390,8 +411,8 @@ class SavePipeline:
         """Delete one record and run stages 8 and 9 for it; return whether it was there.
 
         Master-detail children go with it and lookups follow their delete rule (the
-        database's foreign keys); what the deletion changes elsewhere, and the children
-        it takes along, are found before the rows go.
+        database's foreign keys); what the deletion changes elsewhere, the children it
+        takes along and the files it releases are found before the rows go.
         """
         table = self.obj.table
         statement = table.delete().where(table.c.id == record_id)
@@ -410,7 +431,7 @@ class SavePipeline:
         if self._feeds_others():
             pending = cascade.before_delete(self.obj, before)
             details = pending.details
-        elif hooks.is_listening and before:
+        elif (hooks.is_listening and before) or self.catalog.has_files:
             details = detail_records(self.connection, self.catalog, self.obj, [record_id])
         # Only a hook needs the children's values; they are read (and locked) while
         # they exist, the database deleting them with the parent.
@@ -418,8 +439,17 @@ class SavePipeline:
             (group.obj, load_rows(self.connection, group.obj, group.ids, lock=True))
             for group in (details if hooks.is_listening else ())
         ]
+        files = files_of_deletion(
+            self.connection,
+            catalog=self.catalog,
+            obj=self.obj,
+            ids=[record_id],
+            details=details,
+            tenant_id=self.context.tenant.id,
+        )
         if self.connection.execute(statement).rowcount == 0:
             return False
+        self.released += files
         # Deepest first, as the database deletes them: a child's children before it.
         for obj, rows in reversed(doomed):
             hooks.written(

@@ -25,6 +25,7 @@ from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import NotFound
+from engine.files import release_blobs
 from engine.query import QueryScope
 from engine.records.constraints import explain_refused_delete, explain_refused_record
 from engine.records.permissions import caller_scope
@@ -129,6 +130,33 @@ def update_record(
     )
 
 
+def update_files(
+    context: RequestContext,
+    object_name: str,
+    record_id: str,
+    files: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Set or remove (None) file fields of a record, through the save pipeline like any update.
+
+    The blobs of the files replaced or removed are removed once the change commits.
+
+    Raises:
+        NotFound, RecordValidationError (a validation rule), PreconditionFailed.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    request = WriteRequest(
+        body={},
+        record_id=parse_record_id(obj, record_id),
+        expected_version=expected_version,
+        files=files,
+    )
+    return render_record(
+        obj, _save_one(context, catalog, obj, request, OneRecord(reference=record_id))
+    )
+
+
 def _save_one(
     context: RequestContext,
     catalog: Catalog,
@@ -136,7 +164,10 @@ def _save_one(
     request: WriteRequest,
     strategy: OneRecord,
 ) -> RowMapping:
-    """Save one record in its own transaction; explain a refusal after the rollback."""
+    """Save one record in its own transaction; explain a refusal after the rollback.
+
+    Blobs the save let go are removed after the commit.
+    """
     with tenant_connection(
         context.engine.db, context.tenant.schema_name, is_write=True
     ) as connection:
@@ -145,12 +176,20 @@ def _save_one(
             with connection.begin():
                 hold_catalog_revision(connection, catalog)
                 items = pipeline.save([request], strategy)
-                return stored_row(pipeline, items[0])
+                row = stored_row(pipeline, items[0])
         except IntegrityError as exc:
             # Explained after the rollback, when the connection can read again.
             raise explain_refused_record(
                 connection, obj=obj, save=pipeline.pending[0].save
             ) from exc
+    _release(context, pipeline.released)
+    return row
+
+
+def _release(context: RequestContext, keys: list[str]) -> None:
+    """Remove blobs a committed save let go (off the event loop: the store may be remote)."""
+    if keys:
+        context.budget.run_blocking(lambda: release_blobs(context.engine.files, keys))
 
 
 def stored_row(pipeline: SavePipeline, item: PendingWrite) -> RowMapping:
@@ -175,6 +214,8 @@ def delete_record(
 ) -> None:
     """Delete a record; master-detail children go with it, lookups follow their delete rule.
 
+    The files of every record deleted are removed after the commit.
+
     Raises:
         NotFound, PreconditionFailed, Conflict (a restrict lookup still points at it).
     """
@@ -183,13 +224,14 @@ def delete_record(
     with tenant_connection(
         context.engine.db, context.tenant.schema_name, is_write=True
     ) as connection:
+        pipeline = SavePipeline(connection, context, catalog, obj, caller_scope(context))
         try:
             with connection.begin():
                 hold_catalog_revision(connection, catalog)
-                pipeline = SavePipeline(connection, context, catalog, obj, caller_scope(context))
                 if not pipeline.delete(key, expected_version=expected_version):
                     OneRecord(reference=record_id).raise_missing(pipeline, key)
         except IntegrityError as exc:
             raise explain_refused_delete(
                 connection, catalog=catalog, obj=obj, record_id=key
             ) from exc
+    _release(context, pipeline.released)

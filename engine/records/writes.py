@@ -8,12 +8,17 @@ auto-number, and the caller's transaction stays usable. Each write also holds th
 tenant's metadata at the revision it was checked against until the caller's
 transaction ends, as every write transaction does (a metadata change committed
 meanwhile is a `SchemaChanged`).
+
+Files are the one thing a commit must be followed by: the writer collects the blobs its
+writes let go (files of deleted records) in `released`, and the caller removes them once
+its transaction commits, with `engine.files.release_blobs(context.engine.files,
+writer.released)`. Blobs not removed are orphans, which `tessera files sweep` removes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -42,11 +47,13 @@ class RecordWriter:
         context: who writes, for which tenant; its actor goes to created_by/updated_by.
         scope: the rows the writer may read and change: `caller_scope(context)` for a
             user's form, `AllRows()` where the writer acts for the whole tenant.
+        released: keys of the blobs the writes let go, to remove after the commit.
     """
 
     connection: Connection
     context: RequestContext
     scope: QueryScope
+    released: list[str] = field(default_factory=list)
 
     def create(self, object_name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create one record; return it as stored.
@@ -93,6 +100,7 @@ class RecordWriter:
             raise explain_refused_delete(
                 self.connection, catalog=catalog, obj=obj, record_id=key
             ) from exc
+        self.released.extend(pipeline.released)
 
     def write_batch(
         self,
@@ -152,4 +160,5 @@ class RecordWriter:
             raise explain_refused_record(
                 self.connection, obj=obj, save=pipeline.pending[0].save
             ) from exc
+        self.released.extend(pipeline.released)
         return render_record(obj, row)

@@ -48,7 +48,8 @@ def expected_version(if_match: str | None) -> int | None:
     return int(text)
 
 
-def _record_response(record: dict[str, Any], *, status_code: int = 200, **headers: str) -> Response:
+def record_response(record: dict[str, Any], *, status_code: int = 200, **headers: str) -> Response:
+    """A record as JSON, its version as the ETag."""
     return RecordJSONResponse(
         record, status_code=status_code, headers={"ETag": f'"{record["version"]}"', **headers}
     )
@@ -127,7 +128,7 @@ async def create_record(run: InTenant, object_name: str, body: RecordBody) -> Re
     """Create a record."""
     record = await run(lambda context: records.create_record(context, object_name, body))
     location = f"/api/v1/data/{object_name}/{record['id']}"
-    return _record_response(record, status_code=201, Location=location)
+    return record_response(record, status_code=201, Location=location)
 
 
 class BulkMode(StrEnum):
@@ -175,7 +176,7 @@ async def get_record(
     run: InTenant, object_name: str, record_id: str, labels: Labels = False
 ) -> Response:
     """Return one record."""
-    return _record_response(
+    return record_response(
         await run(
             lambda context: records.get_record(context, object_name, record_id, labels=labels)
         )
@@ -197,7 +198,7 @@ async def update_record(
             context, object_name, record_id, body, expected_version=version
         )
     )
-    return _record_response(record)
+    return record_response(record)
 
 
 @router.delete("/{object_name}/{record_id}", status_code=status.HTTP_204_NO_CONTENT)

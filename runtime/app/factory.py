@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -13,6 +14,7 @@ from runtime.app.api_docs import install_api_docs
 from runtime.app.auth import run_engine
 from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
+from runtime.app.file_routes import router as file_router
 from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
 from runtime.app.rule_routes import router as rule_router
@@ -21,7 +23,10 @@ from runtime.app.size_limits import SizeLimitMiddleware, SizeLimits
 
 
 def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> FastAPI:
-    """Return the Tessera HTTP application bound to `context`, refusing requests past `limits`."""
+    """Return the Tessera HTTP application bound to `context`, refusing requests past `limits`.
+
+    File uploads may be as large as the context's largest file (`max_file_bytes`).
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,7 +47,10 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.state.engine_context = context
     app.state.openapi_cache = OpenApiCache()
     install_problem_handlers(app)
-    app.add_middleware(SizeLimitMiddleware, limits=limits or SizeLimits())
+    app.add_middleware(
+        SizeLimitMiddleware,
+        limits=replace(limits or SizeLimits(), max_file_bytes=context.max_file_bytes),
+    )
     # Routes are matched in order, one by one, and the data API serves nearly every
     # request: its routes come first, so a list or a get does not first fail to match
     # every admin route. The documents keep their order: the data routes are documented
@@ -52,6 +60,7 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.include_router(rule_router)
     app.include_router(computed_router)
     app.include_router(data_router)
+    app.include_router(file_router)
     app.include_router(schema_router)
     install_api_docs(app)
 

@@ -5,10 +5,16 @@ a body longer than `SizeLimits.max_body_bytes` 413, both as problem documents. A
 whose Content-Length is too large is refused before a byte of it is read; a chunked body
 is counted as it arrives and refused at the first chunk past the limit, so no request
 holds more than the limit in memory.
+
+File uploads (`POST …/files/{field}`, `UPLOAD_PATH`) are the one exception: their body is
+a file streamed into the file store, never held, so it may be as large as the server's
+largest file (`SizeLimits.max_file_bytes`, TESSERA_MAX_FILE_BYTES) plus the multipart
+framing; the route itself stops each upload at its field's `max_size`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -16,12 +22,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine.context import DEFAULT_MAX_FILE_BYTES
 from runtime.app.problems import http_problem
 
 MEBIBYTE = 1024 * 1024
 #: 10 MiB: a bulk body of 10,000 records of about 1 KiB each fits.
 DEFAULT_MAX_BODY_BYTES = 10 * MEBIBYTE
 DEFAULT_MAX_URL_BYTES = 8 * 1024
+#: What multipart framing adds to a file (boundaries, the part's headers).
+MULTIPART_ALLOWANCE = 64 * 1024
+#: The path of the file upload route (runtime/app/file_routes.py).
+UPLOAD_PATH = re.compile(r"/api/v1/data/[^/]+/[^/]+/files/[^/]+/?")
 #: How much of a refused body is read and dropped, so the client can read the answer
 #: (a server that closes while the client still sends makes the client see a reset).
 _DRAIN_BYTES = 16 * MEBIBYTE
@@ -29,21 +40,34 @@ _DRAIN_BYTES = 16 * MEBIBYTE
 
 @dataclass(frozen=True)
 class SizeLimits:
-    """The largest request the API serves (TESSERA_MAX_BODY_BYTES, TESSERA_MAX_URL_BYTES)."""
+    """The largest request the API serves (TESSERA_MAX_BODY_BYTES, TESSERA_MAX_URL_BYTES,
+    and TESSERA_MAX_FILE_BYTES for file uploads)."""
 
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_url_bytes: int = DEFAULT_MAX_URL_BYTES
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    def body_limit(self, scope: Scope) -> int:
+        """The largest body of this request: a file upload's, or any other's."""
+        if scope.get("method") == "POST" and UPLOAD_PATH.fullmatch(scope["path"]):
+            return max(self.max_body_bytes, self.max_file_bytes + MULTIPART_ALLOWANCE)
+        return self.max_body_bytes
 
 
 class BodyTooLarge(HTTPException):
     """A body past the limit, raised from `receive` while the application reads it."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=body_too_large_detail(limit))
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)
 
 
-def body_too_large_detail(limit: int) -> str:
+def body_too_large_detail(limit: int, *, is_upload: bool = False) -> str:
     """Say what the body limit is and how to stay within it."""
+    if is_upload:
+        return (
+            f"the upload is larger than {limit} bytes (TESSERA_MAX_FILE_BYTES and the "
+            "multipart framing); send a smaller file"
+        )
     return (
         f"the request body is larger than {limit} bytes (TESSERA_MAX_BODY_BYTES); "
         "send fewer records per request"
@@ -75,8 +99,9 @@ class SizeLimitMiddleware:
             return
         headers = Headers(scope=scope)
         declared = _content_length(headers)
-        if declared is not None and declared > limits.max_body_bytes:
-            detail = body_too_large_detail(limits.max_body_bytes)
+        limit = limits.body_limit(scope)
+        detail = body_too_large_detail(limit, is_upload=limit != limits.max_body_bytes)
+        if declared is not None and declared > limit:
             await self._refuse(scope, receive, send, status=413, detail=detail)
             return
         received = 0
@@ -87,9 +112,9 @@ class SizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limits.max_body_bytes:
+                if received > limit:
                     is_refused = True
-                    raise BodyTooLarge(limits.max_body_bytes)
+                    raise BodyTooLarge(detail)
             return message
 
         async def watching_send(message: Message) -> None:
