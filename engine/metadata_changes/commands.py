@@ -7,15 +7,18 @@ from typing import Any
 
 from engine.catalog import tenant_catalog
 from engine.context import RequestContext
+from engine.files import field_prefix, object_prefix, release_prefixes
 from engine.metadata_changes import mutations, rule_mutations
 from engine.metadata_changes.expression_checks import Functions
 from engine.metadata_changes.service import ChangeResult, run_change
 from metadata.models import (
     FieldDef,
     FieldState,
+    FieldType,
     ObjectDef,
     ObjectPatch,
     ObjectState,
+    TenantMetadata,
     ValidationRuleDef,
     export_field,
     export_object,
@@ -127,14 +130,24 @@ def restore_object(context: RequestContext, name: str, *, dry_run: bool = False)
 
 
 def purge_object(context: RequestContext, name: str, *, dry_run: bool = False) -> ChangeResult:
-    """Drop a deleted object's table and rows for good."""
-    return run_change(
+    """Drop a deleted object's table and rows for good; its files go after the commit."""
+    prefixes: list[str] = []
+
+    def mutate(state: TenantMetadata) -> tuple[TenantMetadata, ObjectState]:
+        new, obj = mutations.purge_object(state, name)
+        prefixes[:] = [object_prefix(context.tenant.id, obj.id)]
+        return new, obj
+
+    outcome = run_change(
         context,
         summary=f"purge object {name}",
-        mutate=lambda state: mutations.purge_object(state, name),
+        mutate=mutate,
         render=lambda obj: {"id": str(obj.id), "api_name": obj.api_name, "purged": True},
         dry_run=dry_run,
     )
+    if not dry_run:
+        _release_files(context, prefixes)
+    return outcome
 
 
 def _field_document(field: FieldState) -> dict[str, Any]:
@@ -217,14 +230,34 @@ def restore_field(
 def purge_field(
     context: RequestContext, object_name: str, field_name: str, *, dry_run: bool = False
 ) -> ChangeResult:
-    """Drop a deleted field's column and values for good."""
-    return run_change(
+    """Drop a deleted field's column and values for good; a file field's files go after
+    the commit."""
+    prefixes: list[str] = []
+
+    def mutate(state: TenantMetadata) -> tuple[TenantMetadata, FieldState]:
+        new, field = mutations.purge_field(state, object_name, field_name)
+        obj = mutations.require_object(state, object_name)
+        is_file = field.definition.type is FieldType.FILE
+        prefixes[:] = [field_prefix(context.tenant.id, obj.id, field.id)] if is_file else []
+        return new, field
+
+    outcome = run_change(
         context,
         summary=f"purge field {object_name}.{field_name}",
-        mutate=lambda state: mutations.purge_field(state, object_name, field_name),
+        mutate=mutate,
         render=lambda field: {"id": str(field.id), "api_name": field.api_name, "purged": True},
         dry_run=dry_run,
     )
+    if not dry_run:
+        _release_files(context, prefixes)
+    return outcome
+
+
+def _release_files(context: RequestContext, prefixes: list[str]) -> None:
+    """Remove the blobs under `prefixes`, now that the purge that let them go committed."""
+    if prefixes:
+        storage = context.engine.files
+        context.budget.run_blocking(lambda: release_prefixes(storage, prefixes))
 
 
 def _functions(context: RequestContext) -> Functions:
