@@ -49,4 +49,4 @@ bench-rules: install
 	$(BIN)/python bench/save_rules.py
 
 clean:
-	rm -rf $(VENV) tessera.db tessera.db.tenants tessera.db.demo-key .pytest_cache .ruff_cache
+	rm -rf $(VENV) tessera.db tessera.db.tenants tessera.db.demo-key tessera.db.files .pytest_cache .ruff_cache

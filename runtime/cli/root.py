@@ -6,6 +6,7 @@ import typer
 
 from runtime.cli.data import data_app
 from runtime.cli.failures import ReportingGroup
+from runtime.cli.files import files_app
 from runtime.cli.functions import functions_app
 from runtime.cli.serve import db_app, serve
 from runtime.cli.tenants import key_app, tenant_app
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(key_app, name="key")
 app.add_typer(data_app, name="data")
+app.add_typer(files_app, name="files")
 app.add_typer(functions_app, name="functions")
 
 
