@@ -19,6 +19,7 @@ from engine.context import RequestContext
 from engine.query import MAX_LIMIT
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import bulk_input_schema, input_schema, record_schema
+from metadata.models import FieldType
 from runtime.app.articles import with_indefinite_article
 from runtime.app.auth import BEARER_SCHEME
 
@@ -120,7 +121,10 @@ def _problems(*statuses: int) -> dict[str, Any]:
         404: "No such record",
         409: "A unique value clashes, or the record is still referenced",
         412: "The record changed since the version in If-Match",
+        413: "The file is larger than the field's max_size (or the server's ceiling)",
+        415: "The body is not multipart/form-data, or the file's content is not accepted",
         422: "Invalid input; every problem is listed",
+        503: "The file store is unavailable",
     }
     return {str(status): {"description": meaning[status], **_PROBLEM} for status in statuses}
 
@@ -161,7 +165,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
         _query("count", {"type": "boolean", "default": False}, "Also return the total"),
         labels,
     ]
-    return {
+    paths: dict[str, Any] = {
         f"/api/v1/data/{name}": {
             "get": {
                 "tags": tag,
@@ -288,6 +292,94 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                     "200": _json({"type": "object"}, "JSON Schema (draft 2020-12)"),
                     **_problems(401),
                 },
+            },
+        },
+    }
+    file_fields = [
+        field_name
+        for field_name, compiled in obj.fields.items()
+        if compiled.state.definition.type is FieldType.FILE
+    ]
+    if file_fields:
+        paths[f"/api/v1/data/{name}/{{id}}/files/{{field}}"] = _file_paths(
+            obj, prefix, record_id=record_id, if_match=if_match, file_fields=file_fields
+        )
+    return paths
+
+
+def _file_paths(
+    obj: CompiledObject,
+    prefix: str,
+    *,
+    record_id: dict[str, Any],
+    if_match: dict[str, Any],
+    file_fields: list[str],
+) -> dict[str, Any]:
+    """The operations on the file of a record's file field (runtime/app/file_routes.py)."""
+    name = obj.state.api_name
+    one = with_indefinite_article(obj.state.label)
+    tag = [f"{name} records"]
+    field = {
+        "name": "field",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": file_fields},
+        "description": "A file field",
+    }
+    binary = {"type": "string", "format": "binary"}
+    return {
+        "post": {
+            "tags": tag,
+            "summary": f"Upload the file of a file field of {one}",
+            "operationId": f"upload_{name}_file",
+            "parameters": [record_id, field, if_match],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": binary},
+                            "required": ["file"],
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(_ref(f"{prefix}Record"), "The record, pointing at the file"),
+                **_problems(401, 404, 412, 413, 415, 422, 503),
+            },
+        },
+        "get": {
+            "tags": tag,
+            "summary": f"Download the file of a file field of {one}",
+            "operationId": f"download_{name}_file",
+            "parameters": [
+                record_id,
+                field,
+                _query(
+                    "disposition",
+                    {"type": "string", "enum": ["attachment", "inline"], "default": "attachment"},
+                    "inline shows PNG, JPEG, GIF and WebP images in the browser",
+                ),
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file's bytes; its sha256 is the ETag",
+                    "content": {"application/octet-stream": {"schema": binary}},
+                },
+                "304": {"description": "Not modified (If-None-Match)"},
+                **_problems(401, 404, 503),
+            },
+        },
+        "delete": {
+            "tags": tag,
+            "summary": f"Remove the file of a file field of {one}",
+            "operationId": f"delete_{name}_file",
+            "parameters": [record_id, field, if_match],
+            "responses": {
+                "200": _json(_ref(f"{prefix}Record"), "The record, without the file"),
+                **_problems(401, 404, 412, 422),
             },
         },
     }
