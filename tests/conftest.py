@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
 from engine.files import LocalFileStorage, release_blobs
+from engine.files.s3_storage import S3FileStorage
 from engine.query import AllRows
 from engine.records import RecordWriter
 from engine.tenancy import authenticate, create_api_key, create_tenant
@@ -140,6 +141,37 @@ def drop_tenant_schema(engine: EngineContext, name: str) -> None:
     if engine.dialect_name == "postgresql":
         with engine.db.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "t_{name}" CASCADE'))
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible HTTP server on the loopback (moto's), for this test session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_endpoint: str) -> S3FileStorage:
+    """An S3 file store on a bucket of its own, reached over HTTP like a real one."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="tessera-test",
+        aws_secret_access_key="tessera-test",
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    bucket = f"files-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return S3FileStorage(bucket, prefix="tessera/test", client=client)
 
 
 @pytest.fixture

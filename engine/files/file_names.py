@@ -25,9 +25,9 @@ def sanitize_file_name(raw: str | None) -> str:
     name = unicodedata.normalize("NFC", raw or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(
-        " " if char.isspace() else char
+        " " if _is_space(char) else char
         for char in name
-        if unicodedata.category(char) not in _DROPPED_CATEGORIES or char.isspace()
+        if _is_space(char) or unicodedata.category(char) not in _DROPPED_CATEGORIES
     )
     name = " ".join(name.split()).lstrip(".").strip()
     if len(name) > MAX_NAME_LENGTH:
@@ -37,6 +37,11 @@ def sanitize_file_name(raw: str | None) -> str:
         else:
             name = name[:MAX_NAME_LENGTH].rstrip()
     return name or FALLBACK_NAME
+
+
+def _is_space(char: str) -> bool:
+    """Tabs, line breaks and Unicode spaces (other control characters are dropped)."""
+    return char in "\t\n\r\v\f" or unicodedata.category(char) in ("Zs", "Zl", "Zp")
 
 
 def content_disposition(name: str, *, is_inline: bool = False) -> str:

@@ -632,3 +632,61 @@ def test_an_integer_default_beyond_64_bits_is_refused(default: int) -> None:
 def test_the_largest_64_bit_integer_is_a_valid_default() -> None:
     assert check(api_name="count", type="integer", default=2**63 - 1) == []
     assert check(api_name="count", type="integer", default=-(2**63)) == []
+
+
+# -- file fields ---------------------------------------------------------------------------
+
+
+def test_a_file_field_spells_out_its_default_max_size_and_lowercases_accept() -> None:
+    normalized = normalize_field(FieldDef(api_name="scan", type="file", accept=["Image/*"]))
+    assert normalized.max_size == 10 * 1024 * 1024
+    assert normalized.accept == ["image/*"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("required", True, "validation rule such as"),
+        ("unique", True, "sha256"),
+        ("indexed", True, "is_null"),
+        ("default", {"name": "a.pdf"}, "no default"),
+    ],
+)
+def test_a_file_field_refuses_what_an_upload_cannot_satisfy_and_says_why(
+    option: str, value: Any, says: str
+) -> None:
+    problems = check(api_name="scan", type="file", **{option: value})
+    assert located(problems) == [(f"/fields/0/{option}", "option-not-allowed")]
+    assert says in problems[0].detail
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"max_size": 6 * 1024**3}, [("/fields/0/max_size", "out-of-range")]),
+        ({"accept": []}, [("/fields/0/accept", "invalid-value")]),
+        ({"accept": ["pdf"]}, [("/fields/0/accept/0", "invalid-content-type")]),
+        ({"accept": ["*/*"]}, [("/fields/0/accept/0", "invalid-content-type")]),
+        (
+            {"accept": ["application/pdf", "image/*", "application/pdf"]},
+            [("/fields/0/accept/2", "duplicate-value")],
+        ),
+        (
+            {"accept": ["text/plain; charset=utf-8"]},
+            [("/fields/0/accept/0", "invalid-content-type")],
+        ),
+        ({"accept": [f"image/x-{n}" for n in range(51)]}, [("/fields/0/accept", "out-of-range")]),
+    ],
+)
+def test_file_limits_are_checked_when_the_field_is_saved(
+    options: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    assert located(check(api_name="scan", type="file", **options)) == expected
+
+
+@pytest.mark.parametrize("option", [("max_size", 1024), ("accept", ["image/*"])])
+def test_file_options_do_not_apply_to_other_types(option: tuple[str, Any]) -> None:
+    name, value = option
+    assert located(check(api_name="title", type="text", **{name: value})) == [
+        (f"/fields/0/{name}", "option-not-allowed")
+    ]
