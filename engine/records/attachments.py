@@ -14,12 +14,10 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
-from uuid import UUID
 
-from engine.catalog import Catalog, CompiledField, CompiledObject, render_stored
+from engine.catalog import CompiledField, CompiledObject, render_stored
 from engine.catalog.file_values import stored_file
 from engine.context import RequestContext
-from engine.database import tenant_connection
 from engine.errors import (
     FileStorageFailed,
     NotFound,
@@ -37,8 +35,7 @@ from engine.files import (
     tenant_prefix,
 )
 from engine.records.file_releases import file_blob_key
-from engine.records.permissions import caller_scope
-from engine.records.service import compiled_object, parse_record_id, read_record, update_files
+from engine.records.service import compiled_object, update_files, visible_record
 from metadata.models import DEFAULT_MAX_FILE_SIZE, FieldType
 
 logger = logging.getLogger(__name__)
@@ -99,7 +96,7 @@ def prepare_upload(
     """
     catalog, obj = compiled_object(context, object_name)
     compiled = file_field(obj, field_name)
-    row = _visible_row(context, catalog, obj, record_id)
+    row = visible_record(context, catalog, obj, record_id)
     if expected_version is not None and row["version"] != expected_version:
         raise PreconditionFailed(
             f"the record is at version {row['version']}; reload it and upload again",
@@ -181,7 +178,7 @@ def detach_file(
     """
     catalog, obj = compiled_object(context, object_name)
     file_field(obj, field_name)
-    row = _visible_row(context, catalog, obj, record_id)
+    row = visible_record(context, catalog, obj, record_id)
     if row[obj.fields[field_name].state.column_name] is None:
         raise _no_file(object_name, record_id, field_name)
     return update_files(
@@ -200,11 +197,11 @@ def open_file(
     """
     catalog, obj = compiled_object(context, object_name)
     compiled = file_field(obj, field_name)
-    row = _visible_row(context, catalog, obj, record_id)
+    row = visible_record(context, catalog, obj, record_id)
     stored = row[compiled.state.column_name]
     key = file_blob_key(
         tenant_id=context.tenant.id,
-        obj=obj,
+        object_id=obj.state.id,
         field=compiled.state,
         record_id=row["id"],
         stored=stored,
@@ -255,23 +252,6 @@ def file_field(obj: CompiledObject, field_name: str) -> CompiledField:
             ],
         )
     return compiled
-
-
-def _visible_row(
-    context: RequestContext, catalog: Catalog, obj: CompiledObject, record_id: str
-) -> dict[str, Any]:
-    """The stored record, if the caller's scope shows it, as a single-record GET reads it."""
-    key: UUID = parse_record_id(obj, record_id)
-    with tenant_connection(
-        context.engine.db,
-        context.tenant.schema_name,
-        is_single_read=True,
-        revision=catalog.revision,
-    ) as connection:
-        row = read_record(connection, obj, key, scope=caller_scope(context))
-    if row is None:
-        raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
-    return dict(row)
 
 
 def _no_file(object_name: str, record_id: str, field_name: str) -> NotFound:

@@ -25,7 +25,7 @@ _CHUNK = 500
 
 
 def file_blob_key(
-    *, tenant_id: UUID, obj: CompiledObject, field: FieldState, record_id: UUID, stored: Any
+    *, tenant_id: UUID, object_id: UUID, field: FieldState, record_id: UUID, stored: Any
 ) -> str | None:
     """The key of the blob a stored file value names, or None (no file)."""
     blob = blob_id_of(stored)
@@ -33,7 +33,7 @@ def file_blob_key(
         return None
     return blob_key(
         tenant_id=tenant_id,
-        object_id=obj.state.id,
+        object_id=object_id,
         field_id=field.id,
         record_id=record_id,
         blob_id=blob,
@@ -53,7 +53,7 @@ def replaced_files(tenant_id: UUID, obj: CompiledObject, saves: Sequence[RecordS
                 continue
             key = file_blob_key(
                 tenant_id=tenant_id,
-                obj=obj,
+                object_id=obj.state.id,
                 field=compiled.state,
                 record_id=save.record_id,
                 stored=prior,
@@ -100,7 +100,11 @@ def _stored_files(
         for row in rows:
             for field, stored in zip(obj.file_fields, row[1:], strict=True):
                 key = file_blob_key(
-                    tenant_id=tenant_id, obj=obj, field=field, record_id=row[0], stored=stored
+                    tenant_id=tenant_id,
+                    object_id=obj.state.id,
+                    field=field,
+                    record_id=row[0],
+                    stored=stored,
                 )
                 if key is not None:
                     keys.append(key)

@@ -81,6 +81,20 @@ def get_record(
         NotFound: no such object or record.
     """
     catalog, obj = compiled_object(context, object_name)
+    record = render_record(obj, visible_record(context, catalog, obj, record_id))
+    if labels:
+        PicklistLabels.of(obj).add_to(record)
+    return record
+
+
+def visible_record(
+    context: RequestContext, catalog: Catalog, obj: CompiledObject, record_id: str
+) -> RowMapping:
+    """Return the stored row of one record (by its path id), if the caller's scope shows it.
+
+    Raises:
+        NotFound: the id is not a UUID, or names no record the caller may see.
+    """
     key = parse_record_id(obj, record_id)
     with tenant_connection(
         context.engine.db,
@@ -90,11 +104,8 @@ def get_record(
     ) as connection:
         row = read_record(connection, obj, key, scope=caller_scope(context))
     if row is None:
-        raise NotFound(f"there is no {object_name} record {record_id!r}")
-    record = render_record(obj, row)
-    if labels:
-        PicklistLabels.of(obj).add_to(record)
-    return record
+        raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
+    return row
 
 
 def read_record(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from engine.context import EngineContext
+from engine.budget import RequestBudget
+from engine.context import EngineContext, RequestContext
+from engine.tenancy import get_tenant
 from runtime.bootstrap import build_engine_context
 from runtime.settings import Settings
 
@@ -21,3 +23,18 @@ def cli_engine_context() -> Iterator[EngineContext]:
         yield context
     finally:
         context.db.dispose()
+
+
+def operator_context(engine: EngineContext, tenant: str) -> RequestContext:
+    """The context of an operator's command acting on one tenant: actor `cli`, no limits
+    (an import, an export or a sweep is no tenant's request).
+
+    Raises:
+        NotFound: there is no such tenant.
+    """
+    return RequestContext(
+        engine=engine,
+        tenant=get_tenant(engine, tenant),
+        actor="cli",
+        budget=RequestBudget.unlimited(),
+    )

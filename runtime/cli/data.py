@@ -23,8 +23,6 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from engine.budget import RequestBudget
-from engine.context import EngineContext, RequestContext
 from engine.errors import InvalidRequest
 from engine.json_input import decode_json
 from engine.records.transfer import (
@@ -37,8 +35,7 @@ from engine.records.transfer import (
     read_json_lines,
     transfer_object,
 )
-from engine.tenancy import get_tenant
-from runtime.cli.context import cli_engine_context
+from runtime.cli.context import cli_engine_context, operator_context
 from runtime.cli.output import JsonOption, emit
 
 data_app = typer.Typer(help="Import and export records.", no_args_is_help=True)
@@ -57,16 +54,6 @@ def _rows(path: Path, text: IO[str]) -> Iterator[Row]:
     reader = csv.DictReader(text)
     for row in reader:
         yield reader.line_num, dict(row)
-
-
-def _operator_context(engine: EngineContext, tenant: str) -> RequestContext:
-    """The context of an operator's import or export: no tenant's request, so no limits."""
-    return RequestContext(
-        engine=engine,
-        tenant=get_tenant(engine, tenant),
-        actor="cli",
-        budget=RequestBudget.unlimited(),
-    )
 
 
 @dataclass(frozen=True)
@@ -210,7 +197,7 @@ def import_command(
     error_file = ErrorFile(errors_path) if errors_path is not None else None
     try:
         with cli_engine_context() as engine:
-            context = _operator_context(engine, tenant)
+            context = operator_context(engine, tenant)
             with (
                 import_progress(disable=not show_progress) as progress,
                 # Bytes that are not UTF-8 become lone surrogates, which the value checks
@@ -310,7 +297,7 @@ def export_command(
     )
     document = decode_json(filter_json, what="--filter") if filter_json else None
     with cli_engine_context() as engine:
-        context = _operator_context(engine, tenant)
+        context = operator_context(engine, tenant)
         # An unknown object is refused before the output file is created.
         transfer_object(context, object_name)
         target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout

@@ -6,14 +6,11 @@ from datetime import timedelta
 
 import typer
 
-from engine.budget import RequestBudget
-from engine.context import RequestContext
-from engine.errors import FileStorageFailed, TesseraError
+from engine.errors import FileStorageFailed
 from engine.files import StorageUnavailable
 from engine.records.file_sweep import DEFAULT_GRACE, sweep_files
-from engine.tenancy import get_tenant
-from runtime.cli.context import cli_engine_context
-from runtime.cli.output import JsonOption, emit, fail
+from runtime.cli.context import cli_engine_context, operator_context
+from runtime.cli.output import JsonOption, emit
 
 files_app = typer.Typer(help="The file store of file fields.", no_args_is_help=True)
 
@@ -32,22 +29,11 @@ def files_sweep(
 ) -> None:
     """Remove the tenant's stored files that no record refers to (orphans)."""
     with cli_engine_context() as engine:
+        context = operator_context(engine, tenant)
         try:
-            context = RequestContext(
-                engine=engine,
-                tenant=get_tenant(engine, tenant),
-                actor="cli",
-                budget=RequestBudget.unlimited(),
-            )
-            try:
-                result = sweep_files(
-                    context, grace=timedelta(minutes=grace_minutes), dry_run=dry_run
-                )
-            except StorageUnavailable as exc:
-                raise FileStorageFailed(f"the file store failed: {exc}") from exc
-        except TesseraError as error:
-            fail(error, as_json=as_json)
-            return
+            result = sweep_files(context, grace=timedelta(minutes=grace_minutes), dry_run=dry_run)
+        except StorageUnavailable as exc:
+            raise FileStorageFailed(f"the file store failed: {exc}") from exc
     verb = "would remove" if dry_run else "removed"
     emit(
         result.as_dict(),
