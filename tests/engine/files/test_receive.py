@@ -20,19 +20,10 @@ from engine.files import (
     receive_file,
     tenant_prefix,
 )
-from engine.files.s3_storage import S3FileStorage
 from tests.engine.files.samples import CSV, EXE, PDF
 
 MIB = 1024 * 1024
 TENANT = uuid4()
-
-
-@pytest.fixture(params=["local", "s3"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> FileStorage:
-    if request.param == "local":
-        return LocalFileStorage(tmp_path / "files")
-    s3: S3FileStorage = request.getfixturevalue("s3_storage")
-    return s3
 
 
 def new_key() -> str:

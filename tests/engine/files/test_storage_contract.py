@@ -23,14 +23,6 @@ from engine.files.s3_storage import S3FileStorage
 TENANT, OTHER_TENANT, OBJECT, FIELD = uuid4(), uuid4(), uuid4(), uuid4()
 
 
-@pytest.fixture(params=["local", "s3"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> FileStorage:
-    if request.param == "local":
-        return LocalFileStorage(tmp_path / "files")
-    s3: S3FileStorage = request.getfixturevalue("s3_storage")
-    return s3
-
-
 def new_key(tenant=TENANT, obj=OBJECT, field=FIELD) -> str:
     return blob_key(
         tenant_id=tenant, object_id=obj, field_id=field, record_id=uuid4(), blob_id=new_blob_id()
