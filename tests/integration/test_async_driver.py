@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from engine.context import EngineContext
 from engine.database import create_database_engine
+from engine.files import LocalFileStorage
 from runtime.app import create_app
 from tests.conftest import TenantHandle, drop_tenant_schema, make_tenant
 
 
 @pytest.fixture
-def async_api(postgres_database: str) -> Iterator[tuple[TestClient, TenantHandle]]:
+def async_api(postgres_database: str, tmp_path: Path) -> Iterator[tuple[TestClient, TenantHandle]]:
     setup = EngineContext(db=create_database_engine(postgres_database))
     tenant = make_tenant(setup)
-    server = EngineContext(db=create_database_engine(postgres_database, is_async=True))
+    server = EngineContext(
+        db=create_database_engine(postgres_database, is_async=True),
+        file_storage=LocalFileStorage(tmp_path / "files"),
+    )
     assert server.is_async
     try:
         with TestClient(create_app(server)) as client:
@@ -105,3 +110,24 @@ def test_metadata_and_records_work_end_to_end_on_the_async_driver(
         ).status_code
         == 401
     )
+
+
+def test_files_upload_download_and_go_with_their_record_on_the_async_driver(
+    async_api: tuple[TestClient, TenantHandle], tmp_path: Path
+) -> None:
+    client, tenant = async_api
+    headers = tenant.headers
+    licence = {"api_name": "licence", "fields": [{"api_name": "scan", "type": "file"}]}
+    assert client.post("/api/v1/admin/objects", headers=headers, json=licence).status_code == 201
+    record = client.post("/api/v1/data/licence", headers=headers, json={}).json()
+    path = f"/api/v1/data/licence/{record['id']}/files/scan"
+    pdf = b"%PDF-1.4\n" + b"\0" * 200_000
+    uploaded = client.post(
+        path, headers=headers, files={"file": ("发票.pdf", pdf, "application/pdf")}
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["scan"]["name"] == "发票.pdf"
+    assert client.get(path, headers=headers).content == pdf
+    assert client.delete(f"/api/v1/data/licence/{record['id']}", headers=headers).status_code == 204
+    assert client.get(path, headers=headers).status_code == 404
+    assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []

@@ -136,3 +136,40 @@ def test_a_body_within_the_limit_is_served(served: Served) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 400
+
+
+def _multipart(content: Iterator[bytes], *, name: str = "scan.pdf") -> Iterator[bytes]:
+    """A multipart/form-data body with one part named file, streamed chunk by chunk."""
+    yield (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="' + name.encode() + b'"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n"
+    )
+    yield from content
+    yield b"\r\n--b0undary--\r\n"
+
+
+def test_uploads_pass_the_body_limit_and_stop_at_their_field_s_max_size(served: Served) -> None:
+    licence = {
+        "api_name": "licence",
+        "fields": [{"api_name": "scan", "type": "file", "max_size": 1024 * 1024}],
+    }
+    created = httpx.post(
+        f"{served.base}/api/v1/admin/objects", json=licence, headers=served.headers
+    )
+    assert created.status_code == 201, created.text
+    record = httpx.post(f"{served.base}/api/v1/data/licence", json={}, headers=served.headers)
+    path = f"{served.base}/api/v1/data/licence/{record.json()['id']}/files/scan"
+    headers = {**served.headers, "Content-Type": "multipart/form-data; boundary=b0undary"}
+    pdf = b"%PDF-1.4\n" + b"\0" * (4 * MAX_BODY)  # four times the body limit of other requests
+
+    uploaded = httpx.post(path, content=_multipart(iter([pdf])), headers=headers)
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json()["scan"]["size"] == len(pdf)
+    assert httpx.get(path, headers=served.headers).content == pdf
+
+    too_big = httpx.post(path, content=_multipart(iter([pdf] * 8)), headers=headers, timeout=60)
+    assert too_big.status_code == 413
+    assert too_big.headers["content-type"] == "application/problem+json"
+    assert "1048576 bytes (its max_size)" in too_big.json()["detail"]
+    assert httpx.get(path, headers=served.headers).content == pdf
