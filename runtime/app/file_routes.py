@@ -55,20 +55,16 @@ async def upload_file(
     if_match: IfMatch = None,
 ) -> Response:
     """Upload the file of a record's file field (replacing any); answer with the record."""
-    version = expected_version(if_match)
-    # Checked before a byte of the body is read: a 404 or a 412 costs no upload.
-    target = await run(
-        lambda context: records.prepare_upload(
-            context, object_name, record_id, field_name, expected_version=version
-        )
-    )
     body = MultipartFile(request)
     try:
-        declared = int(request.headers.get("content-length", "0") or 0)
-    except ValueError:
-        declared = 0
-    try:
-        if declared > target.limits.max_bytes + MULTIPART_ALLOWANCE:
+        version = expected_version(if_match)
+        # Checked before a byte of the body is read: a 404 or a 412 costs no upload.
+        target = await run(
+            lambda context: records.prepare_upload(
+                context, object_name, record_id, field_name, expected_version=version
+            )
+        )
+        if _declared_length(request) > target.limits.max_bytes + MULTIPART_ALLOWANCE:
             raise too_large(target.limits)
         part = await body.open()
         incoming = IncomingFile(
@@ -85,6 +81,11 @@ async def upload_file(
         await body.drain()
         raise
     return record_response(await _attach(run, request, target, received))
+
+
+def _declared_length(request: Request) -> int:
+    value = request.headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 async def _attach(

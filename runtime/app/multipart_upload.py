@@ -43,6 +43,7 @@ class MultipartFile:
 
     `open()` reads up to the end of the part's headers; `read()` then returns the file's
     bytes a chunk at a time (b"" at its end), and checks that no other part follows.
+    `drain()` reads and drops what is left, after any refusal.
 
     Raises (from each method):
         UnsupportedMediaType: the body is not multipart/form-data.
@@ -50,20 +51,9 @@ class MultipartFile:
     """
 
     def __init__(self, request: Request) -> None:
+        self._request = request
         self._body: AsyncIterator[bytes] = request.stream().__aiter__()
-        self._parser = MultipartParser(
-            _boundary(request.headers.get("content-type")),
-            {
-                "on_part_begin": self._on_part_begin,
-                "on_header_field": self._on_header_field,
-                "on_header_value": self._on_header_value,
-                "on_header_end": self._on_header_end,
-                "on_headers_finished": self._on_headers_finished,
-                "on_part_data": self._on_part_data,
-                "on_part_end": self._on_part_end,
-                "on_end": self._on_end,
-            },
-        )
+        self._parser: MultipartParser | None = None
         self._parts = 0
         self._field = bytearray()
         self._value = bytearray()
@@ -76,6 +66,19 @@ class MultipartFile:
 
     async def open(self) -> FilePart:
         """Read up to the end of the file part's headers."""
+        self._parser = MultipartParser(
+            _boundary(self._request.headers.get("content-type")),
+            {
+                "on_part_begin": self._on_part_begin,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+                "on_end": self._on_end,
+            },
+        )
         while self._part is None:
             if self._is_parser_done:
                 raise _refused(f"the body has no part named {FILE_PART!r}; send the file in it")
@@ -114,6 +117,7 @@ class MultipartFile:
             await self._feed()
 
     async def _feed(self) -> None:
+        assert self._parser is not None, "open() first"
         chunk = await anext(self._body, None)
         if chunk is None:
             self._is_body_over = True
