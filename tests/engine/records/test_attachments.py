@@ -8,6 +8,7 @@ its file name.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from engine import metadata_changes, records
 from engine.context import RequestContext
 from engine.errors import PreconditionFailed, RecordValidationError
 from engine.extensions import WrittenRecord
+from engine.files import LocalFileStorage, StorageUnavailable
 from metadata.models import FieldDef, ObjectDef, ValidationRuleDef
 from tests.conftest import TenantHandle
 from tests.engine.files.samples import PDF, PNG
@@ -283,3 +285,23 @@ def test_a_sweep_removes_old_blobs_no_record_refers_to(dealers: TenantHandle) ->
     assert dry.removed == [orphan] and len(stored_blobs(context)) == 2
     assert sweep_files(later).removed == [orphan]
     assert stored_blobs(context) == [referenced]
+
+
+def test_a_removal_the_store_fails_is_logged_and_the_delete_still_succeeds(
+    dealers: TenantHandle, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = dealers.context()
+    _, licence = new_licence(base)
+    upload(base, "licence", licence, "scan")
+    stored = base.engine.files
+    assert isinstance(stored, LocalFileStorage)
+
+    class Unreachable(LocalFileStorage):
+        def delete(self, key: str) -> None:
+            raise StorageUnavailable("the store is down")
+
+    broken = replace(base, engine=replace(base.engine, file_storage=Unreachable(stored.root)))
+    with caplog.at_level(logging.WARNING, logger="engine.files.cleanup"):
+        records.delete_record(broken, "licence", licence)
+    assert "tessera files sweep" in caplog.text
+    assert len(stored_blobs(base)) == 1  # an orphan now, for the sweep
