@@ -42,6 +42,7 @@ DEAL = {
         {"api_name": "contact_email", "type": "email"},
         {"api_name": "number", "type": "auto_number", "format": "D-{0000}"},
         {"api_name": "notes", "type": "json"},
+        {"api_name": "contract", "type": "file", "max_size": 4096},
     ],
 }
 
@@ -69,6 +70,7 @@ BODIES = [
     {"title": "Deal", "won": "yes"},
     {"title": "Deal", "number": "D-0001"},
     {"title": "Deal", "unknown": 1},
+    {"title": "Deal", "contract": None},
     {"title": None},
 ]
 
