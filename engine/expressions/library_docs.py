@@ -135,8 +135,8 @@ Nothing else is accepted: no attribute access beyond lookup paths, no indexing, 
 
 Text is text, numbers are whole numbers or exact decimals, true/false are booleans,
 dates and date-times (always UTC) are their own kinds, a multi-picklist is a list of
-texts, and a lookup holds the id of a record. A field with no value is **blank**
-(`None`).
+texts, a lookup holds the id of a record, and a file field the name of its file. A
+field with no value is **blank** (`None`).
 
 - Arithmetic with a blank gives blank; dividing by zero gives blank.
 - An ordering comparison (`<`, `>=`, …) with a blank is false; `== None` tests for blank.
