@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.budget import DEFAULT_LIMITS, DEFAULT_SLICE, RequestLimits
@@ -50,13 +50,17 @@ class Settings(BaseSettings):
     #: The largest file the server takes, whatever a field's max_size says.
     max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, ge=1024)
 
-    def file_storage_backend(self) -> FileStorage | None:
-        """The configured file store, None for the default folder beside the database.
+    @field_validator("file_storage")
+    @classmethod
+    def _names_a_bucket(cls, value: str) -> str:
+        location = value.strip()
+        if location.startswith("s3://") and not location.removeprefix("s3://").split("/")[0]:
+            raise ValueError("an s3:// store names its bucket: s3://bucket/prefix")
+        return location
 
-        Raises:
-            ValueError: an s3:// URL that names no bucket.
-        """
-        location = self.file_storage.strip()
+    def file_storage_backend(self) -> FileStorage | None:
+        """The configured file store, None for the default folder beside the database."""
+        location = self.file_storage
         if not location:
             return None
         if location.startswith("s3://"):

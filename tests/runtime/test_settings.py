@@ -47,3 +47,42 @@ def test_a_limit_that_would_refuse_every_request_is_refused(
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_the_file_store_is_a_folder_beside_the_database_unless_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from engine.files import LocalFileStorage
+    from engine.files.s3_storage import S3FileStorage
+
+    monkeypatch.setenv("TESSERA_DATABASE_URL", f"sqlite:///{tmp_path / 'tessera.db'}")
+    engine = build_engine_context(Settings())
+    try:
+        assert isinstance(engine.files, LocalFileStorage)
+        assert engine.files.root == tmp_path / "tessera.db.files"
+        assert not engine.files.root.exists()  # made when the first file is stored
+    finally:
+        engine.db.dispose()
+    monkeypatch.setenv("TESSERA_FILE_STORAGE", str(tmp_path / "evidence"))
+    monkeypatch.setenv("TESSERA_MAX_FILE_BYTES", "2097152")
+    engine = build_engine_context(Settings())
+    try:
+        assert engine.files == engine.file_storage
+        assert isinstance(engine.files, LocalFileStorage)
+        assert engine.files.root == tmp_path / "evidence"
+        assert engine.max_file_bytes == 2097152
+    finally:
+        engine.db.dispose()
+    monkeypatch.setenv("TESSERA_FILE_STORAGE", "s3://evidence/tessera")
+    monkeypatch.setenv("TESSERA_S3_ADDRESSING_STYLE", "path")
+    store = Settings().file_storage_backend()
+    assert isinstance(store, S3FileStorage)
+    assert (store.bucket, store.prefix) == ("evidence", "tessera/")
+
+
+def test_an_s3_store_without_a_bucket_is_an_invalid_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TESSERA_FILE_STORAGE", "s3:///tessera")
+    with pytest.raises(ValidationError, match="names its bucket"):
+        Settings()
