@@ -16,6 +16,8 @@ follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 8. roll-ups of parents and formulas reading the record through lookups (the cascade)
 9. after-write hooks: every written record, cascaded ones included, with before/after
 10. commit, by the caller's transaction
+11. after the commit, the caller removes the blobs of the files the save let go
+    (`SavePipeline.released`: replaced, removed, or of deleted records)
 """
 
 from __future__ import annotations
