@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+import anyio
 from fastapi import FastAPI
 
 from engine.context import EngineContext
@@ -14,6 +15,7 @@ from runtime.app.api_docs import install_api_docs
 from runtime.app.auth import run_engine
 from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
+from runtime.app.file_routes import UPLOAD_THREADS
 from runtime.app.file_routes import router as file_router
 from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
@@ -29,7 +31,10 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     """
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Uploads stream in worker threads of their own, so slow senders never take the
+        # threads every other request's engine call runs in.
+        app.state.upload_threads = anyio.CapacityLimiter(UPLOAD_THREADS)
         yield
         # Close pooled connections on the loop that opened them (async drivers need it).
         await run_engine(context, context.db.dispose)

@@ -35,6 +35,10 @@ from runtime.app.size_limits import MULTIPART_ALLOWANCE
 
 router = APIRouter(prefix="/api/v1/data", tags=["files"])
 
+#: How many uploads of one process stream into the store at once; more wait their turn
+#: before their file is read (each holds a worker thread while its sender sends).
+UPLOAD_THREADS = 16
+
 FILE_PATH = "/{object_name}/{record_id}/files/{field_name}"
 Disposition = Annotated[
     Literal["attachment", "inline"],
@@ -74,7 +78,8 @@ async def upload_file(
         )
         storage = engine_context(request).files
         received = await anyio.to_thread.run_sync(
-            lambda: receive_file(storage, key=target.key, incoming=incoming, limits=target.limits)
+            lambda: receive_file(storage, key=target.key, incoming=incoming, limits=target.limits),
+            limiter=request.app.state.upload_threads,
         )
     except TesseraError:
         # Read (some of) the rest, so the client hears the answer instead of a reset.
