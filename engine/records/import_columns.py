@@ -3,7 +3,8 @@
 A column is a field's api name, a field's label (exactly as stored), a writable system
 key (`owner_id`), or a lookup followed to a unique field of its target (`account.code`,
 see `lookup_keys.py`). Columns Tessera maintains (id, version, timestamps, and computed
-fields: formulas, roll-ups, auto-numbers) are ignored, so an export imports back. Any
+fields: formulas, roll-ups, auto-numbers) and file fields (a file is uploaded to its
+record, never imported) are ignored, so an export imports back. Any
 other column is refused with every problem of the header at once, instead of the same
 error on every row.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, Catalog, CompiledObject
 from engine.errors import Problem, RecordValidationError
 from engine.records.lookup_keys import KeyProblem, did_you_mean, is_lookup_key, parse_lookup_key
-from metadata.models import COMPUTED_TYPES
+from metadata.models import COMPUTED_TYPES, FieldType
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,14 @@ class ImportColumns:
 
 
 def ignored_keys(obj: CompiledObject) -> frozenset[str]:
-    """Keys an import skips: system keys Tessera maintains and computed fields."""
-    computed = {
+    """Keys an import skips: system keys Tessera maintains, computed and file fields."""
+    skipped = {
         name
         for name, compiled in obj.fields.items()
         if compiled.state.definition.type in COMPUTED_TYPES
+        or compiled.state.definition.type is FieldType.FILE
     }
-    return READ_ONLY_SYSTEM_KEYS | computed
+    return READ_ONLY_SYSTEM_KEYS | skipped
 
 
 def check_columns(catalog: Catalog, obj: CompiledObject, header: Sequence[str]) -> ImportColumns:

@@ -65,3 +65,25 @@ def test_a_sweep_of_an_unknown_tenant_fails_with_its_reason(
     result = runner.invoke(app, ["files", "sweep", "nobody", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["error"] == "not-found"
+
+
+def test_an_export_with_files_imports_back_without_them(
+    tenant_with_files: TenantHandle, tmp_path: Path
+) -> None:
+    context = tenant_with_files.context()
+    visit = records.create_record(context, "visit", {})
+    upload(context, "visit", visit["id"], "photo", name="门店.pdf")
+    exported = tmp_path / "visits.csv"
+    result = runner.invoke(
+        app, ["data", "export", tenant_with_files.name, "visit", "--output", str(exported)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "门店.pdf" in exported.read_text()
+    again = runner.invoke(
+        app, ["data", "import", tenant_with_files.name, "visit", str(exported), "--json"]
+    )
+    assert again.exit_code == 0, again.output
+    report = json.loads(again.output)
+    assert report["created"] == 1
+    assert "photo" in report["ignored_columns"]
+    assert len(stored_blobs(context)) == 1  # the copy has no file, and took none
