@@ -46,8 +46,9 @@ NAME_FIELD = "name"
 _QUERY_SIZE = 10_000
 
 
-#: Field types whose values are lists or documents: no lookup key matches them.
-_UNMATCHABLE = frozenset({FieldType.MULTI_PICKLIST, FieldType.JSON})
+#: Field types whose values are lists or documents (a file's metadata among them): no
+#: lookup key matches them.
+_UNMATCHABLE = frozenset({FieldType.MULTI_PICKLIST, FieldType.JSON, FieldType.FILE})
 
 
 class KeyProblem(Exception):
@@ -258,7 +259,7 @@ def _find(pipeline: SavePipeline, wanted: list[_Wanted], resolved: ResolvedLooku
     for (lookup, by), items in groups.items():
         target = pipeline.catalog.objects[pipeline.obj.fields[lookup].state.definition.target or ""]
         compiled = target.fields.get(by)
-        if compiled is None:
+        if compiled is None or compiled.state.definition.type in _UNMATCHABLE:
             for item in items:
                 resolved.problems[item.index].append(_no_name_field(item, target))
             continue

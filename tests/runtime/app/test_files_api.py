@@ -464,3 +464,16 @@ def test_files_live_in_the_s3_store_when_it_is_configured(s3_api: Api) -> None:
     assert refused.status_code == 413
     assert s3_api.delete(f"/data/licence/{record['id']}").status_code == 204
     assert blobs(s3_api) == []
+
+
+def test_a_file_field_never_names_a_lookup_s_record(licences: Api) -> None:
+    dealer = {"api_name": "dealer", "fields": [{"api_name": "name", "type": "file"}]}
+    assert licences.post("/admin/objects", json=dealer).status_code == 201
+    lookup = {"api_name": "dealer", "type": "lookup", "target": "dealer"}
+    assert licences.post("/admin/objects/licence/fields", json=lookup).status_code == 201
+    response = licences.post("/data/licence/bulk", json=[{"number": "L", "dealer": "licence.pdf"}])
+    assert response.status_code == 422
+    [problem] = response.json()["errors"]
+    assert (problem["field"], problem["code"]) == ("dealer", "invalid-id")
+    keyed = licences.post("/data/licence/bulk", json=[{"number": "L", "dealer.name": "x.pdf"}])
+    assert keyed.status_code == 422
