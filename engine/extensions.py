@@ -284,6 +284,9 @@ class WriteOrigin(StrEnum):
     CASCADE = "cascade"
     #: A master-detail (or `on_delete: cascade`) child deleted with its parent.
     PARENT_DELETED = "parent-deleted"
+    #: A record whose lookup (`on_delete: set_null`) a deletion emptied, because the
+    #: record it pointed at was deleted (or went with its parent).
+    REFERENCE_CLEARED = "reference-cleared"
     #: A formula or roll-up rebuilt by the admin recalculate, and what that moved.
     RECALCULATE = "recalculate"
     #: Values a metadata change rewrote (a forced conversion, removed picklist values, a
@@ -328,11 +331,11 @@ class AfterWriteHook(Protocol):
 
     Workflows and field history plug in here. A hook receives every record whose stored
     values the save changed, once per save: the caller's, those the cascade recomputed,
-    children deleted with their parent. The admin recalculate and metadata changes that
-    rewrite stored values run the hooks the same way; `WrittenRecord.origin` tells them
-    apart. A hook may write records with `engine.records.RecordWriter` on `connection`,
-    whose saves run the hooks in turn (up to a fixed depth). Raising a `TesseraError`
-    rolls the whole save (or change) back.
+    children deleted with their parent, records whose lookups a deletion emptied. The
+    admin recalculate and metadata changes that rewrite stored values run the hooks the
+    same way; `WrittenRecord.origin` tells them apart. A hook may write records with
+    `engine.records.RecordWriter` on `connection`, whose saves run the hooks in turn (up
+    to a fixed depth). Raising a `TesseraError` rolls the whole save (or change) back.
     """
 
     def __call__(

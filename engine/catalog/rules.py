@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.catalog.computed_values import Converter, computed_value_converter
 from engine.catalog.system_columns import SYSTEM_COLUMNS
+from engine.catalog.tables import is_foreign_key, on_delete_sql
 from engine.catalog.values import value_coercer
 from engine.expressions import CompiledExpression, ExpressionCompiler
 from metadata.models import (
@@ -18,7 +19,6 @@ from metadata.models import (
     FieldState,
     FieldType,
     ObjectState,
-    OnDelete,
     RollupFunction,
     TenantMetadata,
     default_expression,
@@ -80,12 +80,8 @@ class FormulaWatch:
 
 
 @dataclass(frozen=True)
-class DetailLink:
-    """A reference of `child` to this object whose records go when their parent goes.
-
-    Master-detail fields and lookups with `on_delete: cascade`: the database deletes
-    the children with the parent (ON DELETE CASCADE).
-    """
+class ReferenceLink:
+    """A reference field `field` of object `child` that points at this object."""
 
     child: str
     field: str
@@ -104,8 +100,12 @@ class ObjectRules:
     file_reads: tuple[str, ...] = ()
     rollups: tuple[RollupLink, ...] = ()
     watchers: tuple[FormulaWatch, ...] = ()
-    #: The references whose records a deletion of this object's records deletes too.
-    details: tuple[DetailLink, ...] = ()
+    #: The references whose records a deletion of this object's records deletes too:
+    #: master-detail fields and lookups with `on_delete: cascade` (ON DELETE CASCADE).
+    details: tuple[ReferenceLink, ...] = ()
+    #: The references a deletion of this object's records empties: lookups with
+    #: `on_delete: set_null`, the default of optional ones (ON DELETE SET NULL).
+    cleared: tuple[ReferenceLink, ...] = ()
     #: Every system column and field name with no value: the start of each record's
     #: expression scope.
     blank_scope: dict[str, Any] = dataclass_field(default_factory=dict)
@@ -127,15 +127,22 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
     by_name = {obj.api_name: obj for obj in state.live_objects}
     rollups: dict[str, list[RollupLink]] = {}
     watchers: dict[str, list[FormulaWatch]] = {}
-    details: dict[str, list[DetailLink]] = {}
+    details: dict[str, list[ReferenceLink]] = {}
+    cleared: dict[str, list[ReferenceLink]] = {}
     for obj in state.live_objects:
         for field in obj.live_fields:
             link = _rollup_link(state, obj, field)
             if link is not None:
                 rollups.setdefault(field.definition.rollup.child, []).append(link)  # type: ignore[union-attr]
-            if _is_detail(field):
+            if is_foreign_key(field):
                 target = field.definition.target or ""
-                details.setdefault(target, []).append(DetailLink(obj.api_name, field.api_name))
+                reference = ReferenceLink(obj.api_name, field.api_name)
+                # Read from the foreign key's own ON DELETE, so the two cannot disagree.
+                action = on_delete_sql(field)
+                if action == "CASCADE":
+                    details.setdefault(target, []).append(reference)
+                elif action == "SET NULL":
+                    cleared.setdefault(target, []).append(reference)
         for watched, watch in _watches(state, obj, own[obj.api_name]):
             watchers.setdefault(watched, []).append(watch)
     return {
@@ -149,6 +156,7 @@ def compile_rules(state: TenantMetadata, compiler: ExpressionCompiler) -> dict[s
             rollups=tuple(rollups.get(name, ())),
             watchers=tuple(watchers.get(name, ())),
             details=tuple(details.get(name, ())),
+            cleared=tuple(cleared.get(name, ())),
             blank_scope=dict.fromkeys(
                 [*SYSTEM_COLUMNS, *(f.api_name for f in by_name[name].live_fields)]
             ),
@@ -255,14 +263,6 @@ def _rollup_link(state: TenantMetadata, obj: ObjectState, field: FieldState) -> 
         function=rollup.function,
         child_field=rollup.field,
         filter=rollup.filter,
-    )
-
-
-def _is_detail(field: FieldState) -> bool:
-    """Whether deleting the target of this reference field deletes the record too."""
-    definition = field.definition
-    return definition.type is FieldType.MASTER_DETAIL or (
-        definition.type in REFERENCE_TYPES and definition.on_delete is OnDelete.CASCADE
     )
 
 

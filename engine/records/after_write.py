@@ -1,18 +1,16 @@
 """Stage 9 of the save pipeline: hand every written record to the after-write hooks.
 
 A save collects what it wrote (the caller's records, children deleted with a parent,
-then what the cascade recomputed) and runs the engine's hooks once, in its transaction.
-The admin recalculate and metadata changes collect what they rewrite the same way, with
-their own `WriteOrigin`. Hooks may write records through the in-transaction API; those
-saves run the hooks in turn, so the nesting is counted on the connection and refused
-past `MAX_AFTER_WRITE_DEPTH`.
+records whose lookups a deletion emptied, then what the cascade recomputed) and runs
+the engine's hooks once, in its transaction. The admin recalculate and metadata changes
+collect what they rewrite the same way, with their own `WriteOrigin`. Hooks may write
+records through the in-transaction API; those saves run the hooks in turn, so the
+nesting is counted on the connection and refused past `MAX_AFTER_WRITE_DEPTH`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-from uuid import UUID
+from collections.abc import Sequence
 
 from sqlalchemy.engine import Connection
 
@@ -21,7 +19,7 @@ from engine.context import RequestContext
 from engine.errors import Problem, RecordValidationError
 from engine.extensions import AfterWriteHook, WriteOrigin, WrittenRecord
 from engine.rules.cascade import RecordChange
-from engine.rules.cascade_writes import ChangeListener
+from engine.rules.cascade_writes import Change, ChangeListener
 
 #: How many saves deep after-write hooks may nest (a hook writing a record whose save
 #: runs the hooks, which write another, …).
@@ -83,13 +81,16 @@ class AfterWrite:
             )
 
     def cascaded(
-        self,
-        obj: CompiledObject,
-        changes: Sequence[tuple[UUID, Mapping[str, Any], Mapping[str, Any], frozenset[str]]],
+        self, obj: CompiledObject, changes: Sequence[Change], *, origin: WriteOrigin | None = None
     ) -> None:
-        """Collect records the cascade changed (the listener of `CascadeWrites`)."""
+        """Collect records the cascade changed (the listener of `CascadeWrites`).
+
+        Without `origin`, what a save recomputes is `cascade`; what a recalculation or
+        metadata change recomputes carries their own origin.
+        """
         name = obj.state.api_name
-        origin = WriteOrigin.CASCADE if self._origin is WriteOrigin.SAVE else self._origin
+        if origin is None:
+            origin = WriteOrigin.CASCADE if self._origin is WriteOrigin.SAVE else self._origin
         for record_id, before, after, changed in changes:
             self._records.append(
                 WrittenRecord(

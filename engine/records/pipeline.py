@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, FromClause, select
 from sqlalchemy.engine import Connection, RowMapping
 from uuid_utils.compat import uuid7
 
@@ -47,6 +47,12 @@ from engine.records.record_input import parse_record_input
 from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
 from engine.rules.cascade_writes import CascadeWrites
+from engine.rules.cleared_references import (
+    Deletion,
+    clear_references,
+    needs_details,
+    recompute_cleared,
+)
 from engine.rules.detail_records import DetailRecords, detail_records
 from engine.rules.evaluate import (
     RecordSave,
@@ -413,28 +419,37 @@ class SavePipeline:
         """Delete one record and run stages 8 and 9 for it; return whether it was there.
 
         Master-detail children go with it and lookups follow their delete rule (the
-        database's foreign keys); what the deletion changes elsewhere, the children it
-        takes along and the files it releases are found before the rows go.
+        database's foreign keys). What the deletion changes elsewhere, the children it
+        takes along and the files it releases are found before the rows go; `set_null`
+        lookups pointing at anything deleted are emptied first, as writes of their records
+        (the database's ON DELETE SET NULL then finds nothing left to do).
         """
         table = self.obj.table
-        statement = table.delete().where(table.c.id == record_id)
-        if expected_version is not None:
-            statement = statement.where(table.c.version == expected_version)
-        visible = self.visible
-        if visible is not None:
-            statement = statement.where(visible)
         hooks = self.hooks
         cascade = self.cascade()
+        feeds = self._feeds_others()
+        walks = bool(self.obj.rules.details) and (
+            hooks.is_listening or needs_details(self.catalog, self.obj)
+        )
+        # The same conditions as the DELETE, on an alias of the table: it empties the
+        # lookups of the object to itself too.
+        alias = table.alias("deleted")
+        deleted = select(alias.c.id).where(*self._deleting(alias, record_id, expected_version))
         pending = None
-        before: list[Mapping[str, Any]] = []
         details: Sequence[DetailRecords] = ()
-        if self._feeds_others() or hooks.is_listening:
+        before: list[Mapping[str, Any]] = []
+        if feeds or hooks.is_listening:
             before = list(self.load_prior([record_id]).values())
-        if self._feeds_others():
+            # Gone, out of scope or at another version: refused before anything is written.
+            if not before or expected_version not in (None, before[0]["version"]):
+                return False
+        if feeds:
             pending = cascade.before_delete(self.obj, before)
             details = pending.details
-        elif (hooks.is_listening and before) or self.catalog.has_files:
-            details = detail_records(self.connection, self.catalog, self.obj, [record_id])
+        elif walks or (self.catalog.has_files and bool(self.obj.rules.details)):
+            details = detail_records(
+                self.connection, self.catalog, self.obj, [record_id], query=deleted
+            )
         # Only a hook needs the children's values; they are read (and locked) while
         # they exist, the database deleting them with the parent.
         doomed = [
@@ -449,6 +464,12 @@ class SavePipeline:
             details=details,
             tenant_id=self.context.tenant.id,
         )
+        cleared = clear_references(
+            cascade.writes,
+            self.catalog,
+            Deletion(self.obj, [record_id], query=deleted, details=details),
+        )
+        statement = table.delete().where(*self._deleting(table, record_id, expected_version))
         if self.connection.execute(statement).rowcount == 0:
             return False
         self.released += files
@@ -462,8 +483,22 @@ class SavePipeline:
         hooks.written(self.obj, [RecordChange(row["id"], before=row, after=None) for row in before])
         if pending is not None:
             cascade.after_delete(self.obj, pending)
+        recompute_cleared(cascade, cleared)
         hooks.run(self.connection, self.context)
         return True
+
+    def _deleting(
+        self, rows: FromClause, record_id: UUID, expected_version: int | None
+    ) -> list[ColumnElement[bool]]:
+        """What a deleted row of `rows` (the table or an alias) must be: the record, at the
+        version the caller holds, inside the scope."""
+        conditions = [rows.c.id == record_id]
+        if expected_version is not None:
+            conditions.append(rows.c.version == expected_version)
+        visible = self.scope.predicate(self.obj, rows)
+        if visible is not None:
+            conditions.append(visible)
+        return conditions
 
     # -- what the stages share ----------------------------------------------------------
 
@@ -544,13 +579,13 @@ class SavePipeline:
         )
 
     def _feeds_others(self) -> bool:
-        """Whether deleting records of the object can change roll-ups or formulas elsewhere.
+        """Whether deleting records of the object can change roll-ups elsewhere.
 
         Children deleted with it may feed roll-ups of other parents, at any depth of
-        master-detail, so any roll-up in the tenant makes a deletion look.
+        master-detail, so any roll-up in the tenant makes a deletion look. (Formulas
+        reading the deleted records through lookups are reached through those lookups,
+        emptied before the rows go.)
         """
-        if self.obj.rules.rollups or self.obj.rules.watchers:
-            return True
         return any(other.rules.rollups for other in self.catalog.objects.values())
 
 

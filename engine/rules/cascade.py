@@ -50,7 +50,6 @@ class PendingDeletion:
     """What a deletion will change, worked out before the rows go."""
 
     before: Sequence[Mapping[str, Any]]
-    recompute: dict[str, set[UUID]]
     cascaded: list[tuple[CompiledObject, RollupLink, set[UUID]]]
     #: The records the deletion takes along (master-detail), parents before children.
     details: Sequence[DetailRecords] = ()
@@ -117,15 +116,11 @@ class Cascade:
     ) -> PendingDeletion:
         """Find, while they can still be found, the records a deletion will change.
 
-        Records that read the deleted ones through lookups (their lookups become blank
-        or they go too), and parents fed by children the deletion cascades to.
+        The children the deletion takes along, and the parents they fed. (Records that
+        read the deleted ones through lookups lose those lookups before the rows go:
+        `engine/rules/cleared_references.py` empties and recomputes them.)
         """
         ids = [values["id"] for values in before]
-        recompute: dict[str, set[UUID]] = {}
-        for watch in obj.rules.watchers:
-            source = self.catalog.objects[watch.source]
-            found = self.connection.execute(self._sources(source, watch.chain, ids)).scalars()
-            recompute.setdefault(watch.source, set()).update(found)
         details = detail_records(self.connection, self.catalog, obj, ids)
         doomed: set[tuple[str, UUID]] = {(obj.state.api_name, i) for i in ids}
         doomed.update((group.obj.state.api_name, i) for group in details for i in group.ids)
@@ -145,11 +140,8 @@ class Cascade:
             (child, link, {p for p in parents if (link.parent, p) not in doomed})
             for child, link, parents in cascaded
         ]
-        for source_name, source_ids in recompute.items():
-            source_ids.difference_update(i for name, i in doomed if name == source_name)
         return PendingDeletion(
             before=before,
-            recompute=recompute,
             cascaded=[c for c in cascaded if c[2]],
             details=details,
         )
@@ -182,8 +174,6 @@ class Cascade:
                 writes=self.writes,
             )
             self._after_recompute(parent, changed, 1)
-        for source_name, ids in pending.recompute.items():
-            self._after_recompute(self.catalog.objects[source_name], {}, 1, recompute=ids)
 
     def _rollups(
         self,
@@ -242,10 +232,12 @@ class Cascade:
     def _watch(
         self, obj: CompiledObject, watch: FormulaWatch, changes: Sequence[RecordChange], depth: int
     ) -> None:
+        # A deleted record has no readers left: their lookups to it were emptied before
+        # it went (or they went with it).
         ids = {
             change.record_id
             for change in changes
-            if change.before is None or change.after is None or change.changed & watch.fields
+            if change.after is not None and (change.before is None or change.changed & watch.fields)
         }
         if not ids:
             return

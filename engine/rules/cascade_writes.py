@@ -1,29 +1,37 @@
 """How the cascade writes what it recomputes: stamped like any update, and reported.
 
-Roll-ups and lookup formulas recomputed after a save are writes of other records. They
-go through here, so each gets a new version, `updated_at` and `updated_by` like any
-update, and the save pipeline's after-write stage (stage 9) sees each changed record
-with its values before and after.
+Roll-ups and lookup formulas recomputed after a save, and lookups a deletion empties,
+are writes of other records. They go through here, so each gets a new version,
+`updated_at` and `updated_by` like any update, and the save pipeline's after-write stage
+(stage 9) sees each changed record with its values before and after.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, bindparam, update
 from sqlalchemy.engine import Connection
 
 from engine.catalog import CompiledObject, update_stamp
+from engine.extensions import WriteOrigin
 from engine.rules.stored_rows import load_rows
 
-#: Receives the records the cascade changed: (object, [(id, before, after, changed)]).
-ChangeListener = Callable[
-    [CompiledObject, Sequence[tuple[UUID, Mapping[str, Any], Mapping[str, Any], frozenset[str]]]],
-    None,
-]
+#: One changed record: (id, values before, values after, the fields that changed).
+Change = tuple[UUID, Mapping[str, Any], Mapping[str, Any], frozenset[str]]
+
+
+class ChangeListener(Protocol):
+    """Receives the records the cascade changed (stage 9's collector)."""
+
+    def __call__(
+        self, obj: CompiledObject, changes: Sequence[Change], *, origin: WriteOrigin | None = None
+    ) -> None:
+        """Take the changed records of `obj`; `origin` says what wrote them (None: the cascade)."""
+        ...
 
 
 @dataclass
@@ -64,12 +72,14 @@ class CascadeWrites:
         *,
         before: Mapping[str, Any] | None = None,
         is_new_version: bool = True,
+        origin: WriteOrigin | None = None,
     ) -> None:
         """Write `values` (by field api name) to one record, with a new version.
 
         `before` is the stored record where the caller has it; the listener gets it
         read (and locked) otherwise. `is_new_version=False` writes a record that got its
         new version earlier in the same step of the cascade (its roll-ups changed).
+        `origin` tells the listener what wrote it, when that is not the cascade.
         """
         if self.listener is not None and before is None:
             before = load_rows(self.connection, obj, [record_id], lock=True).get(record_id, {})
@@ -86,27 +96,32 @@ class CascadeWrites:
         )
         if self.listener is not None:
             prior = dict(before or {})
-            after = {
-                **prior,
-                **values,
-                **self.stamp,
-                "version": (prior.get("version") or 0) + int(is_new_version),
-            }
-            self.listener(obj, [(record_id, prior, after, frozenset(values))])
+            self.listener(
+                obj,
+                [(record_id, prior, self._after(prior, values, is_new_version), frozenset(values))],
+                origin=origin,
+            )
 
     def update_many(
-        self, obj: CompiledObject, changes: Sequence[tuple[UUID, Mapping[str, Any]]]
+        self,
+        obj: CompiledObject,
+        changes: Sequence[tuple[UUID, Mapping[str, Any]]],
+        *,
+        before: Mapping[UUID, Mapping[str, Any]] | None = None,
+        origin: WriteOrigin | None = None,
     ) -> None:
         """Write several records' new values, one statement per set of changed fields.
 
         A roll-up recount can change thousands of parents; one UPDATE each would cost
-        a statement each (and the request's statement budget).
+        a statement each (and the request's statement budget). A listener needs each
+        record's values before: given as `before` (read and locked by the caller), or
+        else each record is read and written on its own.
         """
         if not changes:
             return
-        if self.listener is not None:
+        if self.listener is not None and before is None:
             for record_id, values in changes:
-                self.update(obj, record_id, values)
+                self.update(obj, record_id, values, origin=origin)
             return
         table = obj.table
         by_shape: dict[tuple[str, ...], list[tuple[UUID, Mapping[str, Any]]]] = {}
@@ -131,3 +146,52 @@ class CascadeWrites:
                     for record_id, values in group
                 ],
             )
+        if self.listener is not None and before is not None:
+            self.listener(
+                obj,
+                [
+                    (
+                        record_id,
+                        before[record_id],
+                        self._after(before[record_id], values, True),
+                        frozenset(values),
+                    )
+                    for record_id, values in changes
+                ],
+                origin=origin,
+            )
+
+    def clear(
+        self,
+        obj: CompiledObject,
+        field: str,
+        condition: ColumnElement[bool],
+        *,
+        sparing: Collection[UUID] = (),
+    ) -> list[UUID]:
+        """Empty `field` of the records of `obj` that `condition` (on its table) selects.
+
+        One UPDATE … RETURNING, each record with a new version; returns their ids.
+        Records of `sparing` (those the same deletion removes) are left alone. Only
+        without a listener: the values before are not read.
+        """
+        assert self.listener is None, "a listener needs the values before: use update_many"
+        table = obj.table
+        statement = update(table).where(condition)
+        if sparing:
+            statement = statement.where(table.c.id.not_in(list(sparing)))
+        statement = statement.values(
+            {obj.fields[field].column.name: None, "version": table.c.version + 1, **self.stamp}
+        )
+        return list(self.connection.execute(statement.returning(table.c.id)).scalars())
+
+    def _after(
+        self, before: Mapping[str, Any], values: Mapping[str, Any], is_new_version: bool
+    ) -> dict[str, Any]:
+        """A record's values after this write: `values`, the stamp and its version."""
+        return {
+            **before,
+            **values,
+            **self.stamp,
+            "version": (before.get("version") or 0) + int(is_new_version),
+        }

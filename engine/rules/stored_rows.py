@@ -6,7 +6,7 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import Connection
 
 from engine.catalog import SYSTEM_COLUMNS, CompiledObject
@@ -37,6 +37,20 @@ def load_rows(
         for row in connection.execute(query).mappings():
             found[row["id"]] = {names[key]: value for key, value in row.items() if key in names}
     return found
+
+
+def load_rows_where(
+    connection: Connection, obj: CompiledObject, condition: ColumnElement[bool], *, lock: bool
+) -> dict[UUID, dict[str, Any]]:
+    """Like `load_rows`, for the records `condition` (on the object's table) selects."""
+    names = _api_names(obj)
+    query = select(obj.table).where(condition).order_by(obj.table.c.id)
+    if lock and connection.dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return {
+        row["id"]: {names[key]: value for key, value in row.items() if key in names}
+        for row in connection.execute(query).mappings()
+    }
 
 
 def lock_rows(connection: Connection, obj: CompiledObject, ids: Collection[UUID]) -> None:

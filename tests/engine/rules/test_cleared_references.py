@@ -301,6 +301,69 @@ def test_a_deletion_inside_a_transaction_clears_references_like_a_single_delete(
     assert (task["account"], task["placement"], task["version"]) == (None, "orphan", 2)
 
 
+def test_a_child_deleted_with_its_parent_keeps_its_own_lookup_to_the_parent(
+    crm: TenantHandle, acme: dict[str, str]
+) -> None:
+    metadata_changes.add_field(
+        crm.context(),
+        "contact",
+        FieldDef.model_validate({"api_name": "referrer", "type": "lookup", "target": "account"}),
+    )
+    bob = create(crm, "contact", {"name": "Bob", "account": acme["acme"], "referrer": acme["acme"]})
+    hook = Recorder()
+    records.delete_record(deleter(crm, hook), "account", acme["acme"])
+
+    [written] = hook.saves
+    # Bob goes with Acme: his lookup is not emptied (and versioned) on the way out.
+    assert [r.origin for r in written if str(r.record_id) == bob] == [WriteOrigin.PARENT_DELETED]
+    [gone] = [r for r in written if str(r.record_id) == bob]
+    assert gone.before is not None and str(gone.before["referrer"]) == acme["acme"]
+
+
+@pytest.fixture
+def tree(tenant: TenantHandle) -> TenantHandle:
+    """Accounts under accounts, through an optional lookup (set_null), without roll-ups."""
+    body = {
+        "api_name": "account",
+        "fields": [
+            {"api_name": "name", "type": "text"},
+            {"api_name": "parent", "type": "lookup", "target": "account"},
+            {
+                "api_name": "is_root",
+                "type": "formula",
+                "return_type": "boolean",
+                "expression": "ISBLANK(parent)",
+            },
+        ],
+    }
+    metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(body))
+    return tenant
+
+
+@pytest.mark.parametrize("has_hook", [False, True], ids=["no hook", "a hook"])
+def test_deleting_a_node_empties_its_childrens_lookup_to_it(
+    tree: TenantHandle, has_hook: bool
+) -> None:
+    root = create(tree, "account", {"name": "root"})
+    middle = create(tree, "account", {"name": "middle", "parent": root})
+    leaf = create(tree, "account", {"name": "leaf", "parent": middle})
+    hook = Recorder()
+    records.delete_record(deleter(tree, *([hook] if has_hook else [])), "account", middle)
+
+    stored_leaf = stored(tree, "account", leaf)
+    assert (stored_leaf["parent"], stored_leaf["is_root"], stored_leaf["version"]) == (
+        None,
+        True,
+        2,
+    )
+    assert stored(tree, "account", root)["version"] == 1
+    if has_hook:
+        [written] = hook.saves
+        assert [(str(r.record_id), r.origin) for r in written][:1] == [
+            (leaf, WriteOrigin.REFERENCE_CLEARED)
+        ]
+
+
 # -- nothing is cleared when the deletion does not happen ---------------------------------
 
 
@@ -310,6 +373,42 @@ def test_a_stale_deletion_clears_nothing(crm: TenantHandle, acme: dict[str, str]
     with pytest.raises(PreconditionFailed):
         records.delete_record(crm.context(), "account", acme["acme"], expected_version=1)
     assert stored(crm, "task", acme["task"]) == before
+
+
+@pytest.fixture
+def orders(tenant: TenantHandle) -> TenantHandle:
+    """Customers whose orders (master-detail) notes point at; no roll-up, no formula."""
+    for body in (
+        {"api_name": "customer", "fields": [{"api_name": "name", "type": "text"}]},
+        {
+            "api_name": "purchase",
+            "fields": [{"api_name": "customer", "type": "master_detail", "target": "customer"}],
+        },
+        {
+            "api_name": "note",
+            "fields": [{"api_name": "purchase", "type": "lookup", "target": "purchase"}],
+        },
+    ):
+        metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(body))
+    return tenant
+
+
+def test_a_stale_deletion_of_a_parent_clears_nothing_of_its_children(
+    orders: TenantHandle,
+) -> None:
+    acme = create(orders, "customer", {"name": "Acme"})
+    purchase = create(orders, "purchase", {"customer": acme})
+    note = create(orders, "note", {"purchase": purchase})
+    records.update_record(orders.context(), "customer", acme, {"name": "Acme Ltd"})
+    with pytest.raises(PreconditionFailed):
+        records.delete_record(orders.context(), "customer", acme, expected_version=1)
+    assert stored(orders, "note", note)["version"] == 1
+
+    records.delete_record(orders.context(), "customer", acme, expected_version=2)
+    assert (stored(orders, "note", note)["purchase"], stored(orders, "note", note)["version"]) == (
+        None,
+        2,
+    )
 
 
 def test_a_deletion_refused_by_a_restrict_lookup_clears_nothing_and_names_the_blocker(
@@ -399,3 +498,15 @@ def test_deleting_a_record_no_lookup_points_at_costs_one_statement_per_set_null_
     # Nothing but the DELETE for a note, which no lookup targets; for an account, one
     # index-backed statement on the deals that could point at it (none do) besides.
     assert len(referenced_object) - len(unreferenced) == 1, referenced_object
+
+
+def test_deleting_a_childless_parent_costs_one_look_per_kind_of_child(orders: TenantHandle) -> None:
+    lonely = create(orders, "customer", {"name": "Lonely"})
+    note = create(orders, "note", {})
+    with counted(orders) as unreferenced:
+        records.delete_record(orders.context(), "note", note)
+    with counted(orders) as childless:
+        records.delete_record(orders.context(), "customer", lonely)
+    # Notes may point at its orders: one index-backed look for orders, none found, so
+    # nothing to empty.
+    assert len(childless) - len(unreferenced) == 1, childless
