@@ -11,7 +11,9 @@ scope) and the outcome is shaped as the bulk API answers it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -31,10 +33,14 @@ from engine.records.permissions import caller_scope
 from engine.records.pipeline import SavePipeline, WriteRequest, WriteStatus
 from engine.records.required_fields import REQUIRED
 from engine.records.service import compiled_object
-from engine.records.strategies import Batch
+from engine.records.strategies import Batch, UpsertKeyTaken
 
 MAX_BATCH = 10_000
 _CHUNK = 500
+#: How often an upsert looks its keys up again after concurrent writers stored some.
+_UPSERT_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -139,18 +145,41 @@ def write_batch(
 ) -> BatchResult:
     """Validate and write a batch inside the caller's transaction (see `bulk_write`).
 
+    An upsert whose keys a concurrent transaction stores between the key lookup and the
+    insert runs again from the lookup, inside a savepoint, and updates those records: two
+    upserts of the same new keys both succeed, one creating and the other updating.
+
     Raises:
         RecordValidationError: `upsert_on` is not a unique field, or (all-or-nothing)
             some record is invalid.
         Conflict: all-or-nothing mode and the database refused a record.
     """
-    pipeline = SavePipeline(connection, context, catalog, obj, scope, from_text=from_text)
-    # Lookups given by a unique field or a name become ids first: an upsert key may be one.
-    resolved = resolve_lookups(pipeline, bodies, first_index=first_index)
-    requests = _requests(pipeline, resolved.bodies, upsert_on=upsert_on, first_index=first_index)
-    for request, problems in zip(requests, resolved.problems, strict=True):
-        request.problems.extend(problems)
-    items = pipeline.save(requests, Batch(is_partial=is_partial, upsert_on=upsert_on))
+    attempts = _UPSERT_ATTEMPTS if upsert_on is not None else 1
+    for attempt in range(1, attempts + 1):
+        # The last attempt reports clashes as every other batch does.
+        strategy = Batch(is_partial=is_partial, upsert_on=upsert_on, can_retry=attempt < attempts)
+        savepoint = connection.begin_nested() if strategy.can_retry else nullcontext()
+        try:
+            with savepoint:
+                pipeline = SavePipeline(
+                    connection, context, catalog, obj, scope, from_text=from_text
+                )
+                # Lookups given by a unique field or a name become ids first: an upsert
+                # key may be one.
+                resolved = resolve_lookups(pipeline, bodies, first_index=first_index)
+                requests = _requests(
+                    pipeline, resolved.bodies, upsert_on=upsert_on, first_index=first_index
+                )
+                for request, problems in zip(requests, resolved.problems, strict=True):
+                    request.problems.extend(problems)
+                items = pipeline.save(requests, strategy)
+            break
+        except UpsertKeyTaken:
+            logger.info(
+                "upsert on %s.%s met keys stored meanwhile; looking them up again",
+                obj.state.api_name,
+                upsert_on,
+            )
     return BatchResult(
         outcomes=[
             RecordOutcome(

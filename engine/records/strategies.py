@@ -108,6 +108,14 @@ class OneRecord:
         item.status = WriteStatus.UPDATED
 
 
+class UpsertKeyTaken(Exception):
+    """A key an upsert found free was stored by a concurrent transaction before its insert.
+
+    Not an error of the caller: the batch runs again and updates the record it now finds
+    (`engine/records/bulk.py`). Never leaves the engine.
+    """
+
+
 @dataclass
 class Batch:
     """Write many records: all-or-nothing, or record by record with `is_partial`.
@@ -116,10 +124,13 @@ class Batch:
         is_partial: write the valid records and report the others, instead of refusing
             the whole batch for one invalid record.
         upsert_on: the unique field updates were matched on (a repeated key is refused).
+        can_retry: raise UpsertKeyTaken, rather than report a clash, when a created
+            record's `upsert_on` value is already stored.
     """
 
     is_partial: bool = False
     upsert_on: str | None = None
+    can_retry: bool = False
 
     def missing(self, pipeline: SavePipeline, item: PendingWrite) -> None:
         """An upserted record vanished (or left the scope) since its key was looked up."""
@@ -168,13 +179,20 @@ class Batch:
         connection = pipeline.connection
         if not items:
             return
+        if self.upsert_on is not None:
+            # Concurrent upserts of the same new keys write them in one order: each waits
+            # for the other's rows instead of both waiting for each other (a deadlock).
+            key = self.upsert_on
+            items = sorted(items, key=lambda item: repr(item.save.values.get(key)))
         if not self.is_partial:
             try:
                 # A savepoint keeps the transaction usable to explain a refusal.
                 with connection.begin_nested():
                     self._write(pipeline, items)
             except IntegrityError as exc:
-                raise _batch_conflict(pipeline, items) from exc
+                conflict = _batch_conflict(pipeline, items)
+                self._retry_if_key_taken(conflict.problems)
+                raise conflict from exc
             return
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
@@ -188,6 +206,7 @@ class Batch:
                             self._write(pipeline, [item])
                     except IntegrityError:
                         clashes = unique_clashes(connection, obj=pipeline.obj, saves=[item.save])
+                        self._retry_if_key_taken(clashes)
                         item.fail(
                             *(
                                 clashes[:1]
@@ -200,6 +219,18 @@ class Batch:
                                 ]
                             )
                         )
+
+    def _retry_if_key_taken(self, clashes: Sequence[Problem]) -> None:
+        """Raise UpsertKeyTaken when a refused record clashed on the upsert key.
+
+        Repeated keys within the batch were refused before the write, so such a clash is
+        with a stored record the key lookup did not find: one committed since.
+        """
+        if not self.can_retry or self.upsert_on is None:
+            return
+        suffix = f"/{self.upsert_on}"
+        if any(clash.pointer.endswith(suffix) for clash in clashes):
+            raise UpsertKeyTaken
 
     def _write(self, pipeline: SavePipeline, items: Sequence[PendingWrite]) -> None:
         creations = [item for item in items if item.save.is_new]
