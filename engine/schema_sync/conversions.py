@@ -10,6 +10,7 @@ scaled integer and dates are ISO text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -526,12 +527,14 @@ class _ConversionBuilder:
                 base.expression, _any_of(base.blocking, outside), "not one of the picklist's values"
             )
         if self.new.type is FieldType.MULTI_PICKLIST:
-            if self.old.type is FieldType.MULTI_PICKLIST and set(_picklist_values(self.old)) <= set(
-                allowed
-            ):
+            is_multi = self.old.type is FieldType.MULTI_PICKLIST
+            if is_multi and set(_picklist_values(self.old)) <= set(allowed):
                 return conversion
             base = conversion or Conversion(self.column, None, "")
-            outside = self._json_values_outside(base.expression, allowed)
+            # Another type converts to a list of its one value.
+            outside = (
+                self._array_values_outside(allowed) if is_multi else self.column.not_in(allowed)
+            )
             return Conversion(
                 base.expression,
                 _any_of(base.blocking, outside),
@@ -539,16 +542,23 @@ class _ConversionBuilder:
             )
         return conversion
 
-    def _json_values_outside(
-        self, array: ColumnElement[Any], allowed: list[str]
-    ) -> ColumnElement[bool]:
+    def _array_values_outside(self, allowed: list[str]) -> ColumnElement[bool]:
+        """Rows whose stored list holds a value not in `allowed` (a JSON null holds none)."""
         if self.is_sqlite:
-            element = func.json_each(array).table_valued("value")
-        else:
-            element = func.jsonb_array_elements_text(array).table_valued("value")
-        return exists(
-            select(literal(1)).select_from(element).where(element.c.value.not_in(allowed))
-        )
+            # The column is read in a subquery of its own: next to json_each, a bare `value`
+            # or `key` would name json_each's column, not the field's.
+            stored = select(self.column.label("list")).subquery("stored")
+            element = func.json_each(stored.c.list).table_valued("value")
+            return exists(
+                select(literal(1))
+                .select_from(stored.join(element, true()))
+                .where(element.c.value.not_in(allowed))
+            )
+        # No subquery: the check is also the USING expression of ALTER COLUMN … TYPE when a
+        # change is forced, and PostgreSQL allows none there.
+        is_list = func.jsonb_typeof(self.column) == "array"
+        listed = cast(literal(json.dumps(allowed)), postgresql.JSONB)
+        return and_(is_list, not_(self.column.bool_op("<@")(listed)))
 
 
 def conversion_type(definition: FieldDef, dialect: str) -> TypeEngine[Any]:
