@@ -87,8 +87,12 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 
 def json_type() -> TypeEngine[Any]:
-    """JSON text on SQLite, JSONB on PostgreSQL."""
-    return JSON().with_variant(JSONB(), "postgresql")
+    """JSON text on SQLite, JSONB on PostgreSQL; no value is SQL NULL, as for every type.
+
+    Without `none_as_null` a value set to null would be stored as the JSON `null`, which
+    `is_null` filters and required checks do not see as empty.
+    """
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def file_type() -> TypeEngine[Any]:

@@ -146,6 +146,26 @@ def test_every_filter_operator_selects_the_right_records(
     assert names(crm["api"], filter_document) == expected
 
 
+def test_a_list_or_json_value_set_to_null_is_empty_like_one_never_given(api: Api) -> None:
+    note = {
+        "api_name": "note",
+        "fields": [
+            {"api_name": "tags", "type": "multi_picklist", "values": [{"value": "a"}]},
+            {"api_name": "doc", "type": "json"},
+        ],
+    }
+    assert api.post("/admin/objects", json=note).status_code == 201
+    api.post("/data/note", json={"tags": None, "doc": None})
+    api.post("/data/note", json={})
+    filled = api.post("/data/note", json={"tags": ["a"], "doc": {"x": 1}}).json()
+    api.post("/data/note", json={"tags": ["a"], "doc": [1]})
+    api.patch(f"/data/note/{filled['id']}", json={"tags": None, "doc": None})
+    for field in ("tags", "doc"):
+        for is_null, total in ((True, 3), (False, 1)):
+            params = {"filter": json.dumps({field: {"is_null": is_null}}), "count": "true"}
+            assert api.get("/data/note", params=params).json()["total"] == total, (field, is_null)
+
+
 def test_a_dotted_path_follows_up_to_three_lookups(crm: dict[str, Any]) -> None:
     api = crm["api"]
     response = api.get(
