@@ -7,10 +7,12 @@ path follows lookups. Values are coerced like API input, so a wrong type is a 42
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy import and_, cast, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog.values import ValueProblem, coerce_value
@@ -197,6 +199,10 @@ def _operator(
     operand = _coerce(path, value, pointer=pointer)
     if op in ("eq", "ne") and operand is None:
         return column.is_(None) if op == "eq" else column.is_not(None)
+    if operand is None:
+        raise invalid(
+            pointer, "wrong-type", f"{op} compares with a value; find empty ones with is_null"
+        )
     if op == "ne":
         return or_(column != operand, column.is_(None))
     return {
@@ -226,10 +232,11 @@ def _multi_picklist(
         )
     if not isinstance(value, str) or "\x00" in value:
         raise invalid(pointer, "wrong-type", "contains takes one picklist value")
-    # Walk the stored JSON array in SQL: json_each on SQLite,
-    # jsonb_array_elements_text on PostgreSQL.
     if dialect == "sqlite":
+        # Walk the stored JSON array in SQL.
         elements = func.json_each(path.column).table_valued("value")
-    else:
-        elements = func.jsonb_array_elements_text(path.column).table_valued("value")
-    return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
+        return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
+    # Containment, not jsonb_array_elements_text: a JSON null (stored by versions that
+    # kept an emptied list that way) holds no value instead of failing the query.
+    listed = cast(literal(json.dumps([value])), postgresql.JSONB)
+    return path.column.bool_op("@>")(listed)

@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from engine.database import tenant_connection
+from engine.tenancy import schema_name_for
 from tests.conftest import Api
 
 OBJECTS = [
@@ -166,6 +169,17 @@ def test_a_list_or_json_value_set_to_null_is_empty_like_one_never_given(api: Api
             assert api.get("/data/note", params=params).json()["total"] == total, (field, is_null)
 
 
+def test_a_list_stored_as_a_json_null_holds_no_value(crm: dict[str, Any]) -> None:
+    api = crm["api"]
+    # Earlier versions stored a list set to null as the JSON null.
+    schema = schema_name_for(api.tenant.name)
+    with tenant_connection(api.tenant.engine.db, schema) as connection, connection.begin():
+        connection.execute(
+            sa.text(f"UPDATE {schema}.account SET tags = 'null' WHERE name = 'Beta'")
+        )
+    assert names(api, {"tags": {"contains": "new"}}) == ["delta 100%"]
+
+
 def test_a_dotted_path_follows_up_to_three_lookups(crm: dict[str, Any]) -> None:
     api = crm["api"]
     response = api.get(
@@ -185,6 +199,8 @@ def test_a_dotted_path_follows_up_to_three_lookups(crm: dict[str, Any]) -> None:
         (json.dumps({"employees": {"gt": "many"}}), "wrong-type"),
         (json.dumps({"since": {"eq": "last year"}}), "invalid-date"),
         (json.dumps({"name": {"like": "x"}}), "unknown-operator"),
+        (json.dumps({"employees": {"lt": None}}), "wrong-type"),
+        (json.dumps({"not": {"name": {"gte": None}}}), "wrong-type"),
         (json.dumps({"active": {"gt": True}}), "wrong-operator"),
         (json.dumps({"name.x": "y"}), "not-a-lookup"),
         (json.dumps(["name"]), "invalid-filter"),
