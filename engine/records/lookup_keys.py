@@ -209,7 +209,8 @@ def resolve_lookups(
                 problems.append(Problem(f"{pointer}/{key}", found.code, found.message))
                 continue
             lookup = found.lookup
-            copy.pop(key)
+            # Absent when an earlier key repeated this lookup and took it out of the body.
+            copy.pop(key, None)
             if lookup in given:
                 copy.pop(lookup, None)
                 problems.append(

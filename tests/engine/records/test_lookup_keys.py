@@ -177,6 +177,18 @@ def test_a_lookup_given_twice_is_refused(tenant: TenantHandle, crm: dict[str, st
     assert [(p.pointer, p.code) for p in refused.value.problems] == [("/0/account", "repeated-key")]
 
 
+def test_a_lookup_given_three_times_is_refused_once_per_repetition(
+    tenant: TenantHandle, crm: dict[str, str]
+) -> None:
+    body = {"title": "T", "account.code": "C-1", "account.number": 2, "account": crm["C-3"]}
+    with pytest.raises(RecordValidationError) as refused:
+        write(tenant, [body])
+    assert [(p.pointer, p.code) for p in refused.value.problems] == [
+        ("/0/account", "repeated-key"),
+        ("/0/account", "repeated-key"),
+    ]
+
+
 def test_a_target_without_a_name_field_asks_for_a_unique_key(tenant: TenantHandle) -> None:
     metadata_changes.create_object(
         tenant.context(),
