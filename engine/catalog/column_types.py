@@ -89,16 +89,9 @@ class ExactDecimal(TypeDecorator[Decimal]):
 def json_type() -> TypeEngine[Any]:
     """JSON text on SQLite, JSONB on PostgreSQL; no value is SQL NULL, as for every type.
 
-    Without `none_as_null` a value set to null would be stored as the JSON `null`, which
-    `is_null` filters and required checks do not see as empty.
-    """
-    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
-
-def file_type() -> TypeEngine[Any]:
-    """The column of a file field: JSON like `json_type`, where no file is SQL NULL.
-
-    (A plain JSON column stores Python's None as the JSON text `null`.)
+    The column of json, multi-picklist and file fields. Without `none_as_null` a value
+    set to null would be stored as the JSON `null`, which `is_null` filters, counts,
+    required checks and default fills do not see as empty.
     """
     return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
@@ -140,10 +133,8 @@ def scalar_type(field_type: FieldType, definition: FieldDef) -> TypeEngine[Any]:
         return Date()
     if field_type is FieldType.DATETIME:
         return UtcDateTime()
-    if field_type in (FieldType.MULTI_PICKLIST, FieldType.JSON):
+    if field_type in (FieldType.MULTI_PICKLIST, FieldType.JSON, FieldType.FILE):
         return json_type()
-    if field_type is FieldType.FILE:
-        return file_type()
     if field_type in (FieldType.LOOKUP, FieldType.MASTER_DETAIL):
         return Uuid()
     raise ValueError(f"{field_type} has no scalar storage")
