@@ -1,4 +1,7 @@
-"""Alembic migrations of Tessera's own system tables (never of tenant tables)."""
+"""Alembic migrations of Tessera's own system tables, and data fixes walking tenant tables.
+
+Tenant tables themselves are built by the engine from metadata, never by Alembic.
+"""
 
 from migrations.runner import upgrade_system_tables
 
