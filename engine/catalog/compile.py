@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import Column, Insert, MetaData, Select, Table, bindparam, insert, select
 
 from engine.catalog.computed_values import computed_value_converter
+from engine.catalog.display_names import name_field
 from engine.catalog.literals import python_value
 from engine.catalog.renderers import Renderer, value_renderer
 from engine.catalog.rules import ObjectRules, compile_rules
@@ -79,6 +80,7 @@ class CompiledObject:
     Attributes:
         file_fields: every file field of the object, deleted ones too: their columns
             still name blobs, which go when the record goes.
+        name_field: the api name of the field that names its records (`display_names.py`).
     """
 
     state: ObjectState
@@ -88,6 +90,7 @@ class CompiledObject:
     statements: RecordStatements
     rules: ObjectRules
     file_fields: tuple[FieldState, ...] = ()
+    name_field: str | None = None
 
 
 def _input_shape(obj: ObjectState) -> InputShape:
@@ -162,6 +165,7 @@ def compile_catalog(state: TenantMetadata, compiler: ExpressionCompiler) -> Cata
             statements=_record_statements(table),
             rules=rules[obj.api_name],
             file_fields=tuple(f for f in obj.fields if f.definition.type is FieldType.FILE),
+            name_field=named.api_name if (named := name_field(obj)) is not None else None,
         )
     return Catalog(
         metadata_state=state,

@@ -25,6 +25,7 @@ from metadata.models import (
     MAX_PRECISION,
     NUMBER_TYPES,
     REFERENCE_TYPES,
+    SEARCHABLE_TYPES,
     TEXT_TYPES,
     FieldDef,
     FieldType,
@@ -44,6 +45,11 @@ _DATE_TOKENS = frozenset({"YYYY", "YY", "MM", "DD"})
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 #: Digits of the largest auto-number counter (a 64-bit integer).
 _COUNTER_DIGITS = len(str(_BIGINT_MAX))
+_SEARCHABLE_HINT = (
+    "; search indexes "
+    + ", ".join(sorted(field_type.value for field_type in SEARCHABLE_TYPES))
+    + " fields (filter other fields in lists instead)"
+)
 
 
 def check_field(
@@ -59,6 +65,8 @@ def check_field(
     allowed = ALLOWED_OPTIONS[definition.type]
     for option in sorted(definition.set_options() - allowed):
         reason = f"{option!r} does not apply to {_a(definition.type)} field"
+        if option == "searchable":
+            reason += _SEARCHABLE_HINT
         if definition.type is FieldType.FILE:
             reason = _FILE_REFUSALS.get(option, reason)
         problems.append(Problem(f"{pointer}/{option}", "option-not-allowed", reason))

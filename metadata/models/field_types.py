@@ -72,25 +72,38 @@ FORMULA_RETURN_TYPES = frozenset(
     }
 )
 
+#: Types whose values global search can index: text a person types or reads as words.
+#: Picklists store codes (their labels are what people read), so they are left out.
+SEARCHABLE_TYPES = frozenset(
+    {
+        FieldType.TEXT,
+        FieldType.LONG_TEXT,
+        FieldType.EMAIL,
+        FieldType.PHONE,
+        FieldType.URL,
+        FieldType.AUTO_NUMBER,
+    }
+)
+
 _COMMON = frozenset({"api_name", "label", "type", "help_text"})
 _INPUT = frozenset({"required", "default"})
-_SEARCHABLE = frozenset({"unique", "indexed"})
+_INDEXABLE = frozenset({"unique", "indexed"})
 _RANGE = frozenset({"min", "max"})
 _DECIMAL = frozenset({"precision", "scale"})
 
 _TYPE_OPTIONS: dict[FieldType, frozenset[str] | set[str]] = {
-    FieldType.TEXT: _INPUT | _SEARCHABLE | {"max_length"},
+    FieldType.TEXT: _INPUT | _INDEXABLE | {"max_length"},
     FieldType.LONG_TEXT: _INPUT | {"max_length"},
-    FieldType.INTEGER: _INPUT | _SEARCHABLE | _RANGE,
-    FieldType.DECIMAL: _INPUT | _SEARCHABLE | _RANGE | _DECIMAL,
-    FieldType.CURRENCY: _INPUT | _SEARCHABLE | _RANGE | _DECIMAL,
-    FieldType.PERCENT: _INPUT | _SEARCHABLE | _RANGE | _DECIMAL,
+    FieldType.INTEGER: _INPUT | _INDEXABLE | _RANGE,
+    FieldType.DECIMAL: _INPUT | _INDEXABLE | _RANGE | _DECIMAL,
+    FieldType.CURRENCY: _INPUT | _INDEXABLE | _RANGE | _DECIMAL,
+    FieldType.PERCENT: _INPUT | _INDEXABLE | _RANGE | _DECIMAL,
     FieldType.BOOLEAN: _INPUT | {"indexed"},
-    FieldType.DATE: _INPUT | _SEARCHABLE,
-    FieldType.DATETIME: _INPUT | _SEARCHABLE,
-    FieldType.EMAIL: _INPUT | _SEARCHABLE | {"max_length"},
-    FieldType.PHONE: _INPUT | _SEARCHABLE | {"max_length"},
-    FieldType.URL: _INPUT | _SEARCHABLE | {"max_length"},
+    FieldType.DATE: _INPUT | _INDEXABLE,
+    FieldType.DATETIME: _INPUT | _INDEXABLE,
+    FieldType.EMAIL: _INPUT | _INDEXABLE | {"max_length"},
+    FieldType.PHONE: _INPUT | _INDEXABLE | {"max_length"},
+    FieldType.URL: _INPUT | _INDEXABLE | {"max_length"},
     FieldType.PICKLIST: _INPUT | {"indexed", "values", "max_length"},
     FieldType.MULTI_PICKLIST: _INPUT | {"values"},
     FieldType.LOOKUP: {"required", "unique", "indexed", "target", "on_delete"},
@@ -105,7 +118,10 @@ _TYPE_OPTIONS: dict[FieldType, frozenset[str] | set[str]] = {
 }
 #: The options each type accepts.
 ALLOWED_OPTIONS: dict[FieldType, frozenset[str]] = {
-    field_type: frozenset(options) | _COMMON for field_type, options in _TYPE_OPTIONS.items()
+    field_type: frozenset(options)
+    | _COMMON
+    | ({"searchable"} if field_type in SEARCHABLE_TYPES else frozenset())
+    for field_type, options in _TYPE_OPTIONS.items()
 }
 
 #: Default length limits of the bounded text types.

@@ -57,6 +57,8 @@ class FieldDef(BaseModel):
     required: bool = False
     unique: bool = False
     indexed: bool = False
+    #: Whether global search finds records by this field; documents carry it only when true.
+    searchable: bool = Field(default=False, exclude_if=lambda value: not value)
     default: Any = None
     help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
@@ -94,6 +96,7 @@ class FieldPatch(BaseModel):
     required: bool | None = None
     unique: bool | None = None
     indexed: bool | None = None
+    searchable: bool | None = None
     default: Any = None
     help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
