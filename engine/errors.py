@@ -162,6 +162,13 @@ class SchemaChangeFailed(TesseraError):
     title = "Schema change failed"
 
 
+class SearchUnavailable(SchemaChangeFailed):
+    """The database lacks what search indexes need (PostgreSQL's pg_trgm, SQLite's FTS5)."""
+
+    code = "search-unavailable"
+    title = "Search indexes are not available on this database"
+
+
 class ExpressionError(TesseraError):
     """An expression that does not parse, check or evaluate."""
 

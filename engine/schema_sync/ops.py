@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
 from engine.schema_sync.table_extras import TableExtras
+from engine.search import SearchIndex, SearchSupport
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,6 +227,37 @@ class AnalyzeTable:
         return f"analyze table {self.table_name}"
 
 
+@dataclass(frozen=True, eq=False)
+class CreateSearchIndex:
+    """Build an object's search index and index the rows its table has (`engine/search`)."""
+
+    index: SearchIndex
+    support: SearchSupport
+
+    def describe(self) -> str:
+        return f"create search index on {self.index.describe()}"
+
+
+@dataclass(frozen=True, eq=False)
+class DropSearchIndex:
+    """Drop an object's search index (its records stay; global search stops finding them)."""
+
+    index: SearchIndex
+
+    def describe(self) -> str:
+        return f"drop search index on {self.index.describe()}"
+
+
+@dataclass(frozen=True, eq=False)
+class EnableSearchExtension:
+    """Enable PostgreSQL's `pg_trgm`, which the first search index of a database needs."""
+
+    support: SearchSupport
+
+    def describe(self) -> str:
+        return "enable PostgreSQL extension pg_trgm (search indexes need it)"
+
+
 SchemaOp = (
     CreateTable
     | DropTable
@@ -243,4 +275,7 @@ SchemaOp = (
     | RebuildTable
     | RestoreTableExtras
     | AnalyzeTable
+    | CreateSearchIndex
+    | DropSearchIndex
+    | EnableSearchExtension
 )

@@ -40,7 +40,7 @@ from engine.catalog import (
     on_delete_sql,
     python_value,
 )
-from engine.errors import Conflict, MetadataError, Problem
+from engine.errors import Conflict, MetadataError, Problem, SearchUnavailable
 from engine.schema_sync.checks import CheckKind, DataCheck, RowsTouched, ValuesRewritten
 from engine.schema_sync.column_slots import ColumnSlots
 from engine.schema_sync.conversions import (
@@ -55,11 +55,14 @@ from engine.schema_sync.ops import (
     AlterColumnType,
     AnalyzeTable,
     CreateIndex,
+    CreateSearchIndex,
     CreateTable,
     DropColumn,
     DropForeignKey,
     DropIndex,
+    DropSearchIndex,
     DropTable,
+    EnableSearchExtension,
     FillColumn,
     RebuildTable,
     RenameColumn,
@@ -69,6 +72,13 @@ from engine.schema_sync.ops import (
     SetNullable,
 )
 from engine.schema_sync.table_extras import TableExtras
+from engine.search import (
+    SearchSupport,
+    database_names,
+    is_same_index,
+    search_index,
+    search_indexes,
+)
 from metadata.models import FieldDef, FieldState, ObjectState, TenantMetadata, default_expression
 
 
@@ -129,6 +139,7 @@ def plan_schema_change(
     force: bool = False,
     column_slots: Mapping[str, ColumnSlots] | None = None,
     table_extras: Mapping[str, TableExtras] | None = None,
+    search_support: SearchSupport | None = None,
 ) -> SchemaPlan:
     """Return the plan that turns the tables of `old` into those of `new`.
 
@@ -137,11 +148,13 @@ def plan_schema_change(
     past its limit to is rebuilt, which gives the slots of its dropped columns back.
     `table_extras` (by table name, read by the caller for the tables the plan names in
     `unread_extras`) are what such a table has beyond Tessera's making; the rebuild
-    carries them over.
+    carries them over. `search_support` (measured by the caller; assumed complete when
+    None) says whether the database can hold search indexes and what the first one needs.
 
     Raises:
         MetadataError: a field changes type in a way no conversion supports.
         Conflict: a table must be rebuilt and has something the rebuild cannot carry over.
+        SearchUnavailable: the change builds a search index the database cannot hold.
     """
     _, old_tables = build_tables(old)
     new_metadata, new_tables = build_tables(new)
@@ -182,6 +195,7 @@ def plan_schema_change(
     # Slot-reclaiming rebuilds come last: by then every other table has the foreign keys
     # of the new state, which is what they drop around the rebuild and add back.
     planner.ops.extend(planner.reclaims)
+    planner.plan_search_indexes(old_tables, search_support or SearchSupport())
     return SchemaPlan(
         dialect=dialect,
         ops=tuple(planner.ops),
@@ -260,6 +274,47 @@ class _Planner:
             self._reclaim_slots(old_obj, new_obj, old_table, new_table, changes, slots)
         else:
             self._alter_in_place(new_obj, old_table, new_table, changes)
+
+    # -- search indexes -----------------------------------------------------------------
+
+    def plan_search_indexes(self, old_tables: Mapping[Any, Table], support: SearchSupport) -> None:
+        """Drop the search indexes that change before any other op, build them after all.
+
+        An index changes with its fields, and (on SQLite) with its table's or columns'
+        names; a rebuilt table loses it. Dropping first frees the columns and tables the
+        other ops rename or drop; building last indexes the rows as the change leaves them.
+        """
+        before = search_indexes(self.old)
+        after = search_indexes(self.new)
+        rebuilt = {op.new_table.name for op in self.ops if isinstance(op, RebuildTable)}
+        old_objects = {obj.id: obj for obj in self.old.objects}
+        drops: list[SchemaOp] = []
+        creations: list[SchemaOp] = []
+        for object_id in [*before, *(key for key in after if key not in before)]:
+            old_index, new_index = before.get(object_id), after.get(object_id)
+            if (
+                old_index is not None
+                and new_index is not None
+                and is_same_index(old_index, new_index, dialect=self.dialect)
+                and new_index.table_name not in rebuilt
+            ):
+                continue
+            if old_index is not None:
+                drops.append(DropSearchIndex(old_index))
+            if new_index is None:
+                continue
+            creations.append(CreateSearchIndex(new_index, support))
+            old_obj = old_objects.get(object_id)
+            if old_obj is not None:
+                self.touches.append(
+                    RowsTouched(old_obj.api_name, None, "indexed for search", old_tables[object_id])
+                )
+        if creations and not support.can_index:
+            raise SearchUnavailable(support.reason)
+        if creations and support.needs_extension:
+            drops.insert(0, EnableSearchExtension(support))
+        self.ops[:0] = drops
+        self.ops.extend(creations)
 
     # -- per-field analysis -------------------------------------------------------------
 
@@ -578,6 +633,13 @@ class _Planner:
         own = {str(index.name) for table in tables for index in table.indexes}
         own |= {str(key.name) for table in tables for key in table.foreign_key_constraints}
         own |= {str(key.name) for table in tables for key in _keys_into(table)}
+        # So are its search indexes, which the plan drops before the rebuild and builds after.
+        own |= {
+            name
+            for state, searched in ((self.old, old_obj), (self.new, obj))
+            if (index := search_index(searched, schema=state.schema_name)) is not None
+            for name in database_names(index, dialect=self.dialect)
+        }
         extras = extras.without(own)
         blockers = list(extras.blockers)
         blockers.extend(

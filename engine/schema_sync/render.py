@@ -21,6 +21,11 @@ from engine.schema_sync import ops as schema_ops
 from engine.schema_sync.extras_ddl import analyze, rename_constraint, restore_extras
 from engine.schema_sync.ops import SchemaOp
 from engine.schema_sync.table_extras import MAX_IDENTIFIER_LENGTH, REBUILD_PREFIX
+from engine.search import (
+    create_index_statements,
+    drop_index_statements,
+    enable_extension_statements,
+)
 
 
 def live_operations(connection: Connection) -> Operations:
@@ -191,6 +196,27 @@ def _(op: schema_ops.AnalyzeTable, operations: Operations) -> None:
     operations.execute(
         analyze(schema=op.schema, table=op.table_name, dialect=operations.migration_context.dialect)
     )
+
+
+@render_op.register
+def _(op: schema_ops.CreateSearchIndex, operations: Operations) -> None:
+    dialect = operations.migration_context.dialect.name
+    for statement in create_index_statements(op.index, dialect=dialect, support=op.support):
+        operations.execute(statement)
+
+
+@render_op.register
+def _(op: schema_ops.DropSearchIndex, operations: Operations) -> None:
+    dialect = operations.migration_context.dialect.name
+    for statement in drop_index_statements(op.index, dialect=dialect):
+        operations.execute(statement)
+
+
+@render_op.register
+def _(op: schema_ops.EnableSearchExtension, operations: Operations) -> None:
+    dialect = operations.migration_context.dialect.name
+    for statement in enable_extension_statements(op.support, dialect=dialect):
+        operations.execute(statement)
 
 
 def _scratch_name(op: schema_ops.RebuildTable) -> str:
