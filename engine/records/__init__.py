@@ -16,7 +16,7 @@ from engine.records.attachments import (
 )
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
 from engine.records.permissions import caller_scope
-from engine.records.queries import aggregate, query_records
+from engine.records.queries import aggregate, query_records, search
 from engine.records.service import (
     compiled_object,
     create_record,
@@ -50,6 +50,7 @@ __all__ = [
     "prepare_upload",
     "query_records",
     "read_record",
+    "search",
     "update_files",
     "update_record",
     "write_batch",

@@ -1,14 +1,16 @@
-"""Read many records of an object: lists and aggregates, scoped to what the caller may see."""
+"""Read many records: lists, aggregates and searches, scoped to what the caller may see."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.catalog import tenant_catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.query import AggregateQuery, ListQuery, aggregate_records, list_records
 from engine.records.permissions import caller_scope
 from engine.records.service import compiled_object
+from engine.search import SearchQuery, search_records
 
 
 def query_records(context: RequestContext, object_name: str, query: ListQuery) -> dict[str, Any]:
@@ -46,3 +48,19 @@ def aggregate(context: RequestContext, object_name: str, query: AggregateQuery) 
         return aggregate_records(
             connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
         )
+
+
+def search(context: RequestContext, query: SearchQuery) -> dict[str, Any]:
+    """Return the records of every searchable object that match `query`, ranked and grouped.
+
+    Raises:
+        InvalidQuery: no text or text past the limits, unknown or unsearchable objects.
+    """
+    catalog = tenant_catalog(context)
+    with tenant_connection(
+        context.engine.db,
+        context.tenant.schema_name,
+        is_single_read=True,
+        revision=catalog.revision,
+    ) as connection:
+        return search_records(connection, catalog=catalog, query=query, scope=caller_scope(context))

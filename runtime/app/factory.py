@@ -21,6 +21,7 @@ from runtime.app.openapi import OpenApiCache
 from runtime.app.problems import install_problem_handlers
 from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
+from runtime.app.search_routes import router as search_router
 from runtime.app.size_limits import SizeLimitMiddleware, SizeLimits
 
 
@@ -67,6 +68,7 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.include_router(data_router)
     app.include_router(file_router)
     app.include_router(schema_router)
+    app.include_router(search_router)
     install_api_docs(app)
 
     @app.get("/healthz", include_in_schema=False)

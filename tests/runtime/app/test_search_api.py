@@ -1,0 +1,308 @@
+"""GET /api/v1/search: ranked records of every searchable object, grouped by object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+
+OBJECTS = [
+    {
+        "api_name": "account",
+        "fields": [
+            {"api_name": "name", "type": "text", "searchable": True},
+            {"api_name": "description", "type": "long_text", "searchable": True},
+            {"api_name": "email", "type": "email", "searchable": True},
+            {"api_name": "code", "type": "text"},
+        ],
+    },
+    {
+        "api_name": "contact",
+        "fields": [
+            {"api_name": "last_name", "type": "text", "searchable": True},
+            {"api_name": "notes", "type": "long_text", "searchable": True},
+        ],
+    },
+    {
+        "api_name": "invoice",
+        "fields": [
+            {
+                "api_name": "number",
+                "type": "auto_number",
+                "format": "INV-{0000}",
+                "searchable": True,
+            },
+            {"api_name": "amount", "type": "integer"},
+        ],
+    },
+    {"api_name": "region", "fields": [{"api_name": "name", "type": "text"}]},
+]
+
+
+@pytest.fixture
+def crm(api: Api) -> Api:
+    for document in OBJECTS:
+        response = api.post("/admin/objects", json=document)
+        assert response.status_code == 201, response.text
+    return api
+
+
+def create(api: Api, object_name: str, **values: Any) -> str:
+    response = api.post(f"/data/{object_name}", json=values)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def search(api: Api, q: str, **params: Any) -> dict[str, Any]:
+    response = api.get("/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def found(api: Api, q: str, object_name: str = "account", **params: Any) -> list[str | None]:
+    """The display names found in one object, best first."""
+    for group in search(api, q, **params)["data"]:
+        if group["object"] == object_name:
+            return [record["display_name"] for record in group["records"]]
+    return []
+
+
+def test_a_record_found_in_its_name_ranks_above_one_found_in_another_field(crm: Api) -> None:
+    create(crm, "account", name="Harbour Supplies", description="ships with northwind")
+    create(crm, "account", name="Northwind Traders")
+    assert found(crm, "northwind") == ["Northwind Traders", "Harbour Supplies"]
+
+
+def test_an_exact_name_ranks_above_a_leading_one_and_that_above_one_inside_a_name(
+    crm: Api,
+) -> None:
+    create(crm, "account", name="The Acme Group")
+    create(crm, "account", name="Acme Holdings")
+    create(crm, "account", name="acme")
+    records = search(crm, "Acme")["data"][0]["records"]
+    assert [(r["display_name"], r["score"]) for r in records] == [
+        ("acme", 12),
+        ("Acme Holdings", 8),
+        ("The Acme Group", 4),
+    ]
+
+
+def test_each_record_says_which_fields_hold_the_words(crm: Api) -> None:
+    record_id = create(
+        crm,
+        "account",
+        name="Fabrikam",
+        description="Fabrikam audits",
+        email="info@fabrikam.example",
+    )
+    create(crm, "account", name="Other", code="fabrikam")
+    (group,) = search(crm, "fabrikam")["data"]
+    assert group["records"] == [
+        {
+            "id": record_id,
+            "display_name": "Fabrikam",
+            "score": 14,
+            "matches": ["name", "description", "email"],
+        }
+    ]
+
+
+def test_every_word_must_be_found_in_some_searchable_field(crm: Api) -> None:
+    create(crm, "account", name="Contoso", description="pharma wholesale")
+    create(crm, "account", name="Contoso Retail")
+    assert found(crm, "contoso pharma") == ["Contoso"]
+    assert found(crm, "pharma contoso") == ["Contoso"]
+
+
+def test_results_are_grouped_by_object_the_best_group_first(crm: Api) -> None:
+    create(crm, "account", name="Zenith Partners")
+    create(crm, "contact", last_name="Zenith")
+    create(crm, "region", name="Zenith")
+    answer = search(crm, "zenith")
+    assert [(g["object"], g["label"], g["plural_label"]) for g in answer["data"]] == [
+        ("contact", "Contact", "Contacts"),
+        ("account", "Account", "Accounts"),
+    ]
+    assert answer["searched"] == ["account", "contact", "invoice"]
+    assert answer["data"][0]["has_more"] is False
+
+
+def test_objects_narrows_the_search_and_limit_caps_each_group(crm: Api) -> None:
+    for suffix in ("A", "B", "C"):
+        create(crm, "account", name=f"Globex {suffix}")
+    create(crm, "contact", last_name="Globex")
+    answer = search(crm, "globex", objects="account", limit=2)
+    (group,) = answer["data"]
+    assert group["object"] == "account"
+    assert [r["display_name"] for r in group["records"]] == ["Globex A", "Globex B"]
+    assert group["has_more"] is True
+    assert answer["searched"] == ["account"]
+
+
+def test_an_auto_number_names_its_record_and_is_found(crm: Api) -> None:
+    create(crm, "invoice", amount=10)
+    create(crm, "invoice", amount=20)
+    assert found(crm, "INV-0002", "invoice") == ["INV-0002"]
+    assert found(crm, "inv-00", "invoice") == ["INV-0001", "INV-0002"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("两票", ["北京科技有限公司"]),
+        ("两票制", ["北京科技有限公司"]),
+        ("科技", ["上海科技", "北京科技有限公司"]),
+        ("北京科技有限公司", ["北京科技有限公司"]),
+        ("有限", ["北京科技有限公司"]),
+        ("科", ["上海科技", "北京科技有限公司"]),
+    ],
+)
+def test_chinese_text_is_found_by_words_of_any_length(
+    crm: Api, q: str, expected: list[str]
+) -> None:
+    create(crm, "account", name="北京科技有限公司", description="两票制合规")
+    create(crm, "account", name="上海科技")
+    create(crm, "account", name="Acme", description="无关")
+    assert found(crm, q) == expected
+
+
+@pytest.mark.postgresql_only
+def test_english_word_forms_are_found_on_postgresql(crm: Api) -> None:
+    create(crm, "account", name="Litware", description="Invoice overdue")
+    (record,) = search(crm, "invoices")["data"][0]["records"]
+    assert (record["display_name"], record["matches"]) == ("Litware", ["description"])
+    assert found(crm, "overdue invoicing") == ["Litware"]
+
+
+def test_fields_that_are_not_searchable_are_not_searched(crm: Api) -> None:
+    create(crm, "account", name="Tailspin", code="QX-99")
+    create(crm, "region", name="Quixote")
+    assert search(crm, "QX-99")["data"] == []
+    assert search(crm, "Quixote")["data"] == []
+
+
+def test_like_wildcards_and_query_syntax_are_searched_for_literally(crm: Api) -> None:
+    create(crm, "account", name="delta 100%")
+    create(crm, "account", name="1000 ways")
+    create(crm, "account", name='say "hi" (now): yes*')
+    assert found(crm, "0%") == ["delta 100%"]
+    assert found(crm, "10_0") == []
+    assert found(crm, '"hi"') == ['say "hi" (now): yes*']
+    assert found(crm, "(now):") == ['say "hi" (now): yes*']
+    assert found(crm, "yes*") == ['say "hi" (now): yes*']
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"*(:',
+        '"',
+        '""',
+        "*",
+        "(",
+        ")",
+        ":",
+        "NEAR(a b)",
+        "a OR b",
+        "NOT",
+        "AND",
+        "-x",
+        "^a",
+        "name:acme",
+        "{name}: acme",
+        "'",
+        "\\",
+        "%",
+        "_",
+        "&|!<->",
+        "a" * 200,
+    ],
+)
+def test_any_text_within_the_limits_is_a_search_never_an_error(crm: Api, q: str) -> None:
+    create(crm, "account", name="Acme")
+    response = crm.get("/search", params={"q": q})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "pointer", "code"),
+    [
+        ({}, "/q", "missing-text"),
+        ({"q": ""}, "/q", "missing-text"),
+        ({"q": "  "}, "/q", "missing-text"),
+        ({"q": "x" * 201}, "/q", "too-long"),
+        ({"q": "a\x00b"}, "/q", "invalid-character"),
+        ({"q": " ".join(f"w{i}" for i in range(11))}, "/q", "too-many-words"),
+        ({"q": "x", "objects": "nothing"}, "/objects/0", "unknown-object"),
+        ({"q": "x", "objects": "region"}, "/objects/0", "not-searchable"),
+        ({"q": "x", "objects": "account,account"}, "/objects/1", "repeated-name"),
+        ({"q": "x", "sort": "name"}, "/sort", "unknown-parameter"),
+        ({"q": "x", "limit": "0"}, "/limit", "greater_than_equal"),
+        ({"q": "x", "limit": "51"}, "/limit", "less_than_equal"),
+    ],
+)
+def test_a_bad_search_is_a_problem_document_that_says_where(
+    crm: Api, params: dict[str, str], pointer: str, code: str
+) -> None:
+    response = crm.get("/search", params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [(e["pointer"], e["code"]) for e in response.json()["errors"]] == [(pointer, code)]
+
+
+def test_a_search_of_ten_thousand_characters_is_refused_before_it_runs(crm: Api) -> None:
+    response = crm.get("/search", params={"q": "x" * 10_000})
+    assert response.status_code in (414, 422)
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_problem_of_a_search_is_reported_at_once(crm: Api) -> None:
+    response = crm.get("/search", params={"q": "", "objects": "nothing,region"})
+    assert [(e["pointer"], e["code"]) for e in response.json()["errors"]] == [
+        ("/q", "missing-text"),
+        ("/objects/0", "unknown-object"),
+        ("/objects/1", "not-searchable"),
+    ]
+
+
+def test_a_tenant_without_searchable_fields_finds_nothing(api: Api) -> None:
+    assert api.post("/admin/objects", json=OBJECTS[-1]).status_code == 201
+    assert search(api, "anything") == {"data": [], "searched": []}
+
+
+def test_searchable_on_a_field_search_cannot_read_is_refused_when_saved(crm: Api) -> None:
+    response = crm.post(
+        "/admin/objects/account/fields",
+        json={
+            "api_name": "tier",
+            "type": "picklist",
+            "values": [{"value": "a"}],
+            "searchable": True,
+        },
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert (error["pointer"], error["code"]) == ("/searchable", "option-not-allowed")
+    assert "text" in error["message"] and "long_text" in error["message"]
+    response = crm.patch(
+        "/admin/objects/account/fields/code", json={"type": "integer", "searchable": True}
+    )
+    assert response.status_code == 422
+
+
+def test_a_field_document_says_searchable_only_when_it_is(crm: Api) -> None:
+    fields = {f["api_name"]: f for f in crm.get("/admin/objects/account/fields").json()["data"]}
+    assert fields["name"]["searchable"] is True
+    assert "searchable" not in fields["code"]
+    assert (
+        "searchable"
+        not in crm.patch("/admin/objects/account/fields/name", json={"searchable": False}).json()
+    )
+
+
+def test_the_search_is_described_in_the_openapi_document(crm: Api) -> None:
+    document = crm.client.get("/openapi.json", headers=crm.tenant.headers).json()
+    parameters = document["paths"]["/api/v1/search"]["get"]["parameters"]
+    assert [p["name"] for p in parameters] == ["q", "objects", "limit"]
