@@ -652,3 +652,25 @@ def test_a_purge_that_a_view_of_the_tenants_own_reads_is_refused_and_nothing_cha
     # Nothing changed: the field is still deleted, not purged, and can come back.
     restored = api.post("/admin/objects/account/fields/code/restore", json={})
     assert restored.status_code == 200, restored.text
+
+
+@pytest.mark.postgresql_only
+def test_a_slot_reclaiming_rebuild_builds_the_search_index_again(
+    api: Api,
+    tenant: TenantHandle,
+    engine_context: EngineContext,
+    crm: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    marked = api.patch("/admin/objects/account/fields/name", json={"searchable": True})
+    assert marked.status_code == 200, marked.text
+    use_up_the_slots(api, engine_context, tenant, monkeypatch, purges=1)
+    field = {"api_name": "tier", "type": "text"}
+    plan = api.post("/admin/objects/account/fields?dry_run=true", json=field).json()
+    assert plan["operations"][0] == "drop search index on account (name)"
+    assert plan["operations"][-1] == "create search index on account (name)"
+    assert api.post("/admin/objects/account/fields", json=field).status_code == 201
+    search = api.get("/search", params={"q": "acme"}).json()
+    assert [record["id"] for record in search["data"][0]["records"]] == [crm["acme"]]
+    indexes = [name for name, _ in table_shape(engine_context, tenant, "account")["indexes"]]
+    assert len([name for name in indexes if name.startswith("ix_search_")]) == 2
