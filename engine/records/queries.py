@@ -6,10 +6,9 @@ from typing import Any
 
 from engine.catalog import tenant_catalog
 from engine.context import RequestContext
-from engine.database import tenant_connection
 from engine.query import AggregateQuery, ListQuery, aggregate_records, list_records
 from engine.records.permissions import caller_scope
-from engine.records.service import compiled_object
+from engine.records.service import compiled_object, read_connection
 from engine.search import SearchQuery, search_records
 
 
@@ -20,13 +19,7 @@ def query_records(context: RequestContext, object_name: str, query: ListQuery) -
         NotFound: no such object; InvalidQuery: a filter, sort or cursor that does not apply.
     """
     catalog, obj = compiled_object(context, object_name)
-    # A page (and its total) reads in autocommit on PostgreSQL: no BEGIN/ROLLBACK trips.
-    with tenant_connection(
-        context.engine.db,
-        context.tenant.schema_name,
-        is_single_read=True,
-        revision=catalog.revision,
-    ) as connection:
+    with read_connection(context, catalog) as connection:
         return list_records(
             connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
         )
@@ -39,12 +32,7 @@ def aggregate(context: RequestContext, object_name: str, query: AggregateQuery) 
         NotFound: no such object; InvalidQuery: unknown fields, buckets or functions.
     """
     catalog, obj = compiled_object(context, object_name)
-    with tenant_connection(
-        context.engine.db,
-        context.tenant.schema_name,
-        is_single_read=True,
-        revision=catalog.revision,
-    ) as connection:
+    with read_connection(context, catalog) as connection:
         return aggregate_records(
             connection, catalog=catalog, obj=obj, query=query, scope=caller_scope(context)
         )
@@ -57,10 +45,5 @@ def search(context: RequestContext, query: SearchQuery) -> dict[str, Any]:
         InvalidQuery: no text or text past the limits, unknown or unsearchable objects.
     """
     catalog = tenant_catalog(context)
-    with tenant_connection(
-        context.engine.db,
-        context.tenant.schema_name,
-        is_single_read=True,
-        revision=catalog.revision,
-    ) as connection:
+    with read_connection(context, catalog) as connection:
         return search_records(connection, catalog=catalog, query=query, scope=caller_scope(context))

@@ -46,6 +46,20 @@ def compiled_object(context: RequestContext, object_name: str) -> tuple[Catalog,
     return catalog, obj
 
 
+def read_connection(context: RequestContext, catalog: Catalog) -> Connection:
+    """A connection for the caller's reads of `catalog`'s tables.
+
+    On PostgreSQL it reads in autocommit (no BEGIN/ROLLBACK trips), and it knows the
+    catalog's revision, so a read that a metadata change overtakes runs again.
+    """
+    return tenant_connection(
+        context.engine.db,
+        context.tenant.schema_name,
+        is_single_read=True,
+        revision=catalog.revision,
+    )
+
+
 def parse_record_id(obj: CompiledObject, record_id: str) -> UUID:
     """Return the UUID of a path id; an id that is not a UUID names no record.
 
@@ -96,12 +110,7 @@ def visible_record(
         NotFound: the id is not a UUID, or names no record the caller may see.
     """
     key = parse_record_id(obj, record_id)
-    with tenant_connection(
-        context.engine.db,
-        context.tenant.schema_name,
-        is_single_read=True,
-        revision=catalog.revision,
-    ) as connection:
+    with read_connection(context, catalog) as connection:
         row = read_record(connection, obj, key, scope=caller_scope(context))
     if row is None:
         raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
