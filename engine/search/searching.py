@@ -5,14 +5,15 @@ Each object with a search index gets one query: the rows in which every word is 
 at most `limit` of them. A record's score says where and how well the text was found
 (docs/data-api.md, "Search"):
 
-- in each searchable field, 3 when the field is the text searched for (case ignored), 2
-  when it starts with it, 1 when it holds every word, 0 otherwise;
-- the score is 4 times the name field's (the field that names the record,
-  `engine/catalog/display_names.py`) plus the best of the other fields', 0 to 15. A
-  record found in its name ranks above one found only in other fields, and an exact name
-  above a partial one.
+- each searchable field scores 4 when it is the text searched for (case ignored), 3 when
+  it starts with it, 2 when it holds every word, 1 when it holds some of them, else 0;
+- the record scores 5 times its name field's score (the field that names the record,
+  `engine/catalog/display_names.py`) plus the best score of its other fields: 0 to 24.
+  A record found in its name ranks above one found only in other fields, an exact name
+  above a leading one, and a name holding every word above one holding some.
 
-Equal scores are ordered by text-search relevance on PostgreSQL, then by name and id.
+A field "matches" when it scores above 0. Equal scores are ordered by text-search
+relevance on PostgreSQL, then by name and id.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from engine.search.terms import SearchText, parse_search_text
 #: Records per object, at most and by default.
 MAX_SEARCH_LIMIT = 50
 DEFAULT_SEARCH_LIMIT = 10
-#: The score of a field that is the text searched for, starts with it, or holds every word.
-EXACT, LEADING, HOLDS_EVERY_WORD = 3, 2, 1
+#: The score of a field that is the text searched for, starts with it, holds every word
+#: of it, or some of them.
+EXACT, LEADING, EVERY_WORD, SOME_WORD = 4, 3, 2, 1
 #: How much more a match in the name field weighs than the best match elsewhere.
 NAME_WEIGHT = EXACT + 1
 
@@ -162,29 +164,25 @@ def _object_search(
     *,
     limit: int,
 ) -> Select[Any]:
-    """The query of one object: found rows in scope, best first, one more than `limit`."""
+    """The query of one object: found rows in scope, best first, one more than `limit`.
+
+    It selects each searchable field's score (`field_<i>`) and the record's (`score`).
+    """
     obj, index = target.obj, target.index
     table = obj.table
-    columns = {field.api_name: table.c[field.column_name] for field in index.fields}
     name = obj.name_field
     name_column = table.c[obj.fields[name].state.column_name] if name is not None else None
-    name_score = _field_score(columns[name], searched, dialect) if name in columns else None
-    others = [
-        _field_score(column, searched, dialect)
-        for api_name, column in columns.items()
-        if api_name != name
-    ]
-    best_other = None if not others else others[0] if len(others) == 1 else dialect.greatest(others)
+    scores = {
+        field.api_name: _field_score(table.c[field.column_name], searched, dialect)
+        for field in index.fields
+    }
+    others = [field_score for api_name, field_score in scores.items() if api_name != name]
     parts: list[ColumnElement[Any]] = []
-    if name_score is not None:
-        parts.append(literal(NAME_WEIGHT) * name_score)
-    if best_other is not None:
-        parts.append(best_other)
+    if name in scores:
+        parts.append(literal(NAME_WEIGHT) * scores[name])
+    if others:
+        parts.append(others[0] if len(others) == 1 else dialect.greatest(others))
     score = (parts[0] if len(parts) == 1 else parts[0] + parts[1]).label("score")
-    found_in = [
-        or_(*(dialect.contains(column, word) for word in searched.words)).label(f"found_{i}")
-        for i, column in enumerate(columns.values())
-    ]
     display = (name_column if name_column is not None else literal(None)).label("display_name")
     conditions = [dialect.candidates(table, index, searched.words)]
     visible = scope.predicate(obj, table)
@@ -197,8 +195,9 @@ def _object_search(
     if name_column is not None:
         order.append(name_column.asc().nulls_last())
     order.append(table.c.id)
+    fields = [field_score.label(f"field_{i}") for i, field_score in enumerate(scores.values())]
     return (
-        select(table.c.id, display, score, *found_in)
+        select(table.c.id, display, score, *fields)
         .where(and_(*conditions))
         .order_by(*order)
         .limit(limit + 1)
@@ -208,14 +207,16 @@ def _object_search(
 def _field_score(
     column: ColumnElement[Any], searched: SearchText, dialect: SearchDialect
 ) -> ColumnElement[Any]:
-    """3, 2, 1 or 0: how well one field matches (see the module's docstring)."""
-    holds_every_word = and_(*(dialect.contains(column, word) for word in searched.words))
-    return case(
+    """4, 3, 2, 1 or 0: how well one field matches (see the module's docstring)."""
+    holds = [dialect.contains(column, word) for word in searched.words]
+    ranks = [
         (dialect.equals(column, searched.text), EXACT),
         (dialect.starts_with(column, searched.text), LEADING),
-        (holds_every_word, HOLDS_EVERY_WORD),
-        else_=0,
-    )
+        (and_(*holds), EVERY_WORD),
+    ]
+    if len(holds) > 1:
+        ranks.append((or_(*holds), SOME_WORD))
+    return case(*ranks, else_=0)
 
 
 def _group(target: _Searched, rows: Sequence[Any], *, limit: int) -> dict[str, Any]:
@@ -226,7 +227,7 @@ def _group(target: _Searched, rows: Sequence[Any], *, limit: int) -> dict[str, A
             "id": str(row.id),
             "display_name": row.display_name,
             "score": int(row.score),
-            "matches": [name for i, name in enumerate(field_names) if row._mapping[f"found_{i}"]],
+            "matches": [name for i, name in enumerate(field_names) if row._mapping[f"field_{i}"]],
         }
         for row in rows[:limit]
     ]

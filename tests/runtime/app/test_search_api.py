@@ -83,9 +83,9 @@ def test_an_exact_name_ranks_above_a_leading_one_and_that_above_one_inside_a_nam
     create(crm, "account", name="acme")
     records = search(crm, "Acme")["data"][0]["records"]
     assert [(r["display_name"], r["score"]) for r in records] == [
-        ("acme", 12),
-        ("Acme Holdings", 8),
-        ("The Acme Group", 4),
+        ("acme", 20),
+        ("Acme Holdings", 15),
+        ("The Acme Group", 10),
     ]
 
 
@@ -103,7 +103,7 @@ def test_each_record_says_which_fields_hold_the_words(crm: Api) -> None:
         {
             "id": record_id,
             "display_name": "Fabrikam",
-            "score": 14,
+            "score": 23,
             "matches": ["name", "description", "email"],
         }
     ]
@@ -114,6 +114,18 @@ def test_every_word_must_be_found_in_some_searchable_field(crm: Api) -> None:
     create(crm, "account", name="Contoso Retail")
     assert found(crm, "contoso pharma") == ["Contoso"]
     assert found(crm, "pharma contoso") == ["Contoso"]
+
+
+def test_a_name_holding_every_word_ranks_above_one_holding_some(crm: Api) -> None:
+    create(crm, "account", name="Fabrikam", description="pharma wholesale")
+    create(crm, "account", name="Pharma of Fabrikam")
+    create(crm, "account", name="Fabrikam Pharma")
+    records = search(crm, "fabrikam pharma")["data"][0]["records"]
+    assert [(r["display_name"], r["score"], r["matches"]) for r in records] == [
+        ("Fabrikam Pharma", 20, ["name"]),
+        ("Pharma of Fabrikam", 10, ["name"]),
+        ("Fabrikam", 6, ["name", "description"]),
+    ]
 
 
 def test_results_are_grouped_by_object_the_best_group_first(crm: Api) -> None:
