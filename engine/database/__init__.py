@@ -15,9 +15,10 @@ from engine.database.governor import (
     install_budget_hooks,
 )
 from engine.database.postgresql import forget_stale_statements
-from engine.database.sqlite import drop_tenant_file, tenant_files_directory
+from engine.database.sqlite import CASEFOLD_FUNCTION, drop_tenant_file, tenant_files_directory
 
 __all__ = [
+    "CASEFOLD_FUNCTION",
     "EventLoopScheduler",
     "LoopShare",
     "bind_budget",

@@ -33,6 +33,13 @@ _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: How SQLite words the refusal of a statement that names a column or table it lacks
 #: (it has no error code of its own for them).
 _MISSING_TABLE_OR_COLUMN = ("no such column:", "no such table:")
+#: The SQL function that case-folds text like Python's `str.casefold` (every script):
+#: SQLite's own `lower()` and `LIKE` fold ASCII letters only.
+CASEFOLD_FUNCTION = "tessera_casefold"
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def tenant_files_directory(database_path: Path) -> Path:
@@ -47,6 +54,7 @@ def install_sqlite_hooks(engine: Engine, *, database_path: Path) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function(CASEFOLD_FUNCTION, 1, _casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()

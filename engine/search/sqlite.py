@@ -7,9 +7,11 @@ Three triggers on the object's table keep it current on every insert, update of 
 searchable column, and delete (foreign-key cascades included), so every write path, the
 engine's own and any other, keeps the index right.
 
-A word of one or two characters is too short for trigrams: it is found with `LIKE` on the
-object's rows (a scan; case is ignored for ASCII letters only). SQLite has no stemming:
-"invoice" finds "invoices", not the other way round.
+A word of one or two characters is too short for trigrams: it is found by reading the
+object's rows (a scan). Case is ignored in every script: the tokenizer folds it, and the
+conditions on the rows compare text case-folded by Python (SQLite's `lower()` and `LIKE`
+fold ASCII only). SQLite has no stemming: "invoice" finds "invoices", not the other way
+round.
 
 Rowids are not stable across a table rebuild, so the planner drops and builds the index
 around one (`engine/schema_sync/plan.py`), as around any change of its columns or table.
@@ -20,12 +22,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, column, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Table, Text, and_, column, func, literal_column, or_, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import text
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.functions import Function
 
+from engine.database import CASEFOLD_FUNCTION
 from engine.search.index import SearchIndex
 from engine.search.terms import TRIGRAM_LENGTH
 
@@ -90,6 +94,12 @@ def drop_statements(index: SearchIndex) -> list[Executable]:
     return [text(statement) for statement in statements]
 
 
+def _folded(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    # Case-folded in Python (`engine/database/sqlite.py`): SQLite's lower() and LIKE fold
+    # ASCII only, and the trigram tokenizer folds every script.
+    return Function(CASEFOLD_FUNCTION, column, type_=Text())
+
+
 def _phrase(word: str) -> str:
     # An FTS5 string: any text between double quotes, a quote doubled; never an operator.
     return '"' + word.replace('"', '""') + '"'
@@ -120,16 +130,16 @@ class SqliteSearch:
         return and_(*conditions)
 
     def contains(self, column: ColumnElement[Any], word: str) -> ColumnElement[bool]:
-        """Whether `column` holds `word` as part of its text."""
-        return column.contains(word, autoescape=True)
+        """Whether `column` holds `word` as part of its text, case ignored."""
+        return func.instr(_folded(column), word.casefold()) > 0
 
     def equals(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
-        """Whether `column` is `value`, case ignored (ASCII letters)."""
-        return func.lower(column) == func.lower(value)
+        """Whether `column` is `value`, case ignored."""
+        return _folded(column) == value.casefold()
 
     def starts_with(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
-        """Whether `column` starts with `value`, case ignored (ASCII letters)."""
-        return column.startswith(value, autoescape=True)
+        """Whether `column` starts with `value`, case ignored."""
+        return func.instr(_folded(column), value.casefold()) == 1
 
     def greatest(self, values: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
         """The largest of `values` (at least two: SQLite's one-argument max aggregates)."""

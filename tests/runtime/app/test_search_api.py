@@ -184,6 +184,17 @@ def test_chinese_text_is_found_by_words_of_any_length(
     assert found(crm, q) == expected
 
 
+@pytest.mark.parametrize(
+    ("q", "name", "score"),
+    [("иванов", "Иванов", 20), ("ÉCLAIR", "éclair", 20), ("ив", "Иванов", 15), ("Éc", "éclair", 15)],
+)
+def test_case_is_ignored_in_every_script(crm: Api, q: str, name: str, score: int) -> None:
+    create(crm, "account", name="Иванов")
+    create(crm, "account", name="éclair")
+    (record,) = search(crm, q)["data"][0]["records"]
+    assert (record["display_name"], record["score"], record["matches"]) == (name, score, ["name"])
+
+
 @pytest.mark.postgresql_only
 def test_english_word_forms_are_found_on_postgresql(crm: Api) -> None:
     create(crm, "account", name="Litware", description="Invoice overdue")
