@@ -45,8 +45,13 @@ def _string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def fts_table_name(index: SearchIndex) -> str:
+    """The FTS5 table's name: no object's table starts with `_`, so none can take it."""
+    return f"_{index.name}"
+
+
 def _trigger_name(index: SearchIndex, event: str) -> str:
-    return f"{index.name}_{event}"
+    return f"{fts_table_name(index)}_{event}"
 
 
 def object_names(index: SearchIndex) -> tuple[str, ...]:
@@ -56,7 +61,7 @@ def object_names(index: SearchIndex) -> tuple[str, ...]:
 
 def create_statements(index: SearchIndex) -> list[Executable]:
     """The statements that create the FTS5 table and its triggers, then index every row."""
-    schema, fts = _quote(index.schema), _quote(index.name)
+    schema, fts = _quote(index.schema), _quote(fts_table_name(index))
     columns = [_quote(name) for name in index.column_names]
     listed = ", ".join(columns)
     news = ", ".join(f"new.{name}" for name in columns)
@@ -90,7 +95,7 @@ def drop_statements(index: SearchIndex) -> list[Executable]:
         f"DROP TRIGGER IF EXISTS {schema}.{_quote(_trigger_name(index, event))}"
         for event in _TRIGGERS
     ]
-    statements.append(f"DROP TABLE IF EXISTS {schema}.{_quote(index.name)}")
+    statements.append(f"DROP TABLE IF EXISTS {schema}.{_quote(fts_table_name(index))}")
     return [text(statement) for statement in statements]
 
 
@@ -115,9 +120,10 @@ class SqliteSearch:
         conditions: list[ColumnElement[bool]] = []
         indexed = [word for word in words if len(word) >= TRIGRAM_LENGTH]
         if indexed:
-            fts = table_clause(index.name, column(index.name), column("rowid"), schema=index.schema)
+            name = fts_table_name(index)
+            fts = table_clause(name, column(name), column("rowid"), schema=index.schema)
             matching = select(fts.c.rowid).where(
-                fts.c[index.name].match(" AND ".join(_phrase(word) for word in indexed))
+                fts.c[name].match(" AND ".join(_phrase(word) for word in indexed))
             )
             rowid: ColumnElement[Any] = literal_column(
                 f"{_quote(index.schema)}.{_quote(index.table_name)}.rowid"

@@ -107,7 +107,7 @@ def test_the_sqlite_search_index_is_an_fts5_trigram_table_kept_by_triggers() -> 
         "content='account', content_rowid='rowid', tokenize='trigram')" in created[0]
     )
     assert [s.split()[2].split(".")[-1].strip('"') for s in created[1:4]] == [
-        f"search_{search_index_id(new)}_{event}" for event in ("insert", "update", "delete")
+        f"_search_{search_index_id(new)}_{event}" for event in ("insert", "update", "delete")
     ]
     assert created[-1].endswith("VALUES ('rebuild');")
 

@@ -186,7 +186,12 @@ def test_chinese_text_is_found_by_words_of_any_length(
 
 @pytest.mark.parametrize(
     ("q", "name", "score"),
-    [("иванов", "Иванов", 20), ("ÉCLAIR", "éclair", 20), ("ив", "Иванов", 15), ("Éc", "éclair", 15)],
+    [
+        ("иванов", "Иванов", 20),
+        ("ÉCLAIR", "éclair", 20),
+        ("ив", "Иванов", 15),
+        ("Éc", "éclair", 15),
+    ],
 )
 def test_case_is_ignored_in_every_script(crm: Api, q: str, name: str, score: int) -> None:
     create(crm, "account", name="Иванов")
