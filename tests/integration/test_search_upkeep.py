@@ -173,6 +173,21 @@ def test_a_deleted_field_is_not_searched_until_it_is_restored(crm: Api) -> None:
     assert found(crm, "cruise") == ["Cruise Line"]
 
 
+def test_changes_of_other_fields_leave_the_index_working(crm: Api) -> None:
+    record = create(crm, "account", name="Adatum", city="Oslo")
+    plan = crm.patch(
+        "/admin/objects/account/fields/city", params={"dry_run": "true"}, json={"api_name": "town"}
+    ).json()
+    assert plan["operations"] == ["rename column account.city to town"]
+    change(crm, "PATCH", "account/fields/city", api_name="town")
+    change(crm, "DELETE", "account/fields/town")
+    change(crm, "POST", "account/fields/town/purge")
+    change(crm, "POST", "account/fields", api_name="region", type="text")
+    assert crm.patch(f"/data/account/{record}", json={"name": "Adventure Works"}).status_code == 200
+    assert found(crm, "adatum") == []
+    assert found(crm, "adventure") == ["Adventure Works"]
+
+
 def test_a_field_turned_into_a_type_search_cannot_read_leaves_the_index(crm: Api) -> None:
     create(crm, "account", name="Fourth Coffee", notes="12")
     field = change(crm, "PATCH", "account/fields/notes", type="integer")
