@@ -116,7 +116,7 @@ class SqliteSearch:
     def candidates(
         self, table: Table, index: SearchIndex, words: Sequence[str]
     ) -> ColumnElement[bool]:
-        """Rows where every word is found: long words through FTS5, short ones by LIKE."""
+        """Rows where every word is found: long words through FTS5, short ones in the rows."""
         conditions: list[ColumnElement[bool]] = []
         indexed = [word for word in words if len(word) >= TRIGRAM_LENGTH]
         if indexed:
