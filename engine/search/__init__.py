@@ -1,12 +1,12 @@
 """Global search: the search index of each object, and ranked searches across objects."""
 
 from engine.search.dialects import (
-    SearchDialect,
+    RecordMatcher,
     create_index_statements,
     database_names,
     drop_index_statements,
     enable_extension_statements,
-    search_dialect,
+    record_matcher,
 )
 from engine.search.index import (
     IndexedField,
@@ -32,7 +32,7 @@ __all__ = [
     "MAX_SEARCH_LIMIT",
     "MAX_WORDS",
     "IndexedField",
-    "SearchDialect",
+    "RecordMatcher",
     "SearchIndex",
     "SearchQuery",
     "SearchSupport",
@@ -45,7 +45,7 @@ __all__ = [
     "is_same_index",
     "measure_search_support",
     "parse_search_text",
-    "search_dialect",
+    "record_matcher",
     "search_index",
     "search_indexes",
     "search_records",

@@ -13,12 +13,10 @@ from engine.search.index import SearchIndex
 from engine.search.support import SearchSupport
 
 
-class SearchDialect(Protocol):
-    """How one database finds and ranks records through its search index."""
+class RecordMatcher(Protocol):
+    """How one database finds and ranks the records of one object through its index."""
 
-    def candidates(
-        self, table: Table, index: SearchIndex, words: Sequence[str]
-    ) -> ColumnElement[bool]:
+    def candidates(self, words: Sequence[str]) -> ColumnElement[bool]:
         """The condition of rows in which every word is found (through the index)."""
         ...
 
@@ -38,18 +36,16 @@ class SearchDialect(Protocol):
         """The largest of two or more values."""
         ...
 
-    def relevance(
-        self, table: Table, index: SearchIndex, text_searched: str
-    ) -> ColumnElement[Any] | None:
+    def relevance(self, text_searched: str) -> ColumnElement[Any] | None:
         """A finer order among records of equal score, where the database has one."""
         ...
 
 
-def search_dialect(dialect: str) -> SearchDialect:
-    """Return the search of `dialect` (`postgresql` or `sqlite`)."""
+def record_matcher(table: Table, index: SearchIndex, *, dialect: str) -> RecordMatcher:
+    """Return how `dialect` (`postgresql` or `sqlite`) searches `table` through `index`."""
     if dialect == "postgresql":
-        return postgresql.PostgresqlSearch()
-    return sqlite.SqliteSearch()
+        return postgresql.PostgresqlMatcher(table, index)
+    return sqlite.SqliteMatcher(table, index)
 
 
 def create_index_statements(

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     func,
     literal_column,
     or_,
@@ -131,26 +132,28 @@ def enable_extension_statement(support: SearchSupport) -> Executable:
     )
 
 
-class PostgresqlSearch:
-    """The conditions and ranking terms of a search on PostgreSQL."""
+class PostgresqlMatcher:
+    """The conditions and ranking terms of a search of one object's table on PostgreSQL."""
 
-    def candidates(
-        self, table: Table, index: SearchIndex, words: Sequence[str]
-    ) -> ColumnElement[bool]:
+    def __init__(self, table: Table, index: SearchIndex) -> None:
+        self._document = document([table.c[name] for name in index.column_names])
+        self._vector = _vector(self._document)
+
+    def candidates(self, words: Sequence[str]) -> ColumnElement[bool]:
         """Rows where every word is found, through either index."""
-        indexed = document([table.c[name] for name in index.column_names])
-        vector = _vector(indexed)
-        return and_(
-            *(
-                or_(vector.bool_op("@@")(_query(word)), indexed.ilike(_like_pattern(word)))
-                for word in words
-            )
-        )
+        # ILIKE first: PostgreSQL evaluates OR in order, and a row it finds needs no
+        # text search vector computed when it rechecks or scans rows.
+        return and_(*(or_(self._holds(word), self._has_word(word)) for word in words))
 
     def contains(self, column: ColumnElement[Any], word: str) -> ColumnElement[bool]:
-        """Whether `column` holds `word`, as part of its text or in a stemmed form."""
-        vector = _vector(func.left(func.coalesce(column, _EMPTY), _LIMIT))
-        return or_(column.ilike(_like_pattern(word)), vector.bool_op("@@")(_query(word)))
+        """Whether `column` holds `word`: as part of its text or, when no field of the
+        record holds it so, in a stemmed form (the vector of one field is computed only
+        for the records found through stemming)."""
+        field_vector = _vector(func.left(func.coalesce(column, _EMPTY), _LIMIT))
+        return case(
+            (self._holds(word), column.ilike(_like_pattern(word))),
+            else_=field_vector.bool_op("@@")(_query(word)),
+        )
 
     def equals(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
         """Whether `column` is `value`, case ignored."""
@@ -164,10 +167,13 @@ class PostgresqlSearch:
         """The largest of `values` (at least two)."""
         return func.greatest(*values)
 
-    def relevance(
-        self, table: Table, index: SearchIndex, text_searched: str
-    ) -> ColumnElement[Any] | None:
+    def relevance(self, text_searched: str) -> ColumnElement[Any] | None:
         """How well the record's words cover the search (0 to 1), to order equal scores."""
-        indexed = document([table.c[name] for name in index.column_names])
         # Normalization 32 scales the rank into [0, 1).
-        return func.ts_rank(_vector(indexed), _query(text_searched), 32)
+        return func.ts_rank(self._vector, _query(text_searched), 32)
+
+    def _holds(self, word: str) -> ColumnElement[bool]:
+        return self._document.ilike(_like_pattern(word))
+
+    def _has_word(self, word: str) -> ColumnElement[bool]:
+        return self._vector.bool_op("@@")(_query(word))

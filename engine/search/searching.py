@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Problem
 from engine.query import InvalidQuery, QueryScope
-from engine.search.dialects import SearchDialect, search_dialect
+from engine.search.dialects import RecordMatcher, record_matcher
 from engine.search.index import SearchIndex, search_index
 from engine.search.terms import SearchText, parse_search_text
 
@@ -90,10 +90,11 @@ def search_records(
     searched = _searched_objects(catalog, query.objects, problems)
     if problems or searched_text is None:
         raise InvalidQuery(problems[0].detail, problems=problems)
-    dialect = search_dialect(connection.dialect.name)
     groups = []
     for target in searched:
-        statement = _object_search(target, searched_text, dialect, scope, limit=query.limit)
+        statement = _object_search(
+            target, searched_text, scope, dialect=connection.dialect.name, limit=query.limit
+        )
         rows = connection.execute(statement).all()
         if rows:
             groups.append(_group(target, rows, limit=query.limit))
@@ -157,12 +158,7 @@ def _searchable_names(catalog: Catalog) -> list[str]:
 
 
 def _object_search(
-    target: _Searched,
-    searched: SearchText,
-    dialect: SearchDialect,
-    scope: QueryScope,
-    *,
-    limit: int,
+    target: _Searched, searched: SearchText, scope: QueryScope, *, dialect: str, limit: int
 ) -> Select[Any]:
     """The query of one object: found rows in scope, best first, one more than `limit`.
 
@@ -170,10 +166,11 @@ def _object_search(
     """
     obj, index = target.obj, target.index
     table = obj.table
+    matcher = record_matcher(table, index, dialect=dialect)
     name = obj.name_field
     name_column = table.c[obj.fields[name].state.column_name] if name is not None else None
     scores = {
-        field.api_name: _field_score(table.c[field.column_name], searched, dialect)
+        field.api_name: _field_score(table.c[field.column_name], searched, matcher)
         for field in index.fields
     }
     others = [field_score for api_name, field_score in scores.items() if api_name != name]
@@ -181,15 +178,15 @@ def _object_search(
     if name in scores:
         parts.append(literal(NAME_WEIGHT) * scores[name])
     if others:
-        parts.append(others[0] if len(others) == 1 else dialect.greatest(others))
+        parts.append(others[0] if len(others) == 1 else matcher.greatest(others))
     score = (parts[0] if len(parts) == 1 else parts[0] + parts[1]).label("score")
     display = (name_column if name_column is not None else literal(None)).label("display_name")
-    conditions = [dialect.candidates(table, index, searched.words)]
+    conditions = [matcher.candidates(searched.words)]
     visible = scope.predicate(obj, table)
     if visible is not None:
         conditions.append(visible)
     order: list[Any] = [score.desc()]
-    relevance = dialect.relevance(table, index, searched.text)
+    relevance = matcher.relevance(searched.text)
     if relevance is not None:
         order.append(relevance.desc())
     if name_column is not None:
@@ -205,13 +202,13 @@ def _object_search(
 
 
 def _field_score(
-    column: ColumnElement[Any], searched: SearchText, dialect: SearchDialect
+    column: ColumnElement[Any], searched: SearchText, matcher: RecordMatcher
 ) -> ColumnElement[Any]:
     """4, 3, 2, 1 or 0: how well one field matches (see the module's docstring)."""
-    holds = [dialect.contains(column, word) for word in searched.words]
+    holds = [matcher.contains(column, word) for word in searched.words]
     ranks = [
-        (dialect.equals(column, searched.text), EXACT),
-        (dialect.starts_with(column, searched.text), LEADING),
+        (matcher.equals(column, searched.text), EXACT),
+        (matcher.starts_with(column, searched.text), LEADING),
         (and_(*holds), EVERY_WORD),
     ]
     if len(holds) > 1:

@@ -110,13 +110,16 @@ def _phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-class SqliteSearch:
-    """The conditions and ranking terms of a search on SQLite."""
+class SqliteMatcher:
+    """The conditions and ranking terms of a search of one object's table on SQLite."""
 
-    def candidates(
-        self, table: Table, index: SearchIndex, words: Sequence[str]
-    ) -> ColumnElement[bool]:
+    def __init__(self, table: Table, index: SearchIndex) -> None:
+        self._index = index
+        self._columns = [table.c[name] for name in index.column_names]
+
+    def candidates(self, words: Sequence[str]) -> ColumnElement[bool]:
         """Rows where every word is found: long words through FTS5, short ones in the rows."""
+        index = self._index
         conditions: list[ColumnElement[bool]] = []
         indexed = [word for word in words if len(word) >= TRIGRAM_LENGTH]
         if indexed:
@@ -129,10 +132,9 @@ class SqliteSearch:
                 f"{_quote(index.schema)}.{_quote(index.table_name)}.rowid"
             )
             conditions.append(rowid.in_(matching))
-        columns = [table.c[name] for name in index.column_names]
         for word in words:
             if len(word) < TRIGRAM_LENGTH:
-                conditions.append(or_(*(self.contains(column, word) for column in columns)))
+                conditions.append(or_(*(self.contains(column, word) for column in self._columns)))
         return and_(*conditions)
 
     def contains(self, column: ColumnElement[Any], word: str) -> ColumnElement[bool]:
@@ -151,8 +153,6 @@ class SqliteSearch:
         """The largest of `values` (at least two: SQLite's one-argument max aggregates)."""
         return func.max(*values)
 
-    def relevance(
-        self, table: Table, index: SearchIndex, text_searched: str
-    ) -> ColumnElement[Any] | None:
+    def relevance(self, text_searched: str) -> ColumnElement[Any] | None:
         """None: equal scores are ordered by name."""
         return None
