@@ -43,6 +43,7 @@ from sqlalchemy.sql.expression import Executable
 
 from engine.search.index import SearchIndex
 from engine.search.support import TRIGRAM_EXTENSION, SearchSupport
+from engine.search.terms import TRIGRAM_LENGTH
 
 #: The text search configuration: English stemming and stop words. Words of other
 #: languages are kept as they are written, and the trigram index finds their parts.
@@ -82,6 +83,16 @@ def _vector(value: ColumnElement[Any]) -> ColumnElement[Any]:
 def _query(word: str) -> ColumnElement[Any]:
     # plainto_tsquery reads words only: no operator of the text is ever interpreted.
     return func.plainto_tsquery(_CONFIG, word)
+
+
+def _is_stemmed(word: str) -> bool:
+    """Whether the full-text index can find `word` other than as part of a text.
+
+    A word of one or two characters is its own stem: where it occurs, ILIKE finds it,
+    and asking the full-text index too would only compute a vector for every row a
+    scan reads.
+    """
+    return len(word) >= TRIGRAM_LENGTH
 
 
 def _like_pattern(word: str, *, is_prefix: bool = False) -> str:
@@ -143,15 +154,25 @@ class PostgresqlMatcher:
         """Rows where every word is found, through either index."""
         # ILIKE first: PostgreSQL evaluates OR in order, and a row it finds needs no
         # text search vector computed when it rechecks or scans rows.
-        return and_(*(or_(self._holds(word), self._has_word(word)) for word in words))
+        return and_(
+            *(
+                or_(self._holds(word), self._has_word(word))
+                if _is_stemmed(word)
+                else self._holds(word)
+                for word in words
+            )
+        )
 
     def contains(self, column: ColumnElement[Any], word: str) -> ColumnElement[bool]:
         """Whether `column` holds `word`: as part of its text or, when no field of the
         record holds it so, in a stemmed form (the vector of one field is computed only
         for the records found through stemming)."""
+        holds = column.ilike(_like_pattern(word))
+        if not _is_stemmed(word):
+            return holds
         field_vector = _vector(func.left(func.coalesce(column, _EMPTY), _LIMIT))
         return case(
-            (self._holds(word), column.ilike(_like_pattern(word))),
+            (self._holds(word), holds),
             else_=field_vector.bool_op("@@")(_query(word)),
         )
 

@@ -13,7 +13,7 @@ at most `limit` of them. A record's score says where and how well the text was f
   above a leading one, and a name holding every word above one holding some.
 
 A field "matches" when it scores above 0. Equal scores are ordered by text-search
-relevance on PostgreSQL, then by name and id.
+relevance on PostgreSQL (among the best `RELEVANCE_WINDOW` records), then by name and id.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ DEFAULT_SEARCH_LIMIT = 10
 EXACT, LEADING, EVERY_WORD, SOME_WORD = 4, 3, 2, 1
 #: How much more a match in the name field weighs than the best match elsewhere.
 NAME_WEIGHT = EXACT + 1
+#: How many of the best records (by score, then name) relevance orders, where it is read.
+RELEVANCE_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -185,18 +187,27 @@ def _object_search(
     visible = scope.predicate(obj, table)
     if visible is not None:
         conditions.append(visible)
-    order: list[Any] = [score.desc()]
-    relevance = matcher.relevance(searched.text)
-    if relevance is not None:
-        order.append(relevance.desc())
-    if name_column is not None:
-        order.append(name_column.asc().nulls_last())
-    order.append(table.c.id)
+    by_name = [name_column.asc().nulls_last()] if name_column is not None else []
     fields = [field_score.label(f"field_{i}") for i, field_score in enumerate(scores.values())]
-    return (
+    best = (
         select(table.c.id, display, score, *fields)
         .where(and_(*conditions))
-        .order_by(*order)
+        .order_by(score.desc(), *by_name, table.c.id)
+    )
+    relevance = matcher.relevance(searched.text)
+    if relevance is None:
+        return best.limit(limit + 1)
+    # Relevance reads each record's text again: it orders the best records only, not
+    # every record found (a word that every record holds would cost a read of each).
+    window = best.add_columns(relevance.label("relevance")).limit(RELEVANCE_WINDOW).subquery()
+    return (
+        select(*(column for column in window.c if column.name != "relevance"))
+        .order_by(
+            window.c.score.desc(),
+            window.c.relevance.desc(),
+            window.c.display_name.asc().nulls_last(),
+            window.c.id,
+        )
         .limit(limit + 1)
     )
 

@@ -93,6 +93,16 @@ def test_an_exact_name_ranks_above_a_leading_one_and_that_above_one_inside_a_nam
     ]
 
 
+def test_equal_scores_are_ordered_by_relevance_on_postgresql_then_by_name(crm: Api) -> None:
+    create(crm, "account", name="Alpha", description="works with acme")
+    create(crm, "account", name="Beta", description="the acme, acme and acme group")
+    records = search(crm, "acme")["data"][0]["records"]
+    assert [r["score"] for r in records] == [2, 2]
+    by_relevance = crm.tenant.engine.dialect_name == "postgresql"
+    expected = ["Beta", "Alpha"] if by_relevance else ["Alpha", "Beta"]
+    assert [r["display_name"] for r in records] == expected
+
+
 def test_each_record_says_which_fields_hold_the_words(crm: Api) -> None:
     record_id = create(
         crm,
