@@ -15,8 +15,8 @@ trigger or column, and a renamed column stays indexed. The query repeats the ind
 expressions exactly, literals inlined, so the planner recognises them.
 
 Trigrams are three characters long: a word of one or two characters (`两票`) cannot use
-the trigram index, and is found by reading the object's rows (or through the full-text
-index, when the word is one of its words).
+the trigram index, and is found by reading the object's rows with ILIKE alone (such a
+word is its own stem, so the full-text index would find nothing more).
 """
 
 from __future__ import annotations
