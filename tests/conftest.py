@@ -206,6 +206,12 @@ class Api:
     def delete(self, path: str, **kwargs: object):
         return self.request("DELETE", path, **kwargs)
 
+    def create(self, object_name: str, **values: object) -> str:
+        """Create a record through the data API (201 expected); return its id."""
+        response = self.post(f"/data/{object_name}", json=values)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
 
 @pytest.fixture
 def api(app_client: TestClient, tenant: TenantHandle) -> Api:

@@ -45,12 +45,6 @@ def crm(api: Api) -> Api:
     return api
 
 
-def create(api: Api, object_name: str, **values: Any) -> str:
-    response = api.post(f"/data/{object_name}", json=values)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def found(api: Api, q: str, object_name: str = "account") -> list[str | None]:
     response = api.get("/search", params={"q": q})
     assert response.status_code == 200, response.text
@@ -76,7 +70,7 @@ def change(api: Api, method: str, path: str, **body: Any) -> dict[str, Any]:
 
 
 def test_an_update_replaces_what_the_record_is_found_by(crm: Api) -> None:
-    record = create(crm, "account", name="Alpine Ski House")
+    record = crm.create("account", name="Alpine Ski House")
     assert crm.patch(f"/data/account/{record}", json={"name": "Blue Yonder"}).status_code == 200
     assert found(crm, "alpine") == []
     assert found(crm, "yonder") == ["Blue Yonder"]
@@ -86,9 +80,9 @@ def test_an_update_replaces_what_the_record_is_found_by(crm: Api) -> None:
 
 
 def test_a_deleted_record_is_no_longer_found_nor_are_its_cascaded_children(crm: Api) -> None:
-    parent = create(crm, "account", name="Coho Winery")
-    create(crm, "visit", subject="Coho tasting", account=parent)
-    other = create(crm, "account", name="Coho Vineyard")
+    parent = crm.create("account", name="Coho Winery")
+    crm.create("visit", subject="Coho tasting", account=parent)
+    other = crm.create("account", name="Coho Vineyard")
     assert found(crm, "coho", "visit") == ["Coho tasting"]
     assert crm.delete(f"/data/account/{parent}").status_code == 204
     assert found(crm, "coho") == ["Coho Vineyard"]
@@ -133,7 +127,7 @@ def test_marking_a_field_searchable_indexes_the_records_it_has_and_the_plan_says
     crm: Api,
 ) -> None:
     for city in ("Reykjavik", "Reykjavik", "Lima"):
-        create(crm, "account", name=f"Office {city}", city=city)
+        crm.create("account", name=f"Office {city}", city=city)
     plan = crm.patch(
         "/admin/objects/account/fields/city", params={"dry_run": "true"}, json={"searchable": True}
     ).json()
@@ -154,18 +148,18 @@ def test_marking_a_field_searchable_indexes_the_records_it_has_and_the_plan_says
 
 
 def test_a_renamed_field_is_still_searched_under_its_new_name(crm: Api) -> None:
-    create(crm, "account", name="Litware", notes="wholesale partner")
+    crm.create("account", name="Litware", notes="wholesale partner")
     change(crm, "PATCH", "account/fields/notes", api_name="remarks")
     assert matches(crm, "wholesale") == [["remarks"]]
-    create(crm, "account", name="Contoso", remarks="wholesale too")
+    crm.create("account", name="Contoso", remarks="wholesale too")
     assert found(crm, "wholesale") == ["Contoso", "Litware"]
 
 
 def test_a_deleted_field_is_not_searched_until_it_is_restored(crm: Api) -> None:
-    create(crm, "account", name="Margie's Travel", notes="cruises")
+    crm.create("account", name="Margie's Travel", notes="cruises")
     change(crm, "DELETE", "account/fields/notes")
     assert found(crm, "cruises") == []
-    create(crm, "account", name="Cruise Line")
+    crm.create("account", name="Cruise Line")
     change(crm, "POST", "account/fields/notes/restore")
     assert found(crm, "cruise") == ["Cruise Line", "Margie's Travel"]
     change(crm, "DELETE", "account/fields/notes")
@@ -174,7 +168,7 @@ def test_a_deleted_field_is_not_searched_until_it_is_restored(crm: Api) -> None:
 
 
 def test_changes_of_other_fields_leave_the_index_working(crm: Api) -> None:
-    record = create(crm, "account", name="Adatum", city="Oslo")
+    record = crm.create("account", name="Adatum", city="Oslo")
     plan = crm.patch(
         "/admin/objects/account/fields/city", params={"dry_run": "true"}, json={"api_name": "town"}
     ).json()
@@ -189,7 +183,7 @@ def test_changes_of_other_fields_leave_the_index_working(crm: Api) -> None:
 
 
 def test_a_field_turned_into_a_type_search_cannot_read_leaves_the_index(crm: Api) -> None:
-    create(crm, "account", name="Fourth Coffee", notes="12")
+    crm.create("account", name="Fourth Coffee", notes="12")
     field = change(crm, "PATCH", "account/fields/notes", type="integer")
     assert "searchable" not in field
     assert matches(crm, "12") == []
@@ -197,10 +191,10 @@ def test_a_field_turned_into_a_type_search_cannot_read_leaves_the_index(crm: Api
 
 
 def test_a_renamed_deleted_and_restored_object_is_searched_under_its_name(crm: Api) -> None:
-    create(crm, "account", name="Graphic Design Institute")
+    crm.create("account", name="Graphic Design Institute")
     change(crm, "PATCH", "account", api_name="customer")
     assert found(crm, "graphic", "customer") == ["Graphic Design Institute"]
-    create(crm, "customer", name="Graphic Arts")
+    crm.create("customer", name="Graphic Arts")
     change(crm, "DELETE", "visit")
     change(crm, "DELETE", "customer")
     answer = crm.get("/search", params={"q": "graphic"}).json()
@@ -210,7 +204,7 @@ def test_a_renamed_deleted_and_restored_object_is_searched_under_its_name(crm: A
 
 
 def test_a_table_rebuild_keeps_the_index_on_the_rows_it_copies(crm: Api) -> None:
-    ids = [create(crm, "account", name=f"Humongous {i}", code=f"H{i}") for i in range(6)]
+    ids = [crm.create("account", name=f"Humongous {i}", code=f"H{i}") for i in range(6)]
     for record in ids[1:5]:
         assert crm.delete(f"/data/account/{record}").status_code == 204
     # A required field with a default: SQLite copies the table, whose rows get new rowids.
@@ -218,7 +212,7 @@ def test_a_table_rebuild_keeps_the_index_on_the_rows_it_copies(crm: Api) -> None
     assert found(crm, "humongous") == ["Humongous 0", "Humongous 5"]
     assert crm.patch(f"/data/account/{ids[5]}", json={"name": "Lucerne"}).status_code == 200
     assert crm.delete(f"/data/account/{ids[0]}").status_code == 204
-    create(crm, "account", name="Humongous 9", code="H9")
+    crm.create("account", name="Humongous 9", code="H9")
     assert found(crm, "humongous") == ["Humongous 9"]
     assert found(crm, "lucerne") == ["Lucerne"]
 
@@ -234,8 +228,8 @@ class _WithoutCity:
 
 
 def test_the_search_finds_only_records_the_callers_scope_shows(crm: Api) -> None:
-    create(crm, "account", name="Woodgrove Bank")
-    create(crm, "account", name="Woodgrove Hidden", city="Zurich")
+    crm.create("account", name="Woodgrove Bank")
+    crm.create("account", name="Woodgrove Hidden", city="Zurich")
     context = crm.tenant.context()
     catalog = tenant_catalog(context)
     with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
@@ -253,7 +247,7 @@ def test_tenants_find_only_their_own_records(
         mine, theirs = Api(app_client, tenant), Api(app_client, other)
         for api, name in ((mine, "Trey Research"), (theirs, "Trey Partners")):
             assert api.post("/admin/objects", json=ACCOUNT).status_code == 201
-            create(api, "account", name=name)
+            api.create("account", name=name)
         assert found(mine, "trey") == ["Trey Research"]
         assert found(theirs, "trey") == ["Trey Partners"]
     finally:
@@ -280,7 +274,7 @@ def test_the_first_search_index_of_a_database_enables_pg_trgm_in_its_change(
             )
             assert plan["ddl"][0] == 'CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA "public";'
             assert api.post("/admin/objects", json=ACCOUNT).status_code == 201
-            create(api, "account", name="北京科技有限公司")
+            api.create("account", name="北京科技有限公司")
             assert found(api, "科技有限") == ["北京科技有限公司"]
             # Once enabled, later changes need not enable it again.
             plan = api.post("/admin/objects?dry_run=true", json={**ACCOUNT, "api_name": "lead"})

@@ -53,12 +53,6 @@ def crm(api: Api) -> Api:
     return api
 
 
-def create(api: Api, object_name: str, **values: Any) -> str:
-    response = api.post(f"/data/{object_name}", json=values)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
 def search(api: Api, q: str, **params: Any) -> dict[str, Any]:
     response = api.get("/search", params={"q": q, **params})
     assert response.status_code == 200, response.text
@@ -74,17 +68,17 @@ def found(api: Api, q: str, object_name: str = "account", **params: Any) -> list
 
 
 def test_a_record_found_in_its_name_ranks_above_one_found_in_another_field(crm: Api) -> None:
-    create(crm, "account", name="Harbour Supplies", description="ships with northwind")
-    create(crm, "account", name="Northwind Traders")
+    crm.create("account", name="Harbour Supplies", description="ships with northwind")
+    crm.create("account", name="Northwind Traders")
     assert found(crm, "northwind") == ["Northwind Traders", "Harbour Supplies"]
 
 
 def test_an_exact_name_ranks_above_a_leading_one_and_that_above_one_inside_a_name(
     crm: Api,
 ) -> None:
-    create(crm, "account", name="The Acme Group")
-    create(crm, "account", name="Acme Holdings")
-    create(crm, "account", name="acme")
+    crm.create("account", name="The Acme Group")
+    crm.create("account", name="Acme Holdings")
+    crm.create("account", name="acme")
     records = search(crm, "Acme")["data"][0]["records"]
     assert [(r["display_name"], r["score"]) for r in records] == [
         ("acme", 20),
@@ -94,8 +88,8 @@ def test_an_exact_name_ranks_above_a_leading_one_and_that_above_one_inside_a_nam
 
 
 def test_equal_scores_are_ordered_by_relevance_on_postgresql_then_by_name(crm: Api) -> None:
-    create(crm, "account", name="Alpha", description="works with acme")
-    create(crm, "account", name="Beta", description="the acme, acme and acme group")
+    crm.create("account", name="Alpha", description="works with acme")
+    crm.create("account", name="Beta", description="the acme, acme and acme group")
     records = search(crm, "acme")["data"][0]["records"]
     assert [r["score"] for r in records] == [2, 2]
     by_relevance = crm.tenant.engine.dialect_name == "postgresql"
@@ -104,14 +98,13 @@ def test_equal_scores_are_ordered_by_relevance_on_postgresql_then_by_name(crm: A
 
 
 def test_each_record_says_which_fields_hold_the_words(crm: Api) -> None:
-    record_id = create(
-        crm,
+    record_id = crm.create(
         "account",
         name="Fabrikam",
         description="Fabrikam audits",
         email="info@fabrikam.example",
     )
-    create(crm, "account", name="Other", code="fabrikam")
+    crm.create("account", name="Other", code="fabrikam")
     (group,) = search(crm, "fabrikam")["data"]
     assert group["records"] == [
         {
@@ -124,16 +117,16 @@ def test_each_record_says_which_fields_hold_the_words(crm: Api) -> None:
 
 
 def test_every_word_must_be_found_in_some_searchable_field(crm: Api) -> None:
-    create(crm, "account", name="Contoso", description="pharma wholesale")
-    create(crm, "account", name="Contoso Retail")
+    crm.create("account", name="Contoso", description="pharma wholesale")
+    crm.create("account", name="Contoso Retail")
     assert found(crm, "contoso pharma") == ["Contoso"]
     assert found(crm, "pharma contoso") == ["Contoso"]
 
 
 def test_a_name_holding_every_word_ranks_above_one_holding_some(crm: Api) -> None:
-    create(crm, "account", name="Fabrikam", description="pharma wholesale")
-    create(crm, "account", name="Pharma of Fabrikam")
-    create(crm, "account", name="Fabrikam Pharma")
+    crm.create("account", name="Fabrikam", description="pharma wholesale")
+    crm.create("account", name="Pharma of Fabrikam")
+    crm.create("account", name="Fabrikam Pharma")
     records = search(crm, "fabrikam pharma")["data"][0]["records"]
     assert [(r["display_name"], r["score"], r["matches"]) for r in records] == [
         ("Fabrikam Pharma", 20, ["name"]),
@@ -143,9 +136,9 @@ def test_a_name_holding_every_word_ranks_above_one_holding_some(crm: Api) -> Non
 
 
 def test_results_are_grouped_by_object_the_best_group_first(crm: Api) -> None:
-    create(crm, "account", name="Zenith Partners")
-    create(crm, "contact", last_name="Zenith")
-    create(crm, "region", name="Zenith")
+    crm.create("account", name="Zenith Partners")
+    crm.create("contact", last_name="Zenith")
+    crm.create("region", name="Zenith")
     answer = search(crm, "zenith")
     assert [(g["object"], g["label"], g["plural_label"]) for g in answer["data"]] == [
         ("contact", "Contact", "Contacts"),
@@ -157,8 +150,8 @@ def test_results_are_grouped_by_object_the_best_group_first(crm: Api) -> None:
 
 def test_objects_narrows_the_search_and_limit_caps_each_group(crm: Api) -> None:
     for suffix in ("A", "B", "C"):
-        create(crm, "account", name=f"Globex {suffix}")
-    create(crm, "contact", last_name="Globex")
+        crm.create("account", name=f"Globex {suffix}")
+    crm.create("contact", last_name="Globex")
     answer = search(crm, "globex", objects="account", limit=2)
     (group,) = answer["data"]
     assert group["object"] == "account"
@@ -168,8 +161,8 @@ def test_objects_narrows_the_search_and_limit_caps_each_group(crm: Api) -> None:
 
 
 def test_an_auto_number_names_its_record_and_is_found(crm: Api) -> None:
-    create(crm, "invoice", amount=10)
-    create(crm, "invoice", amount=20)
+    crm.create("invoice", amount=10)
+    crm.create("invoice", amount=20)
     assert found(crm, "INV-0002", "invoice") == ["INV-0002"]
     assert found(crm, "inv-00", "invoice") == ["INV-0001", "INV-0002"]
 
@@ -188,9 +181,9 @@ def test_an_auto_number_names_its_record_and_is_found(crm: Api) -> None:
 def test_chinese_text_is_found_by_words_of_any_length(
     crm: Api, q: str, expected: list[str]
 ) -> None:
-    create(crm, "account", name="北京科技有限公司", description="两票制合规")
-    create(crm, "account", name="上海科技")
-    create(crm, "account", name="Acme", description="无关")
+    crm.create("account", name="北京科技有限公司", description="两票制合规")
+    crm.create("account", name="上海科技")
+    crm.create("account", name="Acme", description="无关")
     assert found(crm, q) == expected
 
 
@@ -204,31 +197,31 @@ def test_chinese_text_is_found_by_words_of_any_length(
     ],
 )
 def test_case_is_ignored_in_every_script(crm: Api, q: str, name: str, score: int) -> None:
-    create(crm, "account", name="Иванов")
-    create(crm, "account", name="éclair")
+    crm.create("account", name="Иванов")
+    crm.create("account", name="éclair")
     (record,) = search(crm, q)["data"][0]["records"]
     assert (record["display_name"], record["score"], record["matches"]) == (name, score, ["name"])
 
 
 @pytest.mark.postgresql_only
 def test_english_word_forms_are_found_on_postgresql(crm: Api) -> None:
-    create(crm, "account", name="Litware", description="Invoice overdue")
+    crm.create("account", name="Litware", description="Invoice overdue")
     (record,) = search(crm, "invoices")["data"][0]["records"]
     assert (record["display_name"], record["matches"]) == ("Litware", ["description"])
     assert found(crm, "overdue invoicing") == ["Litware"]
 
 
 def test_fields_that_are_not_searchable_are_not_searched(crm: Api) -> None:
-    create(crm, "account", name="Tailspin", code="QX-99")
-    create(crm, "region", name="Quixote")
+    crm.create("account", name="Tailspin", code="QX-99")
+    crm.create("region", name="Quixote")
     assert search(crm, "QX-99")["data"] == []
     assert search(crm, "Quixote")["data"] == []
 
 
 def test_like_wildcards_and_query_syntax_are_searched_for_literally(crm: Api) -> None:
-    create(crm, "account", name="delta 100%")
-    create(crm, "account", name="1000 ways")
-    create(crm, "account", name='say "hi" (now): yes*')
+    crm.create("account", name="delta 100%")
+    crm.create("account", name="1000 ways")
+    crm.create("account", name='say "hi" (now): yes*')
     assert found(crm, "0%") == ["delta 100%"]
     assert found(crm, "10_0") == []
     assert found(crm, '"hi"') == ['say "hi" (now): yes*']
@@ -263,7 +256,7 @@ def test_like_wildcards_and_query_syntax_are_searched_for_literally(crm: Api) ->
     ],
 )
 def test_any_text_within_the_limits_is_a_search_never_an_error(crm: Api, q: str) -> None:
-    create(crm, "account", name="Acme")
+    crm.create("account", name="Acme")
     response = crm.get("/search", params={"q": q})
     assert response.status_code == 200, response.text
 
