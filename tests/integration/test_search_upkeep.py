@@ -217,6 +217,33 @@ def test_a_table_rebuild_keeps_the_index_on_the_rows_it_copies(crm: Api) -> None
     assert found(crm, "lucerne") == ["Lucerne"]
 
 
+def test_a_change_failing_as_it_builds_the_index_leaves_the_old_index_whole(
+    crm: Api, engine_context: EngineContext
+) -> None:
+    crm.create("account", name="Nod Publishers", city="Oslo")
+
+    def fail_the_index_build(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # The last statement of a build: the trigram index, or the FTS5 table's rebuild.
+        is_build = statement.lstrip().startswith(("CREATE INDEX", "INSERT INTO"))
+        if (
+            is_build
+            and "_search_" in statement
+            and ("_trigrams" in statement or "'rebuild'" in statement)
+        ):
+            raise RuntimeError("injected failure")
+
+    sa.event.listen(engine_context.db, "before_cursor_execute", fail_the_index_build)
+    try:
+        with pytest.raises(RuntimeError, match="injected failure"):
+            crm.patch("/admin/objects/account/fields/city", json={"searchable": True})
+    finally:
+        sa.event.remove(engine_context.db, "before_cursor_execute", fail_the_index_build)
+    assert "searchable" not in crm.get("/admin/objects/account/fields/city").json()
+    assert found(crm, "oslo") == []
+    crm.create("account", name="Nod Books")
+    assert found(crm, "nod") == ["Nod Books", "Nod Publishers"]
+
+
 # -- scope and tenants ------------------------------------------------------------------------
 
 
