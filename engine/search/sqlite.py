@@ -56,7 +56,7 @@ def _trigger_name(index: SearchIndex, event: str) -> str:
 
 def object_names(index: SearchIndex) -> tuple[str, ...]:
     """The FTS5 table and the triggers of `index`."""
-    return (index.name, *(_trigger_name(index, event) for event in _TRIGGERS))
+    return (fts_table_name(index), *(_trigger_name(index, event) for event in _TRIGGERS))
 
 
 def create_statements(index: SearchIndex) -> list[Executable]:
