@@ -38,9 +38,6 @@ from metadata.models import REFERENCE_TYPES, FieldType
 if TYPE_CHECKING:
     from engine.records.pipeline import SavePipeline
 
-#: The field of an object that names its records: a plain value in a lookup column that is
-#: not an id is matched against the target's field of this api name.
-NAME_FIELD = "name"
 #: Distinct values of one lookup column read by one query: a whole batch (at most 10,000
 #: records) fits in one, well inside both databases' limits on bound parameters.
 _QUERY_SIZE = 10_000
@@ -83,7 +80,7 @@ def matching_fields(target: CompiledObject) -> list[str]:
     return ["id"] + [
         name
         for name, compiled in target.fields.items()
-        if (compiled.state.definition.unique or name == NAME_FIELD)
+        if (compiled.state.definition.unique or name == target.name_field)
         and compiled.state.definition.type not in _UNMATCHABLE
     ]
 
@@ -180,7 +177,8 @@ def resolve_lookups(
 
     def read(key: str, raw: Any) -> LookupKey | KeyProblem | None:
         if key in lookups:
-            return LookupKey(lookup=key, by=_plain_match(raw))
+            target = pipeline.catalog.objects[obj.fields[key].state.definition.target or ""]
+            return LookupKey(lookup=key, by=_plain_match(raw, target))
         if not is_lookup_key(key):
             return None
         if key not in parsed:
@@ -240,15 +238,16 @@ def resolve_lookups(
     return resolved
 
 
-def _plain_match(raw: Any) -> str:
+def _plain_match(raw: Any, target: CompiledObject) -> str:
     """How a plain lookup value is matched: as an id when it is one (or is no text), else
-    against the name field."""
+    against the field that names the target's records (`engine/catalog/display_names.py`;
+    an empty name when it has none)."""
     if not isinstance(raw, str):
         return "id"
     try:
         coerce_record_id(raw)
     except ValueProblem:
-        return NAME_FIELD
+        return target.name_field or ""
     return "id"
 
 
@@ -309,7 +308,11 @@ def _unmatched(item: _Wanted, target: CompiledObject, count: int) -> Problem:
             "unknown-record",
             f"no {name} record has {item.by} {item.raw!r}",
         )
-    unique = [f"{item.lookup}.{field}" for field in matching_fields(target) if field != NAME_FIELD]
+    unique = [
+        f"{item.lookup}.{field}"
+        for field in matching_fields(target)
+        if field != target.name_field or target.fields[field].state.definition.unique
+    ]
     return Problem(
         item.pointer,
         "ambiguous-record",
@@ -323,6 +326,7 @@ def _no_name_field(item: _Wanted, target: CompiledObject) -> Problem:
     return Problem(
         item.pointer,
         "invalid-id",
-        f"{item.raw!r} is not an id, and {target.state.api_name!r} has no {NAME_FIELD!r} field "
-        f"to match it with; give the record's id, or a key such as {', '.join(unique)}",
+        f"{item.raw!r} is not an id, and {target.state.api_name!r} has no field that names "
+        f"its records to match it with; give the record's id, or a key such as "
+        f"{', '.join(unique)}",
     )

@@ -193,7 +193,10 @@ def test_a_target_without_a_name_field_asks_for_a_unique_key(tenant: TenantHandl
     metadata_changes.create_object(
         tenant.context(),
         ObjectDef.model_validate(
-            {"api_name": "region", "fields": [{"api_name": "code", "type": "text", "unique": True}]}
+            {
+                "api_name": "region",
+                "fields": [{"api_name": "code", "type": "integer", "unique": True}],
+            }
         ),
     )
     metadata_changes.create_object(
@@ -210,6 +213,39 @@ def test_a_target_without_a_name_field_asks_for_a_unique_key(tenant: TenantHandl
     (problem,) = refused.value.problems
     assert (problem.pointer, problem.code) == ("/0/region", "invalid-id")
     assert "region.id, region.code" in problem.detail
+
+
+def test_without_a_name_field_a_targets_first_text_field_names_its_records(
+    tenant: TenantHandle,
+) -> None:
+    metadata_changes.create_object(
+        tenant.context(),
+        ObjectDef.model_validate(
+            {
+                "api_name": "region",
+                "fields": [
+                    {"api_name": "rank", "type": "integer"},
+                    {"api_name": "title", "type": "text"},
+                ],
+            }
+        ),
+    )
+    metadata_changes.create_object(
+        tenant.context(),
+        ObjectDef.model_validate(
+            {
+                "api_name": "shop",
+                "fields": [{"api_name": "region", "type": "lookup", "target": "region"}],
+            }
+        ),
+    )
+    [north] = records.bulk_write(
+        tenant.context(), "region", [{"rank": 1, "title": "North"}]
+    ).outcomes
+    [shop] = records.bulk_write(tenant.context(), "shop", [{"region": "North"}]).outcomes
+    assert shop.status == "created"
+    stored = records.get_record(tenant.context(), "shop", str(shop.id))
+    assert stored["region"] == str(north.id)
 
 
 def test_upserts_take_lookup_keys_too(tenant: TenantHandle, crm: dict[str, str]) -> None:
