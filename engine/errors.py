@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from engine.suggestions import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,14 @@ class Problem:
         if self.rule is not None:
             entry["rule"] = self.rule
         return entry
+
+
+def summarize(problems: list[Problem], *, default: str = "the request is not valid") -> str:
+    """Return the `detail` of a document listing `problems`: the first, and how many more."""
+    if not problems:
+        return default
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{problems[0].detail}{more}"
 
 
 class TesseraError(Exception):
@@ -100,6 +111,17 @@ class NotFound(TesseraError):
     code = "not-found"
     status = 404
     title = "Not found"
+
+
+def unknown_object(name: str, known: Iterable[str], *, deleted: bool = False) -> NotFound:
+    """Return the 404 of an object name the tenant does not have, with the closest one it has.
+
+    `known` are the names the caller could have meant (live objects, or deleted ones).
+    """
+    what = "deleted object" if deleted else "object"
+    return NotFound(
+        f"there is no {what} {name!r}{did_you_mean(name, known)}", extra={"object": name}
+    )
 
 
 class Conflict(TesseraError):

@@ -15,6 +15,7 @@ from engine.metadata_changes.expression_checks import Functions, check_field_exp
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.storable_values import check_storable_values
 from engine.query import filter_size_problems
+from engine.suggestions import did_you_mean
 from metadata.models import (
     ALLOWED_OPTIONS,
     DECIMAL_TYPES,
@@ -250,12 +251,11 @@ def _check_reference(definition: FieldDef, *, state: TenantMetadata, pointer: st
         ]
     problems = []
     if state.find_object(definition.target) is None:
-        known = ", ".join(sorted(obj.api_name for obj in state.live_objects)) or "none yet"
         problems.append(
             Problem(
                 f"{pointer}/target",
                 "unknown-object",
-                f"there is no object {definition.target!r} (objects: {known})",
+                _unknown_object_message(definition.target, state),
             )
         )
     if (
@@ -282,6 +282,12 @@ def _check_reference(definition: FieldDef, *, state: TenantMetadata, pointer: st
             )
         )
     return problems
+
+
+def _unknown_object_message(name: str, state: TenantMetadata) -> str:
+    names = sorted(obj.api_name for obj in state.live_objects)
+    known = ", ".join(names) or "none yet"
+    return f"there is no object {name!r}{did_you_mean(name, names)} (objects: {known})"
 
 
 def _check_auto_number(definition: FieldDef, pointer: str) -> list[Problem]:
@@ -391,7 +397,9 @@ def _check_rollup(
     if child is None:
         return [
             Problem(
-                f"{pointer}/rollup/child", "unknown-object", f"there is no object {rollup.child!r}"
+                f"{pointer}/rollup/child",
+                "unknown-object",
+                _unknown_object_message(rollup.child, state),
             )
         ]
     problems = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.errors import MetadataError, NotFound, Problem
+from engine.errors import MetadataError, NotFound, Problem, unknown_object
+from engine.suggestions import did_you_mean
 from metadata.models import (
     FieldState,
     ObjectState,
@@ -37,13 +38,14 @@ def require_object(state: TenantMetadata, name: str, *, deleted: bool = False) -
     if not deleted:
         obj = state.find_object(name)
         if obj is None:
-            raise NotFound(f"there is no object {name!r}", extra={"object": name})
+            raise unknown_object(name, (o.api_name for o in state.live_objects))
         return obj
     candidates = [
         o for o in state.objects if o.is_deleted and (o.api_name == name or str(o.id) == name)
     ]
     if not candidates:
-        raise NotFound(f"there is no deleted object {name!r}", extra={"object": name})
+        deleted_names = (o.api_name for o in state.objects if o.is_deleted)
+        raise unknown_object(name, deleted_names, deleted=True)
     return max(candidates, key=lambda o: o.deleted_at or datetime.min)
 
 
@@ -56,14 +58,18 @@ def require_field(obj: ObjectState, name: str, *, deleted: bool = False) -> Fiel
     if not deleted:
         field = obj.find_field(name)
         if field is None:
-            raise NotFound(f"object {obj.api_name!r} has no field {name!r}", extra={"field": name})
+            hint = did_you_mean(name, (f.api_name for f in obj.live_fields))
+            raise NotFound(
+                f"object {obj.api_name!r} has no field {name!r}{hint}", extra={"field": name}
+            )
         return field
     candidates = [
         f for f in obj.fields if f.is_deleted and (f.api_name == name or str(f.id) == name)
     ]
     if not candidates:
+        hint = did_you_mean(name, (f.api_name for f in obj.fields if f.is_deleted))
         raise NotFound(
-            f"object {obj.api_name!r} has no deleted field {name!r}", extra={"field": name}
+            f"object {obj.api_name!r} has no deleted field {name!r}{hint}", extra={"field": name}
         )
     return max(candidates, key=lambda f: f.deleted_at or datetime.min)
 

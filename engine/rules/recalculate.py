@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from engine.catalog import hold_catalog_revision, tenant_catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import MetadataError, NotFound, Problem
+from engine.errors import MetadataError, NotFound, Problem, unknown_object
 from engine.extensions import WriteOrigin
 from engine.records.after_write import AfterWrite
 from engine.rules.backfill import Refresh, run_refreshes
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.record_source import evaluation_contexts
+from engine.suggestions import did_you_mean
 from metadata.models import FieldType
 
 _KINDS = {FieldType.FORMULA: "formula", FieldType.ROLLUP_SUMMARY: "roll-up"}
@@ -36,10 +37,14 @@ def recalculate_field(
     catalog = tenant_catalog(context)
     obj = catalog.objects.get(object_name)
     if obj is None:
-        raise NotFound(f"there is no object {object_name!r}", extra={"object": object_name})
+        raise unknown_object(object_name, catalog.objects)
     compiled = obj.fields.get(field_name)
     if compiled is None:
-        raise NotFound(f"object {object_name!r} has no field {field_name!r}")
+        raise NotFound(
+            f"object {object_name!r} has no field {field_name!r}"
+            f"{did_you_mean(field_name, obj.fields)}",
+            extra={"field": field_name},
+        )
     kind = _KINDS.get(compiled.state.definition.type)
     if kind is None:
         raise MetadataError(
