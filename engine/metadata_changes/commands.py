@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from engine.catalog import tenant_catalog
 from engine.context import RequestContext
+from engine.errors import InvalidRequest, MetadataError, summarize
 from engine.files import field_prefix, object_prefix, release_prefixes
 from engine.metadata_changes import mutations, rule_mutations
 from engine.metadata_changes.expression_checks import Functions
 from engine.metadata_changes.service import ChangeResult, run_change
+from engine.shape_problems import Model, ParsedBody, parse_body
 from metadata.models import (
     FieldDef,
+    FieldPatch,
     FieldState,
     FieldType,
     ObjectDef,
@@ -20,10 +23,15 @@ from metadata.models import (
     ObjectState,
     TenantMetadata,
     ValidationRuleDef,
+    ValidationRulePatch,
     export_field,
     export_object,
     export_rule,
 )
+
+Component = TypeVar("Component")
+#: A body as the HTTP layer hands it over (checked here as its model), or the model itself.
+Body = Any
 
 
 def _object_document(obj: ObjectState) -> dict[str, Any]:
@@ -73,16 +81,56 @@ def export_metadata(context: RequestContext) -> dict[str, Any]:
     return {"tenant": context.tenant.name, **document}
 
 
-def create_object(
-    context: RequestContext, definition: ObjectDef, *, dry_run: bool = False
-) -> ChangeResult:
-    """Create an object and its table."""
+def checked_body(
+    parsed: ParsedBody[Model],
+    mutate: Callable[[TenantMetadata, Model], tuple[TenantMetadata, Component]],
+) -> Callable[[TenantMetadata], tuple[TenantMetadata, Component]]:
+    """Return `mutate` run on what of a body validated, reporting every problem at once.
+
+    A body whose shape is wrong (a mistyped option) is still checked against the metadata
+    (an unknown target object) with the wrong parts left out, so one 422 lists both.
+
+    Raises (when the returned function runs):
+        InvalidRequest: the body's shape is wrong; its problems and the metadata's.
+        MetadataError, NotFound, Conflict: the body's shape is right and `mutate` refuses.
+    """
+
+    def mutate_checked(state: TenantMetadata) -> tuple[TenantMetadata, Component]:
+        if parsed.value is None:
+            raise InvalidRequest(summarize(parsed.problems), problems=parsed.problems)
+        try:
+            result = mutate(state, parsed.value)
+        except MetadataError as exc:
+            if not parsed.problems:
+                raise
+            problems = parsed.problems + parsed.without_repeats(exc.problems)
+            raise InvalidRequest(summarize(problems), problems=problems) from exc
+        if parsed.problems:
+            raise InvalidRequest(summarize(parsed.problems), problems=parsed.problems)
+        return result
+
+    return mutate_checked
+
+
+def _name(parsed: ParsedBody[Any], body: Body) -> str:
+    """The api name a body gives, for a change's summary (checked or not)."""
+    if parsed.value is not None:
+        return str(parsed.value.api_name)
+    return str(body.get("api_name", "?")) if isinstance(body, Mapping) else "?"
+
+
+def create_object(context: RequestContext, body: Body, *, dry_run: bool = False) -> ChangeResult:
+    """Create an object and its table from an `ObjectDef` (or a body to check as one)."""
     now = context.engine.clock()
+    parsed = parse_body(ObjectDef, body)
     return run_change(
         context,
-        summary=f"create object {definition.api_name}",
-        mutate=lambda state: mutations.create_object(
-            state, definition, now=now, functions=_functions(context)
+        summary=f"create object {_name(parsed, body)}",
+        mutate=checked_body(
+            parsed,
+            lambda state, definition: mutations.create_object(
+                state, definition, now=now, functions=_functions(context)
+            ),
         ),
         render=_object_document,
         dry_run=dry_run,
@@ -155,14 +203,18 @@ def _field_document(field: FieldState) -> dict[str, Any]:
 
 
 def add_field(
-    context: RequestContext, object_name: str, definition: FieldDef, *, dry_run: bool = False
+    context: RequestContext, object_name: str, body: Body, *, dry_run: bool = False
 ) -> ChangeResult:
-    """Add a field and its column."""
+    """Add a field and its column, from a `FieldDef` (or a body to check as one)."""
+    parsed = parse_body(FieldDef, body)
     return run_change(
         context,
-        summary=f"add field {object_name}.{definition.api_name}",
-        mutate=lambda state: mutations.add_field(
-            state, object_name, definition, functions=_functions(context)
+        summary=f"add field {object_name}.{_name(parsed, body)}",
+        mutate=checked_body(
+            parsed,
+            lambda state, definition: mutations.add_field(
+                state, object_name, definition, functions=_functions(context)
+            ),
         ),
         render=_field_document,
         dry_run=dry_run,
@@ -173,17 +225,25 @@ def update_field(
     context: RequestContext,
     object_name: str,
     field_name: str,
-    patch: dict[str, Any],
+    patch: Body,
     *,
     dry_run: bool = False,
     force: bool = False,
 ) -> ChangeResult:
-    """Change a field; lossy conversions need `force`."""
+    """Change a field (`patch` is checked as a `FieldPatch`); lossy conversions need `force`."""
+    parsed = parse_body(FieldPatch, patch)
     return run_change(
         context,
         summary=f"update field {object_name}.{field_name}",
-        mutate=lambda state: mutations.update_field(
-            state, object_name, field_name, patch, functions=_functions(context)
+        mutate=checked_body(
+            parsed,
+            lambda state, given: mutations.update_field(
+                state,
+                object_name,
+                field_name,
+                given.model_dump(mode="json", include=given.model_fields_set),
+                functions=_functions(context),
+            ),
         ),
         render=_field_document,
         dry_run=dry_run,
@@ -283,16 +343,23 @@ def get_rule(context: RequestContext, object_name: str, rule_name: str) -> dict[
 def add_rule(
     context: RequestContext,
     object_name: str,
-    definition: ValidationRuleDef,
+    body: Body,
     *,
     dry_run: bool = False,
 ) -> ChangeResult:
-    """Add a validation rule (checked now, enforced on every later save)."""
+    """Add a validation rule (checked now, enforced on every later save).
+
+    `body` is a `ValidationRuleDef`, or a body to check as one.
+    """
+    parsed = parse_body(ValidationRuleDef, body)
     return run_change(
         context,
-        summary=f"add validation rule {object_name}.{definition.api_name}",
-        mutate=lambda state: rule_mutations.add_rule(
-            state, object_name, definition, functions=_functions(context)
+        summary=f"add validation rule {object_name}.{_name(parsed, body)}",
+        mutate=checked_body(
+            parsed,
+            lambda state, definition: rule_mutations.add_rule(
+                state, object_name, definition, functions=_functions(context)
+            ),
         ),
         render=export_rule,
         dry_run=dry_run,
@@ -303,16 +370,24 @@ def update_rule(
     context: RequestContext,
     object_name: str,
     rule_name: str,
-    patch: dict[str, Any],
+    patch: Body,
     *,
     dry_run: bool = False,
 ) -> ChangeResult:
-    """Change a validation rule."""
+    """Change a validation rule (`patch` is checked as a `ValidationRulePatch`)."""
+    parsed = parse_body(ValidationRulePatch, patch)
     return run_change(
         context,
         summary=f"update validation rule {object_name}.{rule_name}",
-        mutate=lambda state: rule_mutations.update_rule(
-            state, object_name, rule_name, patch, functions=_functions(context)
+        mutate=checked_body(
+            parsed,
+            lambda state, given: rule_mutations.update_rule(
+                state,
+                object_name,
+                rule_name,
+                given.model_dump(mode="json", include=given.model_fields_set),
+                functions=_functions(context),
+            ),
         ),
         render=export_rule,
         dry_run=dry_run,

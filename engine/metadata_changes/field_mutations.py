@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from uuid_utils.compat import uuid7
 
 from engine.catalog import deleted_name
@@ -35,6 +34,7 @@ from engine.metadata_changes.state_edits import (
     require_field,
     require_object,
 )
+from engine.shape_problems import parse_body
 from metadata.models import (
     ALLOWED_OPTIONS,
     FieldDef,
@@ -107,19 +107,13 @@ def update_field(
         # A lookup's delete rule does not fit a master-detail, which always cascades.
         if new_type == FieldType.MASTER_DETAIL and "on_delete" not in patch:
             merged.pop("on_delete", None)
-    try:
-        definition = normalize_field(with_rollup_type(FieldDef.model_validate(merged), state))
-    except ValidationError as exc:
-        raise MetadataError(
-            "the change is not valid",
-            problems=[
-                Problem(
-                    "/" + "/".join(str(part) for part in error["loc"]), error["type"], error["msg"]
-                )
-                for error in exc.errors()
-            ],
-        ) from exc
-    problems = check_field(definition, obj=obj, state=state, pointer="", functions=functions)
+    parsed = parse_body(FieldDef, merged)
+    if parsed.value is None:
+        raise MetadataError("the change is not valid", problems=parsed.problems)
+    definition = normalize_field(with_rollup_type(parsed.value, state))
+    problems = parsed.problems + parsed.without_repeats(
+        check_field(definition, obj=obj, state=state, pointer="", functions=functions)
+    )
     if definition.api_name != field.api_name and obj.find_field(definition.api_name) is not None:
         problems.append(
             Problem(
@@ -263,20 +257,10 @@ def restore_field(
         )
     definition = field.definition
     if patch:
-        try:
-            definition = FieldDef.model_validate(
-                {**definition.model_dump(exclude_none=True), **patch}
-            )
-        except ValidationError as exc:
-            raise MetadataError(
-                "the restore is not valid",
-                problems=[
-                    Problem(
-                        "/" + "/".join(str(p) for p in error["loc"]), error["type"], error["msg"]
-                    )
-                    for error in exc.errors()
-                ],
-            ) from exc
+        parsed = parse_body(FieldDef, {**definition.model_dump(exclude_none=True), **patch})
+        if parsed.value is None or parsed.problems:
+            raise MetadataError("the restore is not valid", problems=parsed.problems)
+        definition = parsed.value
     raise_if(
         check_field(definition, obj=obj, state=state, pointer="", functions=functions),
         f"field {field.api_name!r} cannot be restored as it is",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
 from uuid_utils.compat import uuid7
 
 from engine.errors import MetadataError, NotFound, Problem
@@ -13,6 +12,8 @@ from engine.metadata_changes.expression_checks import Functions, check_rule
 from engine.metadata_changes.names import check_api_name
 from engine.metadata_changes.state_edits import replace_object, require_object
 from engine.metadata_changes.storable_values import check_storable_options
+from engine.shape_problems import parse_body
+from engine.suggestions import did_you_mean
 from metadata.models import (
     ObjectState,
     TenantMetadata,
@@ -29,8 +30,9 @@ def require_rule(obj: ObjectState, name: str) -> ValidationRuleState:
     """
     rule = obj.find_rule(name)
     if rule is None:
+        hint = did_you_mean(name, (r.api_name for r in obj.validation_rules))
         raise NotFound(
-            f"object {obj.api_name!r} has no validation rule {name!r}", extra={"rule": name}
+            f"object {obj.api_name!r} has no validation rule {name!r}{hint}", extra={"rule": name}
         )
     return rule
 
@@ -95,16 +97,10 @@ def update_rule(
     obj = require_object(state, object_name)
     rule = require_rule(obj, rule_name)
     merged = {**rule.definition.model_dump(), **patch}
-    try:
-        definition = ValidationRuleDef.model_validate(merged)
-    except ValidationError as exc:
-        raise MetadataError(
-            "the change is not valid",
-            problems=[
-                Problem("/" + "/".join(str(p) for p in error["loc"]), error["type"], error["msg"])
-                for error in exc.errors()
-            ],
-        ) from exc
+    parsed = parse_body(ValidationRuleDef, merged)
+    if parsed.value is None or parsed.problems:
+        raise MetadataError("the change is not valid", problems=parsed.problems)
+    definition = parsed.value
     _check(definition, obj=obj, state=state, functions=functions, own=rule)
     updated = rule.model_copy(update={"definition": definition})
     rules = [updated if r.id == rule.id else r for r in obj.validation_rules]

@@ -151,3 +151,31 @@ MAX_ACCEPT_ENTRIES = 50
 
 #: Exact decimals are stored as 64-bit scaled integers where the database has no decimal type.
 MAX_PRECISION = 18
+
+#: What other platforms call Tessera's field types (lower case), for "did you mean" hints.
+FIELD_TYPE_SYNONYMS: dict[str, FieldType] = {
+    **dict.fromkeys(("string", "str", "varchar", "char", "data", "textfield"), FieldType.TEXT),
+    **dict.fromkeys(("textarea", "longtext", "small_text", "note", "memo"), FieldType.LONG_TEXT),
+    **dict.fromkeys(("int", "number", "bigint", "whole_number"), FieldType.INTEGER),
+    **dict.fromkeys(("float", "double", "numeric", "real", "number_decimal"), FieldType.DECIMAL),
+    **dict.fromkeys(("money", "amount"), FieldType.CURRENCY),
+    **dict.fromkeys(("bool", "checkbox", "check", "flag", "yes_no"), FieldType.BOOLEAN),
+    **dict.fromkeys(("timestamp", "date_time", "datetimetz"), FieldType.DATETIME),
+    **dict.fromkeys(("select", "enum", "dropdown", "option", "choice"), FieldType.PICKLIST),
+    **dict.fromkeys(
+        ("multiselect", "multi_select", "multipicklist", "tags", "table_multiselect"),
+        FieldType.MULTI_PICKLIST,
+    ),
+    **dict.fromkeys(
+        ("reference", "relation", "link", "foreign_key", "fk", "relationship", "many_to_one"),
+        FieldType.LOOKUP,
+    ),
+    **dict.fromkeys(("masterdetail", "parent", "child_of"), FieldType.MASTER_DETAIL),
+    **dict.fromkeys(("autonumber", "sequence", "serial", "naming_series"), FieldType.AUTO_NUMBER),
+    **dict.fromkeys(("calculated", "computed"), FieldType.FORMULA),
+    **dict.fromkeys(("rollup", "summary", "roll_up_summary"), FieldType.ROLLUP_SUMMARY),
+    **dict.fromkeys(("jsonb", "object", "raw"), FieldType.JSON),
+    **dict.fromkeys(("mail", "e_mail"), FieldType.EMAIL),
+    **dict.fromkeys(("tel", "telephone", "mobile"), FieldType.PHONE),
+    **dict.fromkeys(("link_url", "website", "uri"), FieldType.URL),
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from metadata.models.field_types import FieldType, OnDelete, RollupFunction
 
@@ -26,6 +26,18 @@ class PicklistValue(BaseModel):
     value: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     label: Label | None = None
     active: bool = True
+
+
+def _value_from_text(value: Any) -> Any:
+    """A picklist value written as a plain string is that value, labelled as itself."""
+    return {"value": value} if isinstance(value, str) else value
+
+
+#: A picklist value as given: `{"value": "hot", "label": "Hot"}`, or just `"hot"`.
+PicklistEntry = Annotated[
+    PicklistValue,
+    BeforeValidator(_value_from_text, json_schema_input_type=str | PicklistValue),
+]
 
 
 class RollupDef(BaseModel):
@@ -66,7 +78,7 @@ class FieldDef(BaseModel):
     max: float | int | str | None = None
     precision: Annotated[int, Field(ge=1)] | None = None
     scale: Annotated[int, Field(ge=0)] | None = None
-    values: list[PicklistValue] | None = None
+    values: list[PicklistEntry] | None = None
     target: ApiName | None = None
     on_delete: OnDelete | None = None
     format: str | None = None
@@ -104,7 +116,7 @@ class FieldPatch(BaseModel):
     max: float | int | str | None = None
     precision: Annotated[int, Field(ge=1)] | None = None
     scale: Annotated[int, Field(ge=0)] | None = None
-    values: list[PicklistValue] | None = None
+    values: list[PicklistEntry] | None = None
     target: ApiName | None = None
     on_delete: OnDelete | None = None
     format: str | None = None

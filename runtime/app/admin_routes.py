@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from engine import metadata_changes
 from engine.metadata_changes import ChangeResult
 from metadata.models import FieldDef, FieldPatch, FieldRestore, ObjectDef, ObjectPatch
+from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
-from runtime.app.json_body import StrictJsonRoute
+from runtime.app.json_body import checked_by_engine
 from runtime.app.revisions import revisions_page
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=StrictJsonRoute)
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 
 DryRun = Annotated[
     bool, Query(description="Return the plan (DDL and data impact) and change nothing")
@@ -22,6 +23,10 @@ Force = Annotated[
     bool, Query(description="Apply a lossy type change; values that do not convert become empty")
 ]
 IncludeDeleted = Annotated[bool, Query(description="Also list deleted components (restorable)")]
+# Checked by the engine, shape and metadata together: one 422 lists every problem.
+NewObject = Annotated[Any, Body(), checked_by_engine(ObjectDef)]
+NewField = Annotated[Any, Body(), checked_by_engine(FieldDef)]
+FieldChange = Annotated[Any, Body(), checked_by_engine(FieldPatch)]
 
 
 def respond(outcome: ChangeResult, response: Response, *, created: bool = False) -> dict[str, Any]:
@@ -50,7 +55,7 @@ async def list_objects(run: InTenant, include_deleted: IncludeDeleted = False) -
 
 @router.post("/objects", status_code=status.HTTP_201_CREATED)
 async def create_object(
-    run: InTenant, body: ObjectDef, response: Response, dry_run: DryRun = False
+    run: InTenant, body: NewObject, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Create an object (a table) with its first fields."""
     outcome = await run(
@@ -161,7 +166,7 @@ async def list_fields(
 async def add_field(
     run: InTenant,
     object_name: str,
-    body: FieldDef,
+    body: NewField,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
@@ -183,16 +188,15 @@ async def update_field(
     run: InTenant,
     object_name: str,
     field_name: str,
-    body: FieldPatch,
+    body: FieldChange,
     response: Response,
     dry_run: DryRun = False,
     force: Force = False,
 ) -> dict[str, Any]:
     """Change a field: relabel, rename, change type or size, options, picklist values."""
-    patch = body.model_dump(mode="json", include=body.model_fields_set)
     outcome = await run(
         lambda context: metadata_changes.update_field(
-            context, object_name, field_name, patch, dry_run=dry_run, force=force
+            context, object_name, field_name, body, dry_run=dry_run, force=force
         )
     )
     return respond(outcome, response)

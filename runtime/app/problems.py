@@ -9,9 +9,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.errors import AuthenticationFailed, SchemaChanged, TesseraError, WritesCollided
+from engine.errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    SchemaChanged,
+    TesseraError,
+    WritesCollided,
+    summarize,
+)
+from engine.json_input import decode_json
+from engine.query import InvalidQuery
+from engine.shape_problems import shape_problems
 
 logger = logging.getLogger(__name__)
 
@@ -73,34 +84,45 @@ async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _pointer(location: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in location]
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:]
-    return "/" + "/".join(parts)
+#: Where FastAPI found a refused value, and where the problem's pointer puts it.
+_PLACES = {"body": "", "query": "", "path": "", "header": "/headers", "cookie": "/cookies"}
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """Render FastAPI's refusal of a body or parameter as Tessera's own problems.
+
+    Pydantic's errors are reworded once, by `shape_problems`; the route's body model lets
+    an unknown key be answered with the key it was probably meant to be.
+    """
     assert isinstance(exc, RequestValidationError)
-    errors = []
-    for error in exc.errors():
-        pointer = _pointer(tuple(error.get("loc", ())))
-        errors.append(
-            {
-                "pointer": pointer,
-                "field": pointer.rsplit("/", 1)[-1],
-                "code": str(error.get("type", "invalid")),
-                "message": str(error.get("msg", "invalid value")),
-            }
-        )
-    return problem_response(
-        request,
-        status=422,
-        code="invalid-request",
-        title="Invalid request",
-        detail=f"the request has {len(errors)} problem(s)",
-        errors=errors,
+    if any(error.get("type") == "json_invalid" for error in exc.errors()):
+        # A body FastAPI decoded itself: the strict decoder says where and what was expected.
+        try:
+            decode_json(exc.body if isinstance(exc.body, str | bytes) else b"")
+        except InvalidRequest as refused:
+            return await _tessera_error(request, refused)
+    route = request.scope.get("route")
+    body_model = (
+        route.body_field.field_info.annotation
+        if isinstance(route, APIRoute) and route.body_field is not None
+        else None
     )
+    by_place: dict[str, list[dict[str, Any]]] = {}
+    for error in exc.errors():
+        location = tuple(error.get("loc", ()))
+        place = location[0] if location and location[0] in _PLACES else "body"
+        relative = location[1:] if location and location[0] in _PLACES else location
+        by_place.setdefault(place, []).append({**error, "loc": relative})
+    problems = [
+        problem
+        for place, errors in by_place.items()
+        for problem in shape_problems(
+            errors, model=body_model if place == "body" else None, pointer=_PLACES[place]
+        )
+    ]
+    # Refused query parameters are query problems, like a filter that does not apply.
+    error_type = InvalidQuery if set(by_place) == {"query"} else InvalidRequest
+    return await _tessera_error(request, error_type(summarize(problems), problems=problems))
 
 
 #: Problem codes and titles of the HTTP errors raised outside the engine.

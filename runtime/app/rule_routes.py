@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Body, Response, status
 
 from engine import metadata_changes
 from metadata.models import ValidationRuleDef, ValidationRulePatch
 from runtime.app.admin_routes import DryRun, respond
+from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
-from runtime.app.json_body import StrictJsonRoute
+from runtime.app.json_body import checked_by_engine
+
+# Checked by the engine, shape and expressions together: one 422 lists every problem.
+NewRule = Annotated[Any, Body(), checked_by_engine(ValidationRuleDef)]
+RuleChange = Annotated[Any, Body(), checked_by_engine(ValidationRulePatch)]
 
 router = APIRouter(
     prefix="/api/v1/admin/objects/{object_name}/validation-rules",
     tags=["admin"],
-    route_class=StrictJsonRoute,
+    route_class=ApiRoute,
 )
 
 
@@ -29,7 +34,7 @@ async def list_rules(run: InTenant, object_name: str) -> dict[str, Any]:
 async def add_rule(
     run: InTenant,
     object_name: str,
-    body: ValidationRuleDef,
+    body: NewRule,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
@@ -51,15 +56,14 @@ async def update_rule(
     run: InTenant,
     object_name: str,
     rule_name: str,
-    body: ValidationRulePatch,
+    body: RuleChange,
     response: Response,
     dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Change a rule's expression, message, field, name or whether it is active."""
-    patch = body.model_dump(mode="json", include=body.model_fields_set)
     outcome = await run(
         lambda context: metadata_changes.update_rule(
-            context, object_name, rule_name, patch, dry_run=dry_run
+            context, object_name, rule_name, body, dry_run=dry_run
         )
     )
     return respond(outcome, response)
