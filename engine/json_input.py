@@ -81,8 +81,9 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
             parse_int=numbers.int,
         )
     except json.JSONDecodeError as exc:
-        reason = f"not valid JSON: {exc.msg}"
-        message = f"{what} is {reason} at character {exc.pos}"
+        reason = f"not valid JSON: {explain(exc)}"
+        where = f"{location(exc)}: " if exc.doc.strip() else ""
+        message = f"{what} is not valid JSON: {where}{explain(exc)}"
         raise _refuse(pointer, "invalid-json", message, reason=reason, position=exc.pos) from exc
     except RecursionError as exc:
         reason = f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
@@ -106,6 +107,88 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
             position=position,
         )
     return value
+
+
+def explain(error: json.JSONDecodeError) -> str:
+    """Say what was expected where a document stops being JSON, in plain words.
+
+    `expected ',' or '}' after an object member`, rather than the decoder's "Expecting
+    ',' delimiter"; `location` says where.
+    """
+    text, position = error.doc, error.pos
+    if not text.strip():
+        return "the document is empty; send a JSON value such as {}"
+    message = error.msg
+    if message.startswith("Expecting ',' delimiter"):
+        if _innermost_container(text, position) == "{":
+            expected = "expected ',' or '}' after an object member"
+        else:
+            expected = "expected ',' or ']' after an array item"
+    elif message.startswith("Expecting ':' delimiter"):
+        expected = "expected ':' between a key and its value"
+    elif message.startswith("Expecting property name"):
+        expected = "expected a key in double quotes" + _hint(text, position)
+    elif message.startswith("Expecting value"):
+        expected = f"expected {_A_VALUE}" + _hint(text, position)
+    elif message.startswith("Extra data"):
+        return "unexpected text after the end of the document"
+    elif message.startswith("Unterminated string"):
+        return 'a string starts here and is never closed with "'
+    elif message.startswith("Invalid control character"):
+        expected = "a line break or tab inside a string must be escaped as \\n or \\t"
+    elif "escape" in message:
+        expected = 'an invalid escape in a string: use \\\\, \\", \\n, \\t or \\uXXXX'
+    else:
+        expected = message[0].lower() + message[1:]
+    if not text[position:].strip():
+        expected = f"the document ends too early: {expected}"
+    return expected
+
+
+def location(error: json.JSONDecodeError) -> str:
+    """Where a document stops being JSON: `line 3, column 5`, or `column 5` on one line."""
+    if "\n" in error.doc.strip():
+        return f"line {error.lineno}, column {error.colno}"
+    return f"column {error.colno}"
+
+
+_A_VALUE = "a value (text in double quotes, a number, true, false, null, an object or an array)"
+
+
+def _hint(text: str, position: int) -> str:
+    """What JSON spells differently from what is at `position` (quotes, trailing commas)."""
+    found = text[position] if position < len(text) else ""
+    if found in ("]", "}") and text[:position].rstrip().endswith(","):
+        return f"; JSON allows no comma before {found!r}"
+    if found == "'":
+        return '; JSON quotes keys and strings with " only'
+    if found.isalpha() or found == "_":
+        return (
+            '; JSON writes keys and text in double quotes ("name"), '
+            "and true, false and null in lower case"
+        )
+    return ""
+
+
+def _innermost_container(text: str, position: int) -> str | None:
+    """Return the bracket (`{` or `[`) open at `position` in `text`, outside strings."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for character in text[:position]:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "{[":
+            stack.append(character)
+        elif character in "}]" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def _refuse(

@@ -2,9 +2,10 @@
 
 from engine.query.aggregates import AggregateQuery, aggregate_records
 from engine.query.errors import InvalidQuery
-from engine.query.filters import compile_filter, filter_size_problems
+from engine.query.filters import compile_filter, decode_filter, filter_size_problems
 from engine.query.listing import MAX_LIMIT, ListQuery, base_condition, build_plan, list_records
 from engine.query.paths import JoinPlan, comparable_definition
+from engine.query.projection import read_one
 from engine.query.scope import AllRows, QueryScope
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "build_plan",
     "comparable_definition",
     "compile_filter",
+    "decode_filter",
     "filter_size_problems",
     "list_records",
+    "read_one",
 ]

@@ -16,7 +16,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog.values import ValueProblem, coerce_value
-from engine.errors import Problem
+from engine.errors import InvalidRequest, Problem
+from engine.json_input import decode_json
 from engine.query.errors import InvalidQuery, invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
 from metadata.models import TEXT_TYPES, FieldType
@@ -90,6 +91,22 @@ def filter_size_problems(document: Any, *, pointer: str) -> list[Problem]:
                 )
             ]
     return []
+
+
+def decode_filter(text: str | None) -> Any:
+    """Return the filter document a query string's `filter` holds; None when it is empty.
+
+    Decoded as strictly as a body, and refused as what it is, a query.
+
+    Raises:
+        InvalidQuery: the text is not strict JSON (its problem says line and column).
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        return decode_json(text, pointer="/filter", what="the filter")
+    except InvalidRequest as exc:
+        raise InvalidQuery(exc.detail, problems=exc.problems) from exc
 
 
 def compile_filter(

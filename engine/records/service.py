@@ -24,9 +24,9 @@ from engine.catalog import (
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import NotFound
+from engine.errors import NotFound, unknown_object
 from engine.files import release_blobs
-from engine.query import QueryScope
+from engine.query import QueryScope, read_one
 from engine.records.constraints import explain_refused_delete, explain_refused_record
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import PendingWrite, SavePipeline, WriteRequest
@@ -42,7 +42,7 @@ def compiled_object(context: RequestContext, object_name: str) -> tuple[Catalog,
     catalog = tenant_catalog(context)
     obj = catalog.objects.get(object_name)
     if obj is None:
-        raise NotFound(f"there is no object {object_name!r}", extra={"object": object_name})
+        raise unknown_object(object_name, catalog.objects)
     return catalog, obj
 
 
@@ -87,18 +87,49 @@ def create_record(
 
 
 def get_record(
-    context: RequestContext, object_name: str, record_id: str, *, labels: bool = False
+    context: RequestContext,
+    object_name: str,
+    record_id: str,
+    *,
+    fields: list[str] | None = None,
+    expand: list[str] | None = None,
+    labels: bool = False,
 ) -> dict[str, Any]:
     """Return one record, if the caller's scope shows it; with `labels`, its picklist labels.
 
+    `fields` and `expand` choose what it shows, as they do for a list.
+
     Raises:
         NotFound: no such object or record.
+        InvalidQuery: `fields` or `expand` names what the object does not have.
     """
     catalog, obj = compiled_object(context, object_name)
-    record = render_record(obj, visible_record(context, catalog, obj, record_id))
-    if labels:
-        PicklistLabels.of(obj).add_to(record)
-    return record
+    if fields is None and expand is None:
+        # The common read: one prepared statement, cached with the catalog.
+        record = render_record(obj, visible_record(context, catalog, obj, record_id))
+        if labels:
+            PicklistLabels.of(obj).add_to(record)
+        return record
+    key = parse_record_id(obj, record_id)
+    with tenant_connection(
+        context.engine.db,
+        context.tenant.schema_name,
+        is_single_read=True,
+        revision=catalog.revision,
+    ) as connection:
+        projected = read_one(
+            connection,
+            catalog=catalog,
+            obj=obj,
+            key=key,
+            fields=fields,
+            expand=expand,
+            labels=labels,
+            scope=caller_scope(context),
+        )
+    if projected is None:
+        raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
+    return projected
 
 
 def visible_record(

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 
 from engine.rules.recalculate import recalculate_field
 from runtime.app.admin_routes import DryRun
+from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
-from runtime.app.json_body import StrictJsonRoute
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=StrictJsonRoute)
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 
 
 @router.post("/objects/{object_name}/fields/{field_name}/recalculate")

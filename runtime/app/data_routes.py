@@ -9,16 +9,17 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from engine import records
 from engine.errors import Problem, RecordValidationError
-from engine.json_input import decode_json
-from engine.query import MAX_LIMIT, AggregateQuery, ListQuery
+from engine.query import MAX_LIMIT, AggregateQuery, ListQuery, decode_filter
 from engine.query.aggregates import MAX_GROUPS
+from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
-from runtime.app.json_body import StrictJsonRoute
 from runtime.app.json_response import RecordJSONResponse
 
-router = APIRouter(prefix="/api/v1/data", tags=["data"], route_class=StrictJsonRoute)
+router = APIRouter(prefix="/api/v1/data", tags=["data"], route_class=ApiRoute)
 
 RecordBody = Annotated[dict[str, Any], Body(description="Field values by api name")]
+Fields = Annotated[str | None, Query(description="Comma-separated fields to return")]
+Expand = Annotated[str | None, Query(description="Comma-separated lookups to embed")]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="The record version you hold; stale → 412")
 ]
@@ -59,12 +60,6 @@ def _comma_list(value: str | None) -> list[str] | None:
     return [item.strip() for item in value.split(",") if item.strip()] if value else None
 
 
-def _filter_document(raw: str | None) -> Any:
-    if raw is None or not raw.strip():
-        return None
-    return decode_json(raw, pointer="/filter", what="the filter")
-
-
 @router.get("/{object_name}/aggregate")
 async def aggregate_records(
     run: InTenant,
@@ -82,7 +77,7 @@ async def aggregate_records(
     query = AggregateQuery(
         group_by=_comma_list(group_by) or [],
         metrics=_comma_list(metrics) or ["count"],
-        filter=_filter_document(filter),
+        filter=decode_filter(filter),
         limit=limit,
     )
     return RecordJSONResponse(
@@ -102,14 +97,14 @@ async def list_records(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    fields: Annotated[str | None, Query(description="Comma-separated fields to return")] = None,
-    expand: Annotated[str | None, Query(description="Comma-separated lookups to embed")] = None,
+    fields: Fields = None,
+    expand: Expand = None,
     count: Annotated[bool, Query(description="Also return the total number of matches")] = False,
     labels: Labels = False,
 ) -> Response:
     """List records, filtered and sorted, one keyset page at a time."""
     query = ListQuery(
-        filter=_filter_document(filter),
+        filter=decode_filter(filter),
         sort=sort,
         limit=limit,
         cursor=cursor,
@@ -173,12 +168,24 @@ async def bulk_write(
 
 @router.get("/{object_name}/{record_id}")
 async def get_record(
-    run: InTenant, object_name: str, record_id: str, labels: Labels = False
+    run: InTenant,
+    object_name: str,
+    record_id: str,
+    fields: Fields = None,
+    expand: Expand = None,
+    labels: Labels = False,
 ) -> Response:
-    """Return one record."""
+    """Return one record; `fields`, `expand` and `labels` work as they do for lists."""
     return record_response(
         await run(
-            lambda context: records.get_record(context, object_name, record_id, labels=labels)
+            lambda context: records.get_record(
+                context,
+                object_name,
+                record_id,
+                fields=_comma_list(fields),
+                expand=_comma_list(expand),
+                labels=labels,
+            )
         )
     )
 

@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse
 
 from engine.records import compiled_object
 from engine.records.json_schema import object_schema_document
+from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
-from runtime.app.json_body import StrictJsonRoute
 from runtime.app.openapi import OpenApiCache, base_openapi
 
-router = APIRouter(tags=["schema"], route_class=StrictJsonRoute)
+router = APIRouter(tags=["schema"], route_class=ApiRoute)
 
 
 @router.get("/api/v1/schema/{object_name}")

@@ -91,10 +91,12 @@ def test_a_url_over_the_limit_gets_a_414_problem_document_from_the_real_server(
 
 
 def test_a_url_within_the_limit_is_served(served: Served) -> None:
+    # Served, not refused for its size: the object it names does not exist.
     response = httpx.get(
-        f"{served.base}/api/v1/admin/objects?x=" + "a" * 7000, headers=served.headers
+        f"{served.base}/api/v1/admin/objects/" + "a" * 7000, headers=served.headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 404
+    assert response.json()["type"] == "/problems/not-found"
 
 
 def test_a_body_declared_over_the_limit_gets_a_413_problem_document(served: Served) -> None:
