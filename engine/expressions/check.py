@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ast
-import difflib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from engine.expressions.foreign_syntax import CONSTANTS as FOREIGN_CONSTANTS
+from engine.expressions.foreign_syntax import foreign_operators, rewritten_call
 from engine.expressions.inference import infer_kind
 from engine.expressions.kinds import Kind, fits
 from engine.expressions.lookup_paths import PathError, PathResolver, dotted_path
 from engine.expressions.policy import parse_expression, policy_violations
+from engine.suggestions import did_you_mean
 
 if TYPE_CHECKING:
     from engine.extensions import ObjectQuery
@@ -114,6 +116,14 @@ def check_expression(
     try:
         tree = parse_expression(source)
     except SyntaxError as error:
+        # What another formula language writes (`=`, `&&`, `<>`) is the likeliest cause:
+        # name Tessera's spelling rather than the parser's "invalid syntax".
+        foreign = foreign_operators(source)
+        if foreign:
+            return [
+                ExpressionProblem(f.line, f.column, "syntax-error", f"syntax error: {f.message()}")
+                for f in foreign
+            ]
         line, column = _syntax_position(source, error)
         return [ExpressionProblem(line, column, "syntax-error", f"syntax error: {error.msg}")]
     problems = [
@@ -187,7 +197,12 @@ class _Checker(ast.NodeVisitor):
         name = node.func.id
         signature = self.functions.get(name)
         if signature is None:
-            hint = _did_you_mean(name, self.functions)
+            rewritten = rewritten_call(node)
+            hint = (
+                f"; write {rewritten}"
+                if rewritten is not None
+                else did_you_mean(name, self.functions)
+            )
             self.problem(node, "unknown-function", f"unknown function {name}{hint}")
         else:
             self._check_signature(node, signature)
@@ -257,7 +272,7 @@ class _Checker(ast.NodeVisitor):
             if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
                 self.problem(argument, "field-expected", f"{name} takes a field name in quotes")
             elif argument.value.split(".")[0] not in fields:
-                hint = _did_you_mean(argument.value, fields)
+                hint = did_you_mean(argument.value, fields)
                 self.problem(
                     argument,
                     "unknown-field",
@@ -278,7 +293,7 @@ class _Checker(ast.NodeVisitor):
             elif key.value == "not":
                 self._check_filter_keys(value, object_name, fields)
             elif key.value.split(".")[0] not in fields:
-                hint = _did_you_mean(key.value, fields)
+                hint = did_you_mean(key.value, fields)
                 self.problem(
                     key, "unknown-field", f"{object_name!r} has no field {key.value!r}{hint}"
                 )
@@ -307,13 +322,14 @@ class _Checker(ast.NodeVisitor):
                 node, "function-not-called", f"{name} is a function; call it, as in {name}(…)"
             )
             return
-        hint = _did_you_mean(name, self.kinds)
+        constant = FOREIGN_CONSTANTS.get(name.lower())
+        hint = f"; write {constant}" if constant is not None else did_you_mean(name, self.kinds)
         self.problem(node, "unknown-field", f"unknown field {name!r}{hint}")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         path = dotted_path(node)
         if path[0] not in self.kinds:
-            hint = _did_you_mean(path[0], self.kinds)
+            hint = did_you_mean(path[0], self.kinds)
             self.problem(node, "unknown-field", f"unknown field {path[0]!r}{hint}")
             return
         if self.paths is None:
@@ -347,11 +363,6 @@ class _Checker(ast.NodeVisitor):
                 )
         for value in node.values:
             self.visit(value)
-
-
-def _did_you_mean(name: str, known: Collection[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def referenced_names(source: str) -> set[str]:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.expressions import foreign_syntax
 from engine.expressions.evaluation_context import DEFAULT_TIME_LIMIT, EvaluationContext
 from engine.expressions.example_records import (
     EXAMPLE_NOW,
@@ -131,6 +132,8 @@ result kind) and evaluated on every save.
 Nothing else is accepted: no attribute access beyond lookup paths, no indexing, no
 `**` (use POWER), no `//` (use FLOOR), no lambdas, comprehensions or assignments.
 
+{_foreign_spellings()}
+
 ## Values and blanks
 
 Text is text, numbers are whole numbers or exact decimals, true/false are booleans,
@@ -162,6 +165,28 @@ query these records:
 
 {_records_table()}
 """
+
+
+def _foreign_spellings() -> str:
+    """The table of what other formula languages write, from the checker's own table."""
+    lines = [
+        "## Coming from another formula language",
+        "",
+        "Spellings of other CRMs' formula languages are refused when an expression is saved,",
+        "and the error names Tessera's spelling. `AND(a, b)`, `OR(a, b)` and `NOT(x)` are",
+        "functions here too.",
+        "",
+        "| written elsewhere | in Tessera |",
+        "|---|---|",
+    ]
+    for spelling in foreign_syntax.OPERATORS.values():
+        written, tessera = spelling.written_example, spelling.example
+        lines.append(f"| {_cell(_code(written))} | {_cell(_code(tessera))} |")
+    for written, tessera in foreign_syntax.CONSTANTS.items():
+        lines.append(f"| {_code(written)} | {_code(tessera)} |")
+    for function in foreign_syntax.FUNCTIONS.values():
+        lines.append(f"| {_cell(_code(function.example))} | {_cell(_code(function.tessera))} |")
+    return "\n".join(lines)
 
 
 def _records_table() -> str:

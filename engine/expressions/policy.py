@@ -101,6 +101,8 @@ def policy_violations(source: str, tree: ast.Expression) -> list[PolicyViolation
         )
     filters = _filter_dicts(nodes)
     for node in nodes:
+        if isinstance(node, ast.keyword):
+            continue  # its call is refused, with what to write instead
         problem = _violation(node)
         if isinstance(node, ast.Dict) and id(node) not in filters:
             problem = "a dict literal is only allowed as the filter of a cross-object function"
@@ -153,7 +155,10 @@ def _violation(node: ast.AST) -> str | None:
         if not isinstance(node.func, ast.Name):
             return "only library functions can be called, by name, as in ROUND(amount, 2)"
         if node.keywords:
-            return "functions take positional arguments only"
+            return (
+                "functions take positional arguments only; "
+                "to compare, write == as in IF(stage == 'won', 1, 0)"
+            )
     if isinstance(node, ast.Constant) and not isinstance(
         node.value, str | int | float | bool | type(None)
     ):
@@ -189,8 +194,8 @@ _DESCRIPTIONS = {
     ast.Set: "a set literal",
     ast.Pow: "the ** operator (use POWER)",
     ast.FloorDiv: "the // operator (use FLOOR)",
-    ast.BitAnd: "a bitwise operator",
-    ast.BitOr: "a bitwise operator",
+    ast.BitAnd: "the & operator (write and instead)",
+    ast.BitOr: "the | operator (write or instead)",
     ast.BitXor: "a bitwise operator",
     ast.LShift: "a shift operator",
     ast.RShift: "a shift operator",

@@ -72,3 +72,99 @@ def test_ordering_values_of_different_kinds_fails_with_a_plain_message() -> None
 def test_a_syntax_error_at_the_end_points_past_the_last_character() -> None:
     problems = check_expression("amount <", fields=FIELDS, functions=FUNCTIONS)
     assert [(p.code, p.line, p.column) for p in problems] == [("syntax-error", 1, 9)]
+
+
+SPELLING_FIELDS = {"stage", "amount", "closed", "hot", "urgent", "email", "tags"}
+SPELLING_FUNCTIONS = {
+    "ISBLANK": Signature("ISBLANK", 1, 1),
+    "AND": Signature("AND", 1, None),
+    "NOT": Signature("NOT", 1, 1),
+    "IF": Signature("IF", 3, 3),
+}
+
+
+def spelling_problems(source: str) -> list[tuple[str, int, str]]:
+    return [
+        (p.code, p.column, p.message)
+        for p in check_expression(source, fields=SPELLING_FIELDS, functions=SPELLING_FUNCTIONS)
+    ]
+
+
+def test_other_formula_languages_operators_get_tesseras_spelling() -> None:
+    assert spelling_problems('stage = "won"') == [
+        (
+            "syntax-error",
+            7,
+            "syntax error: '=' is not an operator of Tessera expressions; "
+            "write '==', as in stage == 'won'",
+        )
+    ]
+    for source, written, tessera in (
+        ("hot && urgent", "&&", "and"),
+        ("hot || urgent", "||", "or"),
+        ("stage <> 'lost'", "<>", "!="),
+        ("hot AND urgent", "AND", "and"),
+        ("hot OR urgent", "OR", "or"),
+        ("!hot", "!", "not"),
+        ("NOT hot", "NOT", "not"),
+        ("stage === 'won'", "===", "=="),
+        ("IF(stage = 'won', 1, 0)", "=", "=="),
+    ):
+        (problem,) = spelling_problems(source)
+        assert problem[0] == "syntax-error"
+        assert f"{written!r} is not an operator" in problem[2]
+        assert f"write {tessera!r}" in problem[2], source
+
+
+def test_every_foreign_operator_in_an_expression_is_reported_where_it_is() -> None:
+    assert [(code, column) for code, column, _ in spelling_problems("stage = 'won' && hot")] == [
+        ("syntax-error", 7),
+        ("syntax-error", 15),
+    ]
+
+
+def test_foreign_operators_inside_text_are_left_alone() -> None:
+    assert spelling_problems("stage == 'a && b = c'") == []
+    # Text that does not parse for another reason keeps the parser's message.
+    assert spelling_problems("stage == 'a = b' and")[0][2] == "syntax error: invalid syntax"
+
+
+def test_ispickval_and_other_foreign_functions_are_rewritten_in_the_hint() -> None:
+    assert spelling_problems('ISPICKVAL(stage, "won")') == [
+        ("unknown-function", 1, "unknown function ISPICKVAL; write stage == 'won'")
+    ]
+    assert spelling_problems("INCLUDES(tags, 'vip')")[0][2].endswith("write 'vip' in tags")
+    assert spelling_problems("ISNULL(email)")[0][2].endswith("write ISBLANK(email)")
+    # AND, OR and NOT are functions of the library: no hint where they are known.
+    assert spelling_problems("AND(hot, NOT(urgent))") == []
+
+
+def test_lower_case_constants_of_other_languages_are_spelled_as_tessera_spells_them() -> None:
+    assert spelling_problems("hot == true") == [
+        ("unknown-field", 8, "unknown field 'true'; write True")
+    ]
+    assert spelling_problems("stage == null")[0][2] == "unknown field 'null'; write None"
+
+
+def test_a_keyword_argument_is_refused_once_with_how_to_compare() -> None:
+    assert spelling_problems("IF(hot, 1, stage = 'won')") == [
+        (
+            "not-allowed",
+            1,
+            "functions take positional arguments only; "
+            "to compare, write == as in IF(stage == 'won', 1, 0)",
+        )
+    ]
+
+
+def test_each_documented_spelling_gets_its_hint_and_its_tessera_form_checks_clean() -> None:
+    from engine.expressions.foreign_syntax import FUNCTIONS, OPERATORS
+
+    for spelling in OPERATORS.values():
+        assert spelling_problems(spelling.example) == [], spelling
+        hints = [message for _, _, message in spelling_problems(spelling.written_example)]
+        assert any(f"write {spelling.tessera!r}" in hint for hint in hints), spelling
+    for function in FUNCTIONS.values():
+        assert spelling_problems(function.tessera) == [], function
+        (hint,) = [message for _, _, message in spelling_problems(function.example)]
+        assert hint.endswith(f"write {function.tessera}"), function
