@@ -122,6 +122,15 @@ class PendingWrite:
         self.status = WriteStatus.ERROR
         self.save.problems.extend(problems)
 
+    @property
+    def is_checked(self) -> bool:
+        """Whether the later stages still check it: valid so far, or only some values refused.
+
+        A record some of whose values were refused goes on with the others, so one answer
+        lists a mistyped value and a failed rule; it is never written.
+        """
+        return self.status is not WriteStatus.ERROR or bool(self.save.refused)
+
 
 @dataclass(slots=True)
 class _Evaluation:
@@ -241,6 +250,12 @@ class SavePipeline:
         item.is_parsed = True
         if parsed.problems:
             item.fail(*parsed.problems)
+            if not request.problems:
+                # The values that did coerce still meet the rules that read none of these.
+                save.refused = frozenset(
+                    problem.pointer.removeprefix(f"{request.pointer}/").split("/")[0]
+                    for problem in parsed.problems
+                )
         for name in request.files:
             compiled = self.obj.fields.get(name)
             if compiled is None or compiled.state.definition.type is not FieldType.FILE:
@@ -262,9 +277,7 @@ class SavePipeline:
         # A file set or removed needs the file it replaces, to release its blob.
         if not self.needs_prior and not any(item.request.files for item in items):
             return
-        updates = [
-            item for item in items if not item.save.is_new and item.status is not WriteStatus.ERROR
-        ]
+        updates = [item for item in items if not item.save.is_new and item.is_checked]
         if not updates:
             return
         priors = self.load_prior(item.save.record_id for item in updates)
@@ -272,18 +285,24 @@ class SavePipeline:
             prior = priors.get(item.save.record_id)
             expected = item.request.expected_version
             if prior is None or (expected is not None and prior["version"] != expected):
-                strategy.missing(self, item)
+                if item.status is WriteStatus.ERROR:
+                    # Its refused values are the answer; no rule runs on a record not read.
+                    item.save.refused = frozenset()
+                else:
+                    strategy.missing(self, item)
                 continue
             item.save.prior = prior
 
     def prepare(self, items: Sequence[PendingWrite]) -> None:
         """Stages 3 to 6, with the required-field check after stage 3; problems land on each.
 
-        Records that failed coercion skip stage 3 but are checked for required values, so
-        one answer names everything missing. A record missing a required value goes no
-        further: formulas and rules are not evaluated without it.
+        A record some of whose values were refused goes on with the others: the defaults,
+        formulas and rules that read none of the refused values still run (see
+        `RecordSave.refused`). Records that failed otherwise skip stage 3 but are checked
+        for required values, so one answer names everything missing. A record missing a
+        required value goes no further: formulas and rules are not evaluated without it.
         """
-        active = [item for item in items if item.status is not WriteStatus.ERROR]
+        active = [item for item in items if item.is_checked]
         evaluation = self._fill_defaults([item.save for item in active])  # stage 3
         self._check_required(items)
         if evaluation is None:
@@ -291,7 +310,7 @@ class SavePipeline:
         complete = [
             (item.save, scope)
             for item, scope in zip(active, evaluation.scopes, strict=True)
-            if item.status is not WriteStatus.ERROR
+            if item.is_checked
         ]
         if not complete:
             return
@@ -326,7 +345,13 @@ class SavePipeline:
             and self.obj.fields[name].state.definition.type is FieldType.AUTO_NUMBER
         ]
         if numbered:
-            self.number([save.values for save in saves if save.is_new], only=numbered)
+            # A record that already failed draws no number: rules reading one skip it.
+            for save in saves:
+                if save.refused:
+                    save.refused |= frozenset(numbered)
+            self.number(
+                [save.values for save in saves if save.is_new and not save.refused], only=numbered
+            )
         if not rules.evaluates:
             return None
         context = self.evaluation_context()
@@ -353,10 +378,11 @@ class SavePipeline:
                 missing = find_missing_required(self.obj, item.save)
                 if missing:
                     item.fail(*missing)
+                    item.save.refused = frozenset()  # it goes no further
 
     def _check_references(self, items: Sequence[PendingWrite]) -> None:
         """Stage 6, last: lookups naming no record of their target."""
-        active = [item for item in items if item.status is not WriteStatus.ERROR]
+        active = [item for item in items if item.is_checked]
         problems = check_references(
             self.connection, catalog=self.catalog, obj=self.obj, saves=[i.save for i in active]
         )

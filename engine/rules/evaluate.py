@@ -35,6 +35,9 @@ class RecordSave:
         pointer: where the record sits in the request (`/records/3` in a bulk body).
         problems: everything wrong with it, reported together.
         verified: lookups whose target record was read during the save (they exist).
+        refused: fields whose given value was refused (or that have none to read): the
+            expressions reading them are not evaluated, the others still are, so one
+            answer lists a bad value and a failed rule together.
     """
 
     record_id: UUID
@@ -45,6 +48,11 @@ class RecordSave:
     pointer: str = ""
     problems: list[Problem] = field(default_factory=list)
     verified: Collection[str] = frozenset()
+    refused: frozenset[str] = frozenset()
+
+    def reads_refused(self, expression: CompiledExpression) -> bool:
+        """Whether `expression` reads a value this save refused (then it is not evaluated)."""
+        return bool(self.refused) and not self.refused.isdisjoint(expression.fields)
 
     def scope(self, obj: CompiledObject, *, budget: RequestBudget | None = None) -> dict[str, Any]:
         """The names expressions read: every field, the stored values, then the new ones.
@@ -115,6 +123,8 @@ def apply_expression_defaults(
     if not save.is_new:
         return
     for default in obj.rules.defaults:
+        if save.reads_refused(default.expression):
+            continue
         if default.field in save.given:
             continue
         try:
@@ -137,6 +147,10 @@ def apply_formulas(
 ) -> None:
     """Compute every formula field, in dependency order, into the values and the scope."""
     for formula in obj.rules.formulas:
+        if save.reads_refused(formula.expression):
+            # Formulas reading this one are skipped in turn (they come after it).
+            save.refused |= {formula.field}
+            continue
         try:
             value = formula.convert(evaluate_expression(formula.expression, scope, context))
         except (EvaluationError, ExpressionTimeout, ValueProblem) as exc:
@@ -158,6 +172,8 @@ def run_validations(
 ) -> None:
     """Evaluate every active rule; each rule whose expression is true adds its message."""
     for rule in obj.rules.validations:
+        if save.reads_refused(rule.expression):
+            continue
         try:
             failed = evaluate_expression(rule.expression, scope, context)
         except (EvaluationError, ExpressionTimeout) as exc:
