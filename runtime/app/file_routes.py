@@ -28,12 +28,13 @@ from engine.files import (
     sanitize_file_name,
     too_large,
 )
+from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant, engine_context, run_engine
 from runtime.app.data_routes import IfMatch, expected_version, record_response
 from runtime.app.multipart_upload import MultipartFile
 from runtime.app.size_limits import MULTIPART_ALLOWANCE
 
-router = APIRouter(prefix="/api/v1/data", tags=["files"])
+router = APIRouter(prefix="/api/v1/data", tags=["files"], route_class=ApiRoute)
 
 #: How many uploads of one process stream into the store at once; more wait their turn
 #: before their file is read (each holds a worker thread while its sender sends).

@@ -16,7 +16,6 @@ from fastapi import FastAPI
 
 from engine.catalog import CompiledObject, tenant_catalog
 from engine.context import RequestContext
-from engine.query import MAX_LIMIT
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import bulk_input_schema, input_schema, record_schema
 from metadata.models import FieldType
@@ -54,18 +53,32 @@ class OpenApiCache:
 
 
 def base_openapi(app: FastAPI) -> dict[str, Any]:
-    """The document without tenant objects (the admin API and the generic data routes)."""
-    document = app.openapi()
+    """The document without tenant objects (the admin API and the generic data routes).
+
+    Every operation answers 422 with a problem document: FastAPI's own validation error
+    shape is never sent, and an unknown query parameter is refused on every route.
+    """
+    document = copy.deepcopy(app.openapi())
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["responses"]["422"] = {
+                "description": "Invalid request or query; every problem is listed",
+                **_PROBLEM,
+            }
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
     # The scheme itself comes from the routes' bearer dependency; the tenant's object
     # paths are added by hand and take it as the document's default.
-    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = _problem_schema()
+    schemas["Problem"] = _problem_schema()
     document["security"] = [{BEARER_SCHEME: []}]
     return document
 
 
 def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
     """The document of the caller's tenant, one set of typed paths per live object."""
-    document = copy.deepcopy(base_openapi(app))
+    document = base_openapi(app)
+    generic = document["paths"]
     catalog = tenant_catalog(context)
     document["info"]["description"] = (
         f"Tenant `{context.tenant.name}` at metadata revision {catalog.revision}."
@@ -95,7 +108,7 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
             },
             "required": ["data", "next_cursor"],
         }
-        document["paths"].update(_object_paths(obj, prefix))
+        document["paths"].update(_object_paths(obj, prefix, generic))
     return document
 
 
@@ -118,18 +131,29 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _problems(*statuses: int) -> dict[str, Any]:
     meaning = {
         401: "Missing, unknown or revoked API key",
-        404: "No such record",
+        404: "No such record (or object)",
         409: "A unique value clashes, or the record is still referenced",
         412: "The record changed since the version in If-Match",
         413: "The file is larger than the field's max_size (or the server's ceiling)",
         415: "The body is not multipart/form-data, or the file's content is not accepted",
-        422: "Invalid input; every problem is listed",
+        422: "Invalid input or query parameters; every problem is listed",
         503: "The file store is unavailable",
     }
     return {str(status): {"description": meaning[status], **_PROBLEM} for status in statuses}
 
 
-def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
+def _query_parameters(generic: dict[str, Any], path: str, method: str) -> list[dict[str, Any]]:
+    """The query parameters of a generic data route, as its own operation documents them.
+
+    An object's paths take exactly the parameters of the route that serves them.
+    """
+    operation = generic[f"/api/v1/data/{{object_name}}{path}"][method]
+    return [
+        parameter for parameter in operation.get("parameters", []) if parameter["in"] == "query"
+    ]
+
+
+def _object_paths(obj: CompiledObject, prefix: str, generic: dict[str, Any]) -> dict[str, Any]:
     name = obj.state.api_name
     tag = [f"{name} records"]
     one = with_indefinite_article(obj.state.label)
@@ -146,32 +170,13 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
         "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]+"?$'},
         "description": "The record version you hold; a stale one gets 412",
     }
-    labels = _query(
-        "labels",
-        {"type": "boolean", "default": False},
-        'Add "_labels": the label of each picklist value, by field',
-    )
-    query = [
-        _query("filter", {"type": "string"}, 'Filter JSON, e.g. {"amount": {"gt": 100}}'),
-        _query("sort", {"type": "string"}, "Comma-separated fields; - for descending"),
-        _query(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
-            "Page size",
-        ),
-        _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
-        _query("fields", {"type": "string"}, "Comma-separated fields to return"),
-        _query("expand", {"type": "string"}, "Comma-separated lookups to embed"),
-        _query("count", {"type": "boolean", "default": False}, "Also return the total"),
-        labels,
-    ]
     paths: dict[str, Any] = {
         f"/api/v1/data/{name}": {
             "get": {
                 "tags": tag,
                 "summary": f"List {obj.state.plural_label}",
                 "operationId": f"list_{name}",
-                "parameters": query,
+                "parameters": _query_parameters(generic, "", "get"),
                 "responses": {
                     "200": _json(_ref(f"{prefix}List"), "One page"),
                     **_problems(401, 422),
@@ -196,10 +201,10 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                 "tags": tag,
                 "summary": f"Get {one}",
                 "operationId": f"get_{name}",
-                "parameters": [record_id, labels],
+                "parameters": [record_id, *_query_parameters(generic, "/{record_id}", "get")],
                 "responses": {
                     "200": _json(_ref(f"{prefix}Record"), "The record"),
-                    **_problems(401, 404),
+                    **_problems(401, 404, 422),
                 },
             },
             "patch": {
@@ -232,18 +237,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                 "tags": tag,
                 "summary": f"Create or upsert up to {MAX_BATCH} {obj.state.plural_label}",
                 "operationId": f"bulk_{name}",
-                "parameters": [
-                    _query(
-                        "upsert_on",
-                        {"type": "string"},
-                        "A unique field: update records that match it",
-                    ),
-                    _query(
-                        "mode",
-                        {"type": "string", "enum": ["all", "partial"], "default": "all"},
-                        "all-or-nothing, or per record",
-                    ),
-                ],
+                "parameters": _query_parameters(generic, "/bulk", "post"),
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -267,19 +261,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                 "tags": tag,
                 "summary": f"Aggregate {obj.state.plural_label}",
                 "operationId": f"aggregate_{name}",
-                "parameters": [
-                    _query(
-                        "group_by",
-                        {"type": "string"},
-                        "Fields, or date:day|week|month|quarter|year",
-                    ),
-                    _query(
-                        "metrics",
-                        {"type": "string", "default": "count"},
-                        "count, sum:f, avg:f, min:f, max:f",
-                    ),
-                    _query("filter", {"type": "string"}, "Filter JSON"),
-                ],
+                "parameters": _query_parameters(generic, "/aggregate", "get"),
                 "responses": {"200": _json({"type": "object"}, "Groups"), **_problems(401, 422)},
             },
         },
@@ -290,7 +272,7 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
                 "operationId": f"schema_{name}",
                 "responses": {
                     "200": _json({"type": "object"}, "JSON Schema (draft 2020-12)"),
-                    **_problems(401),
+                    **_problems(401, 404, 422),
                 },
             },
         },
@@ -302,7 +284,12 @@ def _object_paths(obj: CompiledObject, prefix: str) -> dict[str, Any]:
     ]
     if file_fields:
         paths[f"/api/v1/data/{name}/{{id}}/files/{{field}}"] = _file_paths(
-            obj, prefix, record_id=record_id, if_match=if_match, file_fields=file_fields
+            obj,
+            prefix,
+            record_id=record_id,
+            if_match=if_match,
+            file_fields=file_fields,
+            generic=generic,
         )
     return paths
 
@@ -314,6 +301,7 @@ def _file_paths(
     record_id: dict[str, Any],
     if_match: dict[str, Any],
     file_fields: list[str],
+    generic: dict[str, Any],
 ) -> dict[str, Any]:
     """The operations on the file of a record's file field (runtime/app/file_routes.py)."""
     name = obj.state.api_name
@@ -357,11 +345,7 @@ def _file_paths(
             "parameters": [
                 record_id,
                 field,
-                _query(
-                    "disposition",
-                    {"type": "string", "enum": ["attachment", "inline"], "default": "attachment"},
-                    "inline shows PNG, JPEG, GIF and WebP images in the browser",
-                ),
+                *_query_parameters(generic, "/{record_id}/files/{field_name}", "get"),
             ],
             "responses": {
                 "200": {
@@ -369,7 +353,7 @@ def _file_paths(
                     "content": {"application/octet-stream": {"schema": binary}},
                 },
                 "304": {"description": "Not modified (If-None-Match)"},
-                **_problems(401, 404, 503),
+                **_problems(401, 404, 422, 503),
             },
         },
         "delete": {
@@ -382,16 +366,6 @@ def _file_paths(
                 **_problems(401, 404, 412, 422),
             },
         },
-    }
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
     }
 
 
