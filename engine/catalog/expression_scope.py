@@ -9,6 +9,7 @@ from engine.catalog.column_types import storage_type
 from engine.catalog.system_columns import SYSTEM_COLUMN_TABLE
 from engine.expressions import MAX_HOPS, Kind, PathError, PathResolver, kind_of_type
 from engine.expressions.check import ObjectFields
+from engine.suggestions import did_you_mean
 from metadata.models import REFERENCE_TYPES, ObjectState, TenantMetadata
 
 #: System columns expressions may read, with their kinds.
@@ -62,5 +63,8 @@ def _resolve(state: TenantMetadata, obj: ObjectState, path: tuple[str, ...]) -> 
     kinds = field_kinds(current)
     leaf = path[-1]
     if leaf not in kinds:
-        raise PathError(f"{current.api_name!r} has no field {leaf!r} (in {'.'.join(path)!r})")
+        raise PathError(
+            f"{current.api_name!r} has no field {leaf!r}{did_you_mean(leaf, kinds)} "
+            f"(in {'.'.join(path)!r})"
+        )
     return kinds[leaf]

@@ -15,6 +15,7 @@ from engine.expressions import (
     kind_of_type,
     referenced_names,
 )
+from engine.suggestions import did_you_mean
 from metadata.models import (
     FieldDef,
     FieldType,
@@ -140,7 +141,8 @@ def check_rule(
             Problem(
                 f"{pointer}/field",
                 "unknown-field",
-                f"object {obj.api_name!r} has no field {rule.field!r} to show the message at",
+                f"object {obj.api_name!r} has no field {rule.field!r} to show the message at"
+                f"{did_you_mean(rule.field, (f.api_name for f in obj.live_fields))}",
             )
         )
     return problems

@@ -434,7 +434,8 @@ def _check_rollup(
                 Problem(
                     f"{pointer}/rollup/field",
                     "unknown-field",
-                    f"{rollup.child!r} has no field {rollup.field!r}",
+                    f"{rollup.child!r} has no field {rollup.field!r}"
+                    f"{did_you_mean(rollup.field, (f.api_name for f in child.live_fields))}",
                 )
             )
     if definition.return_type is not None and definition.return_type not in FORMULA_RETURN_TYPES:
@@ -596,7 +597,12 @@ def _check_rollup_filter(document: Any, child: ObjectState, pointer: str) -> lis
             )
         elif child.find_field(key) is None and key not in SYSTEM_COLUMNS:
             problems.append(
-                Problem(where, "unknown-field", f"{child.api_name!r} has no field {key!r}")
+                Problem(
+                    where,
+                    "unknown-field",
+                    f"{child.api_name!r} has no field {key!r}"
+                    f"{did_you_mean(key, (f.api_name for f in child.live_fields))}",
+                )
             )
     return problems
 

@@ -15,6 +15,7 @@ from engine.query.errors import invalid
 from engine.query.listing import base_condition, build_plan
 from engine.query.paths import JoinPlan, ResolvedPath
 from engine.query.scope import QueryScope
+from engine.suggestions import did_you_mean
 from metadata.models import DECIMAL_TYPES, FieldType
 
 BUCKETS = ("day", "week", "month", "quarter", "year")
@@ -111,7 +112,8 @@ def _group(plan: JoinPlan, token: str, index: int, dialect: str) -> _Group:
         raise invalid(
             pointer,
             "unknown-bucket",
-            f"unknown bucket {bucket!r}; use one of: {', '.join(BUCKETS)}",
+            f"unknown bucket {bucket!r}{did_you_mean(bucket, BUCKETS)}; "
+            f"use one of: {', '.join(BUCKETS)}",
         )
     if field_type not in (FieldType.DATE, FieldType.DATETIME):
         raise invalid(
@@ -144,7 +146,8 @@ def _metric(plan: JoinPlan, token: str, index: int) -> _Metric:
         raise invalid(
             pointer,
             "unknown-function",
-            f"unknown metric {function!r}; use one of: {', '.join(FUNCTIONS)}",
+            f"unknown metric {function!r}{did_you_mean(function, FUNCTIONS)}; "
+            f"use one of: {', '.join(FUNCTIONS)}",
         )
     if function == "count" and not name:
         return _Metric(token, f"_m{index}", function, func.count(), None)

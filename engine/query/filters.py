@@ -20,6 +20,7 @@ from engine.errors import InvalidRequest, Problem
 from engine.json_input import decode_json
 from engine.query.errors import InvalidQuery, invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
+from engine.suggestions import did_you_mean
 from metadata.models import TEXT_TYPES, FieldType
 
 OPERATORS = (
@@ -35,6 +36,20 @@ OPERATORS = (
     "starts_with",
     "is_null",
 )
+#: What other query languages call the operators (lower case), for "did you mean" hints.
+OPERATOR_SYNONYMS = {
+    **dict.fromkeys(("=", "==", "equals", "$eq", "_eq", "is"), "eq"),
+    **dict.fromkeys(("!=", "<>", "neq", "not_eq", "$ne", "_neq", "not_equals"), "ne"),
+    **dict.fromkeys((">", "$gt", "_gt", "greater_than"), "gt"),
+    **dict.fromkeys((">=", "$gte", "_gte", "ge"), "gte"),
+    **dict.fromkeys(("<", "$lt", "_lt", "less_than"), "lt"),
+    **dict.fromkeys(("<=", "$lte", "_lte", "le"), "lte"),
+    **dict.fromkeys(("$in", "_in", "one_of", "any"), "in"),
+    **dict.fromkeys(("not_in", "$nin", "_nin", "notin"), "nin"),
+    **dict.fromkeys(("like", "ilike", "icontains", "_contains", "$regex", "includes"), "contains"),
+    **dict.fromkeys(("startswith", "begins_with", "_starts_with", "prefix"), "starts_with"),
+    **dict.fromkeys(("null", "isnull", "_null", "is_empty", "$exists", "empty"), "is_null"),
+}
 #: How deeply `and`, `or` and `not` may nest.
 MAX_DEPTH = 10
 #: How many conditions (one per operator on a field) a filter may hold. SQLite refuses
@@ -173,7 +188,8 @@ def _operator(
         raise invalid(
             pointer,
             "unknown-operator",
-            f"unknown operator {op!r}; use one of: {', '.join(OPERATORS)}",
+            f"unknown operator {op!r}{did_you_mean(op, OPERATORS, synonyms=OPERATOR_SYNONYMS)}; "
+            f"use one of: {', '.join(OPERATORS)}",
         )
     if op == "is_null":
         if not isinstance(value, bool):

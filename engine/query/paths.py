@@ -13,6 +13,7 @@ from engine.catalog.file_values import file_name_column
 from engine.expressions.lookup_paths import MAX_HOPS
 from engine.query.errors import invalid
 from engine.query.scope import QueryScope
+from engine.suggestions import did_you_mean
 from metadata.models import REFERENCE_TYPES, FieldDef, FieldType
 
 #: System columns usable in filters and sorts, with the field type their values have.
@@ -137,10 +138,11 @@ def _leaf(
     compiled = obj.fields.get(name)
     if compiled is None:
         known = ", ".join(sorted(obj.fields)) or "no fields"
+        hint = did_you_mean(name, [*obj.fields, *SYSTEM_FIELD_TYPES])
         raise invalid(
             pointer,
             "unknown-field",
-            f"{obj.state.api_name!r} has no field {name!r} (in {path!r}; fields: {known})",
+            f"{obj.state.api_name!r} has no field {name!r}{hint} (in {path!r}; fields: {known})",
         )
     return ResolvedPath(
         column=table.c[compiled.state.column_name],

@@ -34,6 +34,7 @@ from engine.records.pipeline import SavePipeline, WriteRequest, WriteStatus
 from engine.records.required_fields import REQUIRED
 from engine.records.service import compiled_object
 from engine.records.strategies import Batch, UpsertKeyTaken
+from engine.suggestions import did_you_mean
 
 MAX_BATCH = 10_000
 _CHUNK = 500
@@ -247,7 +248,7 @@ def check_upsert_field(obj: CompiledObject, upsert_on: str) -> CompiledField:
     if compiled is None or not compiled.state.definition.unique:
         raise RecordValidationError(
             f"upsert_on must name a unique field of {obj.state.api_name!r}",
-            problems=[Problem("/upsert_on", "not-unique", f"{upsert_on!r} is not a unique field")],
+            problems=[Problem("/upsert_on", "not-unique", _not_unique(obj, upsert_on))],
         )
     return compiled
 
@@ -271,3 +272,12 @@ def _existing_keys(pipeline: SavePipeline, column: Any, keys: set[Any]) -> dict[
             query = query.where(visible)
         found.update({row[0]: row[1] for row in pipeline.connection.execute(query)})
     return found
+
+
+def _not_unique(obj: CompiledObject, name: str) -> str:
+    unique = [
+        field_name for field_name, field in obj.fields.items() if field.state.definition.unique
+    ]
+    if name in obj.fields:
+        return f"{name!r} is not a unique field"
+    return f"{obj.state.api_name!r} has no field {name!r}{did_you_mean(name, unique)}"

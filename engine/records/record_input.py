@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, CompiledObject
 from engine.catalog.values import ValueProblem, coerce_record_id, files_endpoint_hint
 from engine.errors import Problem
+from engine.suggestions import did_you_mean
 from metadata.models import COMPUTED_TYPES, FieldType
 
 
@@ -90,6 +90,5 @@ def _coerce_owner(parsed: ParsedInput, key: str, raw: Any, where: str) -> None:
 
 
 def _unknown_message(obj: CompiledObject, key: str) -> str:
-    close = difflib.get_close_matches(key, list(obj.fields), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(key, [*obj.fields, *WRITABLE_SYSTEM_KEYS])
     return f"{obj.state.api_name!r} has no field {key!r}{hint}"
