@@ -82,8 +82,8 @@ def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body")
         )
     except json.JSONDecodeError as exc:
         reason = f"not valid JSON: {explain(exc)}"
-        where = f"{location(exc)}: " if exc.doc.strip() else ""
-        message = f"{what} is not valid JSON: {where}{explain(exc)}"
+        where = f" ({location(exc)})" if exc.doc.strip() else ""
+        message = f"{what} is {reason}{where}"
         raise _refuse(pointer, "invalid-json", message, reason=reason, position=exc.pos) from exc
     except RecursionError as exc:
         reason = f"nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects"
@@ -113,7 +113,7 @@ def explain(error: json.JSONDecodeError) -> str:
     """Say what was expected where a document stops being JSON, in plain words.
 
     `expected ',' or '}' after an object member`, rather than the decoder's "Expecting
-    ',' delimiter"; `location` says where.
+    ',' delimiter"; `location` says where (`line 3, column 5`).
     """
     text, position = error.doc, error.pos
     if not text.strip():

@@ -285,7 +285,8 @@ def test_a_json_lines_line_that_is_not_json_says_its_line_column_and_what_is_wro
         "line 3, column 24: score: NaN is not a JSON number (NaN or Infinity cannot be "
         "stored); send a number",
         "line 4, column 35: meta: 1e400 is too large for a number; send a finite number",
-        "line 5, column 14: not valid JSON: Expecting property name enclosed in double quotes",
+        "line 5, column 14: not valid JSON: expected a key in double quotes; "
+        "JSON allows no comma before '}'",
         "line 6, column 1: each line is one record, a JSON object; this one is an array",
         "line 7: tags: 'zz' is not a value of this picklist (allowed: a, b)",
         "created 1, updated 0; 5 record(s) failed",
@@ -460,3 +461,17 @@ def test_a_batch_that_loses_to_concurrent_writes_stops_the_import_and_the_summar
     assert report["stopped_at_line"] == 7
     assert report["errors"][0]["code"] == "writes-collided"
     assert total(lead) == 5
+
+
+def test_an_import_into_a_misspelt_object_names_the_object_meant(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "leads.csv", [{"code": "A1"}])
+    result = runner.invoke(app, ["data", "import", lead.name, "leads", str(path)])
+    assert result.exit_code == 1
+    assert "there is no object 'leads'; did you mean 'lead'?" in result.output
+    as_json = runner.invoke(app, ["data", "import", lead.name, "leads", str(path), "--json"])
+    assert json.loads(as_json.output)["error"] == "not-found"
+    exported = runner.invoke(app, ["data", "export", lead.name, "laed"])
+    assert "did you mean 'lead'?" in exported.output
+    assert total(lead) == 0
