@@ -12,6 +12,7 @@ the metadata checks can still look at the rest and one answer lists every proble
 from __future__ import annotations
 
 import enum
+import re
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,35 +134,39 @@ def _without_refused(
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Return a copy of `body` without the keys holding refused values, and their pointers.
 
-    A refused list item takes its whole list with it: dropping the item alone would
-    renumber the items after it, and problems found there would point at the wrong one.
+    A refused key inside a list item goes, the item stays. A refused list item takes its
+    whole list with it: dropping the item alone would renumber the items after it, and
+    problems found there would point at the wrong one.
     """
     rest: dict[str, Any] = _copy(body)
     left_out: list[str] = []
     for error in errors:
         if error.get("type") == "missing":
             continue
-        path = _locate(model, tuple(error.get("loc", ()))).path
-        # The deepest key whose value holds the refused part, not inside a list.
-        keys: list[str | int] = []
-        for part in path:
-            if isinstance(part, int):
-                break
-            keys.append(part)
-        if not keys:
+        path = list(_locate(model, tuple(error.get("loc", ()))).path)
+        while path and isinstance(path[-1], int):
+            path.pop()
+        if not path:
             continue
         container: Any = rest
-        for part in keys[:-1]:
-            container = container.get(part) if isinstance(container, dict) else None
-        if isinstance(container, dict) and keys[-1] in container:
-            del container[keys[-1]]
-            left_out.append("".join(f"/{_segment(part)}" for part in keys))
+        for part in path[:-1]:
+            if isinstance(container, dict):
+                container = container.get(part)
+            elif isinstance(container, list) and isinstance(part, int) and part < len(container):
+                container = container[part]
+            else:
+                container = None
+        if isinstance(container, dict) and path[-1] in container:
+            del container[path[-1]]
+            left_out.append("".join(f"/{_segment(part)}" for part in path))
     return rest, tuple(left_out)
 
 
 def _copy(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
     return value
 
 
@@ -313,7 +318,10 @@ def _choices(value: Any, where: _Location, context: Mapping[str, Any]) -> str:
     ]
     choices = [str(member.value) for option in enums for member in option]
     if not choices:
-        return f"{_echo(value)} is not one of {context.get('expected', 'the allowed values')}"
+        # No type to read them from (a query parameter): the validator lists them quoted.
+        choices = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+    if not choices:
+        return f"{_echo(value)} is not an allowed value"
     synonyms = {key: meant for e in enums for key, meant in _CHOICE_SYNONYMS.get(e, {}).items()}
     hint = did_you_mean(value, choices, synonyms=synonyms) if isinstance(value, str) else ""
     return f"{_echo(value)} is not a choice here{hint} (choices: {', '.join(choices)})"

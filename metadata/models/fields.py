@@ -30,7 +30,11 @@ class PicklistValue(BaseModel):
 
 def _value_from_text(value: Any) -> Any:
     """A picklist value written as a plain string is that value, labelled as itself."""
-    return {"value": value} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"value": value}
+    if not isinstance(value, dict | PicklistValue):
+        raise ValueError('a picklist value is text ("hot") or an object ({"value": "hot"})')
+    return value
 
 
 #: A picklist value as given: `{"value": "hot", "label": "Hot"}`, or just `"hot"`.

@@ -1,8 +1,9 @@
 """The bad-input corpus: inputs that once answered 500, each refused with a located 4xx.
 
 Every case runs on SQLite and PostgreSQL and must answer its status with a problem
-document that names the offending field or parameter, write nothing (record counts and
-the metadata revision stay as they were) and leave the data readable afterwards.
+document that names the offending field or parameter in Tessera's words (never the
+validator's), write nothing (record counts and the metadata revision stay as they were)
+and leave the data readable afterwards.
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ DEAL = {
 }
 
 LONE = "\ud800"
+
+#: The validator's and the JSON decoder's own wording: no problem document repeats it.
+RAW_PHRASES = (
+    "Input should be",
+    "Field required",
+    "Extra inputs are not permitted",
+    "Value error,",
+    "type=",
+    "For further information visit",
+    "JSON decode error",
+    "Expecting ",
+)
 
 
 def nested(depth: int, inner: str = '{"name": "a"}') -> str:
@@ -183,6 +196,23 @@ def record_cases() -> list[Case]:
             "/headers/If-Match",
             body={"name": "b"},
             headers={"If-Match": b"\xb2"},
+        ),
+        Case(
+            "JSON missing a comma",
+            "POST",
+            "/data/account",
+            422,
+            "",
+            raw='{"name": "a"\n "employees": 3}',
+        ),
+        Case("a list for a record", "POST", "/data/account", 422, "", body=[{"name": "a"}]),
+        Case(
+            "JSON with a trailing comma on update",
+            "PATCH",
+            "/data/account/{id}",
+            422,
+            "",
+            raw='{"name": "b",}',
         ),
         Case(
             "If-Match past 64 bits",
@@ -433,6 +463,56 @@ def query_cases() -> list[Case]:
             422,
             "/metrics",
             params={"metrics": ",".join(["count"] * (MAX_METRICS + 1))},
+        ),
+        Case(
+            "?orderby= on a list",
+            "GET",
+            "/data/account",
+            422,
+            "/orderby",
+            params={"orderby": "name"},
+        ),
+        Case(
+            "?sort= on a record",
+            "GET",
+            "/data/account/{id}",
+            422,
+            "/sort",
+            params={"sort": "name"},
+        ),
+        Case(
+            "fields= naming no field on a record",
+            "GET",
+            "/data/account/{id}",
+            422,
+            "/fields",
+            params={"fields": "nmae"},
+        ),
+        Case(
+            "expand= of a text field on a record",
+            "GET",
+            "/data/account/{id}",
+            422,
+            "/expand",
+            params={"expand": "name"},
+        ),
+        Case(
+            "a filter that is not JSON",
+            "GET",
+            "/data/account",
+            422,
+            "/filter",
+            params={"filter": "{name: 'a'}"},
+        ),
+        Case("limit=ten", "GET", "/data/account", 422, "/limit", params={"limit": "ten"}),
+        Case(
+            "?dry_run= on a bulk write",
+            "POST",
+            "/data/account/bulk",
+            422,
+            "/dry_run",
+            params={"dry_run": "true"},
+            body=[{"name": "x"}],
         ),
         Case(
             "?before=2147483648",
@@ -716,6 +796,55 @@ def metadata_cases() -> list[Case]:
             body={"api_name": "d", "type": "decimal", "min": "١٢٣"},
         ),
         Case(
+            "a field type of another platform",
+            "POST",
+            fields,
+            422,
+            "/type",
+            body={"api_name": "big", "type": "string"},
+        ),
+        Case(
+            "picklist values that are numbers",
+            "POST",
+            fields,
+            422,
+            "/values/0",
+            body={"api_name": "big", "type": "picklist", "values": [1, 2]},
+        ),
+        Case(
+            "a mistyped option and an unknown target",
+            "POST",
+            fields,
+            422,
+            "/target",
+            body={"api_name": "big", "type": "lookup", "target": "regoin", "unique": "very"},
+        ),
+        Case(
+            "an unknown key in an object",
+            "POST",
+            "/admin/objects",
+            422,
+            "/lable",
+            body={"api_name": "big", "lable": "Big"},
+        ),
+        Case(
+            "?dryrun= on a field change",
+            "PATCH",
+            f"{fields}/name",
+            422,
+            "/dryrun",
+            params={"dryrun": "true"},
+            body={"label": "Name"},
+        ),
+        Case(
+            "a rule written as in another CRM",
+            "POST",
+            "/admin/objects/account/validation-rules",
+            422,
+            "/expression",
+            body={"api_name": "r", "expression": "name = 'x' && employees > 3", "message": "m"},
+        ),
+        Case(
             "more columns than a table holds",
             "POST",
             "/admin/objects",
@@ -808,6 +937,8 @@ def _run(crm: tuple[Api, str], cases: list[Case]) -> None:
             failures.append(f"{case.name}: not a problem document: {response.text[:200]}")
         elif not _names(problem, case.where):
             failures.append(f"{case.name}: does not name {case.where!r}: {problem}")
+        elif any(phrase in response.text for phrase in RAW_PHRASES):
+            failures.append(f"{case.name}: speaks the validator's words: {response.text[:300]}")
         elif _snapshot(api, record_id) != before:
             failures.append(f"{case.name}: something was written")
     assert failures == [], "\n".join(failures)
