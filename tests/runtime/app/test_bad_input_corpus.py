@@ -29,6 +29,7 @@ from runtime.app.size_limits import (
     SizeLimits,
 )
 from tests.conftest import Api, TenantHandle
+from tests.validator_wording import raw_phrases_in
 
 REGION = {"api_name": "region", "fields": [{"api_name": "name", "type": "text"}]}
 ACCOUNT = {
@@ -62,18 +63,6 @@ DEAL = {
 }
 
 LONE = "\ud800"
-
-#: The validator's and the JSON decoder's own wording: no problem document repeats it.
-RAW_PHRASES = (
-    "Input should be",
-    "Field required",
-    "Extra inputs are not permitted",
-    "Value error,",
-    "type=",
-    "For further information visit",
-    "JSON decode error",
-    "Expecting ",
-)
 
 
 def nested(depth: int, inner: str = '{"name": "a"}') -> str:
@@ -937,7 +926,7 @@ def _run(crm: tuple[Api, str], cases: list[Case]) -> None:
             failures.append(f"{case.name}: not a problem document: {response.text[:200]}")
         elif not _names(problem, case.where):
             failures.append(f"{case.name}: does not name {case.where!r}: {problem}")
-        elif any(phrase in response.text for phrase in RAW_PHRASES):
+        elif raw_phrases_in(response.text):
             failures.append(f"{case.name}: speaks the validator's words: {response.text[:300]}")
         elif _snapshot(api, record_id) != before:
             failures.append(f"{case.name}: something was written")
