@@ -3,7 +3,9 @@
 Pydantic checks the shape of admin bodies and query parameters. Its messages ("Input
 should be a valid integer", "Extra inputs are not permitted") speak of Python, not of
 the request: every one of its errors is turned into a `Problem` here, and nowhere else,
-with a code of Tessera's vocabulary, the key it is about and what to send instead.
+with a code of Tessera's vocabulary, the key it is about and what to send instead. A
+key missing from a body is `missing-key`: `required` is a record's missing value, which
+only the save pipeline's required check reports.
 
 `parse_body` validates a body leniently: what the shape check refuses is left out, so
 the metadata checks can still look at the rest and one answer lists every problem.
@@ -244,8 +246,8 @@ def _problem(error: Mapping[str, Any], pointer: str, where: _Location) -> Proble
     value = error.get("input")
     if kind == "missing":
         if not where.path:
-            return Problem(pointer, "required", "the body is required: send a JSON object")
-        return Problem(pointer, "required", f"{label} is required")
+            return Problem(pointer, "missing-key", "the body is required: send a JSON object")
+        return Problem(pointer, "missing-key", f"{label} is required")
     if kind == "extra_forbidden":
         return Problem(pointer, "unknown-key", _unknown_key(str(where.path[-1]), where.models))
     if kind in ("enum", "literal_error"):

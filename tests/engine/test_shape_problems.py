@@ -33,7 +33,7 @@ def test_each_kind_of_refusal_gets_a_code_and_message_of_ours() -> None:
         },
     )
     assert found == [
-        ("/api_name", "required", "api_name is required"),
+        ("/api_name", "missing-key", "api_name is required"),
         ("/label", "too-long", "label is at most 255 characters"),
         ("/required", "wrong-type", "required: expected true or false, got 'maybe'"),
         ("/max_length", "wrong-type", "max_length: expected a whole number, got 'abc'"),
@@ -69,7 +69,7 @@ def test_the_members_of_a_union_refuse_a_value_once() -> None:
 def test_nested_problems_point_into_the_body() -> None:
     found = problems(ObjectDef, {"api_name": "o", "fields": [{"api_name": "a"}, 3]})
     assert found == [
-        ("/fields/0/type", "required", "fields/0/type is required"),
+        ("/fields/0/type", "missing-key", "fields/0/type is required"),
         ("/fields/1", "wrong-type", "fields/1: expected a JSON object, got 3"),
     ]
 
@@ -122,7 +122,7 @@ def test_a_refused_list_item_leaves_its_whole_list_out() -> None:
 def test_a_body_missing_a_required_key_has_no_value_to_check() -> None:
     parsed = parse_body(FieldDef, {"type": "text"})
     assert parsed.value is None
-    assert [p.code for p in parsed.problems] == ["required"]
+    assert [p.code for p in parsed.problems] == ["missing-key"]
 
 
 def test_a_refused_key_inside_a_list_item_leaves_the_item_in_place() -> None:
