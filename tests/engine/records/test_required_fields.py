@@ -98,11 +98,12 @@ def test_every_missing_required_field_of_a_record_is_reported_at_once(
 
 def test_missing_fields_are_reported_with_the_bodys_other_problems(desk: TenantHandle) -> None:
     problems = refused(records.create_record, desk.context(), "ticket", {"colour": "red"})
-    # Defaults are not evaluated on a body with problems: code's is not judged yet.
+    # The unknown key is no value a default reads: code's default runs, and gives none.
     assert [(pointer, code) for pointer, code, _ in problems] == [
         ("/colour", "unknown-field"),
         ("/title", "required"),
         ("/qty", "required"),
+        ("/code", "required"),
     ]
 
 
@@ -110,8 +111,12 @@ def test_a_value_that_does_not_fit_is_reported_once_not_also_as_missing(
     desk: TenantHandle,
 ) -> None:
     problems = refused(records.create_record, desk.context(), "ticket", {"title": "L", "qty": "x"})
-    # The default of code is not evaluated on a record whose values do not fit their types.
-    assert [(pointer, code) for pointer, code, _ in problems] == [("/qty", "wrong-type")]
+    # qty is not also missing; code's default reads no refused value, so it runs (and
+    # gives no value, without a prefix), and the rule reading qty does not.
+    assert [(pointer, code) for pointer, code, _ in problems] == [
+        ("/qty", "wrong-type"),
+        ("/code", "required"),
+    ]
 
 
 def test_an_update_judges_only_the_required_fields_it_sends(desk: TenantHandle) -> None:
