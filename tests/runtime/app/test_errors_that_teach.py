@@ -233,8 +233,8 @@ def test_filter_problems_name_what_was_meant(sales: tuple[Api, dict[str, Any]]) 
     api, _ = sales
     bad_json = api.get("/data/deal", params={"filter": '{"name": "a",}'})
     assert messages(bad_json)[0][2] == (
-        "the filter is not valid JSON: column 14: "
-        "expected a key in double quotes; JSON allows no comma before '}'"
+        "the filter is not valid JSON: "
+        "expected a key in double quotes; JSON allows no comma before '}' (column 14)"
     )
     operator = api.get("/data/deal", params={"filter": '{"name": {"equals": "a"}}'})
     assert messages(operator)[0][2].startswith("unknown operator 'equals'; did you mean 'eq'?")
@@ -274,8 +274,8 @@ def test_a_malformed_json_body_says_line_column_and_what_was_expected(
             (
                 "",
                 "invalid-json",
-                "the body is not valid JSON: line 3, column 2: "
-                "expected ',' or '}' after an object member",
+                "the body is not valid JSON: "
+                "expected ',' or '}' after an object member (line 3, column 2)",
             )
         ]
 
