@@ -246,7 +246,7 @@ def _problem(error: Mapping[str, Any], pointer: str, where: _Location) -> Proble
     value = error.get("input")
     if kind == "missing":
         if not where.path:
-            return Problem(pointer, "missing-key", "the body is required: send a JSON object")
+            return Problem(pointer, "missing-key", "the body is missing: send a JSON object")
         return Problem(pointer, "missing-key", f"{label} is required")
     if kind == "extra_forbidden":
         return Problem(pointer, "unknown-key", _unknown_key(str(where.path[-1]), where.models))
@@ -335,6 +335,9 @@ def _echo(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, bytes | bytearray):
+        # FastAPI hands over a body whose content type is not JSON as it came.
+        return "a body that is not sent as JSON (send it with Content-Type: application/json)"
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, list | tuple):

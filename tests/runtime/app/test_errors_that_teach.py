@@ -576,6 +576,10 @@ def _bad_requests(deal_id: str) -> list[tuple[str, str, dict[str, Any]]]:
         for text in (b"{", b"[1,]", b"{'a': 1}", b'{"a": tru}', b"", b"\xff")
     ]
     requests += [
+        (method, path, {"content": b'{"name": "x"}', "headers": {"Content-Type": "text/plain"}})
+        for method, path in (("POST", "/data/deal"), ("POST", "/admin/objects"))
+    ]
+    requests += [
         ("GET", "/data/deal", {"params": p})
         for p in (
             {"limit": "x"},
