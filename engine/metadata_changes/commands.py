@@ -112,6 +112,11 @@ def checked_body(
     return mutate_checked
 
 
+def _sent(patch: FieldPatch | ValidationRulePatch) -> dict[str, Any]:
+    """The keys a patch sends, as JSON values (a key sent as null included)."""
+    return patch.model_dump(mode="json", include=patch.model_fields_set)
+
+
 def _name(parsed: ParsedBody[Any], body: Body) -> str:
     """The api name a body gives, for a change's summary (checked or not)."""
     if parsed.value is not None:
@@ -238,11 +243,7 @@ def update_field(
         mutate=checked_body(
             parsed,
             lambda state, given: mutations.update_field(
-                state,
-                object_name,
-                field_name,
-                given.model_dump(mode="json", include=given.model_fields_set),
-                functions=_functions(context),
+                state, object_name, field_name, _sent(given), functions=_functions(context)
             ),
         ),
         render=_field_document,
@@ -382,11 +383,7 @@ def update_rule(
         mutate=checked_body(
             parsed,
             lambda state, given: rule_mutations.update_rule(
-                state,
-                object_name,
-                rule_name,
-                given.model_dump(mode="json", include=given.model_fields_set),
-                functions=_functions(context),
+                state, object_name, rule_name, _sent(given), functions=_functions(context)
             ),
         ),
         render=export_rule,
