@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, Catalog, CompiledObject
 from engine.errors import Problem, RecordValidationError
-from engine.records.lookup_keys import KeyProblem, did_you_mean, is_lookup_key, parse_lookup_key
+from engine.records.lookup_keys import KeyProblem, is_lookup_key, parse_lookup_key
+from engine.suggestions import did_you_mean
 from metadata.models import COMPUTED_TYPES, FieldType
 
 
@@ -138,6 +139,4 @@ def _unknown(obj: CompiledObject, column: str) -> str:
         if compiled.state.definition.label
     }
     hint = did_you_mean(column, [*known, *labels])
-    if not hint and column.lower() in known:
-        hint = f"; did you mean {column.lower()!r}?"
     return f"{obj.state.api_name!r} has no field {column!r}{hint}"

@@ -15,7 +15,6 @@ caller's scope: a record the caller cannot see is not found.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from engine.catalog import (
 )
 from engine.errors import Problem
 from engine.query import comparable_definition
+from engine.suggestions import did_you_mean
 from metadata.models import REFERENCE_TYPES, FieldType
 
 if TYPE_CHECKING:
@@ -128,12 +128,6 @@ def parse_lookup_key(catalog: Catalog, obj: CompiledObject, key: str) -> LookupK
         + did_you_mean(tail, allowed)
         + f"; {hint}",
     )
-
-
-def did_you_mean(name: str, known: Sequence[str]) -> str:
-    """`; did you mean 'x'?` when a known name is close to `name`, else nothing."""
-    close = difflib.get_close_matches(name, known, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass

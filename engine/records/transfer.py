@@ -41,8 +41,8 @@ from engine.json_input import InvalidJson, decode_json
 from engine.query import base_condition, build_plan
 from engine.records.bulk import check_upsert_field, write_batch
 from engine.records.import_columns import ImportColumns, check_columns, ignored_keys
-from engine.records.lookup_keys import did_you_mean
 from engine.records.permissions import caller_scope
+from engine.suggestions import did_you_mean
 
 EXPORT_CHUNK = 1000
 #: Errors an import keeps in its summary; every one goes to its error sink.

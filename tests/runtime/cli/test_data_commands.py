@@ -461,17 +461,3 @@ def test_a_batch_that_loses_to_concurrent_writes_stops_the_import_and_the_summar
     assert report["stopped_at_line"] == 7
     assert report["errors"][0]["code"] == "writes-collided"
     assert total(lead) == 5
-
-
-def test_an_import_into_a_misspelt_object_names_the_object_meant(
-    lead: TenantHandle, tmp_path: Path
-) -> None:
-    path = write_csv(tmp_path / "leads.csv", [{"code": "A1"}])
-    result = runner.invoke(app, ["data", "import", lead.name, "leads", str(path)])
-    assert result.exit_code == 1
-    assert "there is no object 'leads'; did you mean 'lead'?" in result.output
-    as_json = runner.invoke(app, ["data", "import", lead.name, "leads", str(path), "--json"])
-    assert json.loads(as_json.output)["error"] == "not-found"
-    exported = runner.invoke(app, ["data", "export", lead.name, "laed"])
-    assert "did you mean 'lead'?" in exported.output
-    assert total(lead) == 0
