@@ -17,6 +17,7 @@ from runtime.app.admin_routes import router as admin_router
 from runtime.app.api_route import ApiRoute
 from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
+from runtime.app.file_routes import router as file_router
 from runtime.app.query_parameters import declared_query_parameters
 from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
@@ -93,7 +94,7 @@ def test_every_unknown_query_parameter_is_named_with_its_likely_meaning(
         (
             "/zzz",
             "unknown query parameter 'zzz'; this request takes: "
-            "filter, sort, limit, cursor, fields, expand, count",
+            "filter, sort, limit, cursor, fields, expand, count, labels",
         ),
     ]
 
@@ -145,7 +146,14 @@ def test_the_declared_parameters_of_each_route_are_the_ones_its_openapi_operatio
     checked = 0
     routes = [
         route
-        for router in (admin_router, computed_router, data_router, rule_router, schema_router)
+        for router in (
+            admin_router,
+            computed_router,
+            data_router,
+            file_router,
+            rule_router,
+            schema_router,
+        )
         for route in router.routes
     ]
     for route in routes:
@@ -179,6 +187,12 @@ def test_a_record_get_honours_fields_and_expand_as_a_list_does(
     assert "amount" not in one.json()
     assert one.json()["region"]["name"] == "East"
     assert one.headers["etag"] == f'"{deal["version"]}"'
+    labelled = {"fields": "stage", "expand": "region", "labels": "true"}
+    api.patch(f"/data/deal/{deal['id']}", json={"stage": "won"})
+    one = api.get(f"/data/deal/{deal['id']}", params=labelled).json()
+    (listed,) = api.get("/data/deal", params=labelled).json()["data"]
+    assert one == listed
+    assert one["_labels"] == {"stage": "won"}
 
 
 def test_a_record_get_refuses_bad_fields_and_expand_as_a_list_does(
@@ -201,7 +215,7 @@ def test_the_openapi_document_shows_fields_and_expand_on_an_objects_record_get(
     api, _ = sales
     document = api.client.get("/openapi.json", headers=api.tenant.headers).json()
     operation = document["paths"]["/api/v1/data/deal/{id}"]["get"]
-    assert [p["name"] for p in operation["parameters"]] == ["id", "fields", "expand"]
+    assert [p["name"] for p in operation["parameters"]] == ["id", "fields", "expand", "labels"]
     assert "422" in operation["responses"]
 
 
