@@ -111,12 +111,7 @@ def get_record(
             PicklistLabels.of(obj).add_to(record)
         return record
     key = parse_record_id(obj, record_id)
-    with tenant_connection(
-        context.engine.db,
-        context.tenant.schema_name,
-        is_single_read=True,
-        revision=catalog.revision,
-    ) as connection:
+    with read_connection(context, catalog) as connection:
         projected = read_one(
             connection,
             catalog=catalog,
