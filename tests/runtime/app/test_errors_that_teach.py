@@ -21,6 +21,7 @@ from runtime.app.file_routes import router as file_router
 from runtime.app.query_parameters import declared_query_parameters
 from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
+from runtime.app.search_routes import router as search_router
 from tests.conftest import Api
 from tests.validator_wording import raw_phrases_in
 
@@ -153,6 +154,7 @@ def test_the_declared_parameters_of_each_route_are_the_ones_its_openapi_operatio
             file_router,
             rule_router,
             schema_router,
+            search_router,
         )
         for route in router.routes
     ]

@@ -274,8 +274,8 @@ def test_any_text_within_the_limits_is_a_search_never_an_error(crm: Api, q: str)
         ({"q": "x", "objects": "region"}, "/objects/0", "not-searchable"),
         ({"q": "x", "objects": "account,account"}, "/objects/1", "repeated-name"),
         ({"q": "x", "sort": "name"}, "/sort", "unknown-parameter"),
-        ({"q": "x", "limit": "0"}, "/limit", "greater_than_equal"),
-        ({"q": "x", "limit": "51"}, "/limit", "less_than_equal"),
+        ({"q": "x", "limit": "0"}, "/limit", "out-of-range"),
+        ({"q": "x", "limit": "51"}, "/limit", "out-of-range"),
     ],
 )
 def test_a_bad_search_is_a_problem_document_that_says_where(
