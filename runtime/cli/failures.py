@@ -7,7 +7,8 @@ standard error (`error: …`), or with `--json` one JSON document on standard ou
 - 0: success
 - 1: the command failed (not found, a conflict, a database or file error, rejected lines)
 - 2: invalid input or usage
-- 69: the database cannot be reached, opened or created
+- 69: unavailable: the database cannot be reached, opened or created, or the server's port
+  cannot be bound
 - 70: an internal error (a bug: run again with --debug and report the traceback)
 """
 
@@ -39,8 +40,17 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     INVALID = 2
-    DATABASE_UNAVAILABLE = 69
+    UNAVAILABLE = 69
     INTERNAL_ERROR = 70
+
+
+class Unavailable(Exception):
+    """Something a command needs outside the database cannot be had, such as a port (exit 69)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
 
 
 class ReportingGroup(TyperGroup):
@@ -79,12 +89,14 @@ def report(error: Exception, *, as_json: bool) -> ExitCode:
 def _describe(error: Exception) -> tuple[ExitCode, str, str, list[dict[str, str]]]:
     if isinstance(error, TesseraError):
         if isinstance(error, DatabaseUnavailable):
-            code = ExitCode.DATABASE_UNAVAILABLE
+            code = ExitCode.UNAVAILABLE
         elif error.status in (400, 422):
             code = ExitCode.INVALID
         else:
             code = ExitCode.FAILED
         return code, error.code, error.detail, [p.as_dict() for p in error.problems]
+    if isinstance(error, Unavailable):
+        return ExitCode.UNAVAILABLE, error.code, error.detail, []
     if isinstance(error, ValidationError) and error.title == "Settings":
         return ExitCode.INVALID, "invalid-settings", _settings_problems(error), []
     if isinstance(error, DBAPIError):

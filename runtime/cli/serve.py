@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
+import socket
 
 import typer
 import uvicorn
@@ -14,6 +16,7 @@ from runtime.app import create_app
 from runtime.app.size_limits import SizeLimits
 from runtime.bootstrap import build_engine_context
 from runtime.cli.demo import default_demo_key_file, ensure_demo_key
+from runtime.cli.failures import Unavailable
 from runtime.cli.output import JsonOption, emit
 from runtime.settings import Settings
 
@@ -34,24 +37,27 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # Bound before anything says the server is up; uvicorn then serves on this very socket.
+    listener = bind_listener(host, port)
     # --demo sets a database up from nothing; a plain serve must find the one it was given.
     setup = build_engine_context(settings, migrate=True, create_missing=demo)
-    if demo:
-        key = ensure_demo_key(
-            setup, key_file=settings.demo_key_file or default_demo_key_file(setup)
-        )
+    key = (
+        ensure_demo_key(setup, key_file=settings.demo_key_file or default_demo_key_file(setup))
+        if demo
+        else None
+    )
+    address = f"http://{host}:{listener.getsockname()[1]}"
+    typer.echo(f"Tessera is serving on {address}  (API docs: {address}/docs)")
+    if key is not None:
         kept = (
             f"a new key, kept in {key.key_file} for the next starts"
             if key.is_new
             else f"the same key as before, kept in {key.key_file}"
         )
-        typer.echo(
-            f"Tessera is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
-        )
         typer.echo(f"demo tenant API key: {key.api_key}")
         typer.echo(f"({kept})")
         typer.echo(
-            f'try: curl -H "Authorization: Bearer {key.api_key}" http://{host}:{port}/api/v1/admin/objects'
+            f'try: curl -H "Authorization: Bearer {key.api_key}" {address}/api/v1/admin/objects'
         )
     setup.db.dispose()
     app = create_app(build_engine_context(settings, for_server=True), limits=size_limits(settings))
@@ -64,7 +70,27 @@ def serve(
     # that triggers several full collections per request. Ten times fewer young
     # collections mean ten times fewer full ones, at a few hundred kilobytes of garbage.
     gc.set_threshold(7_000, 10, 10)
-    uvicorn.Server(server_config(app, settings=settings, host=host, port=port)).run()
+    uvicorn.Server(server_config(app, settings=settings, host=host, port=port)).run([listener])
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """Bind the server's socket as uvicorn would, or say in one line why it cannot be bound."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        detail = (
+            f"port {port} on {host} is in use; stop the other server or set TESSERA_PORT"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            "set TESSERA_HOST or TESSERA_PORT"
+        )
+        raise Unavailable("address-unavailable", detail) from exc
+    # Listening at once queues the first requests while the application is still being built.
+    listener.listen(2048)
+    return listener
 
 
 def size_limits(settings: Settings) -> SizeLimits:

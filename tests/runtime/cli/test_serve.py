@@ -1,4 +1,5 @@
-"""`tessera serve`'s HTTP server: request limits hold on a real uvicorn, not only in-process."""
+"""`tessera serve`'s HTTP server: request limits hold on a real uvicorn, not only in-process;
+a port already in use is one line and exit code 69."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 import uvicorn
+from typer.testing import CliRunner
 
 from runtime.app import create_app
+from runtime.cli import app as tessera
 from runtime.cli.serve import server_config, size_limits
 from runtime.settings import Settings
 from tests.conftest import TenantHandle
@@ -175,3 +179,23 @@ def test_uploads_pass_the_body_limit_and_stop_at_their_field_s_max_size(served: 
     assert too_big.headers["content-type"] == "application/problem+json"
     assert "1048576 bytes (its max_size)" in too_big.json()["detail"]
     assert httpx.get(path, headers=served.headers).content == pdf
+
+
+@pytest.mark.parametrize("demo", [[], ["--demo"]], ids=["serve", "serve --demo"])
+def test_a_port_in_use_is_one_line_and_exit_code_69_before_anything_says_serving(
+    database_url: str, demo: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_DATABASE_URL", database_url)
+    monkeypatch.setenv("TESSERA_DEMO_KEY_FILE", str(tmp_path / "demo-key"))
+    with socket.socket() as other_server:
+        other_server.bind(("127.0.0.1", 0))
+        other_server.listen()
+        port = other_server.getsockname()[1]
+        monkeypatch.setenv("TESSERA_PORT", str(port))
+        result = CliRunner().invoke(tessera, ["serve", *demo])
+    assert result.exit_code == 69
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: port {port} on 127.0.0.1 is in use; stop the other server or set TESSERA_PORT"
+    ]
+    assert not (tmp_path / "demo-key").exists()
