@@ -1,7 +1,9 @@
 """JSON Schemas (draft 2020-12) of an object's records, derived from its compiled fields.
 
-`input_schema` describes a create body: what the API accepts, field by field.
-`patch_schema` is the same with nothing required; `record_schema` describes responses.
+`input_schema` describes a create body field by field, lookups by id (the form schema of
+`GET /schema/{object}`); with `is_patch`, nothing is required. `keyed_input_schema` is
+what the data API accepts: lookups also by name or unique field. `record_schema`
+describes responses.
 """
 
 from __future__ import annotations
@@ -222,12 +224,21 @@ def _strip_draft(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def bulk_input_schema(catalog: Catalog, obj: CompiledObject) -> dict[str, Any]:
-    """The schema of one record of a bulk body: lookups also by unique field or name.
+    """The schema of one record of a bulk body (as `keyed_input_schema`)."""
+    schema = keyed_input_schema(catalog, obj)
+    schema["title"] = f"{obj.state.label} (bulk)"
+    return schema
+
+
+def keyed_input_schema(
+    catalog: Catalog, obj: CompiledObject, *, is_patch: bool = False
+) -> dict[str, Any]:
+    """The schema of a body the data API takes: lookups also by unique field or name.
 
     A lookup takes the target's id or its name (`"account": "Acme"`), or a key that
     follows it to a unique field (`"account.code": "C-1"`): see `lookup_keys.py`.
     """
-    schema = input_schema(obj)
+    schema = input_schema(obj, is_patch=is_patch)
     properties = schema["properties"]
     lookups = [
         (name, compiled.state.definition)
@@ -256,5 +267,4 @@ def bulk_input_schema(catalog: Catalog, obj: CompiledObject) -> dict[str, Any]:
     schema.pop("required", None)
     if required:
         schema["required"] = required
-    schema["title"] = f"{obj.state.label} (bulk)"
     return schema

@@ -1,6 +1,7 @@
 """Lookup values given by key: the target's id, one of its unique fields, or its name.
 
-In bulk bodies and imported files a lookup (or master-detail) field takes:
+In every record body (single and bulk writes) and imported file a lookup (or
+master-detail) field takes:
 
 - `"account": "<uuid>"`: a value that parses as a UUID is the target's id;
 - `"account": "Acme"`: any other text is matched, exactly, against the target's name
@@ -36,7 +37,7 @@ from engine.suggestions import did_you_mean
 from metadata.models import REFERENCE_TYPES, FieldType
 
 if TYPE_CHECKING:
-    from engine.records.pipeline import SavePipeline
+    from engine.records.pipeline import SavePipeline, WriteRequest
 
 #: Distinct values of one lookup column read by one query: a whole batch (at most 10,000
 #: records) fits in one, well inside both databases' limits on bound parameters.
@@ -150,14 +151,25 @@ class _Wanted:
     raw: Any
 
 
+def resolve_request_lookups(pipeline: SavePipeline, request: WriteRequest) -> None:
+    """Turn the lookup keys of one record's body into ids, its problems into the request's."""
+    resolved = resolve_lookups(pipeline, [request.body], pointers=[request.pointer])
+    request.body = resolved.bodies[0]
+    request.problems.extend(resolved.problems[0])
+
+
 def resolve_lookups(
-    pipeline: SavePipeline, bodies: Sequence[Any], *, first_index: int = 0
+    pipeline: SavePipeline,
+    bodies: Sequence[Any],
+    *,
+    first_index: int = 0,
+    pointers: Sequence[str] | None = None,
 ) -> ResolvedLookups:
     """Turn lookup keys of `bodies` into ids: `account.code` and names become `account`.
 
     A value that names no record, or several, is a problem at the lookup field
-    (`/<index>/account`); the body is left without that field. Ids are left to the
-    pipeline, which checks that they exist.
+    (`/<index>/account`, or under the body's own entry of `pointers`); the body is left
+    without that field. Ids are left to the pipeline, which checks that they exist.
     """
     obj = pipeline.obj
     lookups = {
@@ -188,7 +200,7 @@ def resolve_lookups(
         ):
             continue
         pipeline.context.budget.checkpoint()
-        pointer = f"/{first_index + index}"
+        pointer = f"/{first_index + index}" if pointers is None else pointers[index]
         problems = resolved.problems[index]
         copy = dict(body)
         given: dict[str, str] = {}

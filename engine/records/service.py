@@ -28,6 +28,7 @@ from engine.errors import NotFound, unknown_object
 from engine.files import release_blobs
 from engine.query import QueryScope, read_one
 from engine.records.constraints import explain_refused_delete, explain_refused_record
+from engine.records.lookup_keys import resolve_request_lookups
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import PendingWrite, SavePipeline, WriteRequest
 from engine.records.strategies import OneRecord
@@ -212,6 +213,8 @@ def _save_one(
 ) -> RowMapping:
     """Save one record in its own transaction; explain a refusal after the rollback.
 
+    Lookups given by a unique field or a name (`account.code`) become ids first.
+
     Blobs the save let go are removed after the commit.
     """
     with tenant_connection(
@@ -221,6 +224,7 @@ def _save_one(
         try:
             with connection.begin():
                 hold_catalog_revision(connection, catalog)
+                resolve_request_lookups(pipeline, request)
                 items = pipeline.save([request], strategy)
                 row = stored_row(pipeline, items[0])
         except IntegrityError as exc:

@@ -32,6 +32,7 @@ from engine.errors import Problem, RecordValidationError
 from engine.query import QueryScope
 from engine.records.bulk import MAX_BATCH, BatchResult, write_batch
 from engine.records.constraints import explain_refused_delete, explain_refused_record
+from engine.records.lookup_keys import resolve_request_lookups
 from engine.records.pipeline import SavePipeline, WriteRequest
 from engine.records.service import compiled_object, parse_record_id, stored_row
 from engine.records.strategies import OneRecord
@@ -154,6 +155,7 @@ class RecordWriter:
         pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
         try:
             with self.connection.begin_nested():
+                resolve_request_lookups(pipeline, request)
                 item = pipeline.save([request], strategy)[0]
                 row = stored_row(pipeline, item)
         except IntegrityError as exc:

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from engine.catalog import CompiledObject, tenant_catalog
 from engine.context import RequestContext
 from engine.records.bulk import MAX_BATCH
-from engine.records.json_schema import bulk_input_schema, input_schema, record_schema
+from engine.records.json_schema import bulk_input_schema, keyed_input_schema, record_schema
 from metadata.models import FieldType
 from runtime.app.articles import with_indefinite_article
 from runtime.app.auth import BEARER_SCHEME
@@ -92,9 +92,9 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
     schemas["BulkResult"] = _bulk_result_schema()
     for name, obj in catalog.objects.items():
         prefix = _component_prefix(name)
-        schemas[f"{prefix}Input"] = _embeddable(input_schema(obj))
+        schemas[f"{prefix}Input"] = _embeddable(keyed_input_schema(catalog, obj))
         schemas[f"{prefix}BulkInput"] = _embeddable(bulk_input_schema(catalog, obj))
-        schemas[f"{prefix}Patch"] = _embeddable(input_schema(obj, is_patch=True))
+        schemas[f"{prefix}Patch"] = _embeddable(keyed_input_schema(catalog, obj, is_patch=True))
         schemas[f"{prefix}Record"] = _embeddable(record_schema(obj))
         schemas[f"{prefix}List"] = {
             "type": "object",

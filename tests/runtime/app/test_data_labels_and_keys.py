@@ -1,4 +1,4 @@
-"""Picklist labels beside records (`?labels=true`) and lookups by key in bulk bodies."""
+"""Picklist labels beside records (`?labels=true`) and lookups by key in every record body."""
 
 from __future__ import annotations
 
@@ -112,12 +112,36 @@ def test_a_bulk_key_that_cannot_name_a_record_is_a_422_at_the_key(sales: Api) ->
     ]
 
 
+def test_a_single_create_or_update_names_its_lookup_by_unique_field_or_name(sales: Api) -> None:
+    created = sales.post("/data/deal", json={"title": "D", "account.code": "C-1"})
+    assert created.status_code == 201, created.text
+    assert created.json()["account"] == account_id(sales, "C-1")
+    path = f"/data/deal/{created.json()['id']}"
+    updated = sales.patch(path, json={"account": "Globex"})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["account"] == account_id(sales, "C-3")
+    cleared = sales.patch(path, json={"account.code": None})
+    assert cleared.json()["account"] is None
+
+
+def test_a_single_write_whose_key_names_no_record_is_a_422_at_the_lookup(sales: Api) -> None:
+    response = sales.post("/data/deal", json={"title": "D", "account.code": "C-9", "stage": "x"})
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert (errors[0]["pointer"], errors[0]["code"]) == ("/account", "unknown-record")
+    assert errors[0]["message"] == "no account record has code 'C-9'"
+    assert "/stage" in {e["pointer"] for e in errors}
+    assert sales.get("/data/deal").json()["data"] == []
+
+
 def test_the_openapi_document_describes_lookup_keys_and_labels(sales: Api) -> None:
     document = sales.client.get("/openapi.json", headers=sales.tenant.headers).json()
     schemas = document["components"]["schemas"]
     bulk = schemas["DealBulkInput"]["properties"]
     assert {"account", "account.id", "account.code", "account.name"} <= set(bulk)
     assert "account.tier" not in bulk
+    assert {"account", "account.code"} <= set(schemas["DealInput"]["properties"])
+    assert "account.code" in schemas["DealPatch"]["properties"]
     assert "_labels" in schemas["DealRecord"]["properties"]
     listing = document["paths"]["/api/v1/data/deal"]["get"]["parameters"]
     assert "labels" in {parameter["name"] for parameter in listing}
