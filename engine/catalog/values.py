@@ -226,13 +226,21 @@ def _datetime_check(definition: FieldDef) -> Coercer:
 def _picklist_check(definition: FieldDef) -> Coercer:
     active = {entry.value: entry.active for entry in definition.values or ()}
     allowed = ", ".join(entry.value for entry in definition.values or () if entry.active)
+    # A label sent in place of its value is the usual mistake: the message names the value.
+    by_label: dict[str, str] = {}
+    for entry in definition.values or ():
+        if entry.active and entry.label:
+            by_label.setdefault(entry.label.casefold(), entry.value)
 
     def check(value: Any, from_text: bool) -> str:
         text = _expect_string(value)
         is_active = active.get(text)
         if is_active is None:
+            labelled = by_label.get(text.casefold())
+            hint = f"; {text!r} is the label of {labelled!r}" if labelled is not None else ""
             raise ValueProblem(
-                "not-in-picklist", f"{text!r} is not a value of this picklist (allowed: {allowed})"
+                "not-in-picklist",
+                f"{text!r} is not a value of this picklist (allowed: {allowed}){hint}",
             )
         if not is_active:
             raise ValueProblem(

@@ -82,6 +82,21 @@ def test_a_blank_or_inactive_value_has_its_label_too(sales: Api) -> None:
     assert labels == {"stage": None, "tags": None}
 
 
+def test_a_label_sent_as_a_picklist_value_is_refused_naming_its_value(sales: Api) -> None:
+    response = sales.post("/data/deal", json={"stage": "won ", "tags": ["ALPHA"]})
+    assert response.status_code == 422
+    messages = {e["pointer"]: e["message"] for e in response.json()["errors"]}
+    assert messages == {
+        "/stage": "'won ' is not a value of this picklist (allowed: won)",
+        "/tags": "'ALPHA' is not a value of this picklist (allowed: a, b); "
+        "'ALPHA' is the label of 'a'",
+    }
+    won = sales.post("/data/deal", json={"stage": "Won"}).json()["errors"][0]["message"]
+    assert won.endswith("(allowed: won); 'Won' is the label of 'won'")
+    old = sales.post("/data/deal", json={"stage": "Old"}).json()["errors"][0]["message"]
+    assert old == "'Old' is not a value of this picklist (allowed: won)"
+
+
 def test_bulk_records_name_their_lookups_by_unique_field_or_name(sales: Api) -> None:
     response = sales.post(
         "/data/deal/bulk",
