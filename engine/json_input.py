@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.errors import InvalidRequest, Problem
@@ -50,6 +50,21 @@ class InvalidJson(InvalidRequest):
         super().__init__(detail, problems=[problem])
         self.reason = reason
         self.position = position
+
+    @property
+    def is_unparsable(self) -> bool:
+        """Whether the text does not parse as JSON at all (rather than holding a bad value)."""
+        return self.problems[0].code == "invalid-json"
+
+    def with_hint(self, hint: str) -> InvalidJson:
+        """The same refusal with `hint` after its message: how to send the document right."""
+        problem = self.problems[0]
+        return InvalidJson(
+            f"{self.detail}; {hint}",
+            problem=replace(problem, detail=f"{problem.detail}; {hint}"),
+            reason=self.reason,
+            position=self.position,
+        )
 
 
 def decode_json(data: bytes | str, *, pointer: str = "", what: str = "the body") -> Any:

@@ -8,6 +8,7 @@ path follows lookups. Values are coerced like API input, so a wrong type is a 42
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.errors import InvalidRequest, Problem
-from engine.json_input import decode_json
+from engine.json_input import InvalidJson, decode_json
 from engine.query.errors import InvalidQuery, invalid
 from engine.query.paths import JoinPlan, ResolvedPath, comparable_definition
 from engine.suggestions import did_you_mean
@@ -108,10 +109,17 @@ def filter_size_problems(document: Any, *, pointer: str) -> list[Problem]:
     return []
 
 
+#: A filter that does not parse, yet starts like no JSON object or holds a percent escape,
+#: was mostly sent unencoded: curl takes `{…}` in a URL for a glob and drops the braces.
+_LOOKS_UNENCODED = re.compile(r"\A\s*[^\s{\[]|%[0-9A-Fa-f]{2}")
+_ENCODING_HINT = """URL-encode it, e.g. curl -G --data-urlencode 'filter={"stage": "won"}'"""
+
+
 def decode_filter(text: str | None) -> Any:
     """Return the filter document a query string's `filter` holds; None when it is empty.
 
-    Decoded as strictly as a body, and refused as what it is, a query.
+    Decoded as strictly as a body, and refused as what it is, a query. Text that does
+    not parse and looks sent without URL encoding is told how to encode it.
 
     Raises:
         InvalidQuery: the text is not strict JSON (its problem says line and column).
@@ -121,7 +129,10 @@ def decode_filter(text: str | None) -> Any:
     try:
         return decode_json(text, pointer="/filter", what="the filter")
     except InvalidRequest as exc:
-        raise InvalidQuery(exc.detail, problems=exc.problems) from exc
+        refused = exc
+        if isinstance(exc, InvalidJson) and exc.is_unparsable and _LOOKS_UNENCODED.search(text):
+            refused = exc.with_hint(_ENCODING_HINT)
+        raise InvalidQuery(refused.detail, problems=refused.problems) from exc
 
 
 def compile_filter(

@@ -213,6 +213,30 @@ def test_a_bad_filter_is_422_never_500(crm: dict[str, Any], filter_text: str, co
     assert response.json()["errors"][0]["code"] == code
 
 
+@pytest.mark.parametrize(
+    "filter_text",
+    ['"name":"Acme"', "%7B%22name%22%3A%22Acme%22%7D"],
+    ids=["braces dropped by curl's globbing", "encoded twice"],
+)
+def test_a_filter_mangled_on_its_way_says_how_to_url_encode_it(
+    crm: dict[str, Any], filter_text: str
+) -> None:
+    response = crm["api"].get("/data/account", params={"filter": filter_text})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["errors"]
+    assert problem["code"] == "invalid-json"
+    assert problem["message"].startswith("the filter is not valid JSON: ")
+    assert problem["message"].endswith(
+        """; URL-encode it, e.g. curl -G --data-urlencode 'filter={"stage": "won"}'"""
+    )
+
+
+def test_a_filter_that_is_only_bad_json_gets_no_encoding_hint(crm: dict[str, Any]) -> None:
+    response = crm["api"].get("/data/account", params={"filter": '{"name": "Acme",}'})
+    assert response.status_code == 422, response.text
+    assert "URL-encode" not in response.json()["detail"]
+
+
 def test_sorting_on_several_fields_puts_empty_values_last(crm: dict[str, Any]) -> None:
     api = crm["api"]
     assert names(api, sort="-tier,name") == ["Beta", "Acme", "delta 100%", "Cobalt"]
