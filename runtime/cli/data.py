@@ -36,9 +36,9 @@ from engine.records.transfer import (
     transfer_object,
 )
 from runtime.cli.context import cli_engine_context, operator_context
-from runtime.cli.output import JsonOption, emit
+from runtime.cli.output import JsonOption, command_group, emit
 
-data_app = typer.Typer(help="Import and export records.", no_args_is_help=True)
+data_app = command_group("Import and export records.")
 
 MAX_REPORTED_ERRORS = 1000
 _IMPORT_SUFFIXES = (".csv", ".jsonl", ".ndjson")
@@ -284,7 +284,7 @@ def export_command(
         None, "--output", "-o", help="File to write (default: standard output)"
     ),
     fmt: ExportFormat = typer.Option(
-        None, "--format", help="csv or jsonl (default: from --output, else jsonl)"
+        None, "--format", help="csv or jsonl (default: csv when --output ends in .csv, else jsonl)"
     ),
     filter_json: str = typer.Option(None, "--filter", help='Filter JSON, e.g. {"stage": "won"}'),
     labels: bool = typer.Option(False, "--labels", help="Write picklist labels instead of values"),

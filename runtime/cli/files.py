@@ -10,9 +10,9 @@ from engine.errors import FileStorageFailed
 from engine.files import StorageUnavailable
 from engine.records.file_sweep import DEFAULT_GRACE, sweep_files
 from runtime.cli.context import cli_engine_context, operator_context
-from runtime.cli.output import JsonOption, emit
+from runtime.cli.output import JsonOption, command_group, emit
 
-files_app = typer.Typer(help="The file store of file fields.", no_args_is_help=True)
+files_app = command_group("The file store of file fields.")
 
 
 @files_app.command("sweep")

@@ -13,11 +13,9 @@ from engine.expressions.library_docs import (
     usage_text,
 )
 from engine.extensions import LibraryFunction, load_extensions
-from runtime.cli.output import JsonOption, emit
+from runtime.cli.output import JsonOption, command_group, emit
 
-functions_app = typer.Typer(
-    help="List the expression functions and write their reference.", no_args_is_help=True
-)
+functions_app = command_group("List the expression functions and write their reference.")
 
 
 def _listing_order(function: LibraryFunction) -> tuple[int, str, str]:

@@ -16,6 +16,16 @@ def _remember_json(ctx: typer.Context, value: bool) -> bool:
     return value
 
 
+#: Help and usage errors in plain text: typer's boxed (rich) help gives every flag a
+#: `<bool>` value it does not take, as if `--labels` needed `--labels true`.
+HELP_MARKUP = None
+
+
+def command_group(help: str) -> typer.Typer:
+    """A group of subcommands (`tessera data …`) that shows its help when run bare."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+
+
 JsonOption = typer.Option(
     False, "--json", help="Print one JSON document for machines", callback=_remember_json
 )

@@ -8,6 +8,7 @@ from runtime.cli.data import data_app
 from runtime.cli.failures import ReportingGroup
 from runtime.cli.files import files_app
 from runtime.cli.functions import functions_app
+from runtime.cli.output import HELP_MARKUP
 from runtime.cli.serve import db_app, serve
 from runtime.cli.tenants import key_app, tenant_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(
     # Errors are reported by ReportingGroup; --debug prints a plain traceback, and rich's
     # would also print local variables (a database URL's password among them).
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,
 )
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")

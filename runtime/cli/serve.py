@@ -17,10 +17,10 @@ from runtime.app.size_limits import SizeLimits
 from runtime.bootstrap import build_engine_context
 from runtime.cli.demo import default_demo_key_file, ensure_demo_key
 from runtime.cli.failures import Unavailable
-from runtime.cli.output import JsonOption, emit
+from runtime.cli.output import JsonOption, command_group, emit
 from runtime.settings import Settings
 
-db_app = typer.Typer(help="Tessera's own system tables.", no_args_is_help=True)
+db_app = command_group("Tessera's own system tables.")
 
 
 def serve(

@@ -6,10 +6,10 @@ import typer
 
 from engine.tenancy import all_tenants, create_api_key, create_tenant, revoke_key, tenant_keys
 from runtime.cli.context import cli_engine_context
-from runtime.cli.output import JsonOption, emit
+from runtime.cli.output import JsonOption, command_group, emit
 
-tenant_app = typer.Typer(help="Create and list tenants.", no_args_is_help=True)
-key_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+tenant_app = command_group("Create and list tenants.")
+key_app = command_group("Issue, list and revoke API keys.")
 
 
 @tenant_app.command("create")
