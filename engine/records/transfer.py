@@ -382,6 +382,10 @@ def _refusal_errors(
     return errors
 
 
+#: Where the row of an `extra-cells` error keeps the cells that have no column.
+EXTRA_CELLS_KEY = "_extra_cells"
+
+
 def _readable(batch: list[Row], found: list[LineError]) -> list[tuple[int, dict[str, Any]]]:
     """The records of `batch`; its unreadable lines, and rows with more cells than the
     header has columns (their cells are shifted), are errors in `found`."""
@@ -397,7 +401,12 @@ def _readable(batch: list[Row], found: list[LineError]) -> list[tuple[int, dict[
                     "",
                     "extra-cells",
                     f"the line has {len(extra)} more cell(s) than the header has columns",
-                    row={key: value for key, value in row.items() if key is not None},
+                    # Every cell, the extra ones in order after the named ones: the
+                    # errors file must hold enough to fix the line.
+                    row={
+                        **{key: value for key, value in row.items() if key is not None},
+                        EXTRA_CELLS_KEY: extra,
+                    },
                 )
             )
         else:

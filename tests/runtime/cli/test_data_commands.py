@@ -6,9 +6,10 @@ import csv
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from engine import metadata_changes
 from metadata.models import FieldDef, ObjectDef
@@ -337,18 +338,25 @@ def test_errors_past_the_first_thousand_are_counted_and_all_go_to_the_errors_fil
     assert json.loads(written[-1]["row"]) == {"code": "E1499", "score": "bad"}
 
 
+def _import_with_errors_file(
+    lead: TenantHandle, source: Path, errors: Path
+) -> tuple[Result, list[dict[str, Any]]]:
+    """Import `source` writing its errors to the JSON Lines file `errors`; read them back."""
+    result = runner.invoke(
+        app, ["data", "import", lead.name, "lead", str(source), "--errors", str(errors)]
+    )
+    return result, [json.loads(line) for line in errors.read_text("utf-8").splitlines()]
+
+
 def test_the_errors_file_can_be_json_lines_and_holds_the_rows_as_read(
     lead: TenantHandle, tmp_path: Path
 ) -> None:
     source = tmp_path / "leads.jsonl"
     source.write_text('{"code": "A", "score": "x"}\n[1, 2]\n', encoding="utf-8")
     errors = tmp_path / "errors.jsonl"
-    result = runner.invoke(
-        app, ["data", "import", lead.name, "lead", str(source), "--errors", str(errors)]
-    )
+    result, written = _import_with_errors_file(lead, source, errors)
     assert result.exit_code == 1
     assert f"all 2 error(s) are in {errors}" in result.output
-    written = [json.loads(line) for line in errors.read_text().splitlines()]
     assert [(e["line"], e["column"], e["code"], e["row"]) for e in written] == [
         (1, None, "wrong-type", {"code": "A", "score": "x"}),
         (2, 1, "not-an-object", None),
@@ -401,6 +409,16 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_of_its_line(
     report = json.loads(result.output)
     assert (report["created"], report["failed"]) == (1, 1)
     assert [(e["line"], e["code"]) for e in report["errors"]] == [(3, "extra-cells")]
+
+
+def test_the_errors_file_keeps_every_cell_of_a_row_with_extra_cells(
+    lead: TenantHandle, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("code,score\nA,1\nB,2,3,x\n", encoding="utf-8")
+    _, [error] = _import_with_errors_file(lead, path, tmp_path / "errors.jsonl")
+    assert (error["line"], error["code"]) == (3, "extra-cells")
+    assert error["row"] == {"code": "B", "score": "2", "_extra_cells": ["3", "x"]}
 
 
 @pytest.mark.parametrize(
