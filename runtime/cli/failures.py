@@ -81,7 +81,10 @@ def report(error: Exception, *, as_json: bool) -> ExitCode:
         document = {"error": slug, "detail": detail, "errors": problems}
         typer.echo(json.dumps(document, ensure_ascii=False))
     else:
-        located = "; ".join(f"{p['pointer'] or '/'}: {p['message']}" for p in problems)
+        # A problem the detail already says (a one-problem error) is not said twice.
+        located = "; ".join(
+            f"{p['pointer'] or '/'}: {p['message']}" for p in problems if p["message"] not in detail
+        )
         typer.echo(f"error: {detail}" + (f" ({located})" if located else ""), err=True)
     return code
 

@@ -264,6 +264,14 @@ def test_an_export_filter_that_is_not_strict_json_is_a_usage_error(lead: TenantH
     assert "lone surrogate" in result.output
 
 
+def test_an_export_filter_naming_an_unknown_field_says_so_once(lead: TenantHandle) -> None:
+    result = runner.invoke(app, ["data", "export", lead.name, "lead", "--filter", '{"scor": 1}'])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: 'lead' has no field 'scor'")
+    assert line.count("has no field") == 1
+
+
 def test_a_json_lines_line_that_is_not_json_says_its_line_column_and_what_is_wrong(
     lead: TenantHandle, tmp_path: Path
 ) -> None:
