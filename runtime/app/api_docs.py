@@ -2,7 +2,11 @@
 
 Both pages load their scripts and styles from this server (`/docs/assets/…`), out of the
 `fastapi-offline` package, which ships current builds of Swagger UI and ReDoc: the pages
-work on a machine without internet and load nothing from a third party.
+work on a machine without internet and load nothing from a third party. Swagger UI's
+validator badge (a call to validator.swagger.io) is turned off, and ReDoc's side menu,
+which always shows Redocly's logo from cdn.redoc.ly (no option hides it), may load
+images from this server only: the browser does not fetch the logo, and ReDoc leaves it
+out. `/favicon.ico` is the icon of the same package, so browsers find one.
 
 The API key is typed into the page and kept in the browser's local storage; both pages
 send it with the request for `/openapi.json`, so they show the tenant's own objects.
@@ -10,8 +14,10 @@ send it with the request for `/openapi.json`, so they show the tenant's own obje
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 #: Where the Swagger UI and ReDoc assets are served.
@@ -19,11 +25,16 @@ ASSETS_PATH = "/docs/assets"
 
 router = APIRouter(include_in_schema=False)
 
+#: Images only from this server (and inline data): no request leaves for a third party.
+_PAGE_HEADERS = {"Content-Security-Policy": "img-src 'self' data:"}
+_FAVICON = files("fastapi_offline").joinpath("static", "favicon.png")
+
 _PAGE = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>{title}</title>
+  <link rel="icon" href="/favicon.ico">
   {head}
   <style>
     #key {{ font: 14px sans-serif; padding: 8px 16px; background: #f4f4f4; }}
@@ -58,6 +69,7 @@ _PAGE = """<!doctype html>
 _SWAGGER_START = """    SwaggerUIBundle({
       url: "/openapi.json",
       dom_id: "#swagger-ui",
+      validatorUrl: null,
       requestInterceptor: (request) => {
         Object.assign(request.headers, keyHeaders());
         return request;
@@ -88,13 +100,23 @@ _REDOC_PAGE = _PAGE.format(
 @router.get("/docs")
 def swagger_ui() -> HTMLResponse:
     """Swagger UI on the caller's tenant document (the key is kept in the browser)."""
-    return HTMLResponse(_SWAGGER_PAGE)
+    return HTMLResponse(_SWAGGER_PAGE, headers=_PAGE_HEADERS)
 
 
 @router.get("/redoc")
 def redoc() -> HTMLResponse:
     """ReDoc on the caller's tenant document (the key is kept in the browser)."""
-    return HTMLResponse(_REDOC_PAGE)
+    return HTMLResponse(_REDOC_PAGE, headers=_PAGE_HEADERS)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask every page's server for (a PNG, which they all take)."""
+    return Response(
+        _FAVICON.read_bytes(),
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def install_api_docs(app: FastAPI) -> None:
