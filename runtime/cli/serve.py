@@ -75,7 +75,10 @@ def serve(
 
 def bind_listener(host: str, port: int) -> socket.socket:
     """Bind the server's socket as uvicorn would, or say in one line why it cannot be bound."""
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets of that protocol, and
+    # without it every small response waits ~40 ms on Nagle and delayed ACKs.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))

@@ -199,3 +199,31 @@ def test_a_port_in_use_is_one_line_and_exit_code_69_before_anything_says_serving
         f"error: port {port} on 127.0.0.1 is in use; stop the other server or set TESSERA_PORT"
     ]
     assert not (tmp_path / "demo-key").exists()
+
+
+def test_connections_to_the_bound_listener_send_small_responses_at_once() -> None:
+    """TCP_NODELAY on every accepted connection: no ~40 ms Nagle wait per small response."""
+    import asyncio
+
+    from runtime.cli.serve import bind_listener
+
+    listener = bind_listener("127.0.0.1", 0)
+    nodelay: list[int] = []
+
+    async def accept_one() -> None:
+        accepted = asyncio.Event()
+
+        def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+            accepted.set()
+
+        server = await asyncio.start_server(on_connection, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            await asyncio.wait_for(accepted.wait(), timeout=5)
+            writer.close()
+
+    asyncio.run(accept_one())
+    assert nodelay == [1]
