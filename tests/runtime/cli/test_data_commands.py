@@ -42,6 +42,11 @@ def lead(tenant: TenantHandle, database_url: str, monkeypatch: pytest.MonkeyPatc
     return tenant
 
 
+def import_file(tenant: TenantHandle, path: Path, *options: str) -> Result:
+    """Run `tessera data import TENANT lead PATH OPTIONS…`."""
+    return runner.invoke(app, ["data", "import", tenant.name, "lead", str(path), *options])
+
+
 def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -67,7 +72,7 @@ def test_a_100k_row_csv_imports_in_full(lead: TenantHandle, tmp_path: Path) -> N
             writer.writerow(
                 [f"L{index:06d}", index % 100, f"{index}.25", "true" if index % 2 else "false"]
             )
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    result = import_file(lead, path, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["created"] == 100_000
     assert total(lead) == 100_000
@@ -85,7 +90,7 @@ def test_errors_are_reported_by_line_and_valid_rows_are_kept(
             {"code": "A", "score": "4", "budget": "", "hot": ""},
         ],
     )
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    result = import_file(lead, path, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert (report["created"], report["failed"]) == (1, 3)
@@ -110,7 +115,7 @@ def test_cells_past_what_the_parsers_take_are_errors_by_line_not_a_crash(
             {"code": "D", "score": "0" * 30 + "7", "meta": '{"ok": [1, 2]}'},
         ],
     )
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    result = import_file(lead, path, "--json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert (report["created"], report["failed"]) == (1, 3)
@@ -127,20 +132,7 @@ def test_an_atomic_import_with_one_bad_row_writes_nothing(
 ) -> None:
     rows = [{"code": f"C{i}", "score": str(i)} for i in range(50)] + [{"code": "bad", "score": "x"}]
     path = write_csv(tmp_path / "leads.csv", rows)
-    result = runner.invoke(
-        app,
-        [
-            "data",
-            "import",
-            lead.name,
-            "lead",
-            str(path),
-            "--atomic",
-            "--batch-size",
-            "10",
-            "--json",
-        ],
-    )
+    result = import_file(lead, path, "--atomic", "--batch-size", "10", "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["written"] is False
@@ -167,7 +159,7 @@ def test_an_export_imports_back_to_the_same_records(lead: TenantHandle, tmp_path
         )
         + "\n"
     )
-    assert runner.invoke(app, ["data", "import", lead.name, "lead", str(source)]).exit_code == 0
+    assert import_file(lead, source).exit_code == 0
     exported = tmp_path / "out.csv"
     result = runner.invoke(app, ["data", "export", lead.name, "lead", "--output", str(exported)])
     assert result.exit_code == 0, result.output
@@ -177,7 +169,7 @@ def test_an_export_imports_back_to_the_same_records(lead: TenantHandle, tmp_path
     # Re-import the CSV into the same object under new codes: values must come back equal.
     text = exported.read_text().replace("X1", "Y1").replace("X2", "Y2")
     exported.write_text(text)
-    again = runner.invoke(app, ["data", "import", lead.name, "lead", str(exported), "--json"])
+    again = import_file(lead, exported, "--json")
     assert again.exit_code == 0, again.output
     lines = runner.invoke(
         app, ["data", "export", lead.name, "lead", "--filter", json.dumps({"code": "Y1"})]
@@ -196,7 +188,7 @@ def test_imported_nulls_of_json_and_multi_picklist_fields_are_no_value(
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     cells = write_csv(tmp_path / "in.csv", [{"code": "C1", "meta": "null"}])
     for path in (source, cells):
-        result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path)])
+        result = import_file(lead, path)
         assert result.exit_code == 0, result.output
     assert total(lead, {"meta": {"is_null": True}}) == 101
     assert total(lead, {"tags": {"is_null": True}}) == 101
@@ -214,7 +206,7 @@ def test_json_lines_with_a_lone_surrogate_are_refused_by_line_and_nothing_of_the
         '{"score": NaN}\n',
         encoding="utf-8",
     )
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    result = import_file(lead, path, "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert (report["created"], report["failed"]) == (1, 3)
@@ -233,7 +225,7 @@ def test_bytes_that_are_not_utf8_are_refused_by_line_and_the_other_lines_importe
         else [b'{"code": "ok"}', b'{"code": "caf\xe9"}', b'{"code": "fine"}']
     )
     path.write_bytes(b"\n".join(lines) + b"\n")
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    result = import_file(lead, path, "--json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert (report["created"], report["failed"]) == (2, 1)
@@ -287,7 +279,7 @@ def test_a_json_lines_line_that_is_not_json_says_its_line_column_and_what_is_wro
         encoding="utf-8",
     )
 
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path)])
+    result = import_file(lead, path)
 
     assert result.exit_code == 1
     assert result.output.splitlines() == [
@@ -300,9 +292,7 @@ def test_a_json_lines_line_that_is_not_json_says_its_line_column_and_what_is_wro
         "line 7: tags: 'zz' is not a value of this picklist (allowed: a, b)",
         "created 1, updated 0; 5 record(s) failed",
     ]
-    report = json.loads(
-        runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"]).output
-    )
+    report = json.loads(import_file(lead, path, "--json").output)
     assert [
         (error["line"], error["column"], error["field"], error["code"])
         for error in report["errors"]
@@ -324,7 +314,7 @@ def test_errors_past_the_first_thousand_are_counted_and_all_go_to_the_errors_fil
         tmp_path / "leads.csv",
         [{"code": f"E{i}", "score": "bad"} for i in range(1500)] + [{"code": "OK", "score": "1"}],
     )
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path)])
+    result = import_file(lead, path)
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert len([line for line in lines if line.startswith("line ")]) == 1000
@@ -387,20 +377,7 @@ def test_an_atomic_import_reports_the_errors_of_every_batch(
 ) -> None:
     rows = [{"code": f"C{i}", "score": "x" if i % 10 == 0 else str(i)} for i in range(40)]
     path = write_csv(tmp_path / "leads.csv", rows)
-    result = runner.invoke(
-        app,
-        [
-            "data",
-            "import",
-            lead.name,
-            "lead",
-            str(path),
-            "--atomic",
-            "--batch-size",
-            "10",
-            "--json",
-        ],
-    )
+    result = import_file(lead, path, "--atomic", "--batch-size", "10", "--json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert (report["written"], report["failed"]) == (False, 4)
@@ -413,7 +390,7 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_of_its_line(
 ) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("code,score\nA,1\nB,2,3\n", encoding="utf-8")
-    result = runner.invoke(app, ["data", "import", lead.name, "lead", str(path), "--json"])
+    result = import_file(lead, path, "--json")
     report = json.loads(result.output)
     assert (report["created"], report["failed"]) == (1, 1)
     assert [(e["line"], e["code"]) for e in report["errors"]] == [(3, "extra-cells")]
