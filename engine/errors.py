@@ -43,6 +43,9 @@ class TesseraError(Exception):
     code: ClassVar[str] = "tessera-error"
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Tessera error"
+    #: Seconds a client waits before sending the request again (the `Retry-After` header),
+    #: for errors that a second try can get past; None for the others.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -142,8 +145,7 @@ class SchemaChanged(TesseraError):
     code = "schema-changed"
     status = 503
     title = "The schema changed during the request"
-    #: Seconds a client waits before sending the request again (the `Retry-After` header).
-    retry_after: ClassVar[int] = 1
+    retry_after = 1
 
     def __init__(self, detail: str, *, revision: int | None = None) -> None:
         super().__init__(detail, extra={} if revision is None else {"revision": revision})
@@ -156,8 +158,7 @@ class WritesCollided(TesseraError):
     code = "writes-collided"
     status = 503
     title = "The request collided with concurrent writes"
-    #: Seconds a client waits before sending the request again (the `Retry-After` header).
-    retry_after: ClassVar[int] = 1
+    retry_after = 1
 
 
 class PreconditionFailed(TesseraError):

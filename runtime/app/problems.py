@@ -15,9 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.errors import (
     AuthenticationFailed,
     InvalidRequest,
-    SchemaChanged,
     TesseraError,
-    WritesCollided,
     summarize,
 )
 from engine.json_input import decode_json
@@ -70,7 +68,7 @@ async def _tessera_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, AuthenticationFailed):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, SchemaChanged | WritesCollided):
+    elif exc.retry_after is not None:
         headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request,
