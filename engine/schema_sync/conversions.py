@@ -113,10 +113,6 @@ def quote_identifier(name: str, dialect: str) -> str:
     return _DIALECTS[dialect].identifier_preparer.quote(name)
 
 
-def _raw(type_: TypeEngine[Any], dialect: str) -> TypeEngine[Any]:
-    return _DIALECTS[dialect].type_descriptor(type_)
-
-
 def _text_length(definition: FieldDef) -> int | None:
     column = column_type(definition)
     return getattr(column, "length", None)
@@ -559,8 +555,3 @@ class _ConversionBuilder:
         is_list = func.jsonb_typeof(self.column) == "array"
         listed = cast(literal(json.dumps(allowed)), postgresql.JSONB)
         return and_(is_list, not_(self.column.bool_op("<@")(listed)))
-
-
-def conversion_type(definition: FieldDef, dialect: str) -> TypeEngine[Any]:
-    """The raw column type of a field on a dialect (scaled integers on SQLite)."""
-    return _raw(column_type(definition), dialect)
