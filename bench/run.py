@@ -166,7 +166,7 @@ def prepare(url: str) -> str:
     key = create_api_key(context, "bench").api_key
     credential = authenticate(context, key)
     metadata_changes.create_object(
-        RequestContext(engine=context, tenant=credential.tenant, actor="bench"),
+        RequestContext(engine=context, tenant=credential.tenant, caller=credential.caller),
         ObjectDef.model_validate(DEAL),
     )
     started = time.perf_counter()

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import metadata_changes
+from engine.access import caller_of, tenant_admin
 from engine.budget import RequestBudget
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine
@@ -178,8 +179,8 @@ def request_context(engine: EngineContext) -> RequestContext:
     """
     return RequestContext(
         engine=engine,
-        tenant=get_tenant(engine, TENANT),
-        actor="bench",
+        tenant=(tenant := get_tenant(engine, TENANT)),
+        caller=caller_of(tenant_admin(engine, tenant), credential="bench"),
         budget=RequestBudget.unlimited(),
     )
 

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import metadata_changes, records
+from engine.access import caller_of, tenant_admin
 from engine.budget import RequestBudget
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine
@@ -61,8 +62,8 @@ def _rows() -> Iterator[tuple[int, dict[str, Any]]]:
 def _context(engine: EngineContext) -> RequestContext:
     return RequestContext(
         engine=engine,
-        tenant=get_tenant(engine, TENANT),
-        actor="bench",
+        tenant=(tenant := get_tenant(engine, TENANT)),
+        caller=caller_of(tenant_admin(engine, tenant), credential="bench"),
         budget=RequestBudget.unlimited(),
     )
 

@@ -157,7 +157,7 @@ def prepare(url: str) -> dict[str, str]:
         for obj in objects:
             credential = authenticate(context, keys[tenant])
             metadata_changes.create_object(
-                RequestContext(engine=context, tenant=credential.tenant, actor="bench"),
+                RequestContext(engine=context, tenant=credential.tenant, caller=credential.caller),
                 ObjectDef.model_validate(obj),
             )
     engine.dispose()

@@ -105,13 +105,40 @@ class TenantRef:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """The user a request acts as, as its credential resolved it.
+
+    Attributes:
+        user_id: the user's id; written to `created_by`/`updated_by` and revisions.
+        email: the user's e-mail (case-folded).
+        name: the user's display name.
+        role: the api name of the user's role in the role hierarchy, if any.
+        manager_id: the user's manager, if any.
+        partner_account: the partner account record the user belongs to, if any.
+        permission_sets: the api names of the user's permission sets.
+        locale: the user's locale (`zh-CN`, `en`), if set.
+        credential: how the request authenticated (`key:<id>` or `token`), for the audit log.
+    """
+
+    user_id: UUID
+    email: str
+    name: str
+    role: str | None = None
+    manager_id: UUID | None = None
+    partner_account: UUID | None = None
+    permission_sets: tuple[str, ...] = ()
+    locale: str | None = None
+    credential: str = "token"
+
+
+@dataclass(frozen=True)
 class RequestContext:
     """Everything one request's engine calls need.
 
     Attributes:
         engine: the process-wide context.
         tenant: the caller's tenant; every query is scoped to its schema.
-        actor: who acts, recorded in revisions (e.g. `key:3f2a…`).
+        caller: the user the request acts as; what it may see and do follows from it.
         budget: what the request may still do (docs/limits.md). The server gives each
             request a fresh one from `EngineContext.new_budget()`; the default has the
             default limits, and the CLI passes `RequestBudget.unlimited()`.
@@ -119,5 +146,10 @@ class RequestContext:
 
     engine: EngineContext
     tenant: TenantRef
-    actor: str
+    caller: Caller
     budget: RequestBudget = field(default_factory=RequestBudget)
+
+    @property
+    def actor(self) -> str:
+        """Who acts, as `created_by`, `updated_by` and revisions record it: the user's id."""
+        return str(self.caller.user_id)

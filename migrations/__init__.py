@@ -3,6 +3,10 @@
 Tenant tables themselves are built by the engine from metadata, never by Alembic.
 """
 
-from migrations.runner import upgrade_system_tables
+from migrations.runner import (
+    downgrade_system_tables,
+    stamp_system_tables,
+    upgrade_system_tables,
+)
 
-__all__ = ["upgrade_system_tables"]
+__all__ = ["downgrade_system_tables", "stamp_system_tables", "upgrade_system_tables"]

@@ -13,13 +13,15 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from engine.access import new_user
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
 from engine.files import LocalFileStorage, release_blobs
 from engine.files.s3_storage import S3FileStorage
 from engine.query import AllRows
 from engine.records import RecordWriter
-from engine.tenancy import authenticate, create_api_key, create_tenant
+from engine.tenancy import authenticate, create_api_key, create_tenant, get_tenant
+from metadata.store import insert_user
 from migrations import upgrade_system_tables
 from runtime.app import create_app
 
@@ -92,6 +94,8 @@ class TenantHandle:
     api_key: str
     key_id: str
     engine: EngineContext
+    #: The tenant's first admin user, whom the key acts as.
+    user_id: uuid.UUID
 
     @property
     def headers(self) -> dict[str, str]:
@@ -101,7 +105,7 @@ class TenantHandle:
         """A request context at the tenant's current revision (as a request would build it)."""
         credential = authenticate(self.engine, self.api_key)
         return RequestContext(
-            engine=self.engine, tenant=credential.tenant, actor=f"key:{self.key_id}"
+            engine=self.engine, tenant=credential.tenant, caller=credential.caller
         )
 
     @contextmanager
@@ -120,12 +124,40 @@ class TenantHandle:
         release_blobs(context.engine.files, writer.released)
 
 
+def add_user(
+    tenant: TenantHandle,
+    email: str,
+    *,
+    permission_sets: tuple[str, ...] = ("administrator",),
+    role: str | None = None,
+) -> TenantHandle:
+    """Store another user of `tenant` with an API key; return a handle acting as them."""
+    engine = tenant.engine
+    tenant_ref = get_tenant(engine, tenant.name)
+    user = new_user(
+        tenant_ref.id,
+        email=email,
+        name=email.split("@")[0],
+        now=engine.clock(),
+        role=role,
+        permission_sets=list(permission_sets),
+    )
+    with engine.db.begin() as connection:
+        insert_user(connection, user)
+    key = create_api_key(engine, tenant.name, user_id=user.id)
+    return TenantHandle(
+        name=tenant.name, api_key=key.api_key, key_id=key.id, engine=engine, user_id=user.id
+    )
+
+
 def make_tenant(engine: EngineContext, prefix: str = "t") -> TenantHandle:
     """Create a tenant with one key."""
     name = unique_tenant_name(prefix)
     create_tenant(engine, name)
     key = create_api_key(engine, name)
-    return TenantHandle(name=name, api_key=key.api_key, key_id=key.id, engine=engine)
+    return TenantHandle(
+        name=name, api_key=key.api_key, key_id=key.id, engine=engine, user_id=key.user_id
+    )
 
 
 @pytest.fixture

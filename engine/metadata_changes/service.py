@@ -11,11 +11,13 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from engine.access.upkeep import metadata_changed
 from engine.catalog import Catalog, CatalogCache, build_tables
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
 from engine.extensions import WriteOrigin
+from engine.metadata_changes.component_changes import describe_component_changes
 from engine.metadata_changes.dependencies import describe_rewrites
 from engine.metadata_changes.rewritten_records import RewrittenRecords
 from engine.records.after_write import AfterWrite
@@ -98,6 +100,15 @@ def _computed_rows(
     return touched
 
 
+def _without_orphans(state: TenantMetadata) -> TenantMetadata:
+    """`state` without the components of objects it no longer has (a purged object's)."""
+    kept = {obj.id for obj in state.objects}
+    components = tuple(c for c in state.components if c.object_id is None or c.object_id in kept)
+    if len(components) == len(state.components):
+        return state
+    return state.model_copy(update={"components": components})
+
+
 def _at_revision(context: RequestContext, catalog: Catalog) -> RequestContext:
     """The caller's context at the change's new revision, uncommitted yet.
 
@@ -144,6 +155,7 @@ def run_change(
     ):
         old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
         new, component = mutate(old)
+        new = _without_orphans(new)
         plan = plan_against_database(connection, old, new, force=force)
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)
@@ -182,6 +194,7 @@ def run_change(
             classification=plan.classification.value,
             warnings=[warning.as_dict() for warning in plan.warnings],
             operations=plan.describe()
+            + describe_component_changes(old, new)
             + describe_rewrites(old, new)
             + [refresh.describe() for refresh in planned],
             ddl=render_sql(plan.ops, dialect=engine.dialect_name),
@@ -247,6 +260,7 @@ def run_change(
                     connection, context, catalog, now=now, budget=context.budget.without_limits()
                 ),
             )
+        metadata_changed(connection, _at_revision(context, catalog), old=old, new=new)
         if hooks.is_listening:
             hooks.run(connection, _at_revision(context, catalog))
     engine.catalogs.put(catalog)

@@ -362,6 +362,8 @@ class SavePipeline:
         for save, scope in zip(saves, scopes, strict=True):
             if save.is_new:
                 scope.update(created)
+                if scope.get("owner_id") is None:
+                    scope["owner_id"] = self.context.caller.user_id
             else:
                 scope.update(updated)
                 scope["version"] = (save.prior.get("version") or 0) + 1
@@ -546,8 +548,12 @@ class SavePipeline:
 
     @property
     def creation_values(self) -> dict[str, Any]:
-        """The system values of a new row (besides its id)."""
-        return creation_stamp(now=self.now, actor=self.context.actor)
+        """The system values of a new row (besides its id): the caller owns it unless the
+        record names another owner."""
+        return {
+            **creation_stamp(now=self.now, actor=self.context.actor),
+            "owner_id": self.context.caller.user_id,
+        }
 
     @property
     def update_values(self) -> dict[str, Any]:

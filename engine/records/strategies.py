@@ -83,6 +83,8 @@ class OneRecord:
                 **pipeline.creation_values,
                 **changed_columns(obj, save.values),
             }
+            if row["owner_id"] is None:  # sent as null: a record always has an owner
+                row["owner_id"] = pipeline.context.caller.user_id
             item.row = connection.execute(obj.statements.insert_returning, row).mappings().one()
             item.status = WriteStatus.CREATED
             return
@@ -282,12 +284,14 @@ def _insert_row(
 ) -> dict[str, Any]:
     """A full row (COPY needs every row with the same columns)."""
     pipeline.context.budget.checkpoint()
-    row: dict[str, Any] = {"id": item.save.record_id, **stamp, "owner_id": None}
+    row: dict[str, Any] = {"id": item.save.record_id, **stamp}
     columns = pipeline.obj.input.columns
     for column in columns.values():
         row[column] = None
     for name, value in item.save.values.items():
         row[columns.get(name, name)] = value
+    if row["owner_id"] is None:  # sent as null: a record always has an owner
+        row["owner_id"] = pipeline.context.caller.user_id
     return row
 
 

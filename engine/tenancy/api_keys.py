@@ -11,12 +11,21 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from uuid import UUID
 
-from engine.context import EngineContext, TenantRef
+from engine.access.users import caller_of, tenant_admin
+from engine.context import Caller, EngineContext, TenantRef
 from engine.database import single_read_connection
 from engine.errors import AuthenticationFailed, NotFound
 from engine.tenancy.tenants import get_tenant
-from metadata.store import ApiKeyRow, find_key_owner, insert_api_key, list_api_keys, revoke_api_key
+from metadata.store import (
+    ApiKeyRow,
+    find_key_owner,
+    find_user,
+    insert_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
 
 _KEY = re.compile(r"^tsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,})$")
 
@@ -28,14 +37,16 @@ class IssuedKey:
     id: str
     tenant: str
     api_key: str
+    user_id: UUID
 
 
 @dataclass(frozen=True)
 class Credential:
-    """What a valid key stands for."""
+    """What a valid key or token stands for: the tenant, and the user it acts as."""
 
     key_id: str
     tenant: TenantRef
+    caller: Caller
 
 
 def _hash(secret: str) -> str:
@@ -43,17 +54,25 @@ def _hash(secret: str) -> str:
 
 
 def create_api_key(
-    context: EngineContext, tenant_name: str, *, label: str | None = None
+    context: EngineContext,
+    tenant_name: str,
+    *,
+    label: str | None = None,
+    user_id: UUID | None = None,
 ) -> IssuedKey:
-    """Issue a new key for a tenant.
+    """Issue a new key for a user of a tenant (by default its first admin).
 
     Raises:
-        NotFound: there is no such tenant.
+        NotFound: there is no such tenant or user.
     """
     tenant = get_tenant(context, tenant_name)
+    if user_id is None:
+        user_id = tenant_admin(context, tenant).id
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with context.db.begin() as connection:
+        if find_user(connection, tenant.id, user_id) is None:
+            raise NotFound(f"tenant {tenant.name!r} has no user {user_id}")
         insert_api_key(
             connection,
             ApiKeyRow(
@@ -63,9 +82,12 @@ def create_api_key(
                 label=label,
                 created_at=context.clock(),
                 revoked_at=None,
+                user_id=user_id,
             ),
         )
-    return IssuedKey(id=key_id, tenant=tenant.name, api_key=f"tsk_{key_id}_{secret}")
+    return IssuedKey(
+        id=key_id, tenant=tenant.name, api_key=f"tsk_{key_id}_{secret}", user_id=user_id
+    )
 
 
 def revoke_key(context: EngineContext, key_id: str) -> None:
@@ -87,10 +109,11 @@ def tenant_keys(context: EngineContext, tenant_name: str) -> list[ApiKeyRow]:
 
 
 def authenticate(context: EngineContext, api_key: str) -> Credential:
-    """Resolve a presented key to its tenant (with the tenant's current revision).
+    """Resolve a presented key to its user and tenant (with the tenant's current revision).
 
     Raises:
-        AuthenticationFailed: the key is malformed, unknown or revoked.
+        AuthenticationFailed: the key is malformed, unknown or revoked, or its user is
+            deactivated.
     """
     match = _KEY.match(api_key)
     if match is None:
@@ -102,8 +125,11 @@ def authenticate(context: EngineContext, api_key: str) -> Credential:
         raise AuthenticationFailed("the API key is not valid")
     if owner.revoked_at is not None:
         raise AuthenticationFailed("the API key has been revoked")
+    if not owner.user.active:
+        raise AuthenticationFailed("the API key's user is deactivated")
     return Credential(
         key_id=key_id,
+        caller=caller_of(owner.user, credential=f"key:{key_id}"),
         tenant=TenantRef(
             id=owner.tenant_id,
             name=owner.tenant_name,

@@ -8,6 +8,7 @@ import re
 from sqlalchemy.schema import CreateSchema
 from uuid_utils.compat import uuid7
 
+from engine.access.users import DEFAULT_ADMIN_EMAIL, create_first_admin
 from engine.context import EngineContext, TenantRef
 from engine.database import tenant_connection
 from engine.errors import Conflict, MetadataError, NotFound, Problem
@@ -23,8 +24,13 @@ def schema_name_for(tenant_name: str) -> str:
     return "t_" + tenant_name.replace("-", "_")
 
 
-def create_tenant(context: EngineContext, name: str) -> TenantRow:
-    """Create a tenant and its empty schema in one transaction.
+def create_tenant(
+    context: EngineContext, name: str, *, admin_email: str = DEFAULT_ADMIN_EMAIL
+) -> TenantRow:
+    """Create a tenant, its empty schema and its first admin user in one transaction.
+
+    The admin user holds the `administrator` permission set and has no password: it acts
+    through API keys (`create_api_key`) until one is set.
 
     Raises:
         MetadataError: the name is not a lowercase slug.
@@ -55,6 +61,7 @@ def create_tenant(context: EngineContext, name: str) -> TenantRow:
         if any(row.schema_name == schema for row in list_tenants(connection)):
             raise Conflict(f"tenant {name!r} clashes with an existing tenant's schema {schema!r}")
         insert_tenant(connection, tenant)
+        create_first_admin(connection, tenant.id, now=tenant.created_at, email=admin_email)
         if context.dialect_name == "postgresql":
             connection.execute(CreateSchema(schema))
     logger.info("created tenant %s", name)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from metadata.models.access import ComponentKind, ComponentState
 from metadata.models.fields import ApiName, FieldDef, Label, LongText
 from metadata.models.rules import ValidationRuleDef, ValidationRuleState, export_rule
 
@@ -103,6 +104,8 @@ class TenantMetadata(BaseModel):
     schema_name: str
     revision: int
     objects: tuple[ObjectState, ...] = ()
+    #: Components of the access kinds (and later kinds), in the order they were made.
+    components: tuple[ComponentState, ...] = ()
 
     @property
     def live_objects(self) -> tuple[ObjectState, ...]:
@@ -116,11 +119,49 @@ class TenantMetadata(BaseModel):
                 return obj
         return None
 
+    def components_of(
+        self, kind: ComponentKind, *, object_id: UUID | None = None
+    ) -> tuple[ComponentState, ...]:
+        """The components of one kind (of one object, for per-object kinds)."""
+        return tuple(
+            c
+            for c in self.components
+            if c.kind == kind and (object_id is None or c.object_id == object_id)
+        )
+
+    def find_component(
+        self, kind: ComponentKind, api_name: str, *, object_id: UUID | None = None
+    ) -> ComponentState | None:
+        """The component of this kind and name (of this object), if any."""
+        for component in self.components_of(kind, object_id=object_id):
+            if component.api_name == api_name:
+                return component
+        return None
+
     def export(self) -> dict[str, Any]:
         """Return the tenant's live metadata as one JSON-able document."""
+        objects = []
+        for obj in self.live_objects:
+            document = export_object(obj)
+            sharing = self.components_of(ComponentKind.OBJECT_SHARING, object_id=obj.id)
+            document["sharing"] = (
+                sharing[0].definition if sharing else {"default_access": "private"}
+            )
+            document["sharing_rules"] = [
+                c.definition
+                for c in self.components_of(ComponentKind.SHARING_RULE, object_id=obj.id)
+            ]
+            objects.append(document)
+        partner = self.components_of(ComponentKind.PARTNER_SETTINGS)
         return {
             "revision": self.revision,
-            "objects": [export_object(obj) for obj in self.live_objects],
+            "objects": objects,
+            "roles": [c.definition for c in self.components_of(ComponentKind.ROLE)],
+            "groups": [c.definition for c in self.components_of(ComponentKind.GROUP)],
+            "permission_sets": [
+                c.definition for c in self.components_of(ComponentKind.PERMISSION_SET)
+            ],
+            "partner_settings": partner[0].definition if partner else None,
         }
 
 

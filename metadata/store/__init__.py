@@ -12,13 +12,17 @@ from metadata.store.metadata_rows import (
 )
 from metadata.store.tables import (
     api_keys,
+    audit_log,
     components,
     counters,
     fields,
+    login_failures,
     objects,
+    refresh_tokens,
     revisions,
     system_metadata,
     tenants,
+    users,
 )
 from metadata.store.tenant_rows import (
     ApiKeyRow,
@@ -32,6 +36,16 @@ from metadata.store.tenant_rows import (
     list_tenants,
     revoke_api_key,
 )
+from metadata.store.user_rows import (
+    TenantUser,
+    UserRow,
+    find_tenant_user,
+    find_user,
+    find_user_by_email,
+    insert_user,
+    list_users,
+    update_user,
+)
 from metadata.store.utc_datetime import UtcDateTime
 
 __all__ = [
@@ -39,8 +53,11 @@ __all__ = [
     "KeyOwner",
     "StaleRevision",
     "TenantRow",
+    "TenantUser",
+    "UserRow",
     "UtcDateTime",
     "api_keys",
+    "audit_log",
     "components",
     "count_revisions",
     "counters",
@@ -48,18 +65,27 @@ __all__ = [
     "fields",
     "find_key_owner",
     "find_tenant",
+    "find_tenant_user",
+    "find_user",
+    "find_user_by_email",
     "hold_revision",
     "insert_api_key",
     "insert_tenant",
+    "insert_user",
     "list_api_keys",
     "list_revisions",
     "list_tenants",
+    "list_users",
     "load_tenant_metadata",
+    "login_failures",
     "objects",
+    "refresh_tokens",
     "revisions",
     "revoke_api_key",
     "save_tenant_metadata",
     "schema_revision",
     "system_metadata",
     "tenants",
+    "update_user",
+    "users",
 ]

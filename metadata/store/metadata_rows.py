@@ -10,6 +10,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from metadata.models import (
+    ComponentKind,
+    ComponentState,
     FieldDef,
     FieldState,
     ObjectState,
@@ -64,6 +66,20 @@ def load_tenant_metadata(
                 id=row.id, definition=ValidationRuleDef.model_validate(row.definition)
             )
         )
+    generic = [
+        ComponentState(
+            id=row.id,
+            kind=ComponentKind(row.kind),
+            api_name=row.api_name,
+            object_id=row.object_id,
+            definition=row.definition,
+        )
+        for row in connection.execute(
+            select(components)
+            .where(components.c.tenant_id == tenant_id, components.c.kind != VALIDATION_RULE)
+            .order_by(components.c.position, components.c.created_at, components.c.id)
+        )
+    ]
     object_rows = connection.execute(
         select(objects)
         .where(objects.c.tenant_id == tenant_id)
@@ -87,6 +103,7 @@ def load_tenant_metadata(
             )
             for row in object_rows
         ),
+        components=tuple(generic),
     )
 
 
@@ -158,6 +175,7 @@ def save_tenant_metadata(
             before=old_objects.pop(obj.id, None),
             now=now,
         )
+    _save_components(connection, tenant_id=new.tenant_id, old=old, new=new, now=now)
     for purged in old_objects.values():
         connection.execute(components.delete().where(components.c.object_id == purged.id))
         connection.execute(fields.delete().where(fields.c.object_id == purged.id))
@@ -275,6 +293,46 @@ def _save_rules(
             )
     for rule_id in old_rules:
         connection.execute(components.delete().where(components.c.id == rule_id))
+
+
+def _component_values(component: ComponentState, position: int) -> dict[str, Any]:
+    return {
+        "kind": component.kind.value,
+        "api_name": component.api_name,
+        "object_id": component.object_id,
+        "definition": component.definition,
+        "position": position,
+    }
+
+
+def _save_components(
+    connection: Connection,
+    *,
+    tenant_id: UUID,
+    old: TenantMetadata,
+    new: TenantMetadata,
+    now: datetime,
+) -> None:
+    """Write the access (and later) components that differ between `old` and `new`."""
+    before = {
+        component.id: _component_values(component, position)
+        for position, component in enumerate(old.components)
+    }
+    for position, component in enumerate(new.components):
+        previous = before.pop(component.id, None)
+        values = _component_values(component, position)
+        if previous is None:
+            connection.execute(
+                insert(components).values(
+                    id=component.id, tenant_id=tenant_id, created_at=now, **values
+                )
+            )
+        elif previous != values:
+            connection.execute(
+                update(components).where(components.c.id == component.id).values(**values)
+            )
+    for component_id in before:
+        connection.execute(components.delete().where(components.c.id == component_id))
 
 
 def list_revisions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -18,6 +19,9 @@ from sqlalchemy import (
 )
 
 from metadata.store.utc_datetime import UtcDateTime
+
+#: An auto-incremented id: SQLite increments only an INTEGER primary key.
+_SERIAL = BigInteger().with_variant(Integer, "sqlite")
 
 system_metadata = MetaData(
     naming_convention={
@@ -38,11 +42,34 @@ tenants = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+#: A tenant's users. E-mails are stored case-folded, unique per tenant. A user's tokens
+#: issued before `credentials_changed_at` (a password change, a deactivation) are refused.
+users = Table(
+    "tessera_users",
+    system_metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("password_hash", String(255)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("manager_id", Uuid, ForeignKey("tessera_users.id")),
+    Column("role", String(63)),
+    Column("partner_account", Uuid),
+    Column("locale", String(35)),
+    Column("permission_sets", JSON, nullable=False),
+    Column("credentials_changed_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "email"),
+)
+
 api_keys = Table(
     "tessera_api_keys",
     system_metadata,
     Column("id", String(16), primary_key=True),
     Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False, index=True),
+    Column("user_id", Uuid, ForeignKey("tessera_users.id"), index=True),
     Column("secret_hash", String(64), nullable=False),
     Column("label", String(255)),
     Column("created_at", UtcDateTime, nullable=False),
@@ -115,3 +142,54 @@ components = Table(
 
 Index("ix_tessera_components_tenant_kind", components.c.tenant_id, components.c.kind)
 Index("ix_tessera_objects_tenant_api_name", objects.c.tenant_id, objects.c.api_name)
+
+#: Refresh tokens: one row per issued token, chained in a family. Using a token replaces
+#: it; presenting a replaced one again revokes its whole family (a stolen token).
+refresh_tokens = Table(
+    "tessera_refresh_tokens",
+    system_metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False),
+    Column("user_id", Uuid, ForeignKey("tessera_users.id"), nullable=False, index=True),
+    Column("family_id", String(32), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("replaced_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+#: Failed logins, counted per user and per address over a sliding window.
+login_failures = Table(
+    "tessera_login_failures",
+    system_metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+Index("ix_tessera_login_failures_email", login_failures.c.tenant_id, login_failures.c.email)
+Index("ix_tessera_login_failures_address", login_failures.c.address, login_failures.c.at)
+
+#: The audit log: logins, user, permission and sharing changes, keys issued and revoked,
+#: privacy requests. Rows are only ever added.
+audit_log = Table(
+    "tessera_audit_log",
+    system_metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tenant_id", Uuid, ForeignKey("tessera_tenants.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(255)),
+    Column("action", String(63), nullable=False),
+    Column("target", String(255)),
+    Column("address", String(64)),
+    Column("details", JSON, nullable=False),
+)
+
+Index("ix_tessera_audit_log_tenant_at", audit_log.c.tenant_id, audit_log.c.at)

@@ -9,7 +9,8 @@ from uuid import UUID
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from metadata.store.tables import api_keys, tenants
+from metadata.store.tables import api_keys, tenants, users
+from metadata.store.user_rows import UserRow, user_from_mapping
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,12 @@ class ApiKeyRow:
     label: str | None
     created_at: datetime
     revoked_at: datetime | None
+    user_id: UUID | None = None
 
 
 @dataclass(frozen=True)
 class KeyOwner:
-    """What an API key resolves to on every request: its tenant and the tenant's revision."""
+    """What an API key resolves to on every request: its user, tenant and tenant revision."""
 
     key_id: str
     secret_hash: str
@@ -46,6 +48,7 @@ class KeyOwner:
     tenant_name: str
     schema_name: str
     revision: int
+    user: UserRow
 
 
 def insert_tenant(connection: Connection, tenant: TenantRow) -> None:
@@ -83,6 +86,7 @@ def insert_api_key(connection: Connection, key: ApiKeyRow) -> None:
             label=key.label,
             created_at=key.created_at,
             revoked_at=key.revoked_at,
+            user_id=key.user_id,
         )
     )
 
@@ -91,23 +95,36 @@ def insert_api_key(connection: Connection, key: ApiKeyRow) -> None:
 # than looking its compiled form up.
 _KEY_OWNER = (
     select(
+        users,
         api_keys.c.id.label("key_id"),
         api_keys.c.secret_hash,
         api_keys.c.revoked_at,
-        tenants.c.id.label("tenant_id"),
         tenants.c.name.label("tenant_name"),
         tenants.c.schema_name,
         tenants.c.revision,
     )
     .join(tenants, tenants.c.id == api_keys.c.tenant_id)
+    .join(users, users.c.id == api_keys.c.user_id)
     .where(api_keys.c.id == bindparam("key_id"))
 )
 
 
 def find_key_owner(connection: Connection, key_id: str) -> KeyOwner | None:
-    """Return the key with this id together with its tenant, in one query."""
+    """Return the key with this id together with its user and tenant, in one query."""
     row = connection.execute(_KEY_OWNER, {"key_id": key_id}).one_or_none()
-    return KeyOwner(**row._mapping) if row else None
+    if row is None:
+        return None
+    mapping = row._mapping
+    return KeyOwner(
+        key_id=mapping["key_id"],
+        secret_hash=mapping["secret_hash"],
+        revoked_at=mapping["revoked_at"],
+        tenant_id=mapping["tenant_id"],
+        tenant_name=mapping["tenant_name"],
+        schema_name=mapping["schema_name"],
+        revision=mapping["revision"],
+        user=user_from_mapping(mapping),
+    )
 
 
 def list_api_keys(connection: Connection, tenant_id: UUID) -> list[ApiKeyRow]:

@@ -86,7 +86,7 @@ class TenantRunner:
         return RequestContext(
             engine=self.engine,
             tenant=credential.tenant,
-            actor=f"key:{credential.key_id}",
+            caller=credential.caller,
             budget=self.engine.new_budget(),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from engine.access import caller_of, tenant_admin
 from engine.budget import RequestBudget
 from engine.context import EngineContext, RequestContext
 from engine.tenancy import get_tenant
@@ -26,15 +27,16 @@ def cli_engine_context() -> Iterator[EngineContext]:
 
 
 def operator_context(engine: EngineContext, tenant: str) -> RequestContext:
-    """The context of an operator's command acting on one tenant: actor `cli`, no limits
-    (an import, an export or a sweep is no tenant's request).
+    """The context of an operator's command acting on one tenant: as the tenant's first
+    admin user, with no limits (an import, an export or a sweep is no tenant's request).
 
     Raises:
-        NotFound: there is no such tenant.
+        NotFound: there is no such tenant, or it has no active admin user.
     """
+    tenant_ref = get_tenant(engine, tenant)
     return RequestContext(
         engine=engine,
-        tenant=get_tenant(engine, tenant),
-        actor="cli",
+        tenant=tenant_ref,
+        caller=caller_of(tenant_admin(engine, tenant_ref), credential="cli"),
         budget=RequestBudget.unlimited(),
     )

@@ -39,6 +39,7 @@ class TwoInstances:
             api_key=self.tenant.api_key,
             key_id=self.tenant.key_id,
             engine=engine,
+            user_id=self.tenant.user_id,
         )
         return handle.context()
 

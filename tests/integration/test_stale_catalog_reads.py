@@ -46,6 +46,7 @@ class Race:
             api_key=self.tenant.api_key,
             key_id=self.tenant.key_id,
             engine=engine,
+            user_id=self.tenant.user_id,
         ).context()
 
 

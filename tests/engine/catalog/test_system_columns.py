@@ -17,10 +17,9 @@ from engine.expressions import Kind
 from engine.query.paths import SYSTEM_FIELD_TYPES
 from engine.records.json_schema import record_schema
 from engine.records.service import compiled_object
-from engine.tenancy import create_api_key
 from metadata.models import FieldType, ObjectDef
-from migrations import upgrade_system_tables
-from tests.conftest import Api, TenantHandle
+from migrations import stamp_system_tables, upgrade_system_tables
+from tests.conftest import Api, TenantHandle, add_user
 
 NOTE = {
     "api_name": "note",
@@ -44,7 +43,7 @@ def notes(api: Api) -> Api:
 
 
 def actor(api: Api) -> str:
-    return f"key:{api.tenant.key_id}"
+    return str(api.tenant.user_id)
 
 
 def test_every_reader_of_system_columns_agrees_with_the_one_table() -> None:
@@ -62,30 +61,20 @@ def test_every_reader_of_system_columns_agrees_with_the_one_table() -> None:
         assert SYSTEM_FIELD_TYPES[name].type is FieldType.TEXT
 
 
-def test_a_created_record_names_the_key_that_created_it(notes: Api) -> None:
+def test_a_created_record_names_the_user_that_created_it(notes: Api) -> None:
     record = notes.post("/data/note", json={"body": "hello"}).json()
     assert record["created_by"] == record["updated_by"] == actor(notes)
     stored = notes.get(f"/data/note/{record['id']}").json()
     assert stored["created_by"] == actor(notes)
 
 
-def test_an_update_by_another_key_changes_updated_by_only(
-    notes: Api, app_client: Any, engine_context: EngineContext
-) -> None:
+def test_an_update_by_another_user_changes_updated_by_only(notes: Api, app_client: Any) -> None:
     record = notes.post("/data/note", json={"body": "hello"}).json()
-    second = create_api_key(engine_context, notes.tenant.name)
-    other_api = Api(
-        client=app_client,
-        tenant=TenantHandle(
-            name=notes.tenant.name,
-            api_key=second.api_key,
-            key_id=second.id,
-            engine=engine_context,
-        ),
-    )
+    second = add_user(notes.tenant, "second@example.com")
+    other_api = Api(client=app_client, tenant=second)
     changed = other_api.patch(f"/data/note/{record['id']}", json={"body": "edited"}).json()
     assert changed["created_by"] == actor(notes)
-    assert changed["updated_by"] == f"key:{second.id}"
+    assert changed["updated_by"] == str(second.user_id)
 
 
 @pytest.mark.parametrize("size", [3, 200])
@@ -146,7 +135,9 @@ def test_upgrading_turns_existing_uuid_actor_columns_into_text(
                 sa.text(f'ALTER TABLE "{schema}".note ALTER COLUMN {column} TYPE UUID USING NULL')
             )
         connection.execute(sa.text("UPDATE tessera_alembic_version SET version_num = '0003'"))
-    upgrade_system_tables(engine_context.db)
+    upgrade_system_tables(engine_context.db, revision="0004")
+    # The tables are at the head revision already: only the revision under test ran.
+    stamp_system_tables(engine_context.db)
     with engine_context.db.connect() as connection:
         types = dict(
             connection.execute(
@@ -160,5 +151,5 @@ def test_upgrading_turns_existing_uuid_actor_columns_into_text(
         )
     assert types == {"created_by": "character varying", "updated_by": "character varying"}
     assert records.create_record(tenant.context(), "note", {"body": "x"})["created_by"] == (
-        f"key:{tenant.key_id}"
+        str(tenant.user_id)
     )

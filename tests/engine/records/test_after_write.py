@@ -133,7 +133,7 @@ def test_the_cascade_writes_the_actor_without_hooks_too(crm: TenantHandle) -> No
     )
     stored = records.get_record(crm.context(), "account", account["id"])
     assert stored["total"] == 10 and stored["version"] == 2
-    assert stored["updated_by"] == f"key:{crm.key_id}"
+    assert stored["updated_by"] == str(crm.user_id)
 
 
 def test_a_failing_hook_rolls_the_whole_save_back(crm: TenantHandle) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -267,7 +268,8 @@ def statements_on(tenant: TenantHandle, table: str) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and table in statement:
+        reads_table = re.search(rf"FROM \S*\b{table}\b", statement) is not None
+        if statement.lstrip().upper().startswith("SELECT") and reads_table:
             seen.append(statement)
 
     engine = tenant.engine.db

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
@@ -100,6 +101,8 @@ TEAM_ROLLUPS = [
     },
 ]
 NOW = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+#: Another user than the tenant's admin, deleting.
+DELETER = UUID("0190a000-0000-7000-8000-00000000de1e")
 
 
 @pytest.fixture
@@ -122,7 +125,11 @@ def stored(tenant: TenantHandle, name: str, record: str) -> dict[str, Any]:
 def deleter(tenant: TenantHandle, *hooks: Any) -> RequestContext:
     """Another user deleting, at a known time: the cleared records must carry both."""
     context = with_hooks(tenant, *hooks)
-    return replace(context, actor="key:deleter", engine=replace(context.engine, clock=lambda: NOW))
+    return replace(
+        context,
+        caller=replace(context.caller, user_id=DELETER),
+        engine=replace(context.engine, clock=lambda: NOW),
+    )
 
 
 @pytest.fixture
@@ -153,7 +160,7 @@ def test_a_record_whose_lookup_a_deletion_clears_gets_a_new_version_stamped_by_t
     after = stored(crm, "task", acme["task"])
     assert after["account"] is None
     assert after["version"] == before["version"] + 1
-    assert after["updated_by"] == "key:deleter"
+    assert after["updated_by"] == str(DELETER)
     assert datetime.fromisoformat(after["updated_at"]) == NOW
     # A record pointing elsewhere is not touched.
     assert stored(crm, "task", acme["kept"])["version"] == 1
@@ -190,7 +197,7 @@ def test_a_hook_sees_each_cleared_record_with_the_origin_reference_cleared(
     assert task.is_cascaded and task.changed == {"account"}
     assert task.before is not None and task.after is not None
     assert str(task.before["account"]) == acme["acme"] and task.after["account"] is None
-    assert task.after["updated_by"] == "key:deleter"
+    assert task.after["updated_by"] == str(DELETER)
     assert task.after["version"] == task.before["version"] + 1
     assert stored(crm, "task", acme["task"])["version"] == task.after["version"]
     # They are cleared before the account goes, the caller's own write.
@@ -252,7 +259,7 @@ def test_roll_ups_of_other_parents_filtering_on_a_cleared_lookup_are_recomputed(
     records.delete_record(crm.context(), "account", acme["acme"])
     team = stored(crm, "team", acme["team"])
     assert (team["orphan_tasks"], team["placed_hours"]) == (1, 5)
-    assert team["updated_by"] == f"key:{crm.key_id}"
+    assert team["updated_by"] == str(crm.user_id)
 
 
 def test_references_to_children_deleted_with_their_parent_are_cleared_too(
@@ -268,7 +275,7 @@ def test_references_to_children_deleted_with_their_parent_are_cleared_too(
 
     deal = stored(crm, "deal", ann_deal)
     assert (deal["contact"], deal["contact_name"], deal["account_name"]) == (None, None, "Other")
-    assert deal["version"] == 2 and deal["updated_by"] == "key:deleter"
+    assert deal["version"] == 2 and deal["updated_by"] == str(DELETER)
     [written] = hook.saves
     seen = {(r.object, str(r.record_id), r.origin) for r in written}
     assert ("deal", ann_deal, WriteOrigin.REFERENCE_CLEARED) in seen

@@ -82,7 +82,7 @@ def test_revisions_record_each_change_with_actor_and_summary(api: Api) -> None:
     revisions = api.get("/admin/revisions").json()["data"]
     assert [r["number"] for r in revisions] == [2, 1]
     assert revisions[0]["summary"] == "add field account.name"
-    assert revisions[0]["actor"] == f"key:{api.tenant.key_id}"
+    assert revisions[0]["actor"] == str(api.tenant.user_id)
     exported = api.get("/admin/metadata").json()
     assert exported["revision"] == 2
     assert exported["objects"][0]["fields"][0]["api_name"] == "name"

@@ -81,7 +81,7 @@ def test_expression_defaults_are_evaluated_on_create(tasks: Api) -> None:
     record = create(tasks, {"name": "visit acme", "qty": 4})
     assert (record["start"], record["due"]) == ("2026-03-15", "2026-04-14")
     assert record["code"] == "VIS-4"
-    assert record["created_by_key"] == f"key:{tasks.tenant.key_id}"
+    assert record["created_by_key"] == str(tasks.tenant.user_id)
 
 
 def test_an_expression_default_reads_other_fields_and_their_literal_defaults(

@@ -1,0 +1,65 @@
+"""Component kinds stored beside objects: added, renamed, patched and removed as changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.errors import MetadataError, NotFound, Problem
+from engine.metadata_changes.components import (
+    ComponentKindSpec,
+    delete_component,
+    get_component,
+    list_components,
+    patch_component,
+    save_component,
+)
+from metadata.models import ComponentKind, RoleDef, TenantMetadata
+from tests.conftest import Api, TenantHandle
+
+
+def _parent_exists(state: TenantMetadata, role: Any, own: Any) -> list[Problem]:
+    if role.parent is None or state.find_component(ComponentKind.ROLE, role.parent):
+        return []
+    return [Problem("/parent", "unknown-role", f"there is no role {role.parent!r}")]
+
+
+ROLES = ComponentKindSpec(kind=ComponentKind.ROLE, model=RoleDef, noun="role", check=_parent_exists)
+
+
+def test_a_component_is_added_renamed_keeping_its_id_and_removed(tenant: TenantHandle) -> None:
+    added = save_component(tenant.context(), ROLES, {"api_name": "ceo", "label": "CEO"})
+    assert added.result == {"api_name": "ceo", "label": "CEO"}
+    assert added.operations == ["add role ceo"]
+    save_component(tenant.context(), ROLES, {"api_name": "sales", "parent": "ceo"})
+    before = tenant.context()
+    renamed = patch_component(before, ROLES, "sales", {"api_name": "sales_emea"})
+    assert renamed.operations == ["rename role sales to sales_emea"]
+    assert [r["api_name"] for r in list_components(tenant.context(), ROLES)] == [
+        "ceo",
+        "sales_emea",
+    ]
+    assert get_component(tenant.context(), ROLES, "sales_emea")["parent"] == "ceo"
+    removed = delete_component(tenant.context(), ROLES, "sales_emea")
+    assert removed.operations == ["remove role sales_emea"]
+    with pytest.raises(NotFound, match="no role 'sales_emea'"):
+        get_component(tenant.context(), ROLES, "sales_emea")
+
+
+def test_a_dry_run_changes_nothing_and_a_bad_component_names_every_problem(
+    tenant: TenantHandle,
+) -> None:
+    planned = save_component(tenant.context(), ROLES, {"api_name": "ceo"}, dry_run=True)
+    assert planned.is_dry_run and planned.operations == ["add role ceo"]
+    assert list_components(tenant.context(), ROLES) == []
+    with pytest.raises(MetadataError) as refused:
+        save_component(tenant.context(), ROLES, {"api_name": "Bad Name", "parent": "nobody"})
+    assert {p.pointer for p in refused.value.problems} == {"/api_name", "/parent"}
+
+
+def test_components_travel_in_the_metadata_export(api: Api) -> None:
+    save_component(api.tenant.context(), ROLES, {"api_name": "ceo"})
+    exported = api.get("/admin/metadata").json()
+    assert exported["roles"] == [{"api_name": "ceo"}]
+    assert [s["api_name"] for s in exported["permission_sets"]] == ["administrator"]
