@@ -14,8 +14,8 @@ CATEGORY = "User context"
     needs_context=True,
     usages=VOLATILE_USAGES,
     examples=[
-        ("CURRENT_USER()", "key:demo"),
-        ("CURRENT_USER() == 'key:demo'", True),
+        ("CURRENT_USER()", "01a204d9-0c1e-7f3a-9d2b-6f0e5a1c2b3d"),
+        ("CURRENT_USER() == '01a204d9-0c1e-7f3a-9d2b-6f0e5a1c2b3d'", True),
     ],
 )
 def CURRENT_USER(context: EvaluationContext) -> str | None:

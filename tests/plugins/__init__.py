@@ -13,8 +13,12 @@ NOW = datetime(2026, 3, 15, 10, 30, tzinfo=UTC)
 
 
 def make_context(**overrides: Any) -> EvaluationContext:
-    """The context the unit tests evaluate in: 2026-03-15 10:30 UTC, key:demo in demo."""
-    values: dict[str, Any] = {"now": NOW, "user": "key:demo", "tenant": "demo"}
+    """The context the unit tests evaluate in: 2026-03-15 10:30 UTC, a user of tenant demo."""
+    values: dict[str, Any] = {
+        "now": NOW,
+        "user": "01a204d9-0c1e-7f3a-9d2b-6f0e5a1c2b3d",
+        "tenant": "demo",
+    }
     values.update(overrides)
     return EvaluationContext(**values)
 

@@ -10,7 +10,7 @@ from tests.plugins import make_context
 
 def test_current_user_and_tenant_read_the_context() -> None:
     context = make_context()
-    assert CURRENT_USER(context) == "key:demo"
+    assert CURRENT_USER(context) == "01a204d9-0c1e-7f3a-9d2b-6f0e5a1c2b3d"
     assert CURRENT_TENANT(context) == "demo"
 
 

@@ -207,7 +207,7 @@ CORPUS = [
 
 
 def _context() -> EvaluationContext:
-    context = EvaluationContext(now=NOW, user="key:demo", tenant="demo")
+    context = EvaluationContext(now=NOW, user="01a204d9-0c1e-7f3a-9d2b-6f0e5a1c2b3d", tenant="demo")
     context.start_clock(5.0)
     return context
 
