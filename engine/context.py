@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from engine.budget import DEFAULT_SLICE, INLINE, RequestBudget, RequestLimits, Scheduler
 from engine.catalog import CatalogCache
-from engine.database import EventLoopScheduler, LoopShare, sqlite_database_path
+from engine.database import EventLoopScheduler, LoopShare, StoredSecret, sqlite_database_path
 from engine.expressions import ExpressionCompiler
 from engine.extensions import AfterWriteHook
 from engine.files import FileStorage, default_file_storage
@@ -20,6 +20,16 @@ from engine.files import FileStorage, default_file_storage
 #: The largest file the server takes, whatever a field's `max_size` says (100 MiB;
 #: TESSERA_MAX_FILE_BYTES).
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
+#: How long an access token is good for (15 minutes; TESSERA_ACCESS_TOKEN_SECONDS).
+DEFAULT_ACCESS_TOKEN_SECONDS = 15 * 60
+#: How long a refresh token is good for (14 days; TESSERA_REFRESH_TOKEN_SECONDS).
+DEFAULT_REFRESH_TOKEN_SECONDS = 14 * 24 * 3600
+#: The name of the stored secret that signs access tokens when none is configured.
+SIGNING_SECRET = "access_token_signing_key"
+
+
+def _signing_secret() -> StoredSecret:
+    return StoredSecret(SIGNING_SECRET)
 
 
 def utc_now() -> datetime:
@@ -45,6 +55,10 @@ class EngineContext:
             default folder beside the database (see `files`).
         max_file_bytes: the largest file the server takes (TESSERA_MAX_FILE_BYTES): an
             upload stops there even when a field's `max_size` is larger.
+        signing_secret: the key access tokens are signed with: TESSERA_SECRET_KEY, else one
+            generated once and kept in the database (see `engine.database.secrets`).
+        access_token_seconds: how long an access token is good for.
+        refresh_token_seconds: how long a refresh token is good for.
     """
 
     db: Engine
@@ -56,6 +70,9 @@ class EngineContext:
     after_write_hooks: tuple[AfterWriteHook, ...] = ()
     file_storage: FileStorage | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    signing_secret: StoredSecret = field(default_factory=_signing_secret)
+    access_token_seconds: int = DEFAULT_ACCESS_TOKEN_SECONDS
+    refresh_token_seconds: int = DEFAULT_REFRESH_TOKEN_SECONDS
 
     @cached_property
     def files(self) -> FileStorage:

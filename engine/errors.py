@@ -44,8 +44,9 @@ class TesseraError(Exception):
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Tessera error"
     #: Seconds a client waits before sending the request again (the `Retry-After` header),
-    #: for errors that a second try can get past; None for the others.
-    retry_after: ClassVar[int | None] = None
+    #: for errors that a second try can get past; None for the others. A class says it for
+    #: all its errors; an error that knows better (a lockout's end) sets its own.
+    retry_after: int | None = None
 
     def __init__(
         self,
@@ -90,6 +91,18 @@ class AuthenticationFailed(TesseraError):
     code = "unauthenticated"
     status = 401
     title = "Authentication required"
+
+
+class TooManyAttempts(TesseraError):
+    """Too many failed attempts in a while (logins): wait `retry_after` seconds."""
+
+    code = "too-many-attempts"
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 class DatabaseUnavailable(TesseraError):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from engine.catalog import CatalogCache
-from engine.context import EngineContext
-from engine.database import create_database_engine, ensure_database
+from engine.context import SIGNING_SECRET, EngineContext
+from engine.database import StoredSecret, create_database_engine, ensure_database
 from migrations import upgrade_system_tables
 from runtime.settings import Settings
 
@@ -40,4 +40,10 @@ def build_engine_context(
         slice_seconds=settings.request_slice_seconds,
         file_storage=settings.file_storage_backend(),
         max_file_bytes=settings.max_file_bytes,
+        signing_secret=StoredSecret(
+            SIGNING_SECRET,
+            configured=settings.secret_key.get_secret_value() if settings.secret_key else None,
+        ),
+        access_token_seconds=settings.access_token_seconds,
+        refresh_token_seconds=settings.refresh_token_seconds,
     )

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.budget import DEFAULT_LIMITS, DEFAULT_SLICE, RequestLimits
-from engine.context import DEFAULT_MAX_FILE_BYTES
+from engine.context import (
+    DEFAULT_ACCESS_TOKEN_SECONDS,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_REFRESH_TOKEN_SECONDS,
+)
 from engine.files import FileStorage, LocalFileStorage
 from runtime.app.size_limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES, MEBIBYTE
 
@@ -49,6 +53,12 @@ class Settings(BaseSettings):
     s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     #: The largest file the server takes, whatever a field's max_size says.
     max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, ge=1024)
+    #: The key access tokens are signed with; unset, one is generated once and kept in the
+    #: database, shared by every process on it (docs/identity.md).
+    secret_key: SecretStr | None = Field(None, min_length=32)
+    #: How long an access token, and a refresh token, is good for.
+    access_token_seconds: int = Field(DEFAULT_ACCESS_TOKEN_SECONDS, ge=10, le=24 * 3600)
+    refresh_token_seconds: int = Field(DEFAULT_REFRESH_TOKEN_SECONDS, ge=60)
 
     @field_validator("file_storage")
     @classmethod

@@ -15,12 +15,14 @@ from engine.database.governor import (
     install_budget_hooks,
 )
 from engine.database.postgresql import forget_stale_statements
+from engine.database.secrets import StoredSecret
 from engine.database.sqlite import CASEFOLD_FUNCTION, drop_tenant_file, tenant_files_directory
 
 __all__ = [
     "CASEFOLD_FUNCTION",
     "EventLoopScheduler",
     "LoopShare",
+    "StoredSecret",
     "bind_budget",
     "charge_copied_rows",
     "create_database_engine",

@@ -193,3 +193,13 @@ audit_log = Table(
 )
 
 Index("ix_tessera_audit_log_tenant_at", audit_log.c.tenant_id, audit_log.c.at)
+
+#: Secrets Tessera makes once per database and every process shares: the key that signs
+#: access tokens when TESSERA_SECRET_KEY is not set (`engine.database.StoredSecret`).
+stored_secrets = Table(
+    "tessera_secrets",
+    system_metadata,
+    Column("name", String(63), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -61,13 +61,17 @@ def find_user_by_email(connection: Connection, tenant_id: UUID, email: str) -> U
     return user_from_mapping(row._mapping) if row else None
 
 
-def list_users(connection: Connection, tenant_id: UUID) -> list[UserRow]:
-    """Return the tenant's users, oldest first."""
-    rows = connection.execute(
+def list_users(
+    connection: Connection, tenant_id: UUID, *, for_update: bool = False
+) -> list[UserRow]:
+    """Return the tenant's users, oldest first (locked until the transaction ends, if asked:
+    changes of users that check the others then queue on PostgreSQL)."""
+    query = (
         select(users)
         .where(users.c.tenant_id == tenant_id)
         .order_by(users.c.created_at, users.c.email)
     )
+    rows = connection.execute(query.with_for_update() if for_update else query)
     return [user_from_mapping(row._mapping) for row in rows]
 
 
