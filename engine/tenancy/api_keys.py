@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from engine.access.users import caller_of, tenant_admin
+from engine.audit import record_event
 from engine.context import Caller, EngineContext, TenantRef
 from engine.database import single_read_connection
-from engine.errors import AuthenticationFailed, NotFound
+from engine.errors import AuthenticationFailed, Conflict, NotFound
 from engine.tenancy.tenants import get_tenant
 from metadata.store import (
     ApiKeyRow,
@@ -42,9 +43,12 @@ class IssuedKey:
 
 @dataclass(frozen=True)
 class Credential:
-    """What a valid key or token stands for: the tenant, and the user it acts as."""
+    """What a valid key or token stands for: the tenant, and the user it acts as.
 
-    key_id: str
+    `key_id` names the API key; it is None for an access token.
+    """
+
+    key_id: str | None
     tenant: TenantRef
     caller: Caller
 
@@ -59,20 +63,28 @@ def create_api_key(
     *,
     label: str | None = None,
     user_id: UUID | None = None,
+    actor: str | None = None,
 ) -> IssuedKey:
     """Issue a new key for a user of a tenant (by default its first admin).
 
+    The audit log records it (`key.issued`), with `actor` as who issued it.
+
     Raises:
         NotFound: there is no such tenant or user.
+        Conflict: the user is deactivated.
     """
     tenant = get_tenant(context, tenant_name)
     if user_id is None:
         user_id = tenant_admin(context, tenant).id
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
+    now = context.clock()
     with context.db.begin() as connection:
-        if find_user(connection, tenant.id, user_id) is None:
+        user = find_user(connection, tenant.id, user_id)
+        if user is None:
             raise NotFound(f"tenant {tenant.name!r} has no user {user_id}")
+        if not user.active:
+            raise Conflict(f"{user.email} is deactivated: a key of theirs would not work")
         insert_api_key(
             connection,
             ApiKeyRow(
@@ -80,25 +92,45 @@ def create_api_key(
                 tenant_id=tenant.id,
                 secret_hash=_hash(secret),
                 label=label,
-                created_at=context.clock(),
+                created_at=now,
                 revoked_at=None,
                 user_id=user_id,
             ),
+        )
+        record_event(
+            connection,
+            tenant.id,
+            at=now,
+            action="key.issued",
+            actor=actor,
+            target=str(user_id),
+            details={"key_id": key_id, "label": label},
         )
     return IssuedKey(
         id=key_id, tenant=tenant.name, api_key=f"tsk_{key_id}_{secret}", user_id=user_id
     )
 
 
-def revoke_key(context: EngineContext, key_id: str) -> None:
-    """Revoke a key at once; requests with it get 401 from then on.
+def revoke_key(context: EngineContext, key_id: str, *, actor: str | None = None) -> None:
+    """Revoke a key at once; requests with it get 401 from then on (audited: `key.revoked`).
 
     Raises:
         NotFound: no unrevoked key has this id.
     """
+    now = context.clock()
     with context.db.begin() as connection:
-        if not revoke_api_key(connection, key_id, now=context.clock()):
+        owner = find_key_owner(connection, key_id)
+        if owner is None or not revoke_api_key(connection, key_id, now=now):
             raise NotFound(f"there is no active key {key_id!r}")
+        record_event(
+            connection,
+            owner.tenant_id,
+            at=now,
+            action="key.revoked",
+            actor=actor,
+            target=str(owner.user.id),
+            details={"key_id": key_id},
+        )
 
 
 def tenant_keys(context: EngineContext, tenant_name: str) -> list[ApiKeyRow]:

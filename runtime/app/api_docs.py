@@ -10,6 +10,8 @@ out. `/favicon.ico` is the icon of the same package, so browsers find one.
 
 The API key is typed into the page and kept in the browser's local storage; both pages
 send it with the request for `/openapi.json`, so they show the tenant's own objects.
+Swagger UI's Authorize button logs in with an e-mail and password instead (the OAuth2
+password flow, the tenant's name as client_id); its token then goes with each request.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ _SWAGGER_START = """    SwaggerUIBundle({
       dom_id: "#swagger-ui",
       validatorUrl: null,
       requestInterceptor: (request) => {
-        Object.assign(request.headers, keyHeaders());
+        // A login through Authorize (its token request, then its token) goes as it is.
+        if (!request.headers.Authorization) Object.assign(request.headers, keyHeaders());
         return request;
       },
     });"""

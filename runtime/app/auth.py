@@ -8,21 +8,34 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlalchemy.util import greenlet_spawn
 
 from engine.context import EngineContext, RequestContext
 from engine.errors import AuthenticationFailed, SchemaChanged
-from engine.tenancy import authenticate
+from engine.sessions import authenticate_bearer
 
-#: The one security scheme of the OpenAPI document (`bearer`): every operation that takes a
-#: key names it, and `base_openapi` makes it the document's default.
+#: The security schemes of the OpenAPI document, either of which every operation that
+#: takes a credential accepts (`base_openapi` makes them the document's default): a
+#: bearer (an API key or an access token), and the OAuth2 password flow that gets an
+#: access token, so that Swagger UI's Authorize logs in with an e-mail and a password.
 BEARER_SCHEME = "bearer"
+OAUTH2_SCHEME = "oauth2"
+TOKEN_URL = "/api/v1/auth/token"
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name=BEARER_SCHEME,
-    bearerFormat="tsk_<id>_<secret>",
-    description="A Tessera API key: `tsk_<id>_<secret>`",
+    description=(
+        f"A Tessera API key (`tsk_<id>_<secret>`) or an access token from `POST {TOKEN_URL}`"
+    ),
+)
+_oauth2 = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    scheme_name=OAUTH2_SCHEME,
+    description=(
+        "Log in with your e-mail (username) and password; put your tenant's name in client_id"
+    ),
 )
 
 Result = TypeVar("Result")
@@ -74,15 +87,17 @@ class TenantRunner:
             return work(self._context())
 
     def _context(self) -> RequestContext:
-        """Resolve the bearer key to its tenant.
+        """Resolve the bearer, an API key or an access token, to its user and tenant.
 
         Raises:
-            AuthenticationFailed: no key, or an unknown or revoked one (401).
+            AuthenticationFailed: no bearer, or one that is not valid (any more) (401).
         """
         credentials = self.credentials
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise AuthenticationFailed("send an API key as `Authorization: Bearer <key>`")
-        credential = authenticate(self.engine, credentials.credentials)
+            raise AuthenticationFailed(
+                "send an API key or an access token as `Authorization: Bearer <key or token>`"
+            )
+        credential = authenticate_bearer(self.engine, credentials.credentials)
         return RequestContext(
             engine=self.engine,
             tenant=credential.tenant,
@@ -94,8 +109,13 @@ class TenantRunner:
 async def tenant_runner(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _token: Annotated[str | None, Depends(_oauth2)],
 ) -> TenantRunner:
-    """Return the runner of the caller's engine calls (no I/O happens here)."""
+    """Return the runner of the caller's engine calls (no I/O happens here).
+
+    `_token` is the same header read by the OAuth2 scheme: it only puts that scheme in
+    every operation's security, beside `bearer`.
+    """
     return TenantRunner(engine=engine_context(request), credentials=credentials)
 
 

@@ -20,7 +20,7 @@ from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import bulk_input_schema, keyed_input_schema, record_schema
 from metadata.models import FieldType
 from runtime.app.articles import with_indefinite_article
-from runtime.app.auth import BEARER_SCHEME
+from runtime.app.auth import BEARER_SCHEME, OAUTH2_SCHEME
 
 _GENERIC_PREFIXES = ("/api/v1/data/{object_name}", "/api/v1/schema/{object_name}")
 _PROBLEM = {
@@ -68,10 +68,10 @@ def base_openapi(app: FastAPI) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    # The scheme itself comes from the routes' bearer dependency; the tenant's object
-    # paths are added by hand and take it as the document's default.
+    # The schemes themselves come from the routes' dependencies; the tenant's object
+    # paths are added by hand and take them as the document's default.
     schemas["Problem"] = _problem_schema()
-    document["security"] = [{BEARER_SCHEME: []}]
+    document["security"] = [{BEARER_SCHEME: []}, {OAUTH2_SCHEME: []}]
     return document
 
 
@@ -130,7 +130,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _problems(*statuses: int) -> dict[str, Any]:
     meaning = {
-        401: "Missing, unknown or revoked API key",
+        401: "Missing, unknown or revoked API key or access token",
         404: "No such record (or object)",
         409: "A unique value clashes, or the record is still referenced",
         412: "The record changed since the version in If-Match",
