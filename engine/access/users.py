@@ -9,10 +9,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Connection
 from uuid_utils.compat import uuid7
 
+from engine.audit import record_event
 from engine.context import Caller, EngineContext, TenantRef
 from engine.errors import MetadataError, NotFound, Problem
 from metadata.models import ADMINISTRATOR_SET, ComponentKind, administrator_set
-from metadata.store import UserRow, components, insert_user, list_users
+from metadata.store import UserRow, components, find_user_by_email, insert_user, list_users
 
 #: The e-mail of the admin user a tenant is created with, unless another is given.
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
@@ -32,6 +33,17 @@ def normalized_email(email: str, *, pointer: str = "/email") -> str:
             problems=[Problem(pointer, "invalid-email", str(exc))],
         ) from exc
     return checked.normalized.casefold()
+
+
+def email_key(text: str) -> str:
+    """The e-mail `text` names, as e-mails are stored, to look a user up by (pure).
+
+    Unlike `normalized_email` it refuses nothing: a text that is no e-mail matches nobody.
+    """
+    try:
+        return normalized_email(text)
+    except MetadataError:
+        return text.strip().casefold()
 
 
 def new_user(
@@ -87,6 +99,14 @@ def create_first_admin(
         tenant_id, email=email, name="Administrator", now=now, permission_sets=[ADMINISTRATOR_SET]
     )
     insert_user(connection, admin)
+    record_event(
+        connection,
+        tenant_id,
+        at=now,
+        action="user.created",
+        target=str(admin.id),
+        details={"email": admin.email, "permission_sets": admin.permission_sets},
+    )
     return admin
 
 
@@ -119,3 +139,18 @@ def tenant_admin(context: EngineContext, tenant: TenantRef) -> UserRow:
         f"tenant {tenant.name!r} has no active user with the {ADMINISTRATOR_SET!r} "
         "permission set; give one to a user with `tessera user create`"
     )
+
+
+def user_with_email(context: EngineContext, tenant: TenantRef, email: str) -> UserRow:
+    """The tenant's user with this e-mail (compared case-folded).
+
+    Raises:
+        NotFound: the tenant has no such user.
+    """
+    with context.db.connect() as connection:
+        user = find_user_by_email(connection, tenant.id, email_key(email))
+    if user is None:
+        raise NotFound(
+            f"tenant {tenant.name!r} has no user {email!r}; `tessera user list` shows them"
+        )
+    return user

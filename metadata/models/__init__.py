@@ -70,6 +70,7 @@ from metadata.models.rules import (
     ValidationRuleState,
     export_rule,
 )
+from metadata.models.users import MAX_EMAIL_LENGTH, UserDef, UserPatch
 
 __all__ = [
     "ADMINISTRATOR_SET",
@@ -85,6 +86,7 @@ __all__ = [
     "FIELD_TYPE_SYNONYMS",
     "FORMULA_RETURN_TYPES",
     "MAX_ACCEPT_ENTRIES",
+    "MAX_EMAIL_LENGTH",
     "MAX_FILE_SIZE",
     "MAX_LABEL_LENGTH",
     "MAX_PRECISION",
@@ -124,6 +126,8 @@ __all__ = [
     "SharingRuleDef",
     "SystemRight",
     "TenantMetadata",
+    "UserDef",
+    "UserPatch",
     "ValidationRuleDef",
     "ValidationRulePatch",
     "ValidationRuleState",

@@ -13,6 +13,7 @@ from engine.context import EngineContext
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.api_docs import install_api_docs
 from runtime.app.auth import run_engine
+from runtime.app.auth_routes import router as auth_router
 from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
 from runtime.app.file_routes import UPLOAD_THREADS
@@ -23,6 +24,7 @@ from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
 from runtime.app.search_routes import router as search_router
 from runtime.app.size_limits import SizeLimitMiddleware, SizeLimits
+from runtime.app.user_routes import router as user_router
 
 
 def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> FastAPI:
@@ -63,12 +65,14 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     # where they always were, from a second inclusion that matching never reaches.
     app.include_router(data_router, include_in_schema=False)
     app.include_router(admin_router)
+    app.include_router(user_router)
     app.include_router(rule_router)
     app.include_router(computed_router)
     app.include_router(data_router)
     app.include_router(file_router)
     app.include_router(schema_router)
     app.include_router(search_router)
+    app.include_router(auth_router)
     install_api_docs(app)
 
     @app.get("/healthz", include_in_schema=False)
