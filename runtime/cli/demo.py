@@ -52,12 +52,18 @@ def default_demo_key_file(context: EngineContext) -> Path:
     return Path("tessera.demo-key").resolve()
 
 
-def ensure_demo_key(context: EngineContext, *, key_file: Path) -> DemoKey:
-    """Return the demo tenant's one key, creating the tenant and the key if needed."""
+def ensure_demo_tenant(context: EngineContext) -> str:
+    """Create the demo tenant if it does not exist; return its name."""
     try:
         get_tenant(context, DEMO_TENANT)
     except NotFound:
         create_tenant(context, DEMO_TENANT)
+    return DEMO_TENANT
+
+
+def ensure_demo_key(context: EngineContext, *, key_file: Path) -> DemoKey:
+    """Return the demo tenant's one key, creating the tenant and the key if needed."""
+    ensure_demo_tenant(context)
     kept = _kept_key(context, key_file)
     if kept is None:
         issued = create_api_key(context, DEMO_TENANT, label=DEMO_KEY_LABEL)
@@ -84,7 +90,7 @@ def _kept_key(context: EngineContext, key_file: Path) -> tuple[str, str] | None:
         credential = authenticate(context, api_key)
     except AuthenticationFailed:
         return None  # revoked, or kept for a database that was since replaced
-    if credential.tenant.name != DEMO_TENANT:
+    if credential.tenant.name != DEMO_TENANT or credential.key_id is None:
         return None
     return credential.key_id, api_key
 

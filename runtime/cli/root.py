@@ -11,6 +11,7 @@ from runtime.cli.functions import functions_app
 from runtime.cli.output import HELP_MARKUP
 from runtime.cli.serve import db_app, serve
 from runtime.cli.tenants import key_app, tenant_app
+from runtime.cli.users import user_app
 
 app = typer.Typer(
     cls=ReportingGroup,
@@ -25,6 +26,7 @@ app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(key_app, name="key")
+app.add_typer(user_app, name="user")
 app.add_typer(data_app, name="data")
 app.add_typer(files_app, name="files")
 app.add_typer(functions_app, name="functions")

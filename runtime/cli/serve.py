@@ -15,7 +15,14 @@ from engine.database import safe_url
 from runtime.app import create_app
 from runtime.app.size_limits import SizeLimits
 from runtime.bootstrap import build_engine_context
-from runtime.cli.demo import default_demo_key_file, ensure_demo_key
+from runtime.cli.demo import (
+    DEMO_TENANT,
+    DemoKey,
+    default_demo_key_file,
+    ensure_demo_key,
+    ensure_demo_tenant,
+)
+from runtime.cli.demo_users import DemoLogin, ensure_demo_users
 from runtime.cli.failures import Unavailable
 from runtime.cli.output import JsonOption, command_group, emit
 from runtime.settings import Settings
@@ -27,7 +34,9 @@ def serve(
     host: str = typer.Option(None, help="Interface to listen on (TESSERA_HOST)"),
     port: int = typer.Option(None, help="Port to listen on (TESSERA_PORT)"),
     demo: bool = typer.Option(
-        False, "--demo", help="Ensure a demo tenant with one API key, kept across restarts"
+        False,
+        "--demo",
+        help="Ensure a demo tenant with one API key and sample users, kept across restarts",
     ),
 ) -> None:
     """Migrate the system tables, then serve the API."""
@@ -41,24 +50,17 @@ def serve(
     listener = bind_listener(host, port)
     # --demo sets a database up from nothing; a plain serve must find the one it was given.
     setup = build_engine_context(settings, migrate=True, create_missing=demo)
-    key = (
-        ensure_demo_key(setup, key_file=settings.demo_key_file or default_demo_key_file(setup))
-        if demo
-        else None
-    )
+    logins, key = None, None
+    if demo:
+        # Users first: setting the admin's password on a first start revokes their keys.
+        logins = ensure_demo_users(setup, ensure_demo_tenant(setup))
+        key = ensure_demo_key(
+            setup, key_file=settings.demo_key_file or default_demo_key_file(setup)
+        )
     address = f"http://{host}:{listener.getsockname()[1]}"
     typer.echo(f"Tessera is serving on {address}  (API docs: {address}/docs)")
-    if key is not None:
-        kept = (
-            f"a new key, kept in {key.key_file} for the next starts"
-            if key.is_new
-            else f"the same key as before, kept in {key.key_file}"
-        )
-        typer.echo(f"demo tenant API key: {key.api_key}")
-        typer.echo(f"({kept})")
-        typer.echo(
-            f'try: curl -H "Authorization: Bearer {key.api_key}" {address}/api/v1/admin/objects'
-        )
+    if key is not None and logins is not None:
+        _print_demo(address, key, logins)
     setup.db.dispose()
     app = create_app(build_engine_context(settings, for_server=True), limits=size_limits(settings))
     # Start-up objects (modules, the app) live as long as the process: keep them out of
@@ -71,6 +73,29 @@ def serve(
     # collections mean ten times fewer full ones, at a few hundred kilobytes of garbage.
     gc.set_threshold(7_000, 10, 10)
     uvicorn.Server(server_config(app, settings=settings, host=host, port=port)).run([listener])
+
+
+def _print_demo(address: str, key: DemoKey, logins: list[DemoLogin]) -> None:
+    kept = (
+        f"a new key, kept in {key.key_file} for the next starts"
+        if key.is_new
+        else f"the same key as before, kept in {key.key_file}"
+    )
+    typer.echo(f"demo tenant API key: {key.api_key}")
+    typer.echo(f"({kept})")
+    typer.echo(f'try: curl -H "Authorization: Bearer {key.api_key}" {address}/api/v1/admin/objects')
+    typer.echo(f"demo users of tenant {DEMO_TENANT} (the same passwords on every start):")
+    width = max(len(login.user.email) for login in logins)
+    for login in logins:
+        user = login.user
+        role = f"role {user.role}, " if user.role else ""
+        sets = ", ".join(user.permission_sets)
+        typer.echo(f"  {user.email:<{width}}  {login.password}  {role}permission sets {sets}")
+    rep = next((login for login in logins if login.user.role == "sales_rep"), logins[0])
+    typer.echo(
+        f"log in: curl -s -X POST {address}/api/v1/auth/token -d tenant={DEMO_TENANT} "
+        f"-d username={rep.user.email} -d password={rep.password}"
+    )
 
 
 def bind_listener(host: str, port: int) -> socket.socket:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from engine.tenancy import all_tenants, create_api_key, create_tenant, revoke_key, tenant_keys
+from engine.access import DEFAULT_ADMIN_EMAIL, user_with_email
+from engine.tenancy import (
+    all_tenants,
+    create_api_key,
+    create_tenant,
+    get_tenant,
+    revoke_key,
+    tenant_keys,
+)
 from runtime.cli.context import cli_engine_context
 from runtime.cli.output import JsonOption, command_group, emit
 
@@ -13,20 +21,32 @@ key_app = command_group("Issue, list and revoke API keys.")
 
 
 @tenant_app.command("create")
-def tenant_create(name: str, as_json: bool = JsonOption) -> None:
-    """Create a tenant with its own schema; print its first API key on the last line."""
+def tenant_create(
+    name: str,
+    admin_email: str = typer.Option(
+        DEFAULT_ADMIN_EMAIL, "--admin-email", help="The e-mail of the tenant's first admin user"
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a tenant with its own schema and admin user; print the admin's first API key
+    on the last line."""
     with cli_engine_context() as context:
-        tenant = create_tenant(context, name)
+        tenant = create_tenant(context, name, admin_email=admin_email)
         key = create_api_key(context, name, label="initial")
+        admin = user_with_email(context, get_tenant(context, name), admin_email)
     emit(
         {
             "tenant": tenant.name,
             "schema": tenant.schema_name,
+            "admin_email": admin.email,
             "key_id": key.id,
             "api_key": key.api_key,
         },
         as_json=as_json,
-        text=f"created tenant {tenant.name} (schema {tenant.schema_name})\n{key.api_key}",
+        text=(
+            f"created tenant {tenant.name} (schema {tenant.schema_name}) with admin user "
+            f"{admin.email}; their API key:\n{key.api_key}"
+        ),
     )
 
 
@@ -55,15 +75,27 @@ def tenant_list(as_json: bool = JsonOption) -> None:
 def key_create(
     tenant: str,
     label: str = typer.Option(None, help="What the key is for"),
+    user: str = typer.Option(
+        None, "--user", help="The e-mail of the user the key acts as (default: the first admin)"
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Issue a new API key for a tenant; the key is printed once, on the last line."""
+    """Issue a new API key of a user of a tenant; the key is printed once, on the last line."""
     with cli_engine_context() as context:
-        key = create_api_key(context, tenant, label=label)
+        owner = user_with_email(context, get_tenant(context, tenant), user) if user else None
+        key = create_api_key(context, tenant, label=label, user_id=owner.id if owner else None)
+        email = owner.email if owner else None
     emit(
-        {"tenant": key.tenant, "key_id": key.id, "api_key": key.api_key},
+        {
+            "tenant": key.tenant,
+            "key_id": key.id,
+            "user_id": str(key.user_id),
+            "api_key": key.api_key,
+        },
         as_json=as_json,
-        text=f"key {key.id} for tenant {key.tenant}\n{key.api_key}",
+        text=f"key {key.id} for tenant {key.tenant}"
+        + (f", acting as {email}" if email else "")
+        + f"\n{key.api_key}",
     )
 
 
@@ -75,6 +107,7 @@ def key_list(tenant: str, as_json: bool = JsonOption) -> None:
     rows = [
         {
             "key_id": k.id,
+            "user_id": str(k.user_id) if k.user_id else None,
             "label": k.label,
             "created_at": k.created_at.isoformat(),
             "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
