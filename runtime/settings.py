@@ -17,6 +17,9 @@ from engine.context import (
 from engine.files import FileStorage, LocalFileStorage
 from runtime.app.size_limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_URL_BYTES, MEBIBYTE
 
+#: The shortest TESSERA_SECRET_KEY taken: an HS256 key should have 256 bits.
+MIN_SECRET_KEY_LENGTH = 32
+
 
 class Settings(BaseSettings):
     """Runtime configuration; every value can be set as TESSERA_<NAME>."""
@@ -55,10 +58,20 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, ge=1024)
     #: The key access tokens are signed with; unset, one is generated once and kept in the
     #: database, shared by every process on it (docs/identity.md).
-    secret_key: SecretStr | None = Field(None, min_length=32)
+    secret_key: SecretStr | None = None
     #: How long an access token, and a refresh token, is good for.
     access_token_seconds: int = Field(DEFAULT_ACCESS_TOKEN_SECONDS, ge=10, le=24 * 3600)
     refresh_token_seconds: int = Field(DEFAULT_REFRESH_TOKEN_SECONDS, ge=60)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"use at least {MIN_SECRET_KEY_LENGTH} characters, such as the output of "
+                "`openssl rand -base64 48`"
+            )
+        return value
 
     @field_validator("file_storage")
     @classmethod

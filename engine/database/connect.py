@@ -144,6 +144,15 @@ def tenant_connection(
     return connection
 
 
+def system_write_connection(engine: Engine) -> Connection:
+    """A connection for a transaction that reads system tables, then writes them.
+
+    On SQLite it takes the write lock at BEGIN, as tenant writers do: two transactions
+    that each read and then write would otherwise fail one another at once.
+    """
+    return engine.connect().execution_options(**{WRITE_OPTION: True})
+
+
 def single_read_connection(engine: Engine) -> Connection:
     """A connection for one read of the system tables (autocommit on PostgreSQL)."""
     connection = engine.connect()

@@ -19,7 +19,7 @@ from engine.access import email_key, verify_password
 from engine.access.passwords import MAX_PASSWORD_LENGTH
 from engine.audit import record_event
 from engine.context import EngineContext
-from engine.database import single_read_connection
+from engine.database import single_read_connection, system_write_connection
 from engine.errors import AuthenticationFailed, TesseraError
 from engine.sessions.access_tokens import access_token_key, issue_access_token
 from engine.sessions.login_limits import LoginAttempt, start_attempt
@@ -107,7 +107,7 @@ def log_in(
         raise _wrong()
     email = email_key(username)[:MAX_EMAIL_LENGTH]
     attempt = LoginAttempt(tenant_id=tenant.id, email=email, address=address, at=now)
-    with engine.db.begin() as connection:
+    with system_write_connection(engine.db) as connection, connection.begin():
         refused = start_attempt(connection, attempt)
         if refused is not None:
             _audit(connection, attempt, "login.locked_out", {"email": email})
@@ -116,7 +116,7 @@ def log_in(
         raise refused
     # The slow check runs outside any transaction: the attempt already counts.
     is_right = verify_password(user.password_hash if user else None, password)
-    with engine.db.begin() as connection:
+    with system_write_connection(engine.db) as connection, connection.begin():
         if user is not None and is_right and user.active:
             clear_login_failures(connection, tenant_id=tenant.id, email=email)
             prune_refresh_tokens(connection, user.id, now=now)
@@ -169,7 +169,7 @@ def refresh_session(engine: EngineContext, *, refresh_token: str, address: str) 
     now = engine.clock()
     key = access_token_key(engine)
     refusal: TesseraError
-    with engine.db.begin() as connection:
+    with system_write_connection(engine.db) as connection, connection.begin():
         row = presented_token(connection, refresh_token)
         user = find_user(connection, row.tenant_id, row.user_id)
         if row.revoked_at is not None:
@@ -219,7 +219,7 @@ def log_out(engine: EngineContext, *, refresh_token: str, address: str) -> None:
         AuthenticationFailed: the token is malformed or unknown (401).
     """
     now = engine.clock()
-    with engine.db.begin() as connection:
+    with system_write_connection(engine.db) as connection, connection.begin():
         row = presented_token(connection, refresh_token)
         if revoke_family(connection, row.family_id, now=now):
             record_event(

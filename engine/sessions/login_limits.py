@@ -2,7 +2,10 @@
 
 Every attempt counts as a failure from the moment it starts: the failure is stored
 before the password is checked, and a success takes its e-mail's failures away again.
-Concurrent guesses therefore count too, not only the ones that finished. Attempts
+Concurrent guesses therefore count too, not only the ones that finished: a burst of
+parallel guesses gets exactly as far as the limit. (So do parallel logins of one user
+with the right password: past the limit, the later ones are refused until the earlier
+ones have succeeded.) Attempts
 refused by the limit are not stored, so a lockout ends when the oldest counted failure
 leaves the window, whatever the client kept sending meanwhile.
 """
@@ -16,6 +19,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from engine.database import hold_named_locks
 from engine.errors import TooManyAttempts
 from metadata.store import add_login_failure, recent_login_failures
 
@@ -47,7 +51,16 @@ def _wait(failures: list[datetime], limit: int, now: datetime) -> int | None:
 
 
 def start_attempt(connection: Connection, attempt: LoginAttempt) -> TooManyAttempts | None:
-    """Count the attempt as a failure, or return the refusal when a limit is reached."""
+    """Count the attempt as a failure, or return the refusal when a limit is reached.
+
+    `connection` is in a write transaction; attempts on the same user or from the same
+    address queue on it, so each counts the ones before.
+    """
+    hold_named_locks(
+        connection,
+        f"login-user:{attempt.tenant_id}:{attempt.email}",
+        f"login-address:{attempt.address}",
+    )
     by_user, by_address = recent_login_failures(
         connection,
         tenant_id=attempt.tenant_id,

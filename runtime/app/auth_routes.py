@@ -24,6 +24,8 @@ _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Wrong tenant, e-mail or password, or a bad refresh token", **_PROBLEM},
     429: {"description": "Too many failed logins; wait Retry-After seconds", **_PROBLEM},
 }
+#: Logging in takes no credential: the operations say so over the document's default.
+_NO_CREDENTIAL: dict[str, Any] = {"security": []}
 #: Token responses are never cached (RFC 6749, 5.1).
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -48,7 +50,7 @@ def _tokens(pair: TokenPair) -> JSONResponse:
     return JSONResponse(pair.as_dict(), headers=_NO_STORE)
 
 
-@router.post("/auth/token", responses=_TOKEN_RESPONSES)
+@router.post("/auth/token", responses=_TOKEN_RESPONSES, openapi_extra=_NO_CREDENTIAL)
 async def token(
     request: Request,
     username: Annotated[str, Form(description="Your e-mail")],
@@ -83,7 +85,7 @@ async def token(
     return _tokens(pair)
 
 
-@router.post("/auth/refresh", responses=_TOKEN_RESPONSES)
+@router.post("/auth/refresh", responses=_TOKEN_RESPONSES, openapi_extra=_NO_CREDENTIAL)
 async def refresh(
     request: Request,
     refresh_token: Annotated[
@@ -104,7 +106,10 @@ async def refresh(
 
 
 @router.post(
-    "/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: _TOKEN_RESPONSES[401]}
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: _TOKEN_RESPONSES[401]},
+    openapi_extra=_NO_CREDENTIAL,
 )
 async def logout(
     request: Request, refresh_token: Annotated[str, Form(description="Your refresh token")]

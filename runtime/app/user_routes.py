@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Path, status
 
 from engine.access import (
     create_user,
@@ -23,6 +23,8 @@ router = APIRouter(prefix="/api/v1/admin", tags=["users"], route_class=ApiRoute)
 # Checked by the engine, shape and tenant together: one 422 lists every problem.
 NewUser = Annotated[Any, Body(), checked_by_engine(UserDef)]
 UserChange = Annotated[Any, Body(), checked_by_engine(UserPatch)]
+# Any text is taken (an id of no user is a 404), but only a UUID can name a user.
+UserId = Annotated[str, Path(description="The user's id", json_schema_extra={"format": "uuid"})]
 
 
 @router.get("/users")
@@ -38,19 +40,19 @@ async def create(run: InTenant, body: NewUser) -> dict[str, Any]:
 
 
 @router.get("/users/{user_id}")
-async def get(run: InTenant, user_id: str) -> dict[str, Any]:
+async def get(run: InTenant, user_id: UserId) -> dict[str, Any]:
     """Return one user."""
     return await run(lambda context: get_user_document(context, user_id))
 
 
 @router.patch("/users/{user_id}")
-async def update(run: InTenant, user_id: str, body: UserChange) -> dict[str, Any]:
+async def update(run: InTenant, user_id: UserId, body: UserChange) -> dict[str, Any]:
     """Change some keys of a user; a new `password` or `"active": false` ends every
     session and revokes every API key of theirs."""
     return await run(lambda context: update_user_fields(context, user_id, body))
 
 
 @router.delete("/users/{user_id}")
-async def deactivate(run: InTenant, user_id: str) -> dict[str, Any]:
+async def deactivate(run: InTenant, user_id: UserId) -> dict[str, Any]:
     """Deactivate a user (users are never deleted: records keep naming them)."""
     return await run(lambda context: deactivate_user(context, user_id))

@@ -86,3 +86,21 @@ def test_an_s3_store_without_a_bucket_is_an_invalid_setting(
     monkeypatch.setenv("TESSERA_FILE_STORAGE", "s3:///tessera")
     with pytest.raises(ValidationError, match="names its bucket"):
         Settings()
+
+
+def test_a_configured_secret_key_signs_the_tokens_and_a_short_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TESSERA_DATABASE_URL", f"sqlite:///{tmp_path / 'tessera.db'}")
+    monkeypatch.setenv("TESSERA_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("TESSERA_ACCESS_TOKEN_SECONDS", "60")
+    context = build_engine_context(Settings())
+    try:
+        assert context.signing_secret.is_configured
+        assert context.signing_secret.value(context.db) == "k" * 40
+        assert context.access_token_seconds == 60
+    finally:
+        context.db.dispose()
+    monkeypatch.setenv("TESSERA_SECRET_KEY", "short")
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings()

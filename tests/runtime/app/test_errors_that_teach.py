@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.api_route import ApiRoute
+from runtime.app.auth_routes import router as auth_router
 from runtime.app.computed_routes import router as computed_router
 from runtime.app.data_routes import router as data_router
 from runtime.app.file_routes import router as file_router
@@ -22,6 +23,7 @@ from runtime.app.query_parameters import declared_query_parameters
 from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
 from runtime.app.search_routes import router as search_router
+from runtime.app.user_routes import router as user_router
 from tests.conftest import Api
 from tests.validator_wording import raw_phrases_in
 
@@ -149,12 +151,14 @@ def test_the_declared_parameters_of_each_route_are_the_ones_its_openapi_operatio
         route
         for router in (
             admin_router,
+            auth_router,
             computed_router,
             data_router,
             file_router,
             rule_router,
             schema_router,
             search_router,
+            user_router,
         )
         for route in router.routes
     ]

@@ -137,15 +137,22 @@ def test_the_anonymous_document_lists_the_admin_api_before_the_data_api(
     assert admin and data and max(admin) < min(data)
 
 
-def test_the_document_has_one_bearer_scheme_that_every_operation_uses(sales: Api) -> None:
+def test_every_operation_takes_a_bearer_or_a_password_login(sales: Api) -> None:
+    either = [{"bearer": []}, {"oauth2": []}]
     for headers in ({}, sales.tenant.headers):
         document = sales.client.get("/openapi.json", headers=headers).json()
-        assert list(document["components"]["securitySchemes"]) == ["bearer"]
-        assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-        assert document["security"] == [{"bearer": []}]
-        for item in document["paths"].values():
+        schemes = document["components"]["securitySchemes"]
+        assert list(schemes) == ["bearer", "oauth2"]
+        assert schemes["bearer"]["scheme"] == "bearer"
+        assert schemes["oauth2"]["flows"] == {
+            "password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}
+        }
+        assert document["security"] == either
+        for path, item in document["paths"].items():
             for operation in item.values():
-                assert operation.get("security", [{"bearer": []}]) == [{"bearer": []}]
+                # Logging in takes no credential: it is how one gets one.
+                expected = [] if path.startswith("/api/v1/auth/") else either
+                assert operation.get("security", either) == expected, path
 
 
 def test_operation_summaries_take_the_article_their_label_needs(api: Api) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from engine.context import EngineContext
 from engine.tenancy import authenticate, create_api_key, tenant_keys
 from runtime.cli.demo import DEMO_TENANT, default_demo_key_file, ensure_demo_key
+from runtime.cli.demo_users import DEMO_USERS
 
 
 def _active_keys(engine: EngineContext) -> list[str]:
@@ -137,7 +138,8 @@ def _start_demo(directory: Path) -> list[str]:
     )
     try:
         assert server.stdout is not None
-        return [server.stdout.readline().rstrip("\n") for _ in range(4)]
+        # The server line, three about the key, a heading, five users, a login example.
+        return [server.stdout.readline().rstrip("\n") for _ in range(11)]
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
@@ -152,3 +154,7 @@ def test_serve_demo_prints_the_same_key_on_every_start(tmp_path: Path) -> None:
     assert first[2] == f"(a new key, kept in {key_file} for the next starts)"
     assert second[2] == f"(the same key as before, kept in {key_file})"
     assert first[0].startswith("Tessera is serving on http://127.0.0.1:")
+    assert first[4:10] == second[4:10]
+    assert first[4] == "demo users of tenant demo (the same passwords on every start):"
+    assert [line.split()[0] for line in first[5:10]] == [d.email for d in DEMO_USERS]
+    assert first[10].startswith("log in: curl -s -X POST http://127.0.0.1:")
