@@ -24,7 +24,8 @@ class MovableClock:
     """The engine's clock in a test: it stands still until the test moves it."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC).replace(microsecond=0)
+        # A minute ahead: what fixtures make on the real clock is in this clock's past.
+        self.now = start or datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
 
     def __call__(self) -> datetime:
         return self.now

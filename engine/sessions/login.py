@@ -118,6 +118,11 @@ def log_in(
     is_right = verify_password(user.password_hash if user else None, password)
     with system_write_connection(engine.db) as connection, connection.begin():
         if user is not None and is_right and user.active:
+            # The password may have changed while it was checked: then it is not the one.
+            current = _unchanged(connection, user)
+            is_right = current is not None
+            user = current or user
+        if user is not None and is_right and user.active:
             clear_login_failures(connection, tenant_id=tenant.id, email=email)
             prune_refresh_tokens(connection, user.id, now=now)
             _audit(connection, attempt, "login.succeeded", {"email": email}, actor=user.id)
@@ -136,6 +141,14 @@ def log_in(
             extra={"reason": reason, "error": "invalid_grant"},
         )
     raise _wrong()
+
+
+def _unchanged(connection: Connection, user: UserRow) -> UserRow | None:
+    """The user as stored now, if their credentials are still the ones checked."""
+    current = find_user(connection, user.tenant_id, user.id)
+    if current is None or current.credentials_changed_at != user.credentials_changed_at:
+        return None
+    return current
 
 
 def _audit(
@@ -182,10 +195,12 @@ def refresh_session(engine: EngineContext, *, refresh_token: str, address: str) 
             refusal = AuthenticationFailed(
                 "the refresh token has expired; log in again", extra={"reason": "token-expired"}
             )
-        elif user is None or not user.active:
+        elif user is None or not user.active or row.created_at < user.credentials_changed_at:
             revoke_family(connection, row.family_id, now=now)
             refusal = AuthenticationFailed(
-                "the refresh token's user is deactivated", extra={"reason": "user-deactivated"}
+                "the refresh token's user is deactivated, or changed their password since it "
+                "was issued; log in again",
+                extra={"reason": "credentials-changed"},
             )
         elif row.replaced_at is not None or not mark_replaced(connection, row.id, now=now):
             # A second use: whoever holds a copy must not keep the session, nor the user.

@@ -10,12 +10,19 @@ from uuid import UUID
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
 from engine.context import EngineContext
 from engine.database import StoredSecret, create_database_engine
 from engine.errors import AuthenticationFailed
-from engine.sessions import access_token_key, authenticate_bearer, log_in, moment_claim
-from metadata.store import find_user
+from engine.sessions import (
+    access_token_key,
+    authenticate_bearer,
+    log_in,
+    moment_claim,
+    refresh_session,
+)
+from metadata.store import find_user, refresh_tokens
 from tests.conftest import Api, TenantHandle, add_user, drop_tenant_schema, make_tenant
 from tests.identity_helpers import PASSWORD, bearer, give_password
 
@@ -177,3 +184,29 @@ def test_every_process_on_one_database_signs_with_the_same_stored_secret(
         assert refused.value.extra["reason"] == "bad-signature"
     finally:
         other.db.dispose()
+
+
+def test_a_refresh_token_older_than_the_users_password_never_refreshes(admin: Api) -> None:
+    pair = log_in(
+        admin.tenant.engine,
+        tenant_name=admin.tenant.name,
+        username=ADMIN,
+        password=PASSWORD,
+        address="t",
+    )
+    second = add_user(admin.tenant, "second@example.com")
+    as_second = Api(client=admin.client, tenant=second)
+    changed = as_second.patch(
+        f"/admin/users/{admin.tenant.user_id}", json={"password": "a new passphrase here"}
+    )
+    assert changed.status_code == 200, changed.text
+    # As if the token had been written by a refresh racing the change: not revoked.
+    with admin.tenant.engine.db.begin() as connection:
+        connection.execute(
+            sa.update(refresh_tokens)
+            .where(refresh_tokens.c.user_id == admin.tenant.user_id)
+            .values(revoked_at=None)
+        )
+    with pytest.raises(AuthenticationFailed) as refused:
+        refresh_session(admin.tenant.engine, refresh_token=pair.refresh_token, address="t")
+    assert refused.value.extra["reason"] == "credentials-changed"
