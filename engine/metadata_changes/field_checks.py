@@ -25,6 +25,7 @@ from metadata.models import (
     MAX_FILE_SIZE,
     MAX_PRECISION,
     NUMBER_TYPES,
+    PII_TYPES,
     REFERENCE_TYPES,
     SEARCHABLE_TYPES,
     TEXT_TYPES,
@@ -51,6 +52,11 @@ _SEARCHABLE_HINT = (
     + ", ".join(sorted(field_type.value for field_type in SEARCHABLE_TYPES))
     + " fields (filter other fields in lists instead)"
 )
+_PII_HINT = (
+    "; personal data is marked on "
+    + ", ".join(sorted(field_type.value for field_type in PII_TYPES))
+    + " fields (hide other fields with a permission set's field rights)"
+)
 
 
 def check_field(
@@ -68,6 +74,8 @@ def check_field(
         reason = f"{option!r} does not apply to {_a(definition.type)} field"
         if option == "searchable":
             reason += _SEARCHABLE_HINT
+        if option == "pii":
+            reason += _PII_HINT
         if definition.type is FieldType.FILE:
             reason = _FILE_REFUSALS.get(option, reason)
         problems.append(Problem(f"{pointer}/{option}", "option-not-allowed", reason))

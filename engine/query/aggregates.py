@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import Catalog, CompiledObject, ExactDecimal, render_stored, storage_type
 from engine.query.errors import invalid
+from engine.query.field_access import FieldAccess
 from engine.query.listing import base_condition, build_plan
 from engine.query.paths import JoinPlan, ResolvedPath
 from engine.query.scope import QueryScope
@@ -45,11 +46,13 @@ def aggregate_records(
     obj: CompiledObject,
     query: AggregateQuery,
     scope: QueryScope,
+    access: FieldAccess,
 ) -> dict[str, Any]:
     """Return `{"data": [{<group key>: value, …, <metric>: value, …}]}`, groups in key order.
 
     Raises:
         InvalidQuery: unknown fields, buckets or functions; a metric that does not fit a type.
+        PermissionDenied: a group, metric or filter on a field the caller may not query.
     """
     if not 1 <= query.limit <= MAX_GROUPS:
         raise invalid("/limit", "out-of-range", f"limit is between 1 and {MAX_GROUPS}")
@@ -58,7 +61,7 @@ def aggregate_records(
     if len(query.metrics) > MAX_METRICS:
         raise invalid("/metrics", "too-many-metrics", f"ask for at most {MAX_METRICS} metrics")
     dialect = connection.dialect.name
-    plan = build_plan(catalog, obj, scope=scope, dialect=dialect)
+    plan = build_plan(catalog, obj, scope=scope, access=access, dialect=dialect)
     condition = base_condition(plan, query.filter)
     groups = [_group(plan, token, index, dialect) for index, token in enumerate(query.group_by)]
     metrics = [

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.catalog import Catalog, CompiledObject
 from engine.query.errors import invalid
+from engine.query.field_access import FieldAccess
 from engine.query.filters import compile_filter
 from engine.query.paths import JoinPlan
 from engine.query.projection import project
@@ -36,10 +37,17 @@ class ListQuery:
 
 
 def build_plan(
-    catalog: Catalog, obj: CompiledObject, *, scope: QueryScope, dialect: str
+    catalog: Catalog,
+    obj: CompiledObject,
+    *,
+    scope: QueryScope,
+    access: FieldAccess,
+    dialect: str,
 ) -> JoinPlan:
     """Return an empty join plan rooted at `obj`'s table."""
-    return JoinPlan(catalog=catalog, base=obj, scope=scope, root=obj.table, dialect=dialect)
+    return JoinPlan(
+        catalog=catalog, base=obj, scope=scope, access=access, root=obj.table, dialect=dialect
+    )
 
 
 def base_condition(plan: JoinPlan, document: Any) -> ColumnElement[bool] | None:
@@ -62,15 +70,17 @@ def list_records(
     obj: CompiledObject,
     query: ListQuery,
     scope: QueryScope,
+    access: FieldAccess,
 ) -> dict[str, Any]:
     """Return one page: `{"data": [...], "next_cursor": ..., "total": n?}`.
 
     Raises:
         InvalidQuery: anything in `query` the engine cannot apply (422, never 500).
+        PermissionDenied: `query` names a field or object the caller may not query.
     """
     if not 1 <= query.limit <= MAX_LIMIT:
         raise invalid("/limit", "out-of-range", f"limit is between 1 and {MAX_LIMIT}")
-    plan = build_plan(catalog, obj, scope=scope, dialect=connection.dialect.name)
+    plan = build_plan(catalog, obj, scope=scope, access=access, dialect=connection.dialect.name)
     projection = project(plan, obj, fields=query.fields, expand=query.expand)
     condition = base_condition(plan, query.filter)
     keys = parse_sort(query.sort, plan)

@@ -12,6 +12,12 @@ from engine.catalog import SYSTEM_COLUMN_TABLE, Catalog, CompiledObject, storage
 from engine.catalog.file_values import file_name_column
 from engine.expressions.lookup_paths import MAX_HOPS
 from engine.query.errors import invalid
+from engine.query.field_access import (
+    FieldAccess,
+    ObjectAccess,
+    refuse_unqueryable,
+    refuse_unreadable_object,
+)
 from engine.query.scope import QueryScope
 from engine.suggestions import did_you_mean
 from metadata.models import REFERENCE_TYPES, FieldDef, FieldType
@@ -68,11 +74,16 @@ class ResolvedPath:
 
 @dataclass
 class JoinPlan:
-    """The LEFT JOINs a query needs for its dotted paths, shared by every clause."""
+    """The LEFT JOINs a query needs for its dotted paths, shared by every clause.
+
+    Every path is resolved here, so every field a query names, at every hop, is checked
+    against the caller's `access`, and every join carries the `scope`'s row predicate.
+    """
 
     catalog: Catalog
     base: CompiledObject
     scope: QueryScope
+    access: FieldAccess
     root: FromClause
     dialect: str
     joins: dict[tuple[str, ...], tuple[CompiledObject, FromClause, ColumnElement[bool]]] = field(
@@ -84,6 +95,8 @@ class JoinPlan:
 
         Raises:
             InvalidQuery: an unknown field, a hop through a non-lookup, or too many hops.
+            PermissionDenied: a field the caller may not query (hidden or masked), or a
+                hop into an object whose records the caller may not read.
         """
         parts = path.split(".")
         if len(parts) - 1 > MAX_HOPS:
@@ -99,12 +112,19 @@ class JoinPlan:
                     "not-a-lookup",
                     f"{part!r} in {path!r} is not a lookup field of {obj.state.api_name!r}",
                 )
+            refuse_unqueryable(obj, self.access.on(obj), part, path=path, pointer=pointer)
+            target = self.catalog.objects[compiled.state.definition.target or ""]
+            if not self.access.on(target).is_readable:
+                refuse_unreadable_object(target, path=path, pointer=pointer)
             obj, table = self._join(
                 tuple(parts[: depth + 1]),
                 compiled.state.definition,
                 table.c[compiled.state.column_name],
             )
-        return _leaf(obj, table, parts[-1], path=path, pointer=pointer)
+        access = self.access.on(obj)
+        leaf = _leaf(obj, table, parts[-1], path=path, pointer=pointer, known=access)
+        refuse_unqueryable(obj, access, parts[-1], path=path, pointer=pointer)
+        return leaf
 
     def _join(
         self, key: tuple[str, ...], definition: FieldDef, local: ColumnElement[Any]
@@ -129,7 +149,13 @@ class JoinPlan:
 
 
 def _leaf(
-    obj: CompiledObject, table: FromClause | Table, name: str, *, path: str, pointer: str
+    obj: CompiledObject,
+    table: FromClause | Table,
+    name: str,
+    *,
+    path: str,
+    pointer: str,
+    known: ObjectAccess,
 ) -> ResolvedPath:
     if name in SYSTEM_FIELD_TYPES:
         return ResolvedPath(
@@ -137,12 +163,14 @@ def _leaf(
         )
     compiled = obj.fields.get(name)
     if compiled is None:
-        known = ", ".join(sorted(obj.fields)) or "no fields"
-        hint = did_you_mean(name, [*obj.fields, *SYSTEM_FIELD_TYPES])
+        # Only the fields the caller may read are named as the ones they could have meant.
+        readable = known.readable_fields(obj)
+        listed = ", ".join(sorted(readable)) or "no fields"
+        hint = did_you_mean(name, [*readable, *SYSTEM_FIELD_TYPES])
         raise invalid(
             pointer,
             "unknown-field",
-            f"{obj.state.api_name!r} has no field {name!r}{hint} (in {path!r}; fields: {known})",
+            f"{obj.state.api_name!r} has no field {name!r}{hint} (in {path!r}; fields: {listed})",
         )
     return ResolvedPath(
         column=table.c[compiled.state.column_name],

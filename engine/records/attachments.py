@@ -35,8 +35,9 @@ from engine.files import (
     tenant_prefix,
 )
 from engine.records.file_releases import file_blob_key
-from engine.records.service import compiled_object, update_files, visible_record
-from metadata.models import DEFAULT_MAX_FILE_SIZE, FieldType
+from engine.records.object_rights import caller_object, refuse_unreadable_field, refuse_unwritable
+from engine.records.service import update_files, visible_record
+from metadata.models import DEFAULT_MAX_FILE_SIZE, FieldType, ObjectRight
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +92,14 @@ def prepare_upload(
 
     Raises:
         NotFound: no such object, file field or record (in the caller's scope).
+        PermissionDenied: the caller may not edit the record's object or the field.
         RecordValidationError: the field is not a file field.
         PreconditionFailed: the record is no longer at `expected_version`.
     """
-    catalog, obj = compiled_object(context, object_name)
+    caller = caller_object(context, object_name, ObjectRight.EDIT)
+    catalog, obj = caller.catalog, caller.obj
     compiled = file_field(obj, field_name)
+    refuse_unwritable(caller, [{field_name: None}], pointers=[""])
     row = visible_record(context, catalog, obj, record_id)
     if expected_version is not None and row["version"] != expected_version:
         raise PreconditionFailed(
@@ -174,10 +178,13 @@ def detach_file(
 
     Raises:
         NotFound: no such object, file field or record, or no file in the field.
+        PermissionDenied: the caller may not edit the record's object or the field.
         PreconditionFailed: the record is no longer at `expected_version`.
     """
-    catalog, obj = compiled_object(context, object_name)
+    caller = caller_object(context, object_name, ObjectRight.EDIT)
+    catalog, obj = caller.catalog, caller.obj
     file_field(obj, field_name)
+    refuse_unwritable(caller, [{field_name: None}], pointers=[""])
     row = visible_record(context, catalog, obj, record_id)
     if row[obj.fields[field_name].state.column_name] is None:
         raise _no_file(object_name, record_id, field_name)
@@ -193,10 +200,13 @@ def open_file(
 
     Raises:
         NotFound: no such object, file field or record, or no file in the field.
+        PermissionDenied: the caller may not read the field.
         FileStorageFailed: the store could not be read.
     """
-    catalog, obj = compiled_object(context, object_name)
+    caller = caller_object(context, object_name, ObjectRight.READ)
+    catalog, obj = caller.catalog, caller.obj
     compiled = file_field(obj, field_name)
+    refuse_unreadable_field(caller, field_name)
     row = visible_record(context, catalog, obj, record_id)
     stored = row[compiled.state.column_name]
     key = file_blob_key(

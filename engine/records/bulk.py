@@ -27,14 +27,15 @@ from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Problem, RecordValidationError
-from engine.query import QueryScope
+from engine.query import QueryScope, refuse_unqueryable
 from engine.records.lookup_keys import resolve_lookups
+from engine.records.object_rights import caller_object, refuse_unwritable
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import SavePipeline, WriteRequest, WriteStatus
 from engine.records.required_fields import REQUIRED
-from engine.records.service import compiled_object
 from engine.records.strategies import Batch, UpsertKeyTaken
 from engine.suggestions import did_you_mean
+from metadata.models import ObjectRight
 
 MAX_BATCH = 10_000
 _CHUNK = 500
@@ -102,7 +103,12 @@ def bulk_write(
 ) -> BatchResult:
     """Create (or upsert by a unique field) up to 10,000 records in one transaction.
 
+    A batch needs the create right; an upsert, which may create or update, the edit right
+    too, and the right to query the field it matches on.
+
     Raises:
+        NotFound: no such object (or none the caller may read).
+        PermissionDenied: a right the batch needs, or a field it writes, is not granted.
         RecordValidationError: all-or-nothing mode and some record is invalid (nothing written).
         Conflict: all-or-nothing mode and the database refused a record (nothing written).
     """
@@ -111,7 +117,12 @@ def bulk_write(
             f"a batch holds at most {MAX_BATCH} records; split the {len(bodies)} records",
             problems=[Problem("", "batch-too-large", f"at most {MAX_BATCH} records per request")],
         )
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.CREATE)
+    catalog, obj = target.catalog, target.obj
+    if upsert_on is not None:
+        caller_object(context, object_name, ObjectRight.EDIT)
+        refuse_unqueryable(obj, target.access, upsert_on, path=upsert_on, pointer="/upsert_on")
+    refuse_unwritable(target, bodies)
     with (
         tenant_connection(
             context.engine.db, context.tenant.schema_name, is_write=True

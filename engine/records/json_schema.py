@@ -4,6 +4,10 @@
 `GET /schema/{object}`); with `is_patch`, nothing is required. `keyed_input_schema` is
 what the data API accepts: lookups also by name or unique field. `record_schema`
 describes responses.
+
+Every schema is the caller's (`access`): fields they may not read are left out, fields
+they may not write are left out of input and read-only in records, personal data they
+see masked is a plain string, and lookup keys name only fields they may query.
 """
 
 from __future__ import annotations
@@ -23,9 +27,19 @@ from engine.catalog import (
     storage_type,
 )
 from engine.catalog.file_values import FILE_KEYS
+from engine.context import RequestContext
 from engine.files import MAX_NAME_LENGTH
+from engine.query import FieldAccess
 from engine.records.lookup_keys import matching_fields
-from metadata.models import COMPUTED_TYPES, DECIMAL_TYPES, REFERENCE_TYPES, FieldDef, FieldType
+from engine.records.object_rights import caller_object
+from metadata.models import (
+    COMPUTED_TYPES,
+    DECIMAL_TYPES,
+    REFERENCE_TYPES,
+    FieldDef,
+    FieldType,
+    ObjectRight,
+)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _INT64 = 2**63
@@ -139,8 +153,11 @@ def _description(definition: FieldDef) -> dict[str, Any]:
     return {"title": definition.label or definition.api_name, "description": text}
 
 
-def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, Any]:
-    """The schema of a create (or, with `is_patch`, an update) body."""
+def input_schema(
+    obj: CompiledObject, access: FieldAccess, *, is_patch: bool = False
+) -> dict[str, Any]:
+    """The schema of a create (or, with `is_patch`, an update) body the caller may send."""
+    granted = access.on(obj)
     properties: dict[str, Any] = {
         name: _plain(SYSTEM_COLUMNS_BY_NAME[name].json_schema)
         for name in SYSTEM_KEYS
@@ -150,6 +167,8 @@ def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, An
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
         if definition.type in COMPUTED_TYPES or definition.type is FieldType.FILE:
+            continue
+        if not granted.can_edit(name):
             continue
         value = value_schema(definition, for_input=True)
         properties[name] = {
@@ -170,8 +189,9 @@ def input_schema(obj: CompiledObject, *, is_patch: bool = False) -> dict[str, An
     return schema
 
 
-def record_schema(obj: CompiledObject) -> dict[str, Any]:
-    """The schema of a record as the API returns it."""
+def record_schema(obj: CompiledObject, access: FieldAccess) -> dict[str, Any]:
+    """The schema of a record as the API returns it to the caller."""
+    granted = access.on(obj)
     properties: dict[str, Any] = {}
     for name in SYSTEM_KEYS:
         column = SYSTEM_COLUMNS_BY_NAME[name]
@@ -181,8 +201,15 @@ def record_schema(obj: CompiledObject) -> dict[str, Any]:
         properties[name] = schema
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
-        value = _nullable(value_schema(definition, for_input=False))
-        if definition.type in COMPUTED_TYPES or definition.type is FieldType.FILE:
+        if not granted.can_read(name):
+            continue
+        shown = {"type": "string"} if name in granted.masks else None
+        value = _nullable(shown or value_schema(definition, for_input=False))
+        if (
+            definition.type in COMPUTED_TYPES
+            or definition.type is FieldType.FILE
+            or not granted.can_edit(name)
+        ):
             value["readOnly"] = True
         properties[name] = {**_description(definition), **value}
     required = list(properties)
@@ -208,51 +235,72 @@ def record_schema(obj: CompiledObject) -> dict[str, Any]:
     }
 
 
-def object_schema_document(obj: CompiledObject) -> dict[str, Any]:
+def object_schema_document(obj: CompiledObject, access: FieldAccess) -> dict[str, Any]:
     """`GET /schema/{object}`: the create-body schema; record and patch schemas in $defs."""
-    schema = input_schema(obj)
+    schema = input_schema(obj, access)
     schema["$id"] = f"/api/v1/schema/{obj.state.api_name}"
     schema["$defs"] = {
-        "record": _strip_draft(record_schema(obj)),
-        "patch": _strip_draft(input_schema(obj, is_patch=True)),
+        "record": _strip_draft(record_schema(obj, access)),
+        "patch": _strip_draft(input_schema(obj, access, is_patch=True)),
     }
     return schema
+
+
+def caller_schema_document(context: RequestContext, object_name: str) -> dict[str, Any]:
+    """`GET /schema/{object}` as the caller sees the object (`object_schema_document`).
+
+    Raises:
+        NotFound: no such object, or one whose records the caller may not read.
+    """
+    target = caller_object(context, object_name, ObjectRight.READ)
+    return object_schema_document(target.obj, target.fields)
 
 
 def _strip_draft(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key != "$schema"}
 
 
-def bulk_input_schema(catalog: Catalog, obj: CompiledObject) -> dict[str, Any]:
+def bulk_input_schema(catalog: Catalog, obj: CompiledObject, access: FieldAccess) -> dict[str, Any]:
     """The schema of one record of a bulk body (as `keyed_input_schema`)."""
-    schema = keyed_input_schema(catalog, obj)
+    schema = keyed_input_schema(catalog, obj, access)
     schema["title"] = f"{obj.state.label} (bulk)"
     return schema
 
 
 def keyed_input_schema(
-    catalog: Catalog, obj: CompiledObject, *, is_patch: bool = False
+    catalog: Catalog, obj: CompiledObject, access: FieldAccess, *, is_patch: bool = False
 ) -> dict[str, Any]:
     """The schema of a body the data API takes: lookups also by unique field or name.
 
     A lookup takes the target's id or its name (`"account": "Acme"`), or a key that
     follows it to a unique field (`"account.code": "C-1"`): see `lookup_keys.py`.
     """
-    schema = input_schema(obj, is_patch=is_patch)
+    schema = input_schema(obj, access, is_patch=is_patch)
     properties = schema["properties"]
     lookups = [
         (name, compiled.state.definition)
         for name, compiled in obj.fields.items()
-        if compiled.state.definition.type in REFERENCE_TYPES
+        if compiled.state.definition.type in REFERENCE_TYPES and name in properties
     ]
     for name, definition in lookups:
         target = catalog.objects[definition.target or ""]
-        by_name = {"type": "string", "description": f"the id or the name of a {target.state.label}"}
-        properties[name] = {
-            **properties[name],
-            **(by_name if definition.required else _nullable(by_name)),
-        }
+        on_target = access.on(target)
+        if not on_target.is_readable:
+            # A lookup into records the caller may not read cannot be written by them.
+            del properties[name]
+            continue
+        if target.name_field is not None and on_target.can_query(target.name_field):
+            by_name = {
+                "type": "string",
+                "description": f"the id or the name of a {target.state.label}",
+            }
+            properties[name] = {
+                **properties[name],
+                **(by_name if definition.required else _nullable(by_name)),
+            }
         for field in matching_fields(target):
+            if not on_target.can_query(field):
+                continue
             if field == "id":
                 value: dict[str, Any] = {"type": "string", "format": "uuid"}
             else:

@@ -11,7 +11,7 @@ follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 3. expression defaults and auto-numbers, then the required-field check (`required_fields.py`)
 4. before-save field updates (workflows, when they arrive)
 5. formulas, in dependency order
-6. validation: every failing rule and unknown lookup reported together
+6. validation: every failing rule, unknown lookup and unknown owner reported together
 7. write, with the version check
 8. roll-ups of parents and formulas reading the record through lookups (the cascade)
 9. after-write hooks: every written record, cascaded ones included, with before/after
@@ -43,6 +43,7 @@ from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.constraints import check_references
 from engine.records.file_releases import files_of_deletion, replaced_files
+from engine.records.owners import check_owners
 from engine.records.record_input import parse_record_input
 from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
@@ -383,13 +384,17 @@ class SavePipeline:
                     item.save.refused = frozenset()  # it goes no further
 
     def _check_references(self, items: Sequence[PendingWrite]) -> None:
-        """Stage 6, last: lookups naming no record of their target."""
+        """Stage 6, last: lookups naming no record of their target, owners naming no one."""
         active = [item for item in items if item.is_checked]
+        saves = [item.save for item in active]
         problems = check_references(
-            self.connection, catalog=self.catalog, obj=self.obj, saves=[i.save for i in active]
+            self.connection, catalog=self.catalog, obj=self.obj, saves=saves
+        )
+        owners = check_owners(
+            self.connection, catalog=self.catalog, tenant_id=self.context.tenant.id, saves=saves
         )
         for item in active:
-            found = problems.get(item.save.record_id)
+            found = problems.get(item.save.record_id, []) + owners.get(item.save.record_id, [])
             if found:
                 item.fail(*found)
 

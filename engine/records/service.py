@@ -21,7 +21,6 @@ from engine.catalog import (
     hold_catalog_revision,
     tenant_catalog,
 )
-from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import NotFound, unknown_object
@@ -29,13 +28,18 @@ from engine.files import release_blobs
 from engine.query import QueryScope, read_one
 from engine.records.constraints import explain_refused_delete, explain_refused_record
 from engine.records.lookup_keys import resolve_request_lookups
+from engine.records.object_rights import caller_object, refuse_unwritable
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import PendingWrite, SavePipeline, WriteRequest
 from engine.records.strategies import OneRecord
+from metadata.models import ObjectRight
 
 
 def compiled_object(context: RequestContext, object_name: str) -> tuple[Catalog, CompiledObject]:
-    """Return the caller's catalog and one of its objects.
+    """Return the caller's catalog and one of its objects, whatever the caller's rights.
+
+    For code acting for the whole tenant (`RecordWriter`); the data API's entry points
+    name their objects through `caller_object`, which checks the caller's rights.
 
     Raises:
         NotFound: the tenant has no such object.
@@ -79,11 +83,13 @@ def create_record(
     """Run one record through the save pipeline and insert it; return it as stored.
 
     Raises:
-        NotFound, RecordValidationError (422, every problem), Conflict (409, unique clash).
+        NotFound, PermissionDenied (403: no create right, a field not writable),
+        RecordValidationError (422, every problem), Conflict (409, unique clash).
     """
-    catalog, obj = compiled_object(context, object_name)
-    return render_record(
-        obj, _save_one(context, catalog, obj, WriteRequest(body=body), OneRecord())
+    target = caller_object(context, object_name, ObjectRight.CREATE)
+    refuse_unwritable(target, [body], pointers=[""])
+    return target.render(
+        _save_one(context, target.catalog, target.obj, WriteRequest(body=body), OneRecord())
     )
 
 
@@ -101,15 +107,17 @@ def get_record(
     `fields` and `expand` choose what it shows, as they do for a list.
 
     Raises:
-        NotFound: no such object or record.
+        NotFound: no such object or record (or none the caller may read).
         InvalidQuery: `fields` or `expand` names what the object does not have.
+        PermissionDenied: `fields` or `expand` names a field the caller may not read.
     """
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.READ)
+    catalog, obj = target.catalog, target.obj
     if fields is None and expand is None:
         # The common read: one prepared statement, cached with the catalog.
-        record = render_record(obj, visible_record(context, catalog, obj, record_id))
+        record = target.render(visible_record(context, catalog, obj, record_id))
         if labels:
-            PicklistLabels.of(obj).add_to(record)
+            PicklistLabels.of(obj).add_to(record, target.access.readable_fields(obj))
         return record
     key = parse_record_id(obj, record_id)
     with read_connection(context, catalog) as connection:
@@ -122,6 +130,7 @@ def get_record(
             expand=expand,
             labels=labels,
             scope=caller_scope(context),
+            access=target.fields,
         )
     if projected is None:
         raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
@@ -166,14 +175,17 @@ def update_record(
     """Change some fields of a record; with `expected_version`, only if nobody changed it since.
 
     Raises:
-        NotFound, RecordValidationError, Conflict, PreconditionFailed (412, stale version).
+        NotFound, PermissionDenied (403: no edit right, a field not writable),
+        RecordValidationError, Conflict, PreconditionFailed (412, stale version).
     """
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.EDIT)
+    refuse_unwritable(target, [body], pointers=[""])
+    obj = target.obj
     request = WriteRequest(
         body=body, record_id=parse_record_id(obj, record_id), expected_version=expected_version
     )
-    return render_record(
-        obj, _save_one(context, catalog, obj, request, OneRecord(reference=record_id))
+    return target.render(
+        _save_one(context, target.catalog, obj, request, OneRecord(reference=record_id))
     )
 
 
@@ -190,17 +202,20 @@ def update_files(
     The blobs of the files replaced or removed are removed once the change commits.
 
     Raises:
-        NotFound, RecordValidationError (a validation rule), PreconditionFailed.
+        NotFound, PermissionDenied (403: no edit right, a file field not writable),
+        RecordValidationError (a validation rule), PreconditionFailed.
     """
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.EDIT)
+    refuse_unwritable(target, [dict.fromkeys(files)], pointers=[""])
+    obj = target.obj
     request = WriteRequest(
         body={},
         record_id=parse_record_id(obj, record_id),
         expected_version=expected_version,
         files=files,
     )
-    return render_record(
-        obj, _save_one(context, catalog, obj, request, OneRecord(reference=record_id))
+    return target.render(
+        _save_one(context, target.catalog, obj, request, OneRecord(reference=record_id))
     )
 
 
@@ -267,9 +282,11 @@ def delete_record(
     The files of every record deleted are removed after the commit.
 
     Raises:
-        NotFound, PreconditionFailed, Conflict (a restrict lookup still points at it).
+        NotFound, PermissionDenied (403: no delete right), PreconditionFailed,
+        Conflict (a restrict lookup still points at it).
     """
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.DELETE)
+    catalog, obj = target.catalog, target.obj
     key = parse_record_id(obj, record_id)
     with tenant_connection(
         context.engine.db, context.tenant.schema_name, is_write=True

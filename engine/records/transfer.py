@@ -21,11 +21,8 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import (
     SYSTEM_KEYS,
-    Catalog,
-    CompiledObject,
     PicklistLabels,
     hold_catalog_revision,
-    tenant_catalog,
 )
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
@@ -33,16 +30,18 @@ from engine.database import tenant_connection
 from engine.errors import (
     Conflict,
     InvalidRequest,
+    NotFound,
     RecordValidationError,
     SchemaChanged,
     WritesCollided,
 )
 from engine.json_input import InvalidJson, decode_json
-from engine.query import base_condition, build_plan
+from engine.query import base_condition, build_plan, refuse_unqueryable
 from engine.records.bulk import check_upsert_field, write_batch
 from engine.records.import_columns import ImportColumns, check_columns, ignored_keys
+from engine.records.object_rights import CallerObject, caller_object, refuse_unwritable
 from engine.records.permissions import caller_scope
-from engine.suggestions import did_you_mean
+from metadata.models import ObjectRight
 
 EXPORT_CHUNK = 1000
 #: Errors an import keeps in its summary; every one goes to its error sink.
@@ -180,21 +179,20 @@ def _json_kind(value: Any) -> str:
     return "a number"
 
 
-def transfer_object(context: RequestContext, object_name: str) -> tuple[Catalog, CompiledObject]:
-    """Return the catalog and the object an import or export names.
+def transfer_object(
+    context: RequestContext, object_name: str, *, right: ObjectRight
+) -> CallerObject:
+    """Return the object an import or export names, if the caller holds `right` on it.
 
     Raises:
-        UnknownObject: the tenant has no such object (with a close name when there is one).
+        UnknownObject: the tenant has no such object, or none the caller may read (with a
+            close name when there is one).
+        PermissionDenied: the caller may read the object's records but not `right` them.
     """
-    catalog = tenant_catalog(context)
-    obj = catalog.objects.get(object_name)
-    if obj is None:
-        raise UnknownObject(
-            f"there is no object {object_name!r}"
-            + did_you_mean(object_name, list(catalog.objects)),
-            extra={"object": object_name},
-        )
-    return catalog, obj
+    try:
+        return caller_object(context, object_name, right)
+    except NotFound as exc:
+        raise UnknownObject(exc.detail, extra={"object": object_name}) from exc
 
 
 def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -252,10 +250,15 @@ def import_batches(
 
     Raises:
         UnknownObject: no such object.
+        PermissionDenied: the caller may not create (or, upserting, edit) its records, or
+            write a field the file names.
         RecordValidationError: a header column or `upsert_on` the object cannot take.
     """
-    catalog, obj = transfer_object(context, object_name)
+    target = transfer_object(context, object_name, right=ObjectRight.CREATE)
+    catalog, obj = target.catalog, target.obj
     if upsert_on is not None:
+        transfer_object(context, object_name, right=ObjectRight.EDIT)
+        refuse_unqueryable(obj, target.access, upsert_on, path=upsert_on, pointer="/upsert_on")
         check_upsert_field(obj, upsert_on)
     columns = check_columns(catalog, obj, header) if header is not None else None
     reader = _RowReader(
@@ -265,8 +268,7 @@ def import_batches(
         from_text=from_text,
     )
     plan = _ImportPlan(
-        catalog=catalog,
-        obj=obj,
+        target=target,
         reader=reader,
         upsert_on=upsert_on,
         is_atomic=is_atomic,
@@ -309,8 +311,7 @@ def import_batches(
 class _ImportPlan:
     """What every batch of one import is written with."""
 
-    catalog: Catalog
-    obj: CompiledObject
+    target: CallerObject
     reader: _RowReader
     upsert_on: str | None
     is_atomic: bool
@@ -330,16 +331,17 @@ def _import_batch(
     Atomic imports run inside the one outer transaction; others commit per batch.
     """
     bodies = [plan.reader.body(row) for _, row in records]
+    refuse_unwritable(plan.target, bodies, pointers=[f"/line {line}" for line, _ in records])
     batch_transaction = nullcontext() if plan.is_atomic else connection.begin()
     try:
         with batch_transaction:
             if not plan.is_atomic:
-                hold_catalog_revision(connection, plan.catalog)
+                hold_catalog_revision(connection, plan.target.catalog)
             result = write_batch(
                 connection,
                 context,
-                catalog=plan.catalog,
-                obj=plan.obj,
+                catalog=plan.target.catalog,
+                obj=plan.target.obj,
                 scope=caller_scope(context),
                 bodies=bodies,
                 upsert_on=plan.upsert_on,
@@ -431,12 +433,18 @@ def export_records(
     """Write every (matching) record to `target`, streamed from the database; return the count.
 
     With `labels`, picklist values are written as their labels (an import reads them back).
+    Only the fields the caller may read are written, and personal data (`pii`) only when
+    they hold `view_pii`: an export is never masked, it leaves such fields out.
 
     Raises:
         UnknownObject: no such object; InvalidQuery: a filter that does not apply.
+        PermissionDenied: the filter names a field the caller may not query.
     """
-    catalog, obj = transfer_object(context, object_name)
-    fields = list(obj.fields)
+    source = transfer_object(context, object_name, right=ObjectRight.READ)
+    catalog, obj = source.catalog, source.obj
+    fields = [
+        name for name in source.access.readable_fields(obj) if name not in source.access.masks
+    ]
     picklists = PicklistLabels.of(obj) if labels else None
     written = 0
     writer = csv.writer(target) if fmt is ExportFormat.CSV else None
@@ -446,7 +454,11 @@ def export_records(
         context.engine.db, context.tenant.schema_name, revision=catalog.revision
     ) as connection:
         plan = build_plan(
-            catalog, obj, scope=caller_scope(context), dialect=connection.dialect.name
+            catalog,
+            obj,
+            scope=caller_scope(context),
+            access=source.fields,
+            dialect=connection.dialect.name,
         )
         condition = base_condition(plan, filter_document)
         query = select(obj.table).select_from(plan.apply(obj.table)).order_by(obj.table.c.id)
@@ -456,7 +468,7 @@ def export_records(
             query
         )
         for row in result.mappings():
-            record = render_record(obj, row)
+            record = render_record(obj, row, fields=fields)
             if picklists is not None:
                 for name in picklists.labels:
                     record[name] = picklists.label(name, record[name])

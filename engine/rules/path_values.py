@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.expressions import path_key
-from engine.query import AllRows, build_plan
+from engine.query import AllFields, AllRows, build_plan
 
 
 def load_path_values(
@@ -69,7 +69,9 @@ def _path_query(
 
     def build() -> Select[Any]:
         target = catalog.objects[obj.fields[lookup].state.definition.target or ""]
-        plan = build_plan(catalog, target, scope=AllRows(), dialect=connection.dialect.name)
+        plan = build_plan(
+            catalog, target, scope=AllRows(), access=AllFields(), dialect=connection.dialect.name
+        )
         columns = [
             plan.resolve(".".join(path[1:]), pointer=f"/{path_key(path)}").read_column
             for path in paths

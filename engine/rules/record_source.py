@@ -15,7 +15,7 @@ from engine.budget import RequestBudget
 from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
 from engine.expressions import EvaluationContext
-from engine.query import AllRows, InvalidQuery, base_condition, build_plan
+from engine.query import AllFields, AllRows, InvalidQuery, base_condition, build_plan
 
 
 class SqlRecordSource:
@@ -32,7 +32,9 @@ class SqlRecordSource:
         return obj
 
     def _where(self, obj: CompiledObject, filter: Mapping[str, Any]) -> Any:
-        plan = build_plan(self._catalog, obj, scope=AllRows(), dialect=self._dialect)
+        plan = build_plan(
+            self._catalog, obj, scope=AllRows(), access=AllFields(), dialect=self._dialect
+        )
         try:
             condition = base_condition(plan, as_filter_json(filter))
         except InvalidQuery as exc:

@@ -49,7 +49,7 @@ from engine.catalog import (
 from engine.catalog.computed_values import computed_value_converter
 from engine.catalog.rules import RollupLink
 from engine.errors import Problem, RecordValidationError
-from engine.query import AllRows, JoinPlan, base_condition
+from engine.query import AllFields, AllRows, JoinPlan, base_condition
 from engine.query.filter_keys import filter_fields
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.stored_rows import lock_rows
@@ -67,7 +67,9 @@ def rollup_expression(
     itself) child and parent are the same table, and only the alias tells them apart.
     """
     rows = child.table.alias("rollup_children")
-    plan = JoinPlan(catalog=catalog, base=child, scope=AllRows(), root=rows, dialect="")
+    plan = JoinPlan(
+        catalog=catalog, base=child, scope=AllRows(), access=AllFields(), root=rows, dialect=""
+    )
     condition = rows.c[child.fields[link.link].column.name] == parent.table.c.id
     extra = base_condition(plan, dict(link.filter)) if link.filter else None
     if extra is not None:
@@ -399,7 +401,9 @@ def _fold_statement(
         where = (
             rows.c.id == bindparam("child_id") if shape == _ONE_ID else _ids_condition(rows.c.id)
         )
-    plan = JoinPlan(catalog=catalog, base=child, scope=AllRows(), root=rows, dialect="")
+    plan = JoinPlan(
+        catalog=catalog, base=child, scope=AllRows(), access=AllFields(), root=rows, dialect=""
+    )
     link_column = rows.c[child.fields[link_field].column.name]
     conditions = [
         base_condition(plan, dict(link.filter)) if link.filter else None for link in links

@@ -14,6 +14,11 @@ at most `limit` of them. A record's score says where and how well the text was f
 
 A field "matches" when it scores above 0. Equal scores are ordered by text-search
 relevance on PostgreSQL (among the best `RELEVANCE_WINDOW` records), then by name and id.
+
+A caller searches only the objects they may read, by the searchable fields they may
+query (not hidden, not masked): a record is found only when every word is in one of
+those, so a search never tells what a field they may not read holds. A name field they
+may not read shows no display name; one they see masked shows its mask.
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Problem
-from engine.query import InvalidQuery, QueryScope
+from engine.query import FieldAccess, InvalidQuery, ObjectAccess, QueryScope
 from engine.search.dialects import RecordMatcher, record_matcher
-from engine.search.index import SearchIndex, search_index
+from engine.search.index import IndexedField, SearchIndex, search_index
 from engine.search.terms import SearchText, parse_search_text
 
 #: Records per object, at most and by default.
@@ -62,12 +67,32 @@ class SearchQuery:
 
 @dataclass(frozen=True)
 class _Searched:
+    """An object searched: its index, and the indexed fields the caller may query."""
+
     obj: CompiledObject
     index: SearchIndex
+    access: ObjectAccess
+    fields: tuple[IndexedField, ...]
+
+    @property
+    def is_narrowed(self) -> bool:
+        """Whether the caller may query fewer fields than the index covers."""
+        return len(self.fields) < len(self.index.fields)
+
+
+def _searched(obj: CompiledObject, index: SearchIndex, access: FieldAccess) -> _Searched:
+    granted = access.on(obj)
+    fields = tuple(field for field in index.fields if granted.can_query(field.api_name))
+    return _Searched(obj, index, granted, fields)
 
 
 def search_records(
-    connection: Connection, *, catalog: Catalog, query: SearchQuery, scope: QueryScope
+    connection: Connection,
+    *,
+    catalog: Catalog,
+    query: SearchQuery,
+    scope: QueryScope,
+    access: FieldAccess,
 ) -> dict[str, Any]:
     """Return `{"data": [group, …], "searched": [object, …]}`, best groups first.
 
@@ -89,7 +114,7 @@ def search_records(
         problems.append(
             Problem("/limit", "out-of-range", f"limit is between 1 and {MAX_SEARCH_LIMIT}")
         )
-    searched = _searched_objects(catalog, query.objects, problems)
+    searched = _searched_objects(catalog, query.objects, problems, access)
     if problems or searched_text is None:
         raise InvalidQuery(problems[0].detail, problems=problems)
     groups = []
@@ -105,15 +130,16 @@ def search_records(
 
 
 def _searched_objects(
-    catalog: Catalog, names: Sequence[str] | None, problems: list[Problem]
+    catalog: Catalog, names: Sequence[str] | None, problems: list[Problem], access: FieldAccess
 ) -> list[_Searched]:
     """The objects a search reads, in the order asked (else by api name)."""
     schema = catalog.metadata_state.schema_name
     if names is None:
         found = [
-            _Searched(obj, index)
+            target
             for obj in catalog.objects.values()
             if (index := search_index(obj.state, schema=schema)) is not None
+            and (target := _searched(obj, index, access)).fields
         ]
         return sorted(found, key=lambda target: target.obj.state.api_name)
     searched: list[_Searched] = []
@@ -121,6 +147,8 @@ def _searched_objects(
     for position, name in enumerate(names):
         pointer = f"/objects/{position}"
         obj = catalog.objects.get(name)
+        if obj is not None and not access.on(obj).is_readable:
+            obj = None  # an object the caller may not read is not there for them
         if name in seen:
             problems.append(Problem(pointer, "repeated-name", f"{name!r} is named more than once"))
             continue
@@ -131,11 +159,20 @@ def _searched_objects(
                     pointer,
                     "unknown-object",
                     f"there is no object {name!r}; objects with searchable fields: "
-                    + (", ".join(_searchable_names(catalog)) or "none yet"),
+                    + (", ".join(_searchable_names(catalog, access)) or "none yet"),
                 )
             )
             continue
         index = search_index(obj.state, schema=schema)
+        if index is not None and not (target := _searched(obj, index, access)).fields:
+            problems.append(
+                Problem(
+                    pointer,
+                    "not-searchable",
+                    f"{name!r} has no searchable field you may query",
+                )
+            )
+            continue
         if index is None:
             problems.append(
                 Problem(
@@ -146,16 +183,17 @@ def _searched_objects(
                 )
             )
             continue
-        searched.append(_Searched(obj, index))
+        searched.append(target)
     return searched
 
 
-def _searchable_names(catalog: Catalog) -> list[str]:
+def _searchable_names(catalog: Catalog, access: FieldAccess) -> list[str]:
     schema = catalog.metadata_state.schema_name
     return sorted(
         name
         for name, obj in catalog.objects.items()
-        if search_index(obj.state, schema=schema) is not None
+        if (index := search_index(obj.state, schema=schema)) is not None
+        and _searched(obj, index, access).fields
     )
 
 
@@ -170,10 +208,12 @@ def _object_search(
     table = obj.table
     matcher = record_matcher(table, index, dialect=dialect)
     name = obj.name_field
+    if name is not None and not target.access.can_read(name):
+        name = None
     name_column = table.c[obj.fields[name].state.column_name] if name is not None else None
     scores = {
         field.api_name: _field_score(table.c[field.column_name], searched, matcher)
-        for field in index.fields
+        for field in target.fields
     }
     others = [field_score for api_name, field_score in scores.items() if api_name != name]
     parts: list[ColumnElement[Any]] = []
@@ -184,6 +224,12 @@ def _object_search(
     score = (parts[0] if len(parts) == 1 else parts[0] + parts[1]).label("score")
     display = (name_column if name_column is not None else literal(None)).label("display_name")
     conditions = [matcher.candidates(searched.words)]
+    if target.is_narrowed:
+        # Every word in a field the caller may query: the index covers fields they may not.
+        columns = [table.c[field.column_name] for field in target.fields]
+        conditions += [
+            or_(*(matcher.contains(column, word) for column in columns)) for word in searched.words
+        ]
     visible = scope.predicate(obj, table)
     if visible is not None:
         conditions.append(visible)
@@ -229,11 +275,17 @@ def _field_score(
 
 def _group(target: _Searched, rows: Sequence[Any], *, limit: int) -> dict[str, Any]:
     state = target.obj.state
-    field_names = [field.api_name for field in target.index.fields]
+    field_names = [field.api_name for field in target.fields]
+    name = target.obj.name_field
+    mask = target.access.masks.get(name) if name is not None else None
     records = [
         {
             "id": str(row.id),
-            "display_name": row.display_name,
+            "display_name": (
+                mask(row.display_name)
+                if mask is not None and row.display_name is not None
+                else row.display_name
+            ),
             "score": int(row.score),
             "matches": [name for i, name in enumerate(field_names) if row._mapping[f"field_{i}"]],
         }

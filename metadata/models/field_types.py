@@ -85,6 +85,20 @@ SEARCHABLE_TYPES = frozenset(
     }
 )
 
+#: Types that may hold personal data (`pii: true`): what a person types about a person.
+#: Their values are masked for callers without `view_pii` (engine/access/masking.py).
+PII_TYPES = frozenset(
+    {
+        FieldType.TEXT,
+        FieldType.LONG_TEXT,
+        FieldType.EMAIL,
+        FieldType.PHONE,
+        FieldType.URL,
+        FieldType.DATE,
+        FieldType.DATETIME,
+    }
+)
+
 _COMMON = frozenset({"api_name", "label", "type", "help_text"})
 _INPUT = frozenset({"required", "default"})
 _INDEXABLE = frozenset({"unique", "indexed"})
@@ -121,6 +135,7 @@ ALLOWED_OPTIONS: dict[FieldType, frozenset[str]] = {
     field_type: frozenset(options)
     | _COMMON
     | ({"searchable"} if field_type in SEARCHABLE_TYPES else frozenset())
+    | ({"pii"} if field_type in PII_TYPES else frozenset())
     for field_type, options in _TYPE_OPTIONS.items()
 }
 

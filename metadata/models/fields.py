@@ -75,6 +75,9 @@ class FieldDef(BaseModel):
     indexed: bool = False
     #: Whether global search finds records by this field; documents carry it only when true.
     searchable: bool = Field(default=False, exclude_if=lambda value: not value)
+    #: Whether the field holds personal data, shown masked to callers without `view_pii`
+    #: (docs/permissions.md); documents carry it only when true.
+    pii: bool = Field(default=False, exclude_if=lambda value: not value)
     default: Any = None
     help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
@@ -113,6 +116,7 @@ class FieldPatch(BaseModel):
     unique: bool | None = None
     indexed: bool | None = None
     searchable: bool | None = None
+    pii: bool | None = None
     default: Any = None
     help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None

@@ -1,7 +1,9 @@
 """The OpenAPI document of the caller's tenant: the admin API plus one set of paths per object.
 
-It is rebuilt from the compiled catalog, so it changes the moment metadata changes; built
-documents are cached per (tenant, revision) by the app that owns the cache.
+It is rebuilt from the compiled catalog, so it changes the moment metadata changes, and it
+is the caller's: objects they may not read are absent, operations they may not use are
+left out, and each schema holds only the fields they may read or write. Built documents
+are cached per tenant, revision and set of permission sets by the app that owns the cache.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
-from engine.catalog import CompiledObject, tenant_catalog
+from engine.access.field_access import caller_access
+from engine.catalog import CompiledObject
 from engine.context import RequestContext
+from engine.query import ObjectAccess
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import bulk_input_schema, keyed_input_schema, record_schema
-from metadata.models import FieldType
+from metadata.models import FieldType, ObjectRight
 from runtime.app.articles import with_indefinite_article
 from runtime.app.auth import BEARER_SCHEME, OAUTH2_SCHEME
 
@@ -29,25 +33,32 @@ _PROBLEM = {
 
 
 class OpenApiCache:
-    """Tenant OpenAPI documents, newest revision per tenant, bounded like the catalog cache."""
+    """Tenant OpenAPI documents, newest revision per tenant and set of permission sets.
 
-    def __init__(self, max_tenants: int = 64) -> None:
-        self._documents: OrderedDict[UUID, tuple[int, dict[str, Any]]] = OrderedDict()
-        self._max_tenants = max_tenants
+    Bounded like the catalog cache: callers holding the same permission sets share a
+    document, and a tenant has few such sets.
+    """
+
+    def __init__(self, max_documents: int = 256) -> None:
+        self._documents: OrderedDict[tuple[UUID, tuple[str, ...]], tuple[int, dict[str, Any]]] = (
+            OrderedDict()
+        )
+        self._max_documents = max_documents
         self._lock = threading.Lock()
 
     def get(self, app: FastAPI, context: RequestContext) -> dict[str, Any]:
-        """Return the tenant's document at its current revision, building it if needed."""
+        """Return the caller's document at the tenant's current revision, built if needed."""
         tenant = context.tenant
+        key = (tenant.id, tuple(sorted(set(context.caller.permission_sets))))
         with self._lock:
-            cached = self._documents.get(tenant.id)
+            cached = self._documents.get(key)
             if cached is not None and cached[0] == tenant.revision:
-                self._documents.move_to_end(tenant.id)
+                self._documents.move_to_end(key)
                 return cached[1]
         document = tenant_openapi(app, context)
         with self._lock:
-            self._documents[tenant.id] = (tenant.revision, document)
-            while len(self._documents) > self._max_tenants:
+            self._documents[key] = (tenant.revision, document)
+            while len(self._documents) > self._max_documents:
                 self._documents.popitem(last=False)
         return document
 
@@ -76,10 +87,11 @@ def base_openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
-    """The document of the caller's tenant, one set of typed paths per live object."""
+    """The caller's document of their tenant: typed paths per live object they may read."""
     document = base_openapi(app)
     generic = document["paths"]
-    catalog = tenant_catalog(context)
+    access = caller_access(context)
+    catalog = access.catalog
     document["info"]["description"] = (
         f"Tenant `{context.tenant.name}` at metadata revision {catalog.revision}."
     )
@@ -91,11 +103,16 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
     schemas = document["components"]["schemas"]
     schemas["BulkResult"] = _bulk_result_schema()
     for name, obj in catalog.objects.items():
+        granted = access.on(obj)
+        if not granted.is_readable:
+            continue
         prefix = _component_prefix(name)
-        schemas[f"{prefix}Input"] = _embeddable(keyed_input_schema(catalog, obj))
-        schemas[f"{prefix}BulkInput"] = _embeddable(bulk_input_schema(catalog, obj))
-        schemas[f"{prefix}Patch"] = _embeddable(keyed_input_schema(catalog, obj, is_patch=True))
-        schemas[f"{prefix}Record"] = _embeddable(record_schema(obj))
+        schemas[f"{prefix}Input"] = _embeddable(keyed_input_schema(catalog, obj, access))
+        schemas[f"{prefix}BulkInput"] = _embeddable(bulk_input_schema(catalog, obj, access))
+        schemas[f"{prefix}Patch"] = _embeddable(
+            keyed_input_schema(catalog, obj, access, is_patch=True)
+        )
+        schemas[f"{prefix}Record"] = _embeddable(record_schema(obj, access))
         schemas[f"{prefix}List"] = {
             "type": "object",
             "properties": {
@@ -108,8 +125,38 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
             },
             "required": ["data", "next_cursor"],
         }
-        document["paths"].update(_object_paths(obj, prefix, generic))
+        document["paths"].update(_granted(_object_paths(obj, prefix, generic, granted), granted))
     return document
+
+
+#: The object right each operation of an object's paths needs, by operation id prefix.
+_OPERATION_RIGHTS = {
+    "create_": ObjectRight.CREATE,
+    "bulk_": ObjectRight.CREATE,
+    "update_": ObjectRight.EDIT,
+    "upload_": ObjectRight.EDIT,
+    "delete_": ObjectRight.DELETE,
+}
+
+
+def _granted(paths: dict[str, Any], granted: ObjectAccess) -> dict[str, Any]:
+    """`paths` without the operations the caller may not use (and paths left empty)."""
+    kept: dict[str, Any] = {}
+    for path, item in paths.items():
+        operations = {}
+        for method, operation in item.items():
+            operation_id: str = operation["operationId"]
+            right = next(
+                (r for prefix, r in _OPERATION_RIGHTS.items() if operation_id.startswith(prefix)),
+                ObjectRight.READ,
+            )
+            if "/files/" in path and method == "delete":
+                right = ObjectRight.EDIT  # removing a file is an update of the record
+            if granted.can(right):
+                operations[method] = operation
+        if operations:
+            kept[path] = operations
+    return kept
 
 
 def _component_prefix(api_name: str) -> str:
@@ -153,7 +200,9 @@ def _query_parameters(generic: dict[str, Any], path: str, method: str) -> list[d
     ]
 
 
-def _object_paths(obj: CompiledObject, prefix: str, generic: dict[str, Any]) -> dict[str, Any]:
+def _object_paths(
+    obj: CompiledObject, prefix: str, generic: dict[str, Any], granted: ObjectAccess
+) -> dict[str, Any]:
     name = obj.state.api_name
     tag = [f"{name} records"]
     one = with_indefinite_article(obj.state.label)
@@ -280,7 +329,7 @@ def _object_paths(obj: CompiledObject, prefix: str, generic: dict[str, Any]) -> 
     file_fields = [
         field_name
         for field_name, compiled in obj.fields.items()
-        if compiled.state.definition.type is FieldType.FILE
+        if compiled.state.definition.type is FieldType.FILE and granted.can_read(field_name)
     ]
     if file_fields:
         paths[f"/api/v1/data/{name}/{{id}}/files/{{field}}"] = _file_paths(

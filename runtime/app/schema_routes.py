@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from engine.records import compiled_object
-from engine.records.json_schema import object_schema_document
+from engine.records.json_schema import caller_schema_document
 from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
 from runtime.app.openapi import OpenApiCache, base_openapi
@@ -19,9 +18,7 @@ router = APIRouter(tags=["schema"], route_class=ApiRoute)
 @router.get("/api/v1/schema/{object_name}")
 async def object_schema(run: InTenant, object_name: str) -> JSONResponse:
     """JSON Schema (draft 2020-12) of an object's record: what a create body may hold."""
-    document = await run(
-        lambda context: object_schema_document(compiled_object(context, object_name)[1])
-    )
+    document = await run(lambda context: caller_schema_document(context, object_name))
     return JSONResponse(document, media_type="application/schema+json")
 
 

@@ -35,6 +35,7 @@ from engine.records.transfer import (
     read_json_lines,
     transfer_object,
 )
+from metadata.models import ObjectRight
 from runtime.cli.context import cli_engine_context, operator_context
 from runtime.cli.output import JsonOption, command_group, emit
 
@@ -299,7 +300,7 @@ def export_command(
     with cli_engine_context() as engine:
         context = operator_context(engine, tenant)
         # An unknown object is refused before the output file is created.
-        transfer_object(context, object_name)
+        transfer_object(context, object_name, right=ObjectRight.READ)
         target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             exported = export_records(

@@ -14,6 +14,7 @@ from engine.catalog.expression_scope import SYSTEM_KINDS
 from engine.catalog.tables import system_columns
 from engine.context import EngineContext
 from engine.expressions import Kind
+from engine.query import AllFields
 from engine.query.paths import SYSTEM_FIELD_TYPES
 from engine.records.json_schema import record_schema
 from engine.records.service import compiled_object
@@ -109,7 +110,7 @@ def test_a_formula_reads_updated_by_as_text_of_the_stored_record(notes: Api) -> 
 
 def test_the_record_schema_describes_created_by_as_text(notes: Api) -> None:
     _, obj = compiled_object(notes.tenant.context(), "note")
-    schema = record_schema(obj)
+    schema = record_schema(obj, AllFields())
     assert schema["properties"]["created_by"] == {
         "anyOf": [{"type": "string"}, {"type": "null"}],
         "readOnly": True,
