@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 from uuid_utils.compat import uuid7
 
 from engine.catalog import tenant_catalog
@@ -30,6 +31,48 @@ from metadata.models import ComponentKind, ComponentState, TenantMetadata
 #: A kind's own check of a definition against the metadata it joins: the problems found.
 #: `own` is the component being changed (None for a new one).
 Check = Callable[[TenantMetadata, Any, ComponentState | None], list[Problem]]
+#: What a kind's rename carries along in the other components that name it (pure):
+#: `(state, old_name, new_name)` → the state with their references renamed.
+FollowRename = Callable[[TenantMetadata, str, str], TenantMetadata]
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    """One component of a kind added, changed or removed, seen in the change's transaction.
+
+    Attributes:
+        connection: the change's connection (its transaction is open).
+        tenant_id: the tenant changed.
+        old: the metadata before the change; `new`, after it.
+        before: the component before (None: added); `after`, after it (None: removed).
+    """
+
+    connection: Connection
+    tenant_id: UUID
+    old: TenantMetadata
+    new: TenantMetadata
+    before: ComponentState | None
+    after: ComponentState | None
+
+    @property
+    def is_renamed(self) -> bool:
+        """Whether the component kept its id under another name."""
+        return (
+            self.before is not None
+            and self.after is not None
+            and self.before.api_name != self.after.api_name
+        )
+
+
+#: A kind's check of a change against the tenant's data (its users), in the change's
+#: transaction: raises to refuse it, and may write what follows from it (renamed
+#: references in users).
+Guard = Callable[[ComponentChange], None]
+
+
+def render_component(component: ComponentState) -> dict[str, Any]:
+    """A component in its API shape."""
+    return dict(component.definition)
 
 
 @dataclass(frozen=True)
@@ -44,6 +87,9 @@ class ComponentKindSpec:
         per_object: whether components of this kind belong to an object.
         is_named: whether components carry an `api_name` (a per-object singleton such as
             an object's sharing settings does not).
+        follow_rename: carries a rename along in the components that name this one.
+        guard: checks each change of a component of this kind against the tenant's data.
+        render: the API shape of a component (its definition, unless the kind adds to it).
     """
 
     kind: ComponentKind
@@ -52,6 +98,9 @@ class ComponentKindSpec:
     check: Check
     per_object: bool = False
     is_named: bool = True
+    follow_rename: FollowRename | None = None
+    guard: Guard | None = None
+    render: Callable[[ComponentState], dict[str, Any]] = render_component
 
 
 def _object_id(
@@ -143,6 +192,7 @@ def put_component(
         else (state.find_component(spec.kind, name, object_id=object_id) if name else None)
     )
     _checked(state, spec, definition, object_id=object_id, own=own)
+    state = _followed(state, spec, own, getattr(definition, "api_name", spec.kind.value))
     component = ComponentState(
         id=own.id if own is not None else uuid7(),
         kind=spec.kind,
@@ -165,9 +215,41 @@ def remove_component(
     return _replace(state, component, remove=True), component
 
 
-def render_component(component: ComponentState) -> dict[str, Any]:
-    """A component in its API shape."""
-    return dict(component.definition)
+def _followed(
+    state: TenantMetadata, spec: ComponentKindSpec, before: ComponentState | None, after: str
+) -> TenantMetadata:
+    """`state` with a rename of `before` to `after` carried along, where the kind does."""
+    if spec.follow_rename is None or before is None or before.api_name == after:
+        return state
+    return spec.follow_rename(state, before.api_name, after)
+
+
+def _guard(
+    context: RequestContext, spec: ComponentKindSpec
+) -> Callable[[Connection, TenantMetadata, TenantMetadata], None] | None:
+    """The change's guard: the kind's own, run on each of its components that changed."""
+    guard = spec.guard
+    if guard is None:
+        return None
+
+    def run(connection: Connection, old: TenantMetadata, new: TenantMetadata) -> None:
+        before = {c.id: c for c in old.components_of(spec.kind)}
+        after = {c.id: c for c in new.components_of(spec.kind)}
+        for key in [*before, *(k for k in after if k not in before)]:
+            was, now = before.get(key), after.get(key)
+            if was != now:
+                guard(
+                    ComponentChange(
+                        connection=connection,
+                        tenant_id=context.tenant.id,
+                        old=old,
+                        new=new,
+                        before=was,
+                        after=now,
+                    )
+                )
+
+    return run
 
 
 def list_components(
@@ -176,7 +258,7 @@ def list_components(
     """The components of a kind (of one object), in their API shape."""
     state = tenant_catalog(context).metadata_state
     object_id = _object_id(state, spec, object_name)
-    return [render_component(c) for c in state.components_of(spec.kind, object_id=object_id)]
+    return [spec.render(c) for c in state.components_of(spec.kind, object_id=object_id)]
 
 
 def get_component(
@@ -188,7 +270,7 @@ def get_component(
         NotFound: there is no such component.
     """
     state = tenant_catalog(context).metadata_state
-    return render_component(require_component(state, spec, name, object_name=object_name))
+    return spec.render(require_component(state, spec, name, object_name=object_name))
 
 
 def save_component(
@@ -223,8 +305,9 @@ def save_component(
                 must_exist=must_exist,
             ),
         ),
-        render=render_component,
+        render=spec.render,
         dry_run=dry_run,
+        guard=_guard(context, spec),
     )
 
 
@@ -244,7 +327,11 @@ def patch_component(
         if not isinstance(patch, dict):
             problem = Problem("", "invalid-type", f"send a JSON object of {spec.noun} keys")
             raise MetadataError(summarize([problem]), problems=[problem])
-        parsed = parse_body(spec.model, {**own.definition, **patch})
+        shown = spec.render(own)
+        # Keys the API shows but a definition does not hold (a group's `id`) may come back
+        # unchanged, as a client sends back what it read.
+        sent = {k: v for k, v in patch.items() if k in own.definition or shown.get(k) != v}
+        parsed = parse_body(spec.model, {**own.definition, **sent})
         return checked_body(
             parsed,
             lambda inner, definition: put_component(
@@ -256,8 +343,9 @@ def patch_component(
         context,
         summary=f"change {spec.noun} {name}{_where(spec, object_name)}",
         mutate=mutate,
-        render=render_component,
+        render=spec.render,
         dry_run=dry_run,
+        guard=_guard(context, spec),
     )
 
 
@@ -274,6 +362,7 @@ def delete_component(
         context,
         summary=f"delete {spec.noun} {name}{_where(spec, object_name)}",
         mutate=lambda state: remove_component(state, spec, name, object_name=object_name),
-        render=render_component,
+        render=spec.render,
         dry_run=dry_run,
+        guard=_guard(context, spec),
     )

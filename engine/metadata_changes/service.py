@@ -132,8 +132,13 @@ def run_change(
     render: Callable[[Component], dict[str, Any]],
     dry_run: bool = False,
     force: bool = False,
+    guard: Callable[[Connection, TenantMetadata, TenantMetadata], None] | None = None,
 ) -> ChangeResult:
     """Plan and (unless `dry_run`) apply one metadata change, all or nothing.
+
+    `guard(connection, old, new)` runs in the change's transaction once the new state is
+    known, for checks that read the tenant's data (its users) and writes that follow the
+    change; it runs on a dry run too, whose transaction is rolled back.
 
     Records whose stored values the change rewrites (in place, or by recomputing what
     reads them) get a new version, and the after-write hooks see them before the commit
@@ -156,6 +161,8 @@ def run_change(
         old = load_tenant_metadata(connection, tenant.id, lock=not dry_run)
         new, component = mutate(old)
         new = _without_orphans(new)
+        if guard is not None:
+            guard(connection, old, new)
         plan = plan_against_database(connection, old, new, force=force)
         impact = measure_impact(connection, plan)
         planned = refreshes(old, new, engine.expressions.functions)

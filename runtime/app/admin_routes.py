@@ -10,7 +10,7 @@ from engine import metadata_changes
 from engine.metadata_changes import ChangeResult
 from metadata.models import FieldDef, FieldPatch, FieldRestore, ObjectDef, ObjectPatch
 from runtime.app.api_route import ApiRoute
-from runtime.app.auth import InTenant
+from runtime.app.auth import NeedsCustomize
 from runtime.app.json_body import checked_by_engine
 from runtime.app.revisions import revisions_page
 
@@ -40,7 +40,9 @@ def respond(outcome: ChangeResult, response: Response, *, created: bool = False)
 
 
 @router.get("/objects")
-async def list_objects(run: InTenant, include_deleted: IncludeDeleted = False) -> dict[str, Any]:
+async def list_objects(
+    run: NeedsCustomize, include_deleted: IncludeDeleted = False
+) -> dict[str, Any]:
     """List the tenant's objects with their fields."""
     return {
         "data": (
@@ -55,7 +57,7 @@ async def list_objects(run: InTenant, include_deleted: IncludeDeleted = False) -
 
 @router.post("/objects", status_code=status.HTTP_201_CREATED)
 async def create_object(
-    run: InTenant, body: NewObject, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, body: NewObject, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Create an object (a table) with its first fields."""
     outcome = await run(
@@ -66,7 +68,7 @@ async def create_object(
 
 @router.get("/objects/{object_name}")
 async def get_object(
-    run: InTenant, object_name: str, include_deleted: IncludeDeleted = False
+    run: NeedsCustomize, object_name: str, include_deleted: IncludeDeleted = False
 ) -> dict[str, Any]:
     """Return one object with its fields."""
     return await run(
@@ -78,7 +80,7 @@ async def get_object(
 
 @router.patch("/objects/{object_name}")
 async def update_object(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     body: ObjectPatch,
     response: Response,
@@ -99,7 +101,7 @@ async def update_object(
 
 @router.delete("/objects/{object_name}")
 async def delete_object(
-    run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Delete an object; its rows are kept until it is purged."""
     return respond(
@@ -116,7 +118,7 @@ async def delete_object(
 
 @router.post("/objects/{object_name}/restore")
 async def restore_object(
-    run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Restore a deleted object (by api name or id) with its rows."""
     return respond(
@@ -133,7 +135,7 @@ async def restore_object(
 
 @router.post("/objects/{object_name}/purge")
 async def purge_object(
-    run: InTenant, object_name: str, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, object_name: str, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Drop a deleted object's table and rows for good."""
     return respond(
@@ -148,7 +150,7 @@ async def purge_object(
 
 @router.get("/objects/{object_name}/fields")
 async def list_fields(
-    run: InTenant, object_name: str, include_deleted: IncludeDeleted = False
+    run: NeedsCustomize, object_name: str, include_deleted: IncludeDeleted = False
 ) -> dict[str, Any]:
     """List an object's fields."""
     return {
@@ -164,7 +166,7 @@ async def list_fields(
 
 @router.post("/objects/{object_name}/fields", status_code=status.HTTP_201_CREATED)
 async def add_field(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     body: NewField,
     response: Response,
@@ -178,14 +180,14 @@ async def add_field(
 
 
 @router.get("/objects/{object_name}/fields/{field_name}")
-async def get_field(run: InTenant, object_name: str, field_name: str) -> dict[str, Any]:
+async def get_field(run: NeedsCustomize, object_name: str, field_name: str) -> dict[str, Any]:
     """Return one field."""
     return await run(lambda context: metadata_changes.get_field(context, object_name, field_name))
 
 
 @router.patch("/objects/{object_name}/fields/{field_name}")
 async def update_field(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     field_name: str,
     body: FieldChange,
@@ -204,7 +206,7 @@ async def update_field(
 
 @router.delete("/objects/{object_name}/fields/{field_name}")
 async def delete_field(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     field_name: str,
     response: Response,
@@ -221,7 +223,7 @@ async def delete_field(
 
 @router.post("/objects/{object_name}/fields/{field_name}/restore")
 async def restore_field(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     field_name: str,
     response: Response,
@@ -243,7 +245,7 @@ async def restore_field(
 
 @router.post("/objects/{object_name}/fields/{field_name}/purge")
 async def purge_field(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     field_name: str,
     response: Response,
@@ -260,7 +262,7 @@ async def purge_field(
 
 @router.get("/revisions")
 async def list_revisions(
-    run: InTenant,
+    run: NeedsCustomize,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[
         int | None,
@@ -273,6 +275,6 @@ async def list_revisions(
 
 
 @router.get("/metadata")
-async def export_metadata(run: InTenant) -> dict[str, Any]:
+async def export_metadata(run: NeedsCustomize) -> dict[str, Any]:
     """Export the tenant's whole metadata as one document."""
     return await run(lambda context: metadata_changes.export_metadata(context))

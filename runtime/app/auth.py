@@ -1,8 +1,15 @@
-"""Authenticate each request and run its engine call for the caller's tenant."""
+"""Authenticate each request and run its engine call for the caller's tenant.
+
+A route takes the runner of its engine calls as a dependency: `InTenant` for the data
+API (whose engine entry points check object and field rights themselves), or the runner
+of a system right (`NeedsCustomize`, `NeedsManageUsers`, `NeedsViewAudit`, or
+`needing(right)`) for admin routes, which checks the right before any work is done.
+`tests/runtime/app/test_route_rights.py` holds every `/api/v1/admin` route to it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -11,9 +18,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlalchemy.util import greenlet_spawn
 
+from engine.access import require_system_right
+from engine.catalog import tenant_catalog
 from engine.context import EngineContext, RequestContext
 from engine.errors import AuthenticationFailed, SchemaChanged
 from engine.sessions import authenticate_bearer
+from metadata.models import SystemRight
 
 #: The security schemes of the OpenAPI document, either of which every operation that
 #: takes a credential accepts (`base_openapi` makes them the document's default): a
@@ -61,10 +71,18 @@ async def run_engine(engine: EngineContext, call: Callable[[], Result]) -> Resul
 
 @dataclass(frozen=True)
 class TenantRunner:
-    """Runs one engine call for the caller's tenant: the key check and the work together."""
+    """Runs one engine call for the caller's tenant: the key check and the work together.
+
+    Attributes:
+        engine: the process-wide context.
+        credentials: the request's bearer credential, if any.
+        required: the system right the caller must hold before the work runs (admin
+            routes); None for the data API, whose engine calls check object rights.
+    """
 
     engine: EngineContext
     credentials: HTTPAuthorizationCredentials | None
+    required: SystemRight | None = None
 
     @property
     def has_credentials(self) -> bool:
@@ -82,9 +100,21 @@ class TenantRunner:
         change in that moment reaches the client as a 503 with `Retry-After`.
         """
         try:
-            return work(self._context())
+            return work(self._checked_context())
         except SchemaChanged:
-            return work(self._context())
+            return work(self._checked_context())
+
+    def _checked_context(self) -> RequestContext:
+        """The caller's context, once they are found to hold the route's system right.
+
+        Raises:
+            AuthenticationFailed: no bearer, or one that is not valid (any more) (401).
+            PermissionDenied: the caller lacks the route's system right (403).
+        """
+        context = self._context()
+        if self.required is not None:
+            require_system_right(context, tenant_catalog(context), self.required)
+        return context
 
     def _context(self) -> RequestContext:
         """Resolve the bearer, an API key or an access token, to its user and tenant.
@@ -119,4 +149,24 @@ async def tenant_runner(
     return TenantRunner(engine=engine_context(request), credentials=credentials)
 
 
+def needing(right: SystemRight) -> Callable[..., Awaitable[TenantRunner]]:
+    """The dependency of a route that needs the system right `right` (an admin route)."""
+
+    async def runner_needing(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        _token: Annotated[str | None, Depends(_oauth2)],
+    ) -> TenantRunner:
+        return TenantRunner(
+            engine=engine_context(request), credentials=credentials, required=right
+        )
+
+    return runner_needing
+
+
+#: The runner of data routes: their engine calls check object and field rights.
 InTenant = Annotated[TenantRunner, Depends(tenant_runner)]
+#: The runners of admin routes, by the system right each needs.
+NeedsCustomize = Annotated[TenantRunner, Depends(needing(SystemRight.CUSTOMIZE))]
+NeedsManageUsers = Annotated[TenantRunner, Depends(needing(SystemRight.MANAGE_USERS))]
+NeedsViewAudit = Annotated[TenantRunner, Depends(needing(SystemRight.VIEW_AUDIT))]

@@ -9,14 +9,14 @@ from fastapi import APIRouter
 from engine.rules.recalculate import recalculate_field
 from runtime.app.admin_routes import DryRun
 from runtime.app.api_route import ApiRoute
-from runtime.app.auth import InTenant
+from runtime.app.auth import NeedsCustomize
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 
 
 @router.post("/objects/{object_name}/fields/{field_name}/recalculate")
 async def recalculate(
-    run: InTenant, object_name: str, field_name: str, dry_run: DryRun = False
+    run: NeedsCustomize, object_name: str, field_name: str, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Recompute a formula or roll-up for every record (changes cascade like a save).
 

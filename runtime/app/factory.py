@@ -10,6 +10,7 @@ import anyio
 from fastapi import FastAPI
 
 from engine.context import EngineContext
+from runtime.app.access_routes import router as access_router
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.api_docs import install_api_docs
 from runtime.app.auth import run_engine
@@ -66,6 +67,7 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.include_router(data_router, include_in_schema=False)
     app.include_router(admin_router)
     app.include_router(user_router)
+    app.include_router(access_router)
     app.include_router(rule_router)
     app.include_router(computed_router)
     app.include_router(data_router)

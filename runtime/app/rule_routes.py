@@ -10,7 +10,7 @@ from engine import metadata_changes
 from metadata.models import ValidationRuleDef, ValidationRulePatch
 from runtime.app.admin_routes import DryRun, respond
 from runtime.app.api_route import ApiRoute
-from runtime.app.auth import InTenant
+from runtime.app.auth import NeedsCustomize
 from runtime.app.json_body import checked_by_engine
 
 # Checked by the engine, shape and expressions together: one 422 lists every problem.
@@ -25,14 +25,14 @@ router = APIRouter(
 
 
 @router.get("")
-async def list_rules(run: InTenant, object_name: str) -> dict[str, Any]:
+async def list_rules(run: NeedsCustomize, object_name: str) -> dict[str, Any]:
     """List an object's validation rules, in the order they run."""
     return {"data": await run(lambda context: metadata_changes.list_rules(context, object_name))}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def add_rule(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     body: NewRule,
     response: Response,
@@ -46,14 +46,14 @@ async def add_rule(
 
 
 @router.get("/{rule_name}")
-async def get_rule(run: InTenant, object_name: str, rule_name: str) -> dict[str, Any]:
+async def get_rule(run: NeedsCustomize, object_name: str, rule_name: str) -> dict[str, Any]:
     """Return one validation rule."""
     return await run(lambda context: metadata_changes.get_rule(context, object_name, rule_name))
 
 
 @router.patch("/{rule_name}")
 async def update_rule(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     rule_name: str,
     body: RuleChange,
@@ -71,7 +71,11 @@ async def update_rule(
 
 @router.delete("/{rule_name}")
 async def delete_rule(
-    run: InTenant, object_name: str, rule_name: str, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize,
+    object_name: str,
+    rule_name: str,
+    response: Response,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Remove a validation rule."""
     outcome = await run(
