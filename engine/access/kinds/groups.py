@@ -139,7 +139,7 @@ def _check_emails(change: ComponentChange, group: ComponentState) -> None:
         Problem(
             f"/members/{index}",
             "unknown-user",
-            f"no user of this tenant has the e-mail {member!r}{did_you_mean(member, known)}",
+            f"no user of this tenant has the e-mail {member!r}",
         )
         for index, member in enumerate(group.definition.get("members", []))
         if ":" not in member and member.casefold() not in known
