@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from runtime.app.access_routes import router as access_router
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.api_route import ApiRoute
 from runtime.app.auth_routes import router as auth_router
@@ -150,6 +151,7 @@ def test_the_declared_parameters_of_each_route_are_the_ones_its_openapi_operatio
     routes = [
         route
         for router in (
+            access_router,
             admin_router,
             auth_router,
             computed_router,
