@@ -37,8 +37,8 @@ def check_permission_set(
                 Problem(
                     f"/objects/{name}",
                     "unknown-object",
-                    f"there is no object {name!r}{did_you_mean(name, objects)}; name an "
-                    f"object, or {ALL_OBJECTS!r} for every object",
+                    f"there is no object {name!r} (name an object, or {ALL_OBJECTS!r} for "
+                    f"every object){did_you_mean(name, objects)}",
                 )
             )
     for key in permission_set.fields:
