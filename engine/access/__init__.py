@@ -1,6 +1,8 @@
 """Access control: users, what their permission sets grant, and what they may see."""
 
 from engine.access.enforcement import require_object_right, require_system_right
+from engine.access.field_access import CallerAccess, access_of, caller_access, object_access
+from engine.access.masking import mask_value
 from engine.access.passwords import check_password_rules, hash_password, verify_password
 from engine.access.profile import describe_caller
 from engine.access.rights import Rights, permission_sets, rights_of
@@ -26,7 +28,10 @@ from engine.access.users import (
 
 __all__ = [
     "DEFAULT_ADMIN_EMAIL",
+    "CallerAccess",
     "Rights",
+    "access_of",
+    "caller_access",
     "caller_of",
     "canonical_locale",
     "check_password_rules",
@@ -38,8 +43,10 @@ __all__ = [
     "get_user_document",
     "hash_password",
     "list_user_documents",
+    "mask_value",
     "new_user",
     "normalized_email",
+    "object_access",
     "permission_sets",
     "require_object_right",
     "require_system_right",

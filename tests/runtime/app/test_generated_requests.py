@@ -62,6 +62,8 @@ SEEDED_NAMES = {
     "object_name": ["company", "deal"],
     "field_name": ["name", "title", "amount", "stage", "number", "company", "weighted"],
     "rule_name": ["seats_not_negative"],
+    # Roles, groups and permission sets share the parameter: a name of each kind.
+    "name": ["ceo", "team", "administrator"],
 }
 
 
@@ -91,6 +93,8 @@ def _seed(api: Api) -> None:
     for definition in (COMPANY, SEEDED_DEAL):
         response = api.post("/admin/objects", json=definition)
         assert response.status_code == 201, response.text
+    assert api.post("/admin/roles", json={"api_name": "ceo"}).status_code == 201
+    assert api.post("/admin/groups", json={"api_name": "team"}).status_code == 201
     _reset_records(api)
 
 
