@@ -15,6 +15,12 @@ from engine.records.attachments import (
     prepare_upload,
 )
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
+from engine.records.object_rights import (
+    CallerObject,
+    caller_object,
+    refuse_unreadable_field,
+    refuse_unwritable,
+)
 from engine.records.permissions import caller_scope
 from engine.records.queries import aggregate, query_records, search
 from engine.records.service import (
@@ -32,6 +38,7 @@ __all__ = [
     "MAX_AFTER_WRITE_DEPTH",
     "MAX_BATCH",
     "BatchResult",
+    "CallerObject",
     "FileDownload",
     "RecordWriter",
     "UploadTarget",
@@ -39,6 +46,7 @@ __all__ = [
     "aggregate",
     "attach_file",
     "bulk_write",
+    "caller_object",
     "caller_scope",
     "coerce_value",
     "compiled_object",
@@ -50,6 +58,8 @@ __all__ = [
     "prepare_upload",
     "query_records",
     "read_record",
+    "refuse_unreadable_field",
+    "refuse_unwritable",
     "search",
     "update_files",
     "update_record",
