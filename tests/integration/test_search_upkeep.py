@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, FromClause
 from engine.catalog import CompiledObject, tenant_catalog
 from engine.context import EngineContext
 from engine.database import create_database_engine, tenant_connection
+from engine.query import AllFields
 from engine.records.transfer import import_batches
 from engine.search import SearchQuery, search_records
 from migrations import upgrade_system_tables
@@ -261,7 +262,11 @@ def test_the_search_finds_only_records_the_callers_scope_shows(crm: Api) -> None
     catalog = tenant_catalog(context)
     with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
         answer = search_records(
-            connection, catalog=catalog, query=SearchQuery(text="woodgrove"), scope=_WithoutCity()
+            connection,
+            catalog=catalog,
+            query=SearchQuery(text="woodgrove"),
+            scope=_WithoutCity(),
+            access=AllFields(),
         )
     assert [r["display_name"] for r in answer["data"][0]["records"]] == ["Woodgrove Bank"]
 
