@@ -157,9 +157,7 @@ def needing(right: SystemRight) -> Callable[..., Awaitable[TenantRunner]]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         _token: Annotated[str | None, Depends(_oauth2)],
     ) -> TenantRunner:
-        return TenantRunner(
-            engine=engine_context(request), credentials=credentials, required=right
-        )
+        return TenantRunner(engine=engine_context(request), credentials=credentials, required=right)
 
     return runner_needing
 

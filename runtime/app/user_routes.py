@@ -15,7 +15,7 @@ from engine.access import (
 )
 from metadata.models import UserDef, UserPatch
 from runtime.app.api_route import ApiRoute
-from runtime.app.auth import InTenant
+from runtime.app.auth import NeedsManageUsers
 from runtime.app.json_body import checked_by_engine
 
 router = APIRouter(prefix="/api/v1/admin", tags=["users"], route_class=ApiRoute)
@@ -28,31 +28,31 @@ UserId = Annotated[str, Path(description="The user's id", json_schema_extra={"fo
 
 
 @router.get("/users")
-async def list_users(run: InTenant) -> dict[str, Any]:
+async def list_users(run: NeedsManageUsers) -> dict[str, Any]:
     """List the tenant's users, oldest first."""
     return {"data": await run(list_user_documents)}
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED)
-async def create(run: InTenant, body: NewUser) -> dict[str, Any]:
+async def create(run: NeedsManageUsers, body: NewUser) -> dict[str, Any]:
     """Create a user; `password` (optional) is stored as a hash and never shown."""
     return await run(lambda context: create_user(context, body))
 
 
 @router.get("/users/{user_id}")
-async def get(run: InTenant, user_id: UserId) -> dict[str, Any]:
+async def get(run: NeedsManageUsers, user_id: UserId) -> dict[str, Any]:
     """Return one user."""
     return await run(lambda context: get_user_document(context, user_id))
 
 
 @router.patch("/users/{user_id}")
-async def update(run: InTenant, user_id: UserId, body: UserChange) -> dict[str, Any]:
+async def update(run: NeedsManageUsers, user_id: UserId, body: UserChange) -> dict[str, Any]:
     """Change some keys of a user; a new `password` or `"active": false` ends every
     session and revokes every API key of theirs."""
     return await run(lambda context: update_user_fields(context, user_id, body))
 
 
 @router.delete("/users/{user_id}")
-async def deactivate(run: InTenant, user_id: UserId) -> dict[str, Any]:
+async def deactivate(run: NeedsManageUsers, user_id: UserId) -> dict[str, Any]:
     """Deactivate a user (users are never deleted: records keep naming them)."""
     return await run(lambda context: deactivate_user(context, user_id))
