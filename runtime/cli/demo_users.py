@@ -15,41 +15,23 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from engine.access import create_user, list_user_documents, update_user_fields, verify_password
+from engine.access.kinds import PERMISSION_SETS, ROLES
 from engine.catalog import tenant_catalog
 from engine.context import EngineContext
-from engine.errors import Problem
-from engine.metadata_changes.components import ComponentKindSpec, save_component
+from engine.metadata_changes.components import save_component
 from engine.sessions import derived_key
 from metadata.models import (
     ALL_OBJECTS,
-    ComponentKind,
     ObjectRights,
     PermissionSetDef,
     RoleDef,
     SystemRight,
-    TenantMetadata,
 )
 from metadata.store import find_user
 from runtime.cli.context import operator_context
-
-
-def _no_checks(state: TenantMetadata, definition: Any, own: Any) -> list[Problem]:
-    # The demo's own components are right by construction.
-    return []
-
-
-# Minimal specs of the two kinds the demo makes (the admin API's own specs check more).
-_ROLES = ComponentKindSpec(kind=ComponentKind.ROLE, model=RoleDef, noun="role", check=_no_checks)
-_SETS = ComponentKindSpec(
-    kind=ComponentKind.PERMISSION_SET,
-    model=PermissionSetDef,
-    noun="permission set",
-    check=_no_checks,
-)
 
 DEMO_ROLES = (
     RoleDef(api_name="ceo", label="CEO"),
@@ -147,7 +129,7 @@ def demo_password(context: EngineContext, email: str) -> str:
 
 
 def _ensure_components(context: EngineContext, tenant: str) -> None:
-    for spec, definitions in ((_ROLES, DEMO_ROLES), (_SETS, DEMO_PERMISSION_SETS)):
+    for spec, definitions in ((ROLES, DEMO_ROLES), (PERMISSION_SETS, DEMO_PERMISSION_SETS)):
         for definition in definitions:
             # A fresh context each time: every change moves the tenant's revision.
             operator = operator_context(context, tenant)
