@@ -24,7 +24,7 @@ from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
 from engine.errors import SchemaChanged
 from engine.query import AggregateQuery, ListQuery
-from engine.tenancy import authenticate
+from engine.sessions import authenticate_bearer
 from metadata.models import FieldDef, ObjectDef
 from runtime.app import auth, create_app
 from tests.conftest import TenantHandle, drop_tenant_schema, make_tenant
@@ -180,14 +180,14 @@ def first_run_at_revision(monkeypatch: pytest.MonkeyPatch, revision: int) -> Non
     revisions = iter([revision])
 
     def authenticate_once_early(engine: EngineContext, api_key: str) -> Any:
-        credential = authenticate(engine, api_key)
+        credential = authenticate_bearer(engine, api_key)
         for early in revisions:
             return dataclasses.replace(
                 credential, tenant=dataclasses.replace(credential.tenant, revision=early)
             )
         return credential
 
-    monkeypatch.setattr(auth, "authenticate", authenticate_once_early)
+    monkeypatch.setattr(auth, "authenticate_bearer", authenticate_once_early)
 
 
 @pytest.mark.parametrize(("read", "change", "status"), RACES, ids=RACE_IDS)
@@ -217,10 +217,10 @@ def test_a_read_the_schema_changes_under_twice_gets_a_503_with_retry_after(
     purge_deal_code(race)
 
     def always_the_old_revision(engine: EngineContext, api_key: str) -> Any:
-        credential = authenticate(engine, api_key)
+        credential = authenticate_bearer(engine, api_key)
         return dataclasses.replace(credential, tenant=stale.tenant)
 
-    monkeypatch.setattr(auth, "authenticate", always_the_old_revision)
+    monkeypatch.setattr(auth, "authenticate_bearer", always_the_old_revision)
     with TestClient(create_app(race.second), raise_server_exceptions=False) as client:
         response = client.get("/api/v1" + READS[read][1](race), headers=race.tenant.headers)
 
