@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cached_property
 from uuid import UUID
 
@@ -148,6 +149,23 @@ class Caller:
     credential: str = "token"
 
 
+class Channel(StrEnum):
+    """The path a write came in through, as field history records it (docs/audit.md)."""
+
+    #: A request to the data API for one record (create, update, delete, a file).
+    API = "api"
+    #: `POST /data/{object}/bulk`.
+    BULK = "bulk"
+    #: `tessera data import`.
+    IMPORT = "import"
+    #: Another CLI command (`tessera privacy erase`).
+    CLI = "cli"
+    #: A workflow action writing records.
+    WORKFLOW = "workflow"
+    #: A bundle's seed data, written as it installs or upgrades.
+    BUNDLE = "bundle"
+
+
 @dataclass(frozen=True)
 class RequestContext:
     """Everything one request's engine calls need.
@@ -159,12 +177,20 @@ class RequestContext:
         budget: what the request may still do (docs/limits.md). The server gives each
             request a fresh one from `EngineContext.new_budget()`; the default has the
             default limits, and the CLI passes `RequestBudget.unlimited()`.
+        channel: the path the request came in through (`api` by default; the CLI, bulk
+            writes, imports, workflows and bundles say theirs with `through`); field
+            history records it with each change.
     """
 
     engine: EngineContext
     tenant: TenantRef
     caller: Caller
     budget: RequestBudget = field(default_factory=RequestBudget)
+    channel: Channel = Channel.API
+
+    def through(self, channel: Channel) -> RequestContext:
+        """The same context, its writes coming in through `channel`."""
+        return self if channel is self.channel else replace(self, channel=channel)
 
     @property
     def actor(self) -> str:

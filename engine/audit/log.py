@@ -80,8 +80,17 @@ def list_events(
     limit: int = 100,
     before: int | None = None,
     action: str | None = None,
+    actor: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEvent]:
-    """The tenant's events, newest first; `before` pages by id, `action` filters by prefix."""
+    """The tenant's events, newest first.
+
+    `before` pages by id (events with a smaller id); `action` filters by prefix
+    (`metadata.` or `login.failed`); `actor` and `target` by equality; `since` (included)
+    and `until` (excluded) by time.
+    """
     query = (
         select(audit_log)
         .where(audit_log.c.tenant_id == tenant_id)
@@ -92,6 +101,14 @@ def list_events(
         query = query.where(audit_log.c.id < before)
     if action is not None:
         query = query.where(audit_log.c.action.startswith(action, autoescape=True))
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    if target is not None:
+        query = query.where(audit_log.c.target == target)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    if until is not None:
+        query = query.where(audit_log.c.at < until)
     return [
         AuditEvent(
             id=row.id,

@@ -81,6 +81,8 @@ class CompiledObject:
         file_fields: every file field of the object, deleted ones too: their columns
             still name blobs, which go when the record goes.
         name_field: the api name of the field that names its records (`display_names.py`).
+        tracked_fields: the live fields with `track_history`, whose changes field history
+            keeps (empty: saves of the object cost nothing more).
     """
 
     state: ObjectState
@@ -91,6 +93,7 @@ class CompiledObject:
     rules: ObjectRules
     file_fields: tuple[FieldState, ...] = ()
     name_field: str | None = None
+    tracked_fields: frozenset[str] = frozenset()
 
 
 def _input_shape(obj: ObjectState) -> InputShape:
@@ -166,6 +169,9 @@ def compile_catalog(state: TenantMetadata, compiler: ExpressionCompiler) -> Cata
             rules=rules[obj.api_name],
             file_fields=tuple(f for f in obj.fields if f.definition.type is FieldType.FILE),
             name_field=named.api_name if (named := name_field(obj)) is not None else None,
+            tracked_fields=frozenset(
+                live.api_name for live in obj.live_fields if live.definition.track_history
+            ),
         )
     return Catalog(
         metadata_state=state,

@@ -76,6 +76,8 @@ def check_field(
             reason += _SEARCHABLE_HINT
         if option == "pii":
             reason += _PII_HINT
+        if option == "track_history":
+            reason += ": its values are computed, not written; track the fields it is computed from"
         if definition.type is FieldType.FILE:
             reason = _FILE_REFUSALS.get(option, reason)
         problems.append(Problem(f"{pointer}/{option}", "option-not-allowed", reason))

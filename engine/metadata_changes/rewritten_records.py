@@ -2,9 +2,10 @@
 
 A forced conversion empties the values that do not convert, and a default fills the
 empty values of a field made required (or restored as required): the DDL rewrites those
-rows. Each gets a new version like any changed record; when an after-write hook listens,
-their values are read before the DDL and after it, so the hooks see each one with the
-fields that changed. Without a hook nothing is read.
+rows. Each gets a new version like any changed record; when an after-write hook listens
+(or field history tracks a rewritten field), their values are read before the DDL and
+after it, so stage 9 sees each one with the fields that changed. Otherwise nothing is
+read.
 """
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ class RewrittenRecords:
             }
         )
 
-    def read_before(self, connection: Connection, *, old: Catalog, new: Catalog) -> None:
-        """Read the rows about to be rewritten as the metadata before the change sees them.
+    def read_before(
+        self, connection: Connection, *, old: Catalog, new: Catalog, hooks: AfterWrite
+    ) -> None:
+        """Read the rows about to be rewritten as the metadata before the change sees them,
+        for the objects whose rewritten fields `hooks` listen to.
 
         Run before the DDL; the values are keyed by the field names after the change,
         so they compare with the values read afterwards.
@@ -74,6 +78,8 @@ class RewrittenRecords:
             previous = by_table.get(rewrite.table.name)
             current = new.objects.get(name)
             if previous is None or current is None:
+                continue
+            if not hooks.listens_to(current, rewrite.fields):
                 continue
             ids = list(
                 connection.execute(select(rewrite.table.c.id).where(rewrite.predicate)).scalars()

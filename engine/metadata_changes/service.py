@@ -17,6 +17,8 @@ from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Conflict, UnsafePlanError
 from engine.extensions import WriteOrigin
+from engine.history import drop_purged_history
+from engine.metadata_changes.access_audit import record_access_changes
 from engine.metadata_changes.component_changes import describe_component_changes
 from engine.metadata_changes.dependencies import describe_rewrites
 from engine.metadata_changes.rewritten_records import RewrittenRecords
@@ -141,8 +143,9 @@ def run_change(
     change; it runs on a dry run too, whose transaction is rolled back.
 
     Records whose stored values the change rewrites (in place, or by recomputing what
-    reads them) get a new version, and the after-write hooks see them before the commit
-    (origin `metadata-change`).
+    reads them) get a new version, and field history and the after-write hooks see them
+    before the commit (origin `metadata-change`). Purged fields and objects lose their
+    field history; a change of access components is written to the audit log.
 
     Raises:
         NotFound, MetadataError, Conflict: from `mutate` or the planner; nothing is written.
@@ -243,16 +246,23 @@ def run_change(
         except StaleRevision as exc:
             raise Conflict("another metadata change was committed meanwhile; retry") from exc
         catalog = engine.catalogs.compile(new.model_copy(update={"revision": revision}))
-        hooks = AfterWrite(engine.after_write_hooks, origin=WriteOrigin.METADATA_CHANGE)
+        hooks = AfterWrite(
+            engine.after_write_hooks, catalog=catalog, origin=WriteOrigin.METADATA_CHANGE
+        )
         in_place = RewrittenRecords.of(plan)
         if hooks.is_listening and in_place.rewrites:
             in_place.read_before(
                 connection,
                 old=engine.catalogs.get(tenant.id, old.revision, lambda: old),
                 new=catalog,
+                hooks=hooks,
             )
         in_place.move_versions(connection, now=engine.clock(), actor=context.actor)
         apply_plan(connection, plan)
+        drop_purged_history(connection, old=old, new=new)
+        record_access_changes(
+            connection, context, old=old, new=new, revision=revision, summary=summary
+        )
         in_place.report(connection, catalog, hooks)
         if planned:
             now = engine.clock()

@@ -15,6 +15,7 @@ from engine.records.attachments import (
     prepare_upload,
 )
 from engine.records.bulk import MAX_BATCH, BatchResult, bulk_write, write_batch
+from engine.records.history import HistoryReader, record_history
 from engine.records.object_rights import (
     CallerObject,
     caller_object,
@@ -40,6 +41,7 @@ __all__ = [
     "BatchResult",
     "CallerObject",
     "FileDownload",
+    "HistoryReader",
     "RecordWriter",
     "UploadTarget",
     "ValueProblem",
@@ -58,6 +60,7 @@ __all__ = [
     "prepare_upload",
     "query_records",
     "read_record",
+    "record_history",
     "refuse_unreadable_field",
     "refuse_unwritable",
     "search",

@@ -1,23 +1,28 @@
-"""Stage 9 of the save pipeline: hand every written record to the after-write hooks.
+"""Stage 9 of the save pipeline: field history, then the after-write hooks.
 
 A save collects what it wrote (the caller's records, children deleted with a parent,
-records whose lookups a deletion emptied, then what the cascade recomputed) and runs
-the engine's hooks once, in its transaction. The admin recalculate and metadata changes
-collect what they rewrite the same way, with their own `WriteOrigin`. Hooks may write
-records through the in-transaction API; those saves run the hooks in turn, so the
-nesting is counted on the connection and refused past `MAX_AFTER_WRITE_DEPTH`.
+records whose lookups a deletion emptied, then what the cascade recomputed), writes the
+field history of tracked fields and runs the engine's hooks once, in its transaction.
+The admin recalculate and metadata changes collect what they rewrite the same way, with
+their own `WriteOrigin`. Hooks may write records through the in-transaction API; those
+saves run the hooks in turn, so the nesting is counted on the connection and refused
+past `MAX_AFTER_WRITE_DEPTH`.
+
+A hook hears of every record; field history only of objects with tracked fields. What
+nobody listens to is not collected, and updates of such objects read nothing before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy.engine import Connection
 
-from engine.catalog import CompiledObject
+from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
 from engine.errors import Problem, RecordValidationError
 from engine.extensions import AfterWriteHook, WriteOrigin, WrittenRecord
+from engine.history import FieldHistory
 from engine.rules.cascade import RecordChange
 from engine.rules.cascade_writes import Change, ChangeListener
 
@@ -29,28 +34,53 @@ _DEPTH_KEY = "tessera.after_write_depth"
 
 
 class AfterWrite:
-    """Collects the records one save wrote, then runs the after-write hooks on them.
+    """Collects the records one save wrote, then writes their field history and runs the
+    after-write hooks on them.
 
     `origin` says what writes: `save` (the caller; what the cascade recomputes is then
-    `cascade`), `recalculate` or `metadata-change` (everything they rewrite).
+    `cascade`), `recalculate` or `metadata-change` (everything they rewrite). `catalog`
+    says which fields are tracked.
     """
 
     def __init__(
-        self, hooks: Sequence[AfterWriteHook], *, origin: WriteOrigin = WriteOrigin.SAVE
+        self,
+        hooks: Sequence[AfterWriteHook],
+        *,
+        catalog: Catalog,
+        origin: WriteOrigin = WriteOrigin.SAVE,
     ) -> None:
         self._hooks = tuple(hooks)
+        self._history = FieldHistory.of(catalog)
         self._origin = origin
         self._records: list[WrittenRecord] = []
 
     @property
-    def is_listening(self) -> bool:
-        """Whether any hook runs: without one, nothing is collected."""
+    def has_hooks(self) -> bool:
+        """Whether any hook runs: hooks hear of every record, deleted ones included."""
         return bool(self._hooks)
 
     @property
+    def is_listening(self) -> bool:
+        """Whether a hook runs or any field is tracked: else nothing is ever collected."""
+        return bool(self._hooks) or self._history is not None
+
+    def listens_to(self, obj: CompiledObject, fields: Collection[str] | None = None) -> bool:
+        """Whether a write of `fields` of `obj` (None: any) must be collected, with its
+        values before: always for a hook, for field history when one is tracked."""
+        if self._hooks:
+            return True
+        return self._history is not None and self._history.tracks(obj, fields)
+
+    @property
     def listener(self) -> ChangeListener | None:
-        """What `CascadeWrites` reports its changes to: None when no hook listens."""
-        return self.cascaded if self._hooks else None
+        """What `CascadeWrites` reports its changes to: None when nothing listens."""
+        return self if self.is_listening else None
+
+    def __call__(
+        self, obj: CompiledObject, changes: Sequence[Change], *, origin: WriteOrigin | None = None
+    ) -> None:
+        """Take the cascade's changes (as `CascadeWrites`' listener): see `cascaded`."""
+        self.cascaded(obj, changes, origin=origin)
 
     @property
     def records(self) -> Sequence[WrittenRecord]:
@@ -65,7 +95,7 @@ class AfterWrite:
         origin: WriteOrigin | None = None,
     ) -> None:
         """Collect records the caller wrote (or, with `origin`, what else wrote them)."""
-        if not self._hooks:
+        if not self.listens_to(obj):
             return
         name = obj.state.api_name
         for change in changes:
@@ -88,6 +118,8 @@ class AfterWrite:
         Without `origin`, what a save recomputes is `cascade`; what a recalculation or
         metadata change recomputes carries their own origin.
         """
+        if not self.listens_to(obj):
+            return
         name = obj.state.api_name
         if origin is None:
             origin = WriteOrigin.CASCADE if self._origin is WriteOrigin.SAVE else self._origin
@@ -104,14 +136,19 @@ class AfterWrite:
             )
 
     def run(self, connection: Connection, context: RequestContext) -> None:
-        """Run every hook on what was collected, in the save's transaction.
+        """Write the field history of what was collected, then run every hook on it, in
+        the save's transaction.
 
         Raises:
             RecordValidationError: hooks nest more than MAX_AFTER_WRITE_DEPTH saves deep.
         """
-        if not self._hooks or not self._records:
+        if not self._records:
             return
         records, self._records = tuple(self._records), []
+        if self._history is not None:
+            self._history.record(connection, context, records)
+        if not self._hooks:
+            return
         depth = int(connection.info.get(_DEPTH_KEY, 0))
         if depth >= MAX_AFTER_WRITE_DEPTH:
             raise RecordValidationError(

@@ -192,7 +192,7 @@ class SavePipeline:
         self.now = self.context.engine.clock()
         # Every statement of the save, the rules' and the cascade's included, is charged.
         bind_budget(self.connection, self.context.budget)
-        self.hooks = AfterWrite(self.context.engine.after_write_hooks)
+        self.hooks = AfterWrite(self.context.engine.after_write_hooks, catalog=self.catalog)
 
     # -- the stages ---------------------------------------------------------------------
 
@@ -436,7 +436,7 @@ class SavePipeline:
         """
         hooks = self.hooks
         rules = self.obj.rules
-        if not (rules.rollups or rules.watchers) and not hooks.is_listening:
+        if not (rules.rollups or rules.watchers) and not hooks.listens_to(self.obj):
             return set()
         changes = [self.change_of(save) for save in saves]
         hooks.written(self.obj, changes)
@@ -462,7 +462,7 @@ class SavePipeline:
         cascade = self.cascade()
         feeds = self._feeds_others()
         walks = bool(self.obj.rules.details) and (
-            hooks.is_listening or needs_details(self.catalog, self.obj)
+            hooks.has_hooks or needs_details(self.catalog, self.obj)
         )
         # The same conditions as the DELETE, on an alias of the table: it empties the
         # lookups of the object to itself too.
@@ -471,7 +471,7 @@ class SavePipeline:
         pending = None
         details: Sequence[DetailRecords] = ()
         before: list[Mapping[str, Any]] = []
-        if feeds or hooks.is_listening:
+        if feeds or hooks.has_hooks:
             before = list(self.load_prior([record_id]).values())
             # Gone, out of scope or at another version: refused before anything is written.
             if not before or expected_version not in (None, before[0]["version"]):
@@ -483,11 +483,12 @@ class SavePipeline:
             details = detail_records(
                 self.connection, self.catalog, self.obj, [record_id], query=deleted
             )
-        # Only a hook needs the children's values; they are read (and locked) while
-        # they exist, the database deleting them with the parent.
+        # Only a hook needs the children's values (field history keeps no row of a
+        # deletion); they are read (and locked) while they exist, the database deleting
+        # them with the parent.
         doomed = [
             (group.obj, load_rows(self.connection, group.obj, group.ids, lock=True))
-            for group in (details if hooks.is_listening else ())
+            for group in (details if hooks.has_hooks else ())
         ]
         files = files_of_deletion(
             self.connection,
@@ -538,7 +539,7 @@ class SavePipeline:
     @property
     def needs_prior(self) -> bool:
         """Whether updates must read (and lock) the stored records before the write."""
-        return self.obj.rules.needs_prior or self.hooks.is_listening
+        return self.obj.rules.needs_prior or self.hooks.listens_to(self.obj)
 
     @property
     def has_stages(self) -> bool:

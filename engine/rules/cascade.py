@@ -200,7 +200,7 @@ class Cascade:
             # Folding cannot tell a listener the value before; recounting can.
             if (
                 created
-                and not self.writes.is_listening
+                and not self.writes.listens_to(parent, [link.field for link in links])
                 and all(is_additive(obj, parent, link, dialect) for link in links)
             ):
                 parents = _parents(links, created)

@@ -33,6 +33,10 @@ class ChangeListener(Protocol):
         """Take the changed records of `obj`; `origin` says what wrote them (None: the cascade)."""
         ...
 
+    def listens_to(self, obj: CompiledObject, fields: Collection[str] | None = None) -> bool:
+        """Whether writes of `fields` of `obj` (None: any) are reported, values before too."""
+        ...
+
 
 @dataclass
 class CascadeWrites:
@@ -42,7 +46,8 @@ class CascadeWrites:
         connection: the save's connection.
         now: the save's clock, written to `updated_at`.
         actor: who saves, written to `updated_by` (the cascade acts for the caller).
-        listener: stage 9's collector, or None when no after-write hook listens.
+        listener: stage 9's collector, or None when nothing listens (no hook, no tracked
+            field).
     """
 
     connection: Connection
@@ -55,14 +60,14 @@ class CascadeWrites:
         """The system values every cascaded update writes (besides the version bump)."""
         return update_stamp(now=self.now, actor=self.actor)
 
-    @property
-    def is_listening(self) -> bool:
-        """Whether changes must be reported with their values before and after.
+    def listens_to(self, obj: CompiledObject, fields: Collection[str] | None = None) -> bool:
+        """Whether writes of `fields` of `obj` (None: any) must be reported with their
+        values before and after.
 
         Folding new children into a stored roll-up in one statement cannot tell the
         value before; while someone listens, the cascade recounts instead.
         """
-        return self.listener is not None
+        return self.listener is not None and self.listener.listens_to(obj, fields)
 
     def update(
         self,
@@ -76,12 +81,13 @@ class CascadeWrites:
     ) -> None:
         """Write `values` (by field api name) to one record, with a new version.
 
-        `before` is the stored record where the caller has it; the listener gets it
-        read (and locked) otherwise. `is_new_version=False` writes a record that got its
+        `before` is the stored record where the caller has it; a listener of the write
+        gets it read (and locked) otherwise. `is_new_version=False` writes a record that got its
         new version earlier in the same step of the cascade (its roll-ups changed).
         `origin` tells the listener what wrote it, when that is not the cascade.
         """
-        if self.listener is not None and before is None:
+        is_listening = self.listens_to(obj, values)
+        if is_listening and before is None:
             before = load_rows(self.connection, obj, [record_id], lock=True).get(record_id, {})
         self.connection.execute(
             update(obj.table)
@@ -94,7 +100,7 @@ class CascadeWrites:
                 }
             )
         )
-        if self.listener is not None:
+        if is_listening and self.listener is not None:
             prior = dict(before or {})
             self.listener(
                 obj,
@@ -119,7 +125,8 @@ class CascadeWrites:
         """
         if not changes:
             return
-        if self.listener is not None and before is None:
+        is_listening = self.listens_to(obj, {name for _, values in changes for name in values})
+        if is_listening and before is None:
             for record_id, values in changes:
                 self.update(obj, record_id, values, origin=origin)
             return
@@ -146,7 +153,7 @@ class CascadeWrites:
                     for record_id, values in group
                 ],
             )
-        if self.listener is not None and before is not None:
+        if is_listening and self.listener is not None and before is not None:
             self.listener(
                 obj,
                 [
@@ -175,7 +182,7 @@ class CascadeWrites:
         Records of `sparing` (those the same deletion removes) are left alone. Only
         without a listener: the values before are not read.
         """
-        assert self.listener is None, "a listener needs the values before: use update_many"
+        assert not self.listens_to(obj, [field]), "a listener needs the values before"
         table = obj.table
         statement = update(table).where(condition)
         if sparing:

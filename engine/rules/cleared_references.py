@@ -103,7 +103,7 @@ def clear_references(
     for name, fields in wanted.items():
         obj = catalog.objects[name]
         sparing = doomed.get(name, set())
-        if writes.is_listening or len(fields) > 1 or len(sparing) > _CHUNK:
+        if writes.listens_to(obj, fields) or len(fields) > 1 or len(sparing) > _CHUNK:
             found = _read_and_clear(writes, obj, fields, sparing)
         else:
             [(field, choices)] = fields.items()
@@ -141,7 +141,7 @@ def _read_and_clear(
     """
     connection = writes.connection
     found: dict[UUID, set[str]] = {}
-    before: dict[UUID, dict[str, Any]] | None = {} if writes.is_listening else None
+    before: dict[UUID, dict[str, Any]] | None = {} if writes.listens_to(obj, fields) else None
     for field, choices in fields.items():
         column = obj.fields[field].column
         for targets in choices:

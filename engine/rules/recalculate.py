@@ -61,7 +61,9 @@ def recalculate_field(
         now = context.engine.clock()
         # A dry run writes nothing that stays, so no hook hears of it.
         hooks = AfterWrite(
-            () if dry_run else context.engine.after_write_hooks, origin=WriteOrigin.RECALCULATE
+            () if dry_run else context.engine.after_write_hooks,
+            catalog=catalog,
+            origin=WriteOrigin.RECALCULATE,
         )
         changed = run_refreshes(
             connection,

@@ -12,6 +12,7 @@ from engine.access.users import DEFAULT_ADMIN_EMAIL, create_first_admin
 from engine.context import EngineContext, TenantRef
 from engine.database import tenant_connection
 from engine.errors import Conflict, MetadataError, NotFound, Problem
+from engine.history import create_history_table
 from metadata.store import TenantRow, find_tenant, insert_tenant, list_tenants
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,9 @@ def schema_name_for(tenant_name: str) -> str:
 def create_tenant(
     context: EngineContext, name: str, *, admin_email: str = DEFAULT_ADMIN_EMAIL
 ) -> TenantRow:
-    """Create a tenant, its empty schema and its first admin user in one transaction.
+    """Create a tenant, its schema and its first admin user in one transaction.
+
+    The schema starts with the tenant's own tables (`_field_history`) and no object.
 
     The admin user holds the `administrator` permission set and has no password: it acts
     through API keys (`create_api_key`) until one is set.
@@ -64,6 +67,7 @@ def create_tenant(
         create_first_admin(connection, tenant.id, now=tenant.created_at, email=admin_email)
         if context.dialect_name == "postgresql":
             connection.execute(CreateSchema(schema))
+        create_history_table(connection, schema)
     logger.info("created tenant %s", name)
     return tenant
 

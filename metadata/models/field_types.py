@@ -130,12 +130,14 @@ _TYPE_OPTIONS: dict[FieldType, frozenset[str] | set[str]] = {
     # and is never required, unique or indexed (engine/metadata_changes/field_checks.py says why).
     FieldType.FILE: {"max_size", "accept"},
 }
-#: The options each type accepts.
+#: The options each type accepts. Field history tracks stored values a save writes, so
+#: computed types (recomputed, never written) cannot be tracked.
 ALLOWED_OPTIONS: dict[FieldType, frozenset[str]] = {
     field_type: frozenset(options)
     | _COMMON
     | ({"searchable"} if field_type in SEARCHABLE_TYPES else frozenset())
     | ({"pii"} if field_type in PII_TYPES else frozenset())
+    | (frozenset() if field_type in COMPUTED_TYPES else {"track_history"})
     for field_type, options in _TYPE_OPTIONS.items()
 }
 

@@ -78,6 +78,9 @@ class FieldDef(BaseModel):
     #: Whether the field holds personal data, shown masked to callers without `view_pii`
     #: (docs/permissions.md); documents carry it only when true.
     pii: bool = Field(default=False, exclude_if=lambda value: not value)
+    #: Whether every change of the field's stored value is kept in its field history
+    #: (docs/audit.md); not on computed types. Documents carry it only when true.
+    track_history: bool = Field(default=False, exclude_if=lambda value: not value)
     default: Any = None
     help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
@@ -117,6 +120,7 @@ class FieldPatch(BaseModel):
     indexed: bool | None = None
     searchable: bool | None = None
     pii: bool | None = None
+    track_history: bool | None = None
     default: Any = None
     help_text: LongText | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None

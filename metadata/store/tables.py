@@ -193,6 +193,8 @@ audit_log = Table(
 )
 
 Index("ix_tessera_audit_log_tenant_at", audit_log.c.tenant_id, audit_log.c.at)
+# `GET /admin/audit` pages a tenant's events newest first, by id.
+Index("ix_tessera_audit_log_tenant_id_id", audit_log.c.tenant_id, audit_log.c.id)
 
 #: Secrets Tessera makes once per database and every process shares: the key that signs
 #: access tokens when TESSERA_SECRET_KEY is not set (`engine.database.StoredSecret`).

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from engine import records
+from engine.audit import MAX_LOG_PAGE
+from engine.context import Channel
 from engine.errors import Problem, RecordValidationError
 from engine.query import MAX_LIMIT, AggregateQuery, ListQuery, decode_filter
 from engine.query.aggregates import MAX_GROUPS
@@ -160,7 +162,11 @@ async def bulk_write(
     # The document is built in the engine call, where building 10,000 results can pause.
     document = await run(
         lambda context: records.bulk_write(
-            context, object_name, bodies, upsert_on=upsert_on, is_partial=mode is BulkMode.PARTIAL
+            context.through(Channel.BULK),
+            object_name,
+            bodies,
+            upsert_on=upsert_on,
+            is_partial=mode is BulkMode.PARTIAL,
         ).as_dict(budget=context.budget)
     )
     return RecordJSONResponse(document)
@@ -185,6 +191,24 @@ async def get_record(
                 fields=_comma_list(fields),
                 expand=_comma_list(expand),
                 labels=labels,
+            )
+        )
+    )
+
+
+@router.get("/{object_name}/{record_id}/history")
+async def record_history(
+    run: InTenant,
+    object_name: str,
+    record_id: str,
+    limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Response:
+    """The record's field history, newest first: old and new values, who, when, and how."""
+    return RecordJSONResponse(
+        await run(
+            lambda context: records.record_history(
+                context, object_name, record_id, limit=limit, cursor=cursor
             )
         )
     )

@@ -13,6 +13,7 @@ from engine.context import EngineContext
 from runtime.app.access_routes import router as access_router
 from runtime.app.admin_routes import router as admin_router
 from runtime.app.api_docs import install_api_docs
+from runtime.app.audit_routes import router as audit_router
 from runtime.app.auth import run_engine
 from runtime.app.auth_routes import router as auth_router
 from runtime.app.computed_routes import router as computed_router
@@ -68,6 +69,7 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.include_router(admin_router)
     app.include_router(user_router)
     app.include_router(access_router)
+    app.include_router(audit_router)
     app.include_router(rule_router)
     app.include_router(computed_router)
     app.include_router(data_router)

@@ -18,7 +18,8 @@ from fastapi import FastAPI
 
 from engine.access.field_access import caller_access
 from engine.catalog import CompiledObject
-from engine.context import RequestContext
+from engine.context import Channel, RequestContext
+from engine.extensions import WriteOrigin
 from engine.query import ObjectAccess
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import bulk_input_schema, keyed_input_schema, record_schema
@@ -102,6 +103,7 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
     }
     schemas = document["components"]["schemas"]
     schemas["BulkResult"] = _bulk_result_schema()
+    schemas["FieldHistoryPage"] = _history_page_schema()
     for name, obj in catalog.objects.items():
         granted = access.on(obj)
         if not granted.is_readable:
@@ -178,6 +180,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _problems(*statuses: int) -> dict[str, Any]:
     meaning = {
         401: "Missing, unknown or revoked API key or access token",
+        403: "None of your permission sets grants it",
         404: "No such record (or object)",
         409: "A unique value clashes, or the record is still referenced",
         412: "The record changed since the version in If-Match",
@@ -278,6 +281,21 @@ def _object_paths(
                 "responses": {
                     "204": {"description": "Deleted"},
                     **_problems(401, 404, 409, 412, 422),
+                },
+            },
+        },
+        f"/api/v1/data/{name}/{{id}}/history": {
+            "get": {
+                "tags": tag,
+                "summary": f"Field history of {one}",
+                "operationId": f"history_{name}",
+                "parameters": [
+                    record_id,
+                    *_query_parameters(generic, "/{record_id}/history", "get"),
+                ],
+                "responses": {
+                    "200": _json(_ref("FieldHistoryPage"), "One page, newest first"),
+                    **_problems(401, 403, 404, 422),
                 },
             },
         },
@@ -415,6 +433,34 @@ def _file_paths(
                 **_problems(401, 404, 412, 422),
             },
         },
+    }
+
+
+def _history_page_schema() -> dict[str, Any]:
+    """One page of a record's field history (docs/audit.md)."""
+    text = {"type": "string"}
+    entry = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "at": {"type": "string", "format": "date-time"},
+            "field": text,
+            "old_value": {},
+            "new_value": {},
+            "actor": {"anyOf": [text, {"type": "null"}]},
+            "channel": {"enum": [channel.value for channel in Channel]},
+            "origin": {"enum": [origin.value for origin in WriteOrigin]},
+            "erased": {"type": "boolean"},
+        },
+        "required": ["id", "at", "field", "old_value", "new_value", "actor", "channel"],
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "data": {"type": "array", "items": entry},
+            "next_cursor": {"anyOf": [text, {"type": "null"}]},
+        },
+        "required": ["data", "next_cursor"],
     }
 
 

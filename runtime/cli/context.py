@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from engine.access import caller_of, tenant_admin
 from engine.budget import RequestBudget
-from engine.context import EngineContext, RequestContext
+from engine.context import Channel, EngineContext, RequestContext
 from engine.tenancy import get_tenant
 from runtime.bootstrap import build_engine_context
 from runtime.settings import Settings
@@ -28,7 +28,8 @@ def cli_engine_context() -> Iterator[EngineContext]:
 
 def operator_context(engine: EngineContext, tenant: str) -> RequestContext:
     """The context of an operator's command acting on one tenant: as the tenant's first
-    admin user, with no limits (an import, an export or a sweep is no tenant's request).
+    admin user, with no limits (an import, an export or a sweep is no tenant's request),
+    its writes coming in through the `cli` channel (an import says `import`).
 
     Raises:
         NotFound: there is no such tenant, or it has no active admin user.
@@ -39,4 +40,5 @@ def operator_context(engine: EngineContext, tenant: str) -> RequestContext:
         tenant=tenant_ref,
         caller=caller_of(tenant_admin(engine, tenant_ref), credential="cli"),
         budget=RequestBudget.unlimited(),
+        channel=Channel.CLI,
     )

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from engine.context import Channel
 from engine.errors import InvalidRequest
 from engine.json_input import decode_json
 from engine.records.transfer import (
@@ -198,7 +199,7 @@ def import_command(
     error_file = ErrorFile(errors_path) if errors_path is not None else None
     try:
         with cli_engine_context() as engine:
-            context = operator_context(engine, tenant)
+            context = operator_context(engine, tenant).through(Channel.IMPORT)
             with (
                 import_progress(disable=not show_progress) as progress,
                 # Bytes that are not UTF-8 become lone surrogates, which the value checks
