@@ -9,6 +9,7 @@ from runtime.cli.failures import ReportingGroup
 from runtime.cli.files import files_app
 from runtime.cli.functions import functions_app
 from runtime.cli.output import HELP_MARKUP
+from runtime.cli.privacy import privacy_app
 from runtime.cli.serve import db_app, serve
 from runtime.cli.tenants import key_app, tenant_app
 from runtime.cli.users import user_app
@@ -30,6 +31,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(data_app, name="data")
 app.add_typer(files_app, name="files")
 app.add_typer(functions_app, name="functions")
+app.add_typer(privacy_app, name="privacy")
 
 
 @app.callback()

@@ -16,6 +16,8 @@ COMMANDS = [
     ["data", "export"],
     ["functions", "list"],
     ["files", "sweep"],
+    ["privacy", "export"],
+    ["privacy", "erase"],
 ]
 
 

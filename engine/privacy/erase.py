@@ -1,0 +1,200 @@
+"""Erase a data subject's personal data: every `pii` field of their records, and its history.
+
+What `tessera privacy erase` does (docs/audit.md says what it does not): in one
+transaction, every `pii` field of the subject's record and of every record referring to
+it is emptied through the save pipeline (each record gets a new version; validation
+rules, formulas, roll-ups and after-write hooks see the change), then the values of those
+fields in their field history are cleared and the rows marked `erased`. The erasure is
+written to the audit log (`privacy.erase`) with the records and fields, never a value.
+All or nothing: a record the save refuses (a validation rule, a required `pii` field
+that has no placeholder) leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+
+from engine.access.pii import is_pii
+from engine.audit import record_event
+from engine.catalog import CompiledField, hold_catalog_revision
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.errors import Problem, RecordValidationError
+from engine.files import release_blobs
+from engine.history import history_table
+from engine.privacy.subjects import SubjectRecord, subject_records
+from engine.records import RecordWriter, caller_scope, compiled_object
+from engine.records.service import parse_record_id
+from metadata.models import FieldType
+
+#: The action of the audit event an erasure writes.
+ERASED = "privacy.erase"
+
+#: What a required text field holds once erased: it cannot be empty.
+PLACEHOLDER = "[erased]"
+_PLACEHOLDER_TYPES = frozenset({FieldType.TEXT, FieldType.LONG_TEXT})
+
+
+@dataclass(frozen=True)
+class ErasedRecord:
+    """One record an erasure changed: its object, id and the `pii` fields it emptied."""
+
+    object: str
+    id: UUID
+    fields: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as the CLI and the audit log report it."""
+        return {"object": self.object, "id": str(self.id), "fields": list(self.fields)}
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure did: the records it changed, and the history rows it cleared."""
+
+    subject: str
+    records: list[ErasedRecord] = field(default_factory=list)
+    history_rows: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome as the CLI reports it."""
+        return {
+            "subject": self.subject,
+            "records": [record.as_dict() for record in self.records],
+            "history_rows": self.history_rows,
+        }
+
+
+def erase_subject(context: RequestContext, object_name: str, record_id: str) -> Erasure:
+    """Empty every `pii` field of the subject's record and of the records referring to it.
+
+    Raises:
+        NotFound: no such object, or no such record the caller may see.
+        RecordValidationError: a required `pii` field with no placeholder, or a record
+            the save refuses; nothing is erased.
+        Conflict: a placeholder clashes with a unique value; nothing is erased.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    subject = f"{object_name}:{key}"
+    with (
+        tenant_connection(
+            context.engine.db, context.tenant.schema_name, is_write=True
+        ) as connection,
+        connection.begin(),
+    ):
+        hold_catalog_revision(connection, catalog)
+        scope = caller_scope(context)
+        writer = RecordWriter(connection, context, scope)
+        found = subject_records(connection, catalog, obj, key, scope=scope)
+        _refuse_required(found)
+        erased: list[ErasedRecord] = []
+        cleared = 0
+        for item in found:
+            pii = _pii_fields(item)
+            if not pii:
+                continue
+            held = {
+                name: compiled for name, compiled in pii.items() if _holds_value(item, compiled)
+            }
+            if held:
+                files = {name: None for name, compiled in held.items() if _is_file(compiled)}
+                body = {
+                    name: _emptied(compiled) for name, compiled in held.items() if name not in files
+                }
+                writer.update(item.obj.state.api_name, item.record_id, body, files=files)
+            # After the write: its own history rows (old values) are cleared too.
+            rows = _clear_history(connection, context, item, pii)
+            cleared += rows
+            if held or rows:
+                erased.append(
+                    ErasedRecord(
+                        object=item.obj.state.api_name, id=item.record_id, fields=tuple(held)
+                    )
+                )
+        outcome = Erasure(subject=subject, records=erased, history_rows=cleared)
+        record_event(
+            connection,
+            context.tenant.id,
+            at=context.engine.clock(),
+            action=ERASED,
+            actor=context.actor,
+            target=subject,
+            details=outcome.as_dict(),
+        )
+    release_blobs(context.engine.files, writer.released)
+    return outcome
+
+
+def _pii_fields(item: SubjectRecord) -> Mapping[str, CompiledField]:
+    """The `pii` fields of the record's object."""
+    return {
+        name: compiled
+        for name, compiled in item.obj.fields.items()
+        if is_pii(compiled.state.definition)
+    }
+
+
+def _holds_value(item: SubjectRecord, compiled: CompiledField) -> bool:
+    return item.row[compiled.state.column_name] is not None
+
+
+def _is_file(compiled: CompiledField) -> bool:
+    return compiled.state.definition.type is FieldType.FILE
+
+
+def _emptied(compiled: CompiledField) -> Any:
+    """What the field holds once erased: nothing, or for a required text its placeholder."""
+    definition = compiled.state.definition
+    if not definition.required:
+        return None
+    limit = definition.max_length or len(PLACEHOLDER)
+    return PLACEHOLDER[:limit]
+
+
+def _refuse_required(found: list[SubjectRecord]) -> None:
+    """Refuse the erasure, before anything is written, for required `pii` fields that can
+    be neither emptied nor given a placeholder."""
+    problems = [
+        Problem(
+            f"/{item.obj.state.api_name}/{item.record_id}/{name}",
+            "cannot-erase",
+            f"{item.obj.state.api_name}.{name} is required and personal data, and only "
+            "text can hold a placeholder: make the field optional, then erase again",
+        )
+        for item in found
+        for name, compiled in _pii_fields(item).items()
+        if _holds_value(item, compiled)
+        and compiled.state.definition.required
+        and compiled.state.definition.type not in _PLACEHOLDER_TYPES
+    ]
+    if problems:
+        raise RecordValidationError(
+            "nothing was erased: some personal data cannot be emptied", problems=problems
+        )
+
+
+def _clear_history(
+    connection: Connection,
+    context: RequestContext,
+    item: SubjectRecord,
+    pii: Mapping[str, CompiledField],
+) -> int:
+    """Clear the values of the record's `pii` fields in its field history; the rows stay,
+    marked `erased`, so who changed what when is still known."""
+    table = history_table(context.tenant.schema_name)
+    statement = (
+        update(table)
+        .where(
+            table.c.record_id == item.record_id,
+            table.c.field_id.in_([compiled.state.id for compiled in pii.values()]),
+        )
+        .values(old_value=None, new_value=None, erased=True)
+    )
+    return int(connection.execute(statement).rowcount)

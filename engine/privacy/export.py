@@ -1,0 +1,73 @@
+"""Export a data subject's data: their record, the records referring to it, their history.
+
+What `tessera privacy export` writes (docs/audit.md): one JSON document, for a data
+subject's access request (PIPL art. 45, GDPR art. 15). The export itself is written to
+the audit log (`privacy.export`), without any value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from engine.access.rights import rights_of
+from engine.audit import record_event
+from engine.catalog.record_output import render_record
+from engine.context import RequestContext
+from engine.privacy.subjects import subject_records
+from engine.records import HistoryReader, caller_scope, compiled_object
+from engine.records.service import parse_record_id, read_connection
+
+#: The action of the audit event an export writes.
+EXPORTED = "privacy.export"
+
+
+def export_subject(context: RequestContext, object_name: str, record_id: str) -> dict[str, Any]:
+    """The subject's record and every record that refers to it, each with its field history.
+
+    `{"tenant", "exported_at", "subject": {"object", "id"}, "records": [{"object", "id",
+    "via", "record", "history"}, …]}`: the subject's record first (`via` empty), then
+    the records whose lookups or master-detail fields (`via`) point at it.
+
+    Raises:
+        NotFound: no such object, or no such record the caller may see.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    rights = rights_of(catalog, context.caller)
+    schema = context.tenant.schema_name
+    with read_connection(context, catalog) as connection:
+        found = subject_records(connection, catalog, obj, key, scope=caller_scope(context))
+        records = [
+            {
+                "object": item.obj.state.api_name,
+                "id": str(item.record_id),
+                "via": list(item.via),
+                "record": render_record(item.obj, item.row),
+                "history": HistoryReader(obj=item.obj, rights=rights, schema=schema).entries(
+                    connection, item.record_id
+                ),
+            }
+            for item in found
+        ]
+    now = context.engine.clock()
+    _audit(context, object_name, key, now=now, records=len(records))
+    return {
+        "tenant": context.tenant.name,
+        "exported_at": now.isoformat(),
+        "subject": {"object": object_name, "id": str(key)},
+        "records": records,
+    }
+
+
+def _audit(context: RequestContext, object_name: str, key: UUID, *, now: Any, records: int) -> None:
+    with context.engine.db.begin() as connection:
+        record_event(
+            connection,
+            context.tenant.id,
+            at=now,
+            action=EXPORTED,
+            actor=context.actor,
+            target=f"{object_name}:{key}",
+            details={"object": object_name, "record": str(key), "records": records},
+        )

@@ -1,0 +1,114 @@
+"""A data subject's records: the record itself, and every record that refers to it.
+
+A person (a contact, a lead, a customer account) is one record; what else is theirs is
+what points at it: records whose lookup or master-detail field names it, in any object
+(activities of the contact, orders of the customer). One step only: records that point
+at those records are not the subject's (an order's lines are the order's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, RowMapping
+
+from engine.catalog import Catalog, CompiledObject
+from engine.errors import NotFound
+from engine.query import QueryScope
+from engine.records import read_record
+from metadata.models import REFERENCE_TYPES
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """A lookup or master-detail field `field` of `obj` that points at the subject's object."""
+
+    obj: CompiledObject
+    field: str
+
+
+@dataclass(frozen=True)
+class SubjectRecord:
+    """One record of the subject's: its object, the stored row, and how it refers to them.
+
+    Attributes:
+        obj: the record's object.
+        row: its stored values, by column.
+        via: the fields of `obj` that point at the subject (empty for the subject itself).
+    """
+
+    obj: CompiledObject
+    row: RowMapping
+    via: tuple[str, ...] = field(default=())
+
+    @property
+    def record_id(self) -> UUID:
+        """The record's id."""
+        key: UUID = self.row["id"]
+        return key
+
+
+def referrers(catalog: Catalog, obj: CompiledObject) -> list[Referrer]:
+    """Every live reference field of every live object that targets `obj`, by name."""
+    target = obj.state.api_name
+    return [
+        Referrer(obj=other, field=name)
+        for other_name, other in sorted(catalog.objects.items())
+        for name, compiled in other.fields.items()
+        if compiled.state.definition.type in REFERENCE_TYPES
+        and compiled.state.definition.target == target
+    ]
+
+
+def subject_records(
+    connection: Connection,
+    catalog: Catalog,
+    obj: CompiledObject,
+    key: UUID,
+    *,
+    scope: QueryScope,
+) -> list[SubjectRecord]:
+    """The subject's record first, then every record that refers to it (once each, in
+    object and id order), as `scope` shows them.
+
+    Raises:
+        NotFound: the scope shows no such record.
+    """
+    row = read_record(connection, obj, key, scope=scope)
+    if row is None:
+        raise NotFound(f"there is no {obj.state.api_name} record {key}")
+    found = [SubjectRecord(obj=obj, row=row)]
+    by_record: dict[tuple[str, UUID], list[str]] = {}
+    rows: dict[tuple[str, UUID], tuple[CompiledObject, RowMapping]] = {}
+    for referrer, referring in _referring_rows(connection, catalog, obj, key, scope=scope):
+        mark = (referrer.obj.state.api_name, referring["id"])
+        if mark == (obj.state.api_name, key):
+            continue  # the subject pointing at itself is the subject
+        by_record.setdefault(mark, []).append(referrer.field)
+        rows[mark] = (referrer.obj, referring)
+    for mark in sorted(rows, key=lambda item: (item[0], item[1])):
+        other, referring = rows[mark]
+        found.append(SubjectRecord(obj=other, row=referring, via=tuple(by_record[mark])))
+    return found
+
+
+def _referring_rows(
+    connection: Connection,
+    catalog: Catalog,
+    obj: CompiledObject,
+    key: UUID,
+    *,
+    scope: QueryScope,
+) -> Iterator[tuple[Referrer, Any]]:
+    for referrer in referrers(catalog, obj):
+        table = referrer.obj.table
+        query = select(table).where(referrer.obj.fields[referrer.field].column == key)
+        visible = scope.predicate(referrer.obj, table)
+        if visible is not None:
+            query = query.where(visible)
+        for row in connection.execute(query.order_by(table.c.id)).mappings():
+            yield referrer, row
