@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -74,23 +75,27 @@ class FieldHistory:
         return fields is None or not obj.tracked_fields.isdisjoint(fields)
 
     def record(
-        self, connection: Connection, context: RequestContext, records: Sequence[WrittenRecord]
+        self,
+        connection: Connection,
+        context: RequestContext,
+        records: Sequence[WrittenRecord],
+        *,
+        at: datetime,
     ) -> int:
         """Write the rows of every tracked field that `records` changed; return how many.
 
         A created record gets a row for each tracked field given a value (its old value
         is null); an updated one for each tracked field whose value changed; a deleted
-        record none (its rows stay).
+        record none (its rows stay). Every row says `at`, when the save happened.
         """
-        rows = list(self._rows(context, records))
+        rows = list(self._rows(context, records, at=at))
         if rows:
             connection.execute(insert(self.table), rows)
         return len(rows)
 
     def _rows(
-        self, context: RequestContext, records: Sequence[WrittenRecord]
+        self, context: RequestContext, records: Sequence[WrittenRecord], *, at: datetime
     ) -> Iterator[dict[str, Any]]:
-        at = context.engine.clock()
         for record in records:
             tracked = self.tracked.get(record.object)
             if tracked is None or record.after is None:

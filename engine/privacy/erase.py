@@ -92,7 +92,7 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
         hold_catalog_revision(connection, catalog)
         scope = caller_scope(context)
         writer = RecordWriter(connection, context, scope)
-        found = subject_records(connection, catalog, obj, key, scope=scope)
+        found = subject_records(connection, catalog, obj, key, scope=scope, lock=True)
         _refuse_required(found)
         erased: list[ErasedRecord] = []
         cleared = 0

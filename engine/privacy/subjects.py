@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import NotFound
 from engine.query import QueryScope
-from engine.records import read_record
 from metadata.models import REFERENCE_TYPES
 
 
@@ -71,29 +70,49 @@ def subject_records(
     key: UUID,
     *,
     scope: QueryScope,
+    lock: bool = False,
 ) -> list[SubjectRecord]:
     """The subject's record first, then every record that refers to it (once each, in
-    object and id order), as `scope` shows them.
+    object and id order), as `scope` shows them; `lock` takes their row locks (an
+    erasure: nobody fills a field in between the read and the write).
 
     Raises:
         NotFound: the scope shows no such record.
     """
-    row = read_record(connection, obj, key, scope=scope)
+    row = _one(
+        connection, _visible(select(obj.table), obj, scope).where(obj.table.c.id == key), lock
+    )
     if row is None:
         raise NotFound(f"there is no {obj.state.api_name} record {key}")
     found = [SubjectRecord(obj=obj, row=row)]
     by_record: dict[tuple[str, UUID], list[str]] = {}
     rows: dict[tuple[str, UUID], tuple[CompiledObject, RowMapping]] = {}
-    for referrer, referring in _referring_rows(connection, catalog, obj, key, scope=scope):
+    for referrer, referring in _referring_rows(connection, catalog, obj, key, scope, lock):
         mark = (referrer.obj.state.api_name, referring["id"])
         if mark == (obj.state.api_name, key):
             continue  # the subject pointing at itself is the subject
         by_record.setdefault(mark, []).append(referrer.field)
         rows[mark] = (referrer.obj, referring)
-    for mark in sorted(rows, key=lambda item: (item[0], item[1])):
+    for mark in sorted(rows):
         other, referring = rows[mark]
         found.append(SubjectRecord(obj=other, row=referring, via=tuple(by_record[mark])))
     return found
+
+
+def _visible(query: Select[Any], obj: CompiledObject, scope: QueryScope) -> Select[Any]:
+    visible = scope.predicate(obj, obj.table)
+    return query if visible is None else query.where(visible)
+
+
+def _locked(connection: Connection, query: Select[Any], lock: bool) -> Select[Any]:
+    # FOR NO KEY UPDATE, as the save pipeline locks the records it is about to change.
+    if lock and connection.dialect.name == "postgresql":
+        return query.with_for_update(key_share=True)
+    return query
+
+
+def _one(connection: Connection, query: Select[Any], lock: bool) -> RowMapping | None:
+    return connection.execute(_locked(connection, query, lock)).mappings().one_or_none()
 
 
 def _referring_rows(
@@ -101,14 +120,13 @@ def _referring_rows(
     catalog: Catalog,
     obj: CompiledObject,
     key: UUID,
-    *,
     scope: QueryScope,
+    lock: bool,
 ) -> Iterator[tuple[Referrer, Any]]:
     for referrer in referrers(catalog, obj):
         table = referrer.obj.table
-        query = select(table).where(referrer.obj.fields[referrer.field].column == key)
-        visible = scope.predicate(referrer.obj, table)
-        if visible is not None:
-            query = query.where(visible)
-        for row in connection.execute(query.order_by(table.c.id)).mappings():
+        column = referrer.obj.fields[referrer.field].column
+        query = _visible(select(table), referrer.obj, scope).where(column == key)
+        query = _locked(connection, query.order_by(table.c.id), lock)
+        for row in connection.execute(query).mappings():
             yield referrer, row

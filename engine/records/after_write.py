@@ -15,6 +15,7 @@ nobody listens to is not collected, and updates of such objects read nothing bef
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
@@ -39,7 +40,8 @@ class AfterWrite:
 
     `origin` says what writes: `save` (the caller; what the cascade recomputes is then
     `cascade`), `recalculate` or `metadata-change` (everything they rewrite). `catalog`
-    says which fields are tracked.
+    says which fields are tracked; `now` is when the save happened (its `updated_at`),
+    which field history records (None: the engine clock when the history is written).
     """
 
     def __init__(
@@ -48,10 +50,12 @@ class AfterWrite:
         *,
         catalog: Catalog,
         origin: WriteOrigin = WriteOrigin.SAVE,
+        now: datetime | None = None,
     ) -> None:
         self._hooks = tuple(hooks)
         self._history = FieldHistory.of(catalog)
         self._origin = origin
+        self._now = now
         self._records: list[WrittenRecord] = []
 
     @property
@@ -146,7 +150,8 @@ class AfterWrite:
             return
         records, self._records = tuple(self._records), []
         if self._history is not None:
-            self._history.record(connection, context, records)
+            at = self._now if self._now is not None else context.engine.clock()
+            self._history.record(connection, context, records, at=at)
         if not self._hooks:
             return
         depth = int(connection.info.get(_DEPTH_KEY, 0))

@@ -192,7 +192,9 @@ class SavePipeline:
         self.now = self.context.engine.clock()
         # Every statement of the save, the rules' and the cascade's included, is charged.
         bind_budget(self.connection, self.context.budget)
-        self.hooks = AfterWrite(self.context.engine.after_write_hooks, catalog=self.catalog)
+        self.hooks = AfterWrite(
+            self.context.engine.after_write_hooks, catalog=self.catalog, now=self.now
+        )
 
     # -- the stages ---------------------------------------------------------------------
 
