@@ -102,6 +102,9 @@ def test_an_update_keeps_old_and_new_values_as_json_and_skips_unchanged_fields(
         ("birthday", None, "1990-04-01"),
         ("budget", "1.00", "2.50"),
     ]
+    # The time of the save, as the record's updated_at says it.
+    updated_at = records.get_record(crm.context(), "contact", created["id"])["updated_at"]
+    assert {row["at"].isoformat() for row in rows} == {updated_at}
 
 
 def test_a_deleted_record_keeps_its_history(crm: TenantHandle) -> None:
@@ -135,6 +138,19 @@ def test_a_lookup_a_deletion_empties_is_kept_with_its_origin(crm: TenantHandle) 
         (None, contact["id"], "save"),
         (contact["id"], None, "reference-cleared"),
     ]
+
+
+def test_values_a_metadata_change_fills_in_are_kept_with_its_origin(crm: TenantHandle) -> None:
+    created = records.create_record(crm.context(), "contact", {"name": "Ann"})
+    metadata_changes.update_field(
+        crm.context(), "contact", "birthday", {"required": True, "default": "2000-01-01"}
+    )
+    [row] = history_rows(crm, created["id"])[1:]
+    assert (row["old_value"], row["new_value"], row["origin"]) == (
+        None,
+        "2000-01-01",
+        "metadata-change",
+    )
 
 
 def test_writes_inside_a_transaction_keep_the_channel_of_their_context(crm: TenantHandle) -> None:
