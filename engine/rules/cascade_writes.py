@@ -82,8 +82,8 @@ class CascadeWrites:
         """Write `values` (by field api name) to one record, with a new version.
 
         `before` is the stored record where the caller has it; a listener of the write
-        gets it read (and locked) otherwise. `is_new_version=False` writes a record that got its
-        new version earlier in the same step of the cascade (its roll-ups changed).
+        gets it read (and locked) otherwise. `is_new_version=False` writes a record that
+        got its new version earlier in the same step of the cascade (its roll-ups changed).
         `origin` tells the listener what wrote it, when that is not the cascade.
         """
         is_listening = self.listens_to(obj, values)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.catalog import tenant_catalog
 from engine.database import tenant_connection
 from engine.errors import MetadataError, UnsafePlanError
+from engine.history import HISTORY_TABLE
 from engine.metadata_changes import (
     add_field,
     create_object,
@@ -797,8 +798,9 @@ def test_restoring_a_lookup_whose_records_are_gone_is_refused(tenant: TenantHand
 
 
 def table_names(tenant: TenantHandle) -> set[str]:
+    """The tables of the tenant's objects (its own field history table aside)."""
     with connect(tenant) as conn, conn.begin():
-        return set(sa.inspect(conn).get_table_names(schema=schema_of(tenant)))
+        return set(sa.inspect(conn).get_table_names(schema=schema_of(tenant))) - {HISTORY_TABLE}
 
 
 def test_a_deleted_object_keeps_its_rows_until_it_is_purged(tenant: TenantHandle) -> None:
