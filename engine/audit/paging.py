@@ -23,7 +23,8 @@ def decode_id_cursor(cursor: str | None) -> int | None:
     """
     if cursor is None or cursor == "":
         return None
-    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19:
+    # Ids are 64-bit: a longer number is no id (and would overflow the comparison).
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 19 or int(cursor) >= 2**63:
         raise invalid("/cursor", "invalid-cursor", "the cursor is not one this API returned")
     return int(cursor)
 
