@@ -15,7 +15,7 @@ by the engine, not by Alembic, so this revision walks the tenants itself, as rev
 The audit log gets an index on (tenant, id): `GET /admin/audit` pages it newest first.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 """
 
 from pathlib import Path
@@ -26,9 +26,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import NullPool
 
 revision = "0009"
-# The chain runs 0007 → 0008 → 0009 once 0008 (identity) is merged; until then this
-# revision follows 0007 directly.
-down_revision = "0007"
+# Follows the newest revision on main when it was written (0010); the chain is put in
+# number order (0008 → 0009 → 0010) when 0008 is merged.
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import sqlalchemy as sa
 
+import migrations
 from engine.context import EngineContext
 from engine.database import tenant_connection
 from engine.history import HISTORY_TABLE
@@ -14,6 +18,17 @@ CONTACT = {
     "api_name": "contact",
     "fields": [{"api_name": "name", "type": "text", "track_history": True}],
 }
+
+
+def previous_revision() -> str:
+    """The revision 0009 follows (the chain moves as other revisions are merged)."""
+    path = Path(migrations.__file__).parent / "versions" / "0009_field_history.py"
+    spec = importlib.util.spec_from_file_location("revision_0009", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    down: str = module.down_revision
+    return down
 
 
 def has_history_table(engine: EngineContext, schema: str) -> bool:
@@ -27,7 +42,7 @@ def test_an_existing_tenant_gets_the_table_and_keeps_history_from_then_on(
     schema = api.tenant.context().tenant.schema_name
     assert api.post("/admin/objects", json=CONTACT).status_code == 201
     record_id = api.create("contact", name="Ann")
-    downgrade_system_tables(engine_context.db, revision="0007")
+    downgrade_system_tables(engine_context.db, revision=previous_revision())
     assert not has_history_table(engine_context, schema)
     upgrade_system_tables(engine_context.db)
     assert has_history_table(engine_context, schema)
