@@ -20,18 +20,16 @@ from uuid import UUID
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
-from engine.access.pii import is_pii
 from engine.audit import record_event
 from engine.catalog import CompiledField, hold_catalog_revision
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Problem, RecordValidationError
-from engine.files import release_blobs
 from engine.history import history_table
 from engine.privacy.subjects import SubjectRecord, subject_records
-from engine.records import RecordWriter, caller_scope, compiled_object
+from engine.records import RecordWriter, caller_object, caller_scope
 from engine.records.service import parse_record_id
-from metadata.models import FieldType
+from metadata.models import FieldType, ObjectRight
 
 #: The action of the audit event an erasure writes.
 ERASED = "privacy.erase"
@@ -80,7 +78,8 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
             the save refuses; nothing is erased.
         Conflict: a placeholder clashes with a unique value; nothing is erased.
     """
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.EDIT)
+    catalog, obj = target.catalog, target.obj
     key = parse_record_id(obj, record_id)
     subject = f"{object_name}:{key}"
     with (
@@ -104,11 +103,8 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
                 name: compiled for name, compiled in pii.items() if _holds_value(item, compiled)
             }
             if held:
-                files = {name: None for name, compiled in held.items() if _is_file(compiled)}
-                body = {
-                    name: _emptied(compiled) for name, compiled in held.items() if name not in files
-                }
-                writer.update(item.obj.state.api_name, item.record_id, body, files=files)
+                body = {name: _emptied(compiled) for name, compiled in held.items()}
+                writer.update(item.obj.state.api_name, item.record_id, body)
             # After the write: its own history rows (old values) are cleared too.
             rows = _clear_history(connection, context, item, pii)
             cleared += rows
@@ -128,7 +124,6 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
             target=subject,
             details=outcome.as_dict(),
         )
-    release_blobs(context.engine.files, writer.released)
     return outcome
 
 
@@ -137,16 +132,12 @@ def _pii_fields(item: SubjectRecord) -> Mapping[str, CompiledField]:
     return {
         name: compiled
         for name, compiled in item.obj.fields.items()
-        if is_pii(compiled.state.definition)
+        if compiled.state.definition.pii
     }
 
 
 def _holds_value(item: SubjectRecord, compiled: CompiledField) -> bool:
     return item.row[compiled.state.column_name] is not None
-
-
-def _is_file(compiled: CompiledField) -> bool:
-    return compiled.state.definition.type is FieldType.FILE
 
 
 def _emptied(compiled: CompiledField) -> Any:

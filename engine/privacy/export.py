@@ -7,16 +7,20 @@ the audit log (`privacy.export`), without any value.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
-from engine.access.rights import rights_of
+from engine.access.field_access import access_of
 from engine.audit import record_event
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.privacy.subjects import subject_records
-from engine.records import HistoryReader, caller_scope, compiled_object
+from engine.query import ObjectAccess
+from engine.records import HistoryReader, caller_object, caller_scope
 from engine.records.service import parse_record_id, read_connection
+from metadata.models import ObjectRight
 
 #: The action of the audit event an export writes.
 EXPORTED = "privacy.export"
@@ -29,27 +33,41 @@ def export_subject(context: RequestContext, object_name: str, record_id: str) ->
     "via", "record", "history"}, …]}`: the subject's record first (`via` empty), then
     the records whose lookups or master-detail fields (`via`) point at it.
 
+    Records and history hold what the caller may read; personal data they would see
+    masked is left out, as exports leave it out (the command line acts as the tenant's
+    administrator: everything).
+
     Raises:
         NotFound: no such object, or no such record the caller may see.
     """
-    catalog, obj = compiled_object(context, object_name)
+    target = caller_object(context, object_name, ObjectRight.READ)
+    catalog, obj = target.catalog, target.obj
     key = parse_record_id(obj, record_id)
-    rights = rights_of(catalog, context.caller)
+    access = access_of(catalog, context.caller)
     schema = context.tenant.schema_name
     with read_connection(context, catalog) as connection:
         found = subject_records(connection, catalog, obj, key, scope=caller_scope(context))
-        records = [
-            {
-                "object": item.obj.state.api_name,
-                "id": str(item.record_id),
-                "via": list(item.via),
-                "record": render_record(item.obj, item.row),
-                "history": HistoryReader(obj=item.obj, rights=rights, schema=schema).entries(
-                    connection, item.record_id
-                ),
-            }
-            for item in found
-        ]
+        records = []
+        for item in found:
+            view = _exported(access.on(item.obj))
+            if not view.is_readable:
+                continue  # records of an object the caller may not read are not theirs to give
+            records.append(
+                {
+                    "object": item.obj.state.api_name,
+                    "id": str(item.record_id),
+                    "via": list(item.via),
+                    "record": render_record(
+                        item.obj,
+                        item.row,
+                        fields=view.readable_fields(item.obj),
+                        masks=view.masks,
+                    ),
+                    "history": HistoryReader(obj=item.obj, access=view, schema=schema).entries(
+                        connection, item.record_id
+                    ),
+                }
+            )
     now = context.engine.clock()
     _audit(context, object_name, key, now=now, records=len(records))
     return {
@@ -58,6 +76,15 @@ def export_subject(context: RequestContext, object_name: str, record_id: str) ->
         "subject": {"object": object_name, "id": str(key)},
         "records": records,
     }
+
+
+def _exported(view: ObjectAccess) -> ObjectAccess:
+    """What an export shows: the readable fields, less those shown masked (an export is
+    never masked: without view_pii, personal data is left out, as `tessera data export`
+    leaves it out)."""
+    if not view.masks:
+        return view
+    return replace(view, hidden=view.hidden | frozenset(view.masks), masks=MappingProxyType({}))
 
 
 def _audit(context: RequestContext, object_name: str, key: UUID, *, now: Any, records: int) -> None:

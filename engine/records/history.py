@@ -2,8 +2,9 @@
 
 The caller needs read access to the object and to the record (their scope shows it); a
 deleted record's history is shown to callers who may view all of the object's records.
-Fields the caller may not read are left out in the query itself, so pages stay full and
-cursors right; values of `pii` fields are masked for callers without the view_pii right.
+The caller's field access (`caller_object`, as for the record itself) decides the rest:
+fields they may not read are left out in the query itself, so pages stay full and
+cursors right, and values of `pii` fields are masked for callers without view_pii.
 """
 
 from __future__ import annotations
@@ -16,37 +17,34 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.access.enforcement import require_object_right
-from engine.access.masking import mask_value
-from engine.access.pii import is_pii
-from engine.access.rights import Rights
 from engine.audit import decode_id_cursor, next_id_cursor
 from engine.catalog import CompiledField, CompiledObject
 from engine.context import RequestContext
 from engine.errors import NotFound
 from engine.history import history_table
+from engine.query import ObjectAccess
+from engine.records.object_rights import caller_object
 from engine.records.permissions import caller_scope
-from engine.records.service import compiled_object, parse_record_id, read_connection, read_record
-from metadata.models import ObjectRight, SystemRight
+from engine.records.service import parse_record_id, read_connection, read_record
+from metadata.models import ObjectRight
 
 
 @dataclass(frozen=True)
 class HistoryReader:
-    """Reads history rows of one object's records for one caller: the fields they may read,
-    the values they may see unmasked."""
+    """Reads history rows of one object's records as one caller may see them: the fields
+    they may read, the values of personal data masked without view_pii."""
 
     obj: CompiledObject
-    rights: Rights
+    access: ObjectAccess
     schema: str
 
     @property
     def fields(self) -> Mapping[UUID, CompiledField]:
         """The live fields whose history the caller may read, by field id."""
-        name = self.obj.state.api_name
         return {
             compiled.state.id: compiled
-            for field, compiled in self.obj.fields.items()
-            if self.rights.can_read_field(name, field)
+            for name, compiled in self.obj.fields.items()
+            if self.access.can_read(name)
         }
 
     def entries(
@@ -75,19 +73,21 @@ class HistoryReader:
             query = query.where(table.c.id < before)
         if limit is not None:
             query = query.limit(limit)
-        is_masked = not self.rights.has_system(SystemRight.VIEW_PII)
         entries = []
         for row in connection.execute(query).mappings():
-            compiled = fields[row["field_id"]]
+            name = fields[row["field_id"]].state.api_name
             old, new = row["old_value"], row["new_value"]
-            if is_masked and is_pii(compiled.state.definition):
-                field_type = compiled.state.definition.type
-                old, new = mask_value(field_type, old), mask_value(field_type, new)
+            mask = self.access.masks.get(name)
+            if mask is not None:
+                old, new = (
+                    (None if old is None else mask(old)),
+                    (None if new is None else mask(new)),
+                )
             entries.append(
                 {
                     "id": row["id"],
                     "at": row["at"].isoformat(),
-                    "field": compiled.state.api_name,
+                    "field": name,
                     "old_value": old,
                     "new_value": new,
                     "actor": row["actor"],
@@ -110,19 +110,18 @@ def record_history(
     """One page of a record's field history, newest first: `{"data", "next_cursor"}`.
 
     Raises:
-        NotFound: no such object, or no record the caller may see (a deleted record's
-            history needs view_all on the object).
-        PermissionDenied: the caller may not read the object's records (403).
+        NotFound: no such object (or one the caller may not read), or no record the
+            caller may see (a deleted record's history needs view_all on the object).
         InvalidQuery: a cursor no page returned.
     """
-    catalog, obj = compiled_object(context, object_name)
-    rights = require_object_right(context, catalog, object_name, ObjectRight.READ)
+    target = caller_object(context, object_name, ObjectRight.READ)
+    obj = target.obj
     key = parse_record_id(obj, record_id)
     before = decode_id_cursor(cursor)
-    reader = HistoryReader(obj=obj, rights=rights, schema=context.tenant.schema_name)
-    with read_connection(context, catalog) as connection:
+    reader = HistoryReader(obj=obj, access=target.access, schema=context.tenant.schema_name)
+    with read_connection(context, target.catalog) as connection:
         is_visible = read_record(connection, obj, key, scope=caller_scope(context)) is not None
-        if not is_visible and not rights.can(object_name, ObjectRight.VIEW_ALL):
+        if not is_visible and not target.access.can(ObjectRight.VIEW_ALL):
             raise NotFound(f"there is no {object_name} record {record_id!r}")
         entries = reader.entries(connection, key, limit=limit + 1, before=before)
     if not is_visible and not entries and before is None:

@@ -71,20 +71,15 @@ class RecordWriter:
         body: Mapping[str, Any],
         *,
         expected_version: int | None = None,
-        files: Mapping[str, None] | None = None,
     ) -> dict[str, Any]:
         """Change some fields of one record; return it as stored.
-
-        `files` names file fields to empty (None); their blobs join `released`.
 
         Raises:
             NotFound, RecordValidationError, Conflict, PreconditionFailed (stale version).
         """
         _, obj = compiled_object(self.context, object_name)
         key = record_id if isinstance(record_id, UUID) else parse_record_id(obj, record_id)
-        request = WriteRequest(
-            body=body, record_id=key, expected_version=expected_version, files=dict(files or {})
-        )
+        request = WriteRequest(body=body, record_id=key, expected_version=expected_version)
         return self._save_one(object_name, request, OneRecord(reference=str(record_id)))
 
     def delete(

@@ -180,7 +180,6 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def _problems(*statuses: int) -> dict[str, Any]:
     meaning = {
         401: "Missing, unknown or revoked API key or access token",
-        403: "None of your permission sets grants it",
         404: "No such record (or object)",
         409: "A unique value clashes, or the record is still referenced",
         412: "The record changed since the version in If-Match",
@@ -295,7 +294,7 @@ def _object_paths(
                 ],
                 "responses": {
                     "200": _json(_ref("FieldHistoryPage"), "One page, newest first"),
-                    **_problems(401, 403, 404, 422),
+                    **_problems(401, 404, 422),
                 },
             },
         },

@@ -13,24 +13,32 @@ from typer.testing import CliRunner, Result
 
 from engine import metadata_changes, records
 from engine.audit import list_events
+from engine.privacy import export_subject
 from engine.query import ListQuery
 from engine.tenancy import get_tenant
 from metadata.models import ObjectDef
 from runtime.cli import app
+from tests.access_helpers import user_with
 from tests.conftest import TenantHandle
 
 runner = CliRunner()
 
-#: Stands in for the `pii` field flag until fields carry it: these fields hold personal data.
+#: The fields flagged `pii`.
 PII = {"name", "email", "phone", "buyer_phone", "private_note"}
 
 OBJECTS = [
     {
         "api_name": "contact",
         "fields": [
-            {"api_name": "name", "type": "text", "required": True, "track_history": True},
-            {"api_name": "email", "type": "email", "track_history": True},
-            {"api_name": "phone", "type": "phone"},
+            {
+                "api_name": "name",
+                "type": "text",
+                "required": True,
+                "pii": True,
+                "track_history": True,
+            },
+            {"api_name": "email", "type": "email", "pii": True, "track_history": True},
+            {"api_name": "phone", "type": "phone", "pii": True},
             {"api_name": "note", "type": "text", "track_history": True},
         ],
     },
@@ -38,7 +46,7 @@ OBJECTS = [
         "api_name": "deal",
         "fields": [
             {"api_name": "title", "type": "text"},
-            {"api_name": "buyer_phone", "type": "phone", "track_history": True},
+            {"api_name": "buyer_phone", "type": "phone", "pii": True, "track_history": True},
             {"api_name": "contact", "type": "lookup", "target": "contact"},
         ],
     },
@@ -46,7 +54,7 @@ OBJECTS = [
         "api_name": "activity",
         "fields": [
             {"api_name": "subject", "type": "text"},
-            {"api_name": "private_note", "type": "long_text"},
+            {"api_name": "private_note", "type": "long_text", "pii": True},
             {"api_name": "contact", "type": "master_detail", "target": "contact"},
         ],
     },
@@ -56,8 +64,6 @@ OBJECTS = [
 @pytest.fixture
 def crm(tenant: TenantHandle, database_url: str, monkeypatch: pytest.MonkeyPatch) -> TenantHandle:
     monkeypatch.setenv("TESSERA_DATABASE_URL", database_url)
-    for module in ("engine.privacy.erase", "engine.records.history"):
-        monkeypatch.setattr(f"{module}.is_pii", lambda definition: definition.api_name in PII)
     for body in OBJECTS:
         metadata_changes.create_object(tenant.context(), ObjectDef.model_validate(body))
     return tenant
@@ -131,6 +137,21 @@ def test_export_gives_the_subject_and_every_record_referring_to_it(
     [event] = events(crm, "privacy.export")
     assert event.target == f"contact:{subject['ann']}"
     assert event.details == {"object": "contact", "record": subject["ann"], "records": 3}
+
+
+def test_an_export_leaves_out_personal_data_its_caller_would_see_masked(
+    crm: TenantHandle, subject: dict[str, str]
+) -> None:
+    clerk = user_with(
+        crm, "clerk@example.com", {"api_name": "clerk", "objects": {"*": {"read": True}}}
+    )
+    records.update_record(crm.context(), "contact", subject["ann"], {"note": "hello"})
+    document = export_subject(clerk.context(), "contact", subject["ann"])
+    ann = document["records"][0]
+    assert "email" not in ann["record"] and "name" not in ann["record"]
+    assert ann["record"]["note"] == "hello"
+    assert [(h["field"], h["new_value"]) for h in ann["history"]] == [("note", "hello")]
+    assert document["records"][2]["record"]["title"] == "Big"
 
 
 def test_export_to_a_file_is_readable_by_its_owner_alone(
