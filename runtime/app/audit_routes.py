@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query
 from engine.audit import MAX_LOG_PAGE
 from engine.audit.reading import AuditQuery, audit_page
 from runtime.app.api_route import ApiRoute
-from runtime.app.auth import InTenant
+from runtime.app.auth import NeedsViewAudit
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 
 
 @router.get("/audit")
 async def list_audit_events(
-    run: InTenant,
+    run: NeedsViewAudit,
     limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     action: Annotated[

@@ -95,6 +95,7 @@ def test_every_admin_route_needs_a_system_right(app: FastAPI) -> None:
     )
     assert rights["/api/v1/admin/permission-sets"] is SystemRight.MANAGE_USERS
     assert rights["/api/v1/admin/roles/{name}"] is SystemRight.MANAGE_USERS
+    assert rights["/api/v1/admin/audit"] is SystemRight.VIEW_AUDIT
 
 
 @pytest.fixture
