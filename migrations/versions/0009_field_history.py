@@ -6,7 +6,9 @@ columns and indexes (`engine/history/table.py` describes them). Tenant tables ar
 by the engine, not by Alembic, so this revision walks the tenants itself, as revision
 0006 does:
 
-- PostgreSQL: in each tenant's schema, in the migration's transaction.
+- PostgreSQL: in each tenant's schema, in the migration's transaction. Each table takes
+  a few locks until the commit: with many thousands of tenants, PostgreSQL's
+  `max_locks_per_transaction` may need raising for the upgrade, as for 0006 and 0007.
 - SQLite: in each tenant's own database file (`<main file>.tenants/<schema>.db`), made if
   the tenant never had a table. SQLite refuses ATTACH inside the migration's transaction,
   so each file is changed and committed on a connection of its own; creating the table
@@ -60,16 +62,29 @@ def _history_table(schema: str | None) -> sa.Table:
     return table
 
 
+def _postgresql_schemas(connection: sa.Connection) -> list[str]:
+    """The schemas of the tenants (a tenant's schema is made with it: one that is gone is
+    a tenant dropped by hand, which gets no table)."""
+    return list(
+        connection.execute(
+            sa.text(
+                "SELECT t.schema_name FROM tessera_tenants AS t "
+                "JOIN information_schema.schemata AS s ON s.schema_name = t.schema_name "
+                "ORDER BY t.schema_name"
+            )
+        ).scalars()
+    )
+
+
 def upgrade() -> None:
     connection = op.get_bind()
     with op.batch_alter_table("tessera_audit_log") as batch:
         batch.create_index(_AUDIT_INDEX, ["tenant_id", "id"])
-    schemas = list(connection.execute(sa.text("SELECT schema_name FROM tessera_tenants")).scalars())
     if connection.dialect.name == "postgresql":
-        for schema in schemas:
-            connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        for schema in _postgresql_schemas(connection):
             _history_table(schema).create(connection, checkfirst=True)
         return
+    schemas = list(connection.execute(sa.text("SELECT schema_name FROM tessera_tenants")).scalars())
     database = connection.engine.url.database
     if not database or database == ":memory:":
         return
@@ -94,11 +109,11 @@ def downgrade() -> None:
     connection = op.get_bind()
     with op.batch_alter_table("tessera_audit_log") as batch:
         batch.drop_index(_AUDIT_INDEX)
-    schemas = list(connection.execute(sa.text("SELECT schema_name FROM tessera_tenants")).scalars())
     if connection.dialect.name == "postgresql":
-        for schema in schemas:
+        for schema in _postgresql_schemas(connection):
             _history_table(schema).drop(connection, checkfirst=True)
         return
+    schemas = list(connection.execute(sa.text("SELECT schema_name FROM tessera_tenants")).scalars())
     database = connection.engine.url.database
     if not database or database == ":memory:":
         return
