@@ -17,7 +17,7 @@ by the engine, not by Alembic, so this revision walks the tenants itself, as rev
 The audit log gets an index on (tenant, id): `GET /admin/audit` pages it newest first.
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0008
 """
 
 from pathlib import Path
@@ -28,9 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import NullPool
 
 revision = "0009"
-# Follows the newest revision on main when it was written (0010); the chain is put in
-# number order (0008 → 0009 → 0010) when 0008 is merged.
-down_revision = "0010"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

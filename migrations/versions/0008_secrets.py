@@ -4,14 +4,14 @@ Access tokens are signed with TESSERA_SECRET_KEY, or, when it is not set, with a
 generated on first use and kept here, so that every process on the database signs and
 checks tokens with the same key.
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
