@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from engine.access import new_user
+from engine.access.upkeep import users_changed
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
 from engine.files import LocalFileStorage, release_blobs
@@ -130,8 +131,12 @@ def add_user(
     *,
     permission_sets: tuple[str, ...] = ("administrator",),
     role: str | None = None,
+    partner_account: uuid.UUID | None = None,
 ) -> TenantHandle:
-    """Store another user of `tenant` with an API key; return a handle acting as them."""
+    """Store another user of `tenant` with an API key; return a handle acting as them.
+
+    Record sharing learns of the user as the users API tells it (`users_changed`).
+    """
     engine = tenant.engine
     tenant_ref = get_tenant(engine, tenant.name)
     user = new_user(
@@ -140,10 +145,15 @@ def add_user(
         name=email.split("@")[0],
         now=engine.clock(),
         role=role,
+        partner_account=partner_account,
         permission_sets=list(permission_sets),
     )
-    with engine.db.begin() as connection:
+    with (
+        tenant_connection(engine.db, tenant_ref.schema_name, is_write=True) as connection,
+        connection.begin(),
+    ):
         insert_user(connection, user)
+        users_changed(connection, engine, tenant_ref)
     key = create_api_key(engine, tenant.name, user_id=user.id)
     return TenantHandle(
         name=tenant.name, api_key=key.api_key, key_id=key.id, engine=engine, user_id=user.id

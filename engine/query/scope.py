@@ -19,21 +19,34 @@ from engine.catalog import CompiledObject
 
 
 class QueryScope(Protocol):
-    """Decides which rows of an object the caller may read."""
+    """Decides which rows of an object the caller may read, and which it may change."""
 
     def predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         """Return the condition a readable row of `obj` (as `table`) meets, or None for all."""
+        ...
+
+    def edit_predicate(
+        self, obj: CompiledObject, table: FromClause
+    ) -> ColumnElement[bool] | None:
+        """Return the condition a row the caller may change (update, delete, re-parent a
+        detail under) meets, or None for all. Every such row is readable too."""
         ...
 
 
 class AllRows:
     """Every row of the tenant, named where it is meant.
 
-    The scope of every API key until record sharing exists (`engine.records.caller_scope`),
-    and of the engine's own reads that must see every row whoever saves (roll-ups,
-    cross-object functions, the cascade).
+    The scope of the engine's own reads that must see every row whoever saves (roll-ups,
+    cross-object functions, the cascade, the upkeep of record sharing). A caller's scope
+    is `engine.records.caller_scope(context)`.
     """
 
     def predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         """Every row is readable."""
+        return None
+
+    def edit_predicate(
+        self, obj: CompiledObject, table: FromClause
+    ) -> ColumnElement[bool] | None:
+        """Every row may be changed."""
         return None

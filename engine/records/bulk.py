@@ -230,6 +230,7 @@ def _requests(
                 key = None
         keys.append(key)
     existing = _existing_keys(pipeline, compiled.column, {key for key in keys if key is not None})
+    read_only = _read_only(pipeline, set(existing.values()))
     requests = []
     for index, (body, key) in enumerate(zip(bodies, keys, strict=True)):
         pointer = f"/{first_index + index}"
@@ -245,8 +246,31 @@ def _requests(
                 )
             else:
                 request.record_id = existing.get(key)
+                if request.record_id in read_only:
+                    request.problems.append(
+                        Problem(
+                            f"{pointer}/{upsert_on}",
+                            "read-only-record",
+                            f"the {pipeline.obj.state.api_name} record with this "
+                            f"{upsert_on!r} is one you may read but not change",
+                        )
+                    )
         requests.append(request)
     return requests
+
+
+def _read_only(pipeline: SavePipeline, ids: set[UUID]) -> set[UUID]:
+    """Those of the records an upsert matched that the caller may read but not change."""
+    editable = pipeline.editable
+    if editable is None or not ids:
+        return set()
+    table = pipeline.obj.table
+    ordered = sorted(ids)
+    allowed: set[UUID] = set()
+    for start in range(0, len(ordered), _CHUNK):
+        query = select(table.c.id).where(table.c.id.in_(ordered[start : start + _CHUNK]), editable)
+        allowed.update(pipeline.connection.execute(query).scalars())
+    return ids - allowed
 
 
 def check_upsert_field(obj: CompiledObject, upsert_on: str) -> CompiledField:

@@ -11,8 +11,9 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Conflict, Problem
+from engine.query import QueryScope
 from engine.rules.evaluate import RecordSave
-from metadata.models import REFERENCE_TYPES, OnDelete
+from metadata.models import REFERENCE_TYPES, FieldType, OnDelete
 
 _CHUNK = 500
 
@@ -23,43 +24,70 @@ def check_references(
     catalog: Catalog,
     obj: CompiledObject,
     saves: Sequence[RecordSave],
+    scope: QueryScope,
 ) -> dict[UUID, list[Problem]]:
     """Return, by record id, a problem for each lookup value that names no record.
 
-    One query per lookup field for the whole batch (per 500 values). Lookups a save
-    already `verified` (reading their path values found the target) are not looked up.
+    A record the caller's scope does not show is no record to them (`unknown-record`);
+    a master-detail value set or changed must name a master the caller may edit
+    (`read-only-record`): a detail goes only under a master its writer may change. One query per lookup field
+    for the whole batch (per 500 values). Lookups a save already `verified` (reading
+    their path values found the target) are not looked up when the scope shows every row.
     """
     problems: dict[UUID, list[Problem]] = {}
     for name, compiled in obj.fields.items():
         definition = compiled.state.definition
         if definition.type not in REFERENCE_TYPES:
             continue
+        target = catalog.objects[definition.target or ""]
+        table = target.table
+        visible = scope.predicate(target, table)
+        editable = (
+            scope.edit_predicate(target, table)
+            if definition.type is FieldType.MASTER_DETAIL
+            else None
+        )
+        is_scoped = visible is not None or editable is not None
         wanted = {
             save.values[name]
             for save in saves
-            if save.values.get(name) is not None and name not in save.verified
+            if save.values.get(name) is not None and (is_scoped or name not in save.verified)
         }
         if not wanted:
             continue
-        target = catalog.objects[definition.target or ""]
         ordered = list(wanted)
         found: set[Any] = set()
+        read_only: set[Any] = set()
         for start in range(0, len(ordered), _CHUNK):
-            found.update(
-                connection.execute(
-                    select(target.table.c.id).where(
-                        target.table.c.id.in_(ordered[start : start + _CHUNK])
-                    )
-                ).scalars()
-            )
+            columns: list[Any] = [table.c.id]
+            if editable is not None:
+                columns.append(editable)
+            query = select(*columns).where(table.c.id.in_(ordered[start : start + _CHUNK]))
+            if visible is not None:
+                query = query.where(visible)
+            for row in connection.execute(query):
+                found.add(row[0])
+                if editable is not None and not row[1]:
+                    read_only.add(row[0])
         for save in saves:
             value = save.values.get(name)
-            if value is not None and value in wanted and value not in found:
+            if value is None or value not in wanted:
+                continue
+            if value not in found:
                 problems.setdefault(save.record_id, []).append(
                     Problem(
                         f"{save.pointer}/{name}",
                         "unknown-record",
                         f"there is no {target.state.api_name} record {value}",
+                    )
+                )
+            elif value in read_only and (save.is_new or save.prior.get(name) != value):
+                problems.setdefault(save.record_id, []).append(
+                    Problem(
+                        f"{save.pointer}/{name}",
+                        "read-only-record",
+                        f"you may read {target.state.api_name} record {value} but not change "
+                        f"it, so no {obj.state.api_name} record can go under it",
                     )
                 )
     return problems

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from engine.access import SharingScope, rights_of, sharing_settings, tables_of
+from engine.catalog import tenant_catalog
 from engine.context import RequestContext
-from engine.query import AllRows, QueryScope
+from engine.query import QueryScope
 
 
 def caller_scope(context: RequestContext) -> QueryScope:
-    """Return the rows the caller may read and write.
+    """Return the rows the caller may read and write, under record sharing (docs/sharing.md).
 
-    Every row of the tenant until users and sharing rules exist: an API key acts for its
-    whole tenant. Record sharing replaces this function, and every read and write follows.
+    Every read and write of a caller's request asks this scope for its predicates; the
+    engine's own reads for the whole tenant (roll-ups, formulas, the cascade) use
+    `AllRows()` instead.
     """
-    return AllRows()
+    catalog = tenant_catalog(context)
+    return SharingScope(
+        catalog=catalog,
+        user_id=context.caller.user_id,
+        rights=rights_of(catalog, context.caller),
+        settings=sharing_settings(catalog),
+        tables=tables_of(catalog),
+    )

@@ -6,7 +6,8 @@ strategy (one record, a batch: `engine/records/strategies.py`) that decides how 
 reach the database and how failures are reported, never the order of the stages, which
 follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 
-1. permissions: the caller's scope, applied to every read and write of a stored row
+1. permissions: the caller's scope, applied to every read and write of a stored row (its
+   edit predicate to the rows a save changes, docs/sharing.md)
 2. type coercion and literal defaults (`parse_record_input`)
 3. expression defaults and auto-numbers, then the required-field check (`required_fields.py`)
 4. before-save field updates (workflows, when they arrive)
@@ -14,7 +15,8 @@ follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 6. validation: every failing rule, unknown lookup and unknown owner reported together
 7. write, with the version check
 8. roll-ups of parents and formulas reading the record through lookups (the cascade)
-9. after-write hooks: every written record, cascaded ones included, with before/after
+9. after-write hooks: every written record, cascaded ones included, with before/after;
+   then the sharing rules are evaluated again for every record written or recomputed
 10. commit, by the caller's transaction
 11. after the commit, the caller removes the blobs of the files the save let go
     (`SavePipeline.released`: replaced, removed, or of deleted records)
@@ -32,6 +34,7 @@ from sqlalchemy import ColumnElement, FromClause, select
 from sqlalchemy.engine import Connection, RowMapping
 from uuid_utils.compat import uuid7
 
+from engine.access.upkeep import records_deleted, records_written
 from engine.catalog import Catalog, CompiledObject, creation_stamp, update_stamp
 from engine.context import RequestContext
 from engine.database import bind_budget
@@ -218,11 +221,28 @@ class SavePipeline:
         self.number([item.save.values for item in valid if item.save.is_new])
         strategy.write(self, valid)
         written = [item for item in valid if item.status is not WriteStatus.ERROR]
-        self.touched |= self.after_write([item.save for item in written])
+        touched = self.after_write([item.save for item in written])
+        self.touched |= touched
+        self._keep_sharing([item.save for item in written], touched)
         with_files = [item.save for item in written if item.request.files]
         if with_files:
             self.released += replaced_files(self.context.tenant.id, self.obj, with_files)
         return items
+
+    def _keep_sharing(self, saves: Sequence[RecordSave], touched: set[tuple[str, UUID]]) -> None:
+        """After the write: sharing rules follow the records written and recomputed."""
+        ids = [save.record_id for save in saves]
+        changed = {name for save in saves for name in save.values}
+        records_written(self.connection, self.catalog, self.obj, ids, changed=changed)
+        by_object: dict[str, list[UUID]] = {}
+        for name, record_id in touched:
+            if name != self.obj.state.api_name or record_id not in ids:
+                by_object.setdefault(name, []).append(record_id)
+        for name, recomputed in by_object.items():
+            # Only computed values changed: a partner account's parent did not move.
+            records_written(
+                self.connection, self.catalog, self.catalog.objects[name], recomputed, changed=()
+            )
 
     def _coerce(self, request: WriteRequest) -> PendingWrite:
         """Stage 2: coerce the body; a body that is not an object is one problem."""
@@ -390,7 +410,11 @@ class SavePipeline:
         active = [item for item in items if item.is_checked]
         saves = [item.save for item in active]
         problems = check_references(
-            self.connection, catalog=self.catalog, obj=self.obj, saves=saves
+            self.connection,
+            catalog=self.catalog,
+            obj=self.obj,
+            saves=saves,
+            scope=self.scope,
         )
         owners = check_owners(
             self.connection, catalog=self.catalog, tenant_id=self.context.tenant.id, saves=saves
@@ -508,6 +532,7 @@ class SavePipeline:
         statement = table.delete().where(*self._deleting(table, record_id, expected_version))
         if self.connection.execute(statement).rowcount == 0:
             return False
+        records_deleted(self.connection, self.catalog, self.obj, [record_id])
         self.released += files
         # Deepest first, as the database deletes them: a child's children before it.
         for obj, rows in reversed(doomed):
@@ -527,13 +552,13 @@ class SavePipeline:
         self, rows: FromClause, record_id: UUID, expected_version: int | None
     ) -> list[ColumnElement[bool]]:
         """What a deleted row of `rows` (the table or an alias) must be: the record, at the
-        version the caller holds, inside the scope."""
+        version the caller holds, one the caller may change."""
         conditions = [rows.c.id == record_id]
         if expected_version is not None:
             conditions.append(rows.c.version == expected_version)
-        visible = self.scope.predicate(self.obj, rows)
-        if visible is not None:
-            conditions.append(visible)
+        editable = self.scope.edit_predicate(self.obj, rows)
+        if editable is not None:
+            conditions.append(editable)
         return conditions
 
     # -- what the stages share ----------------------------------------------------------
@@ -555,6 +580,11 @@ class SavePipeline:
         return self.scope.predicate(self.obj, self.obj.table)
 
     @property
+    def editable(self) -> ColumnElement[bool] | None:
+        """The scope's condition on the rows the caller may change (None: every row)."""
+        return self.scope.edit_predicate(self.obj, self.obj.table)
+
+    @property
     def creation_values(self) -> dict[str, Any]:
         """The system values of a new row (besides its id): the caller owns it unless the
         record names another owner."""
@@ -569,9 +599,9 @@ class SavePipeline:
         return update_stamp(now=self.now, actor=self.context.actor)
 
     def load_prior(self, ids: Iterable[UUID]) -> dict[UUID, dict[str, Any]]:
-        """Read and lock the stored records about to change, those the scope shows."""
+        """Read and lock the stored records about to change, those the caller may change."""
         rows = load_rows(self.connection, self.obj, list(ids), lock=True)
-        condition = self.visible
+        condition = self.editable
         if condition is None or not rows:
             return rows
         table = self.obj.table

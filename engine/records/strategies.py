@@ -18,7 +18,14 @@ from uuid import UUID
 from sqlalchemy import BindParameter, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.errors import Conflict, NotFound, PreconditionFailed, Problem, RecordValidationError
+from engine.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    Problem,
+    RecordValidationError,
+)
 from engine.records.constraints import unique_clashes
 from engine.records.copy_rows import insert_rows
 from engine.records.pipeline import PendingWrite, SavePipeline, WriteStatus, changed_columns
@@ -45,7 +52,8 @@ class OneRecord:
         self.raise_missing(pipeline, item.save.record_id)
 
     def raise_missing(self, pipeline: SavePipeline, key: UUID) -> None:
-        """Raise NotFound, or PreconditionFailed when the record is at another version."""
+        """Raise NotFound (gone, or not readable), PermissionDenied (readable but not
+        editable), or PreconditionFailed (at another version)."""
         obj = pipeline.obj
         reference = self.reference or str(key)
         query = select(obj.table.c.version).where(obj.table.c.id == key)
@@ -55,6 +63,15 @@ class OneRecord:
         current = pipeline.connection.execute(query).scalar_one_or_none()
         if current is None:
             raise NotFound(f"there is no {obj.state.api_name} record {reference!r}")
+        editable = pipeline.editable
+        if editable is not None:
+            query = select(obj.table.c.id).where(obj.table.c.id == key, editable)
+            if pipeline.connection.execute(query).first() is None:
+                raise PermissionDenied(
+                    f"you may read the {obj.state.api_name} record {reference!r} but not "
+                    "change it: its owner, someone above them in the role hierarchy, or a "
+                    "read/write share can (docs/sharing.md)"
+                )
         raise PreconditionFailed(
             f"the record is at version {current}; reload it and apply your change again",
             extra={"current_version": current},
@@ -90,9 +107,9 @@ class OneRecord:
             return
         table = obj.table
         statement = update(table).where(table.c.id == save.record_id)
-        visible = pipeline.visible
-        if visible is not None:
-            statement = statement.where(visible)
+        editable = pipeline.editable
+        if editable is not None:
+            statement = statement.where(editable)
         expected = item.request.expected_version
         if expected is not None:
             statement = statement.where(table.c.version == expected)
@@ -261,9 +278,9 @@ class Batch:
                 for name in shape
             }
             statement = update(table).where(table.c.id == bindparam("record_id"))
-            visible = pipeline.visible
-            if visible is not None:
-                statement = statement.where(visible)
+            editable = pipeline.editable
+            if editable is not None:
+                statement = statement.where(editable)
             statement = statement.values({**columns, "version": table.c.version + 1, **stamp})
             pipeline.connection.execute(
                 statement,

@@ -8,7 +8,8 @@ import re
 from sqlalchemy.schema import CreateSchema
 from uuid_utils.compat import uuid7
 
-from engine.access.users import DEFAULT_ADMIN_EMAIL, create_first_admin
+from engine.access import DEFAULT_ADMIN_EMAIL, create_access_tables, create_first_admin
+from engine.access.upkeep import users_changed
 from engine.context import EngineContext, TenantRef
 from engine.database import tenant_connection
 from engine.errors import Conflict, MetadataError, NotFound, Problem
@@ -30,7 +31,8 @@ def create_tenant(
 ) -> TenantRow:
     """Create a tenant, its schema and its first admin user in one transaction.
 
-    The schema starts with the tenant's own tables (`_field_history`) and no object.
+    The schema starts with the tenant's own tables (`_field_history`, and record sharing's
+    `_access_*`) and no object.
 
     The admin user holds the `administrator` permission set and has no password: it acts
     through API keys (`create_api_key`) until one is set.
@@ -68,6 +70,12 @@ def create_tenant(
         if context.dialect_name == "postgresql":
             connection.execute(CreateSchema(schema))
         create_history_table(connection, schema)
+        create_access_tables(connection, schema)
+        users_changed(
+            connection,
+            context,
+            TenantRef(id=tenant.id, name=name, schema_name=schema, revision=tenant.revision),
+        )
     logger.info("created tenant %s", name)
     return tenant
 

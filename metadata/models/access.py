@@ -165,11 +165,36 @@ class SharingRuleDef(_Component):
     description: LongText | None = None
 
 
+class ChildAccountAccess(StrEnum):
+    """What users of a partner account may do with records owned in its child accounts."""
+
+    NONE = "none"
+    READ = "read"
+    READ_WRITE = "read_write"
+
+
 class PartnerSettingsDef(_Component):
-    """Which object's records are partner accounts, and the lookup to a parent partner."""
+    """Which object's records are partner accounts, and the lookup to a parent partner.
+
+    `child_accounts` says whether users of an account also see (or edit) the records
+    owned by users of the accounts below it (an extension of the contract).
+    """
 
     object: ApiName
     parent_field: ApiName | None = None
+    child_accounts: ChildAccountAccess = ChildAccountAccess.NONE
+
+
+class ManualShareDef(_Component):
+    """A manual share of one record: with a user (id or e-mail), a group, a role (and,
+    optionally, its subordinates) or a partner account (its record id)."""
+
+    user: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
+    group: ApiName | None = None
+    role: ApiName | None = None
+    include_subordinates: bool = False
+    partner_account: UUID | None = None
+    access: ShareAccess = ShareAccess.READ
 
 
 class ComponentState(BaseModel):

@@ -254,6 +254,8 @@ class _WithoutCity:
     def predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         return table.c.city.is_(None) if "city" in obj.fields else None
 
+    edit_predicate = predicate
+
 
 def test_the_search_finds_only_records_the_callers_scope_shows(crm: Api) -> None:
     crm.create("account", name="Woodgrove Bank")

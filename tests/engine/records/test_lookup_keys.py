@@ -304,6 +304,8 @@ class PublicOnly:
             return None
         return table.c[obj.fields["secret"].column.name].is_not(True)
 
+    edit_predicate = predicate
+
 
 def test_a_record_outside_the_callers_scope_is_not_found(
     tenant: TenantHandle, crm: dict[str, str], monkeypatch: pytest.MonkeyPatch

@@ -33,6 +33,8 @@ class PublicOnly:
         column = table.c[obj.fields["secret"].column.name]
         return column.is_not(True)
 
+    edit_predicate = predicate
+
 
 @pytest.fixture
 def items(tenant: TenantHandle, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

@@ -1,0 +1,210 @@
+"""Who counts as whom, and who sees whose records: the closure record sharing stores (pure).
+
+From the users, the role hierarchy, the groups and queues and the partner accounts'
+hierarchy it derives the rows of `_access_members` and `_access_owners`
+(`engine/access/sharing_tables.py`). Only active users view; every user owns.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from engine.access.sharing_settings import NamedGroup, SharingSettings
+from engine.access.sharing_tables import (
+    group_key,
+    partner_key,
+    role_and_subordinates_key,
+    role_key,
+    user_key,
+)
+from metadata.models import ChildAccountAccess, GroupKind, ShareAccess
+
+#: The prefixes of group members other than e-mails (GroupDef.members).
+_ROLE_MEMBER = "role:"
+_SUBORDINATES_MEMBER = "role_and_subordinates:"
+_GROUP_MEMBER = "group:"
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    """What record sharing needs of a user."""
+
+    id: UUID
+    email: str
+    role: str | None
+    partner_account: UUID | None
+    active: bool
+
+
+@dataclass
+class Closure:
+    """The rows the sharing tables should hold.
+
+    Attributes:
+        members: (user, principal) pairs.
+        owners: the access of each (viewer, owner) pair.
+    """
+
+    members: set[tuple[UUID, str]] = field(default_factory=set)
+    owners: dict[tuple[UUID, UUID], str] = field(default_factory=dict)
+
+    def see(self, viewer: UUID, owner: UUID, access: str) -> None:
+        """Let `viewer` see `owner`'s records with `access` (the larger access wins)."""
+        if self.owners.get((viewer, owner)) != ShareAccess.READ_WRITE.value:
+            self.owners[(viewer, owner)] = access
+
+
+class _Hierarchy:
+    """The role hierarchy, walked upwards with a guard against cycles."""
+
+    def __init__(self, settings: SharingSettings) -> None:
+        self._settings = settings
+        self._ancestors: dict[str, tuple[str, ...]] = {}
+
+    def ancestors(self, role: str | None) -> tuple[str, ...]:
+        """`role` and every role above it, nearest first (unknown roles: none)."""
+        if role is None or role not in self._settings.roles:
+            return ()
+        cached = self._ancestors.get(role)
+        if cached is None:
+            chain: list[str] = []
+            current: str | None = role
+            while current is not None and current in self._settings.roles and current not in chain:
+                chain.append(current)
+                current = self._settings.roles[current].definition.parent
+            cached = self._ancestors[role] = tuple(chain)
+        return cached
+
+
+def compute_closure(
+    users: Iterable[UserFacts],
+    settings: SharingSettings,
+    *,
+    account_parents: Mapping[UUID, UUID | None],
+) -> Closure:
+    """The closure of `users` under `settings`; `account_parents` maps each partner account
+    to its parent account (empty without partner settings)."""
+    everyone = list(users)
+    active = [user for user in everyone if user.active]
+    hierarchy = _Hierarchy(settings)
+    by_role: dict[str, list[UUID]] = defaultdict(list)
+    for user in active:
+        if user.role is not None:
+            by_role[user.role].append(user.id)
+    closure = Closure()
+    read_write = ShareAccess.READ_WRITE.value
+    for user in active:
+        closure.members.add((user.id, user_key(user.id)))
+        closure.see(user.id, user.id, read_write)
+        chain = hierarchy.ancestors(user.role)
+        if chain:
+            closure.members.add((user.id, role_key(settings.roles[chain[0]].id)))
+        for role in chain:
+            closure.members.add((user.id, role_and_subordinates_key(settings.roles[role].id)))
+    # A role sees what the roles below it own.
+    for owner in everyone:
+        for role in hierarchy.ancestors(owner.role)[1:]:
+            for viewer in by_role.get(role, ()):
+                closure.see(viewer, owner.id, read_write)
+    groups = _GroupMembers(active, settings, hierarchy)
+    for group in settings.groups.values():
+        is_queue = group.definition.kind is GroupKind.QUEUE
+        for member in groups.members(group):
+            closure.members.add((member, group_key(group.id)))
+            if is_queue:
+                # Queue members see and edit the records the queue owns.
+                closure.see(member, group.id, read_write)
+    _add_partners(closure, everyone, active, settings, account_parents)
+    return closure
+
+
+class _GroupMembers:
+    """The users of each group: e-mails, roles, roles with subordinates, nested groups."""
+
+    def __init__(
+        self, active: list[UserFacts], settings: SharingSettings, hierarchy: _Hierarchy
+    ) -> None:
+        self._active = active
+        self._settings = settings
+        self._hierarchy = hierarchy
+        self._by_email = {user.email.casefold(): user.id for user in active}
+        self._resolved: dict[str, frozenset[UUID]] = {}
+
+    def members(self, group: NamedGroup) -> frozenset[UUID]:
+        """The active users in `group`, through nested groups (a cycle adds nothing)."""
+        return self._expand(group.definition.api_name, frozenset())
+
+    def _expand(self, name: str, visiting: frozenset[str]) -> frozenset[UUID]:
+        if name in self._resolved:
+            return self._resolved[name]
+        group = self._settings.groups.get(name)
+        if group is None or name in visiting:
+            return frozenset()
+        found: set[UUID] = set()
+        for member in group.definition.members:
+            if member.startswith(_SUBORDINATES_MEMBER):
+                role = member.removeprefix(_SUBORDINATES_MEMBER)
+                found |= {u.id for u in self._active if role in self._hierarchy.ancestors(u.role)}
+            elif member.startswith(_ROLE_MEMBER):
+                role = member.removeprefix(_ROLE_MEMBER)
+                found |= {u.id for u in self._active if u.role == role}
+            elif member.startswith(_GROUP_MEMBER):
+                nested = member.removeprefix(_GROUP_MEMBER)
+                found |= self._expand(nested, visiting | {name})
+            elif (user := self._by_email.get(member.casefold())) is not None:
+                found.add(user)
+        resolved = frozenset(found)
+        self._resolved[name] = resolved
+        return resolved
+
+
+def _add_partners(
+    closure: Closure,
+    everyone: list[UserFacts],
+    active: list[UserFacts],
+    settings: SharingSettings,
+    account_parents: Mapping[UUID, UUID | None],
+) -> None:
+    """Users of a partner account see what its users own (and, where granted, what the
+    users of the accounts below it own), never a sibling account's."""
+    if settings.partner is None:
+        return
+    owners_by_account: dict[UUID, list[UUID]] = defaultdict(list)
+    for user in everyone:
+        if user.partner_account is not None:
+            owners_by_account[user.partner_account].append(user.id)
+    children: dict[UUID, list[UUID]] = defaultdict(list)
+    for account, parent in account_parents.items():
+        if parent is not None:
+            children[parent].append(account)
+    child_access = settings.partner.child_accounts
+    for viewer in active:
+        account = viewer.partner_account
+        if account is None:
+            continue
+        closure.members.add((viewer.id, partner_key(account)))
+        for owner in owners_by_account.get(account, ()):
+            closure.see(viewer.id, owner, ShareAccess.READ_WRITE.value)
+        if child_access is ChildAccountAccess.NONE:
+            continue
+        for below in _descendants(account, children):
+            for owner in owners_by_account.get(below, ()):
+                closure.see(viewer.id, owner, child_access.value)
+
+
+def _descendants(account: UUID, children: Mapping[UUID, list[UUID]]) -> list[UUID]:
+    """The accounts below `account`, at any depth (a cycle stops where it closes)."""
+    found: list[UUID] = []
+    seen = {account}
+    pending = list(children.get(account, ()))
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        found.append(current)
+        pending.extend(children.get(current, ()))
+    return found
