@@ -177,9 +177,9 @@ def _add_partners(
         if user.partner_account is not None:
             owners_by_account[user.partner_account].append(user.id)
     children: dict[UUID, list[UUID]] = defaultdict(list)
-    for account, parent in account_parents.items():
+    for child, parent in account_parents.items():
         if parent is not None:
-            children[parent].append(account)
+            children[parent].append(child)
     child_access = settings.partner.child_accounts
     for viewer in active:
         account = viewer.partner_account

@@ -45,6 +45,7 @@ from engine.catalog import Catalog, CompiledObject, tenant_catalog
 from engine.context import EngineContext, RequestContext, TenantRef
 from engine.errors import MetadataError, Problem
 from engine.query import InvalidQuery
+from engine.query.filter_keys import filter_fields
 from metadata.models import COMPUTED_TYPES, TenantMetadata
 from metadata.store import load_tenant_metadata
 
@@ -154,6 +155,23 @@ def records_deleted(
         rebuild_closure(connection, catalog)
 
 
+def rules_read_computed_values(connection: Connection, catalog: Catalog) -> None:
+    """After computed values were recomputed outside a save (the admin recalculate): the
+    sharing rules whose filters read a formula or roll-up are evaluated again."""
+    settings = sharing_settings(catalog)
+    for rules in settings.rules.values():
+        for rule in rules:
+            obj = _object_by_id(catalog, rule.object_id)
+            if obj is not None and _reads_computed(obj, rule):
+                recompute_rule(
+                    connection,
+                    catalog=catalog,
+                    settings=settings,
+                    tables=tables_of(catalog),
+                    rule=rule,
+                )
+
+
 def _check_references(catalog: Catalog, settings: SharingSettings, *, dialect: str) -> None:
     """Refuse metadata whose sharing rules or partner settings name what is gone."""
     problems: list[Problem] = []
@@ -247,8 +265,7 @@ def _object_by_id(catalog: Catalog, object_id: UUID) -> CompiledObject | None:
 
 def _reads_computed(obj: CompiledObject, rule: SharingRule) -> bool:
     """Whether a rule's filter names a formula or roll-up (which other changes recompute)."""
-    text = str(rule.definition.filter)
     return any(
-        compiled.state.definition.type in COMPUTED_TYPES and f"'{name}'" in text
-        for name, compiled in obj.fields.items()
+        name in obj.fields and obj.fields[name].state.definition.type in COMPUTED_TYPES
+        for name in filter_fields(rule.definition.filter)
     )

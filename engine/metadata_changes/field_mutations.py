@@ -27,6 +27,10 @@ from engine.metadata_changes.normalize import (
     normalize_field,
     with_rollup_type,
 )
+from engine.metadata_changes.sharing_references import (
+    follow_field_rename_in_sharing,
+    sharing_users_of_field,
+)
 from engine.metadata_changes.state_edits import (
     raise_if,
     replace_field,
@@ -156,7 +160,7 @@ def _follow_field_rename(
     functions: Functions,
     keep_own_expression: bool,
 ) -> TenantMetadata:
-    """Rewrite what names the renamed field: expressions, rules' fields, roll-ups."""
+    """Rewrite what names the renamed field: expressions, rules' fields, roll-ups, sharing."""
     sources = {
         (site_object, kind, new if site_object == obj.api_name and name == old else name): text
         for (site_object, kind, name), text in renamed_sources(
@@ -196,7 +200,8 @@ def _follow_field_rename(
         objects.append(
             current.model_copy(update={"fields": tuple(fields), "validation_rules": rules})
         )
-    return state.model_copy(update={"objects": tuple(objects)})
+    state = state.model_copy(update={"objects": tuple(objects)})
+    return follow_field_rename_in_sharing(state, obj.id, object_name=obj.api_name, old=old, new=new)
 
 
 def delete_field(
@@ -220,7 +225,7 @@ def delete_field(
         for user in users_of_field(state, obj.api_name, field.api_name, functions)
         if user not in (f"formula {obj.api_name}.{field.api_name}",)
         and user != f"default {obj.api_name}.{field.api_name}"
-    ]
+    ] + sharing_users_of_field(state, obj.id, field.api_name)
     if users:
         raise Conflict(
             f"field {field.api_name!r} is used by {', '.join(users)}; change those first",

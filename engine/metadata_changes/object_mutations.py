@@ -30,6 +30,7 @@ from engine.metadata_changes.normalize import (
     normalize_field,
     with_rollup_type,
 )
+from engine.metadata_changes.sharing_references import follow_object_rename_in_sharing
 from engine.metadata_changes.state_edits import (
     raise_if,
     replace_object,
@@ -174,6 +175,7 @@ def update_object(
     new_state = replace_object(state, renamed)
     if new_name and new_name != obj.api_name:
         new_state = _retarget_references(new_state, old=obj.api_name, new=new_name)
+        new_state = follow_object_rename_in_sharing(new_state, old=obj.api_name, new=new_name)
         sources = renamed_sources(
             state, functions, object_name=obj.api_name, old=OBJECT, new=new_name
         )

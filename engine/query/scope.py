@@ -25,9 +25,7 @@ class QueryScope(Protocol):
         """Return the condition a readable row of `obj` (as `table`) meets, or None for all."""
         ...
 
-    def edit_predicate(
-        self, obj: CompiledObject, table: FromClause
-    ) -> ColumnElement[bool] | None:
+    def edit_predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         """Return the condition a row the caller may change (update, delete, re-parent a
         detail under) meets, or None for all. Every such row is readable too."""
         ...
@@ -45,8 +43,6 @@ class AllRows:
         """Every row is readable."""
         return None
 
-    def edit_predicate(
-        self, obj: CompiledObject, table: FromClause
-    ) -> ColumnElement[bool] | None:
+    def edit_predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         """Every row may be changed."""
         return None

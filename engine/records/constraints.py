@@ -30,9 +30,10 @@ def check_references(
 
     A record the caller's scope does not show is no record to them (`unknown-record`);
     a master-detail value set or changed must name a master the caller may edit
-    (`read-only-record`): a detail goes only under a master its writer may change. One query per lookup field
-    for the whole batch (per 500 values). Lookups a save already `verified` (reading
-    their path values found the target) are not looked up when the scope shows every row.
+    (`read-only-record`): a detail goes only under a master its writer may change. One
+    query per lookup field for the whole batch (per 500 values). Lookups a save already
+    `verified` (reading their path values found the target) are not looked up again when
+    the scope shows every row.
     """
     problems: dict[UUID, list[Problem]] = {}
     for name, compiled in obj.fields.items():

@@ -25,6 +25,8 @@ from runtime.app.problems import install_problem_handlers
 from runtime.app.rule_routes import router as rule_router
 from runtime.app.schema_routes import router as schema_router
 from runtime.app.search_routes import router as search_router
+from runtime.app.share_routes import router as share_router
+from runtime.app.sharing_routes import router as sharing_router
 from runtime.app.size_limits import SizeLimitMiddleware, SizeLimits
 from runtime.app.user_routes import router as user_router
 
@@ -71,8 +73,10 @@ def create_app(context: EngineContext, *, limits: SizeLimits | None = None) -> F
     app.include_router(access_router)
     app.include_router(audit_router)
     app.include_router(rule_router)
+    app.include_router(sharing_router)
     app.include_router(computed_router)
     app.include_router(data_router)
+    app.include_router(share_router)
     app.include_router(file_router)
     app.include_router(schema_router)
     app.include_router(search_router)

@@ -1,0 +1,228 @@
+"""Manual shares of one record: list who it is shared with, share it, take a share back.
+
+Anyone who may read a record sees its shares (manual ones and those sharing rules
+make). Sharing it, or taking a manual share back, is for its owner, a user whose role is
+above the owner's, and users with modify_all on the object (docs/sharing.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection, RowMapping
+
+from engine.access import (
+    MANUAL,
+    SharingSettings,
+    rights_of,
+    sharing_settings,
+    tables_of,
+)
+from engine.access.grantees import grantee_of, render_grantees
+from engine.audit import record_event
+from engine.catalog import Catalog, CompiledObject
+from engine.context import RequestContext
+from engine.database import tenant_connection
+from engine.errors import NotFound, PermissionDenied, Problem, RecordValidationError
+from engine.records.permissions import caller_scope
+from engine.records.service import compiled_object, parse_record_id, read_connection, read_record
+from engine.shape_problems import parse_body
+from metadata.models import DefaultAccess, ManualShareDef, ObjectRight
+from metadata.store import find_user
+
+
+def list_shares(context: RequestContext, object_name: str, record_id: str) -> list[dict[str, Any]]:
+    """Who a record is shared with, and why (`manual`, or the sharing rule).
+
+    Raises:
+        NotFound: no such object, or no record the caller may read.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    with read_connection(context, catalog) as connection:
+        _readable(connection, context, obj, key, record_id)
+        shares = tables_of(catalog).shares
+        rows = connection.execute(
+            select(shares.c.grantee, shares.c.access, shares.c.cause)
+            .where(shares.c.object_id == obj.state.id, shares.c.record_id == key)
+            .order_by(shares.c.cause, shares.c.grantee)
+        ).all()
+        settings = sharing_settings(catalog)
+        grantees = render_grantees(connection, settings, (row.grantee for row in rows))
+    rules = {rule.cause: rule.definition.api_name for rule in settings.rules.get(obj.state.id, ())}
+    shown = []
+    for row in rows:
+        share = {**grantees[row.grantee], "access": row.access}
+        if row.cause == MANUAL:
+            share["cause"] = MANUAL
+        else:
+            share |= {"cause": "sharing_rule", "rule": rules.get(row.cause)}
+        shown.append(share)
+    return shown
+
+
+def add_share(
+    context: RequestContext, object_name: str, record_id: str, body: Any
+) -> dict[str, Any]:
+    """Share a record with a user, group, role or partner account (again: a new access).
+
+    Raises:
+        NotFound: no record the caller may read. PermissionDenied: the caller may not
+        share it. RecordValidationError: a bad body, an unknown principal, or an object
+        whose records follow their master's sharing.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    parsed = parse_body(ManualShareDef, body)
+    if parsed.value is None or parsed.problems:
+        raise RecordValidationError("the share is not valid", problems=parsed.problems)
+    share = parsed.value
+    settings = sharing_settings(catalog)
+    _refuse_controlled_by_parent(settings, obj)
+    with (
+        tenant_connection(
+            context.engine.db, context.tenant.schema_name, is_write=True
+        ) as connection,
+        connection.begin(),
+    ):
+        row = _readable(connection, context, obj, key, record_id)
+        _require_sharer(connection, context, catalog, obj, row)
+        grantee = grantee_of(connection, catalog=catalog, settings=settings, share=share)
+        shares = tables_of(catalog).shares
+        connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
+        connection.execute(
+            insert(shares).values(
+                object_id=obj.state.id,
+                record_id=key,
+                grantee=grantee,
+                access=share.access.value,
+                cause=MANUAL,
+            )
+        )
+        shown = render_grantees(connection, settings, [grantee])[grantee]
+        _audit(
+            connection, context, "share.granted", obj, key, {**shown, "access": share.access.value}
+        )
+    return {**shown, "access": share.access.value, "cause": MANUAL}
+
+
+def remove_share(
+    context: RequestContext, object_name: str, record_id: str, principal: dict[str, Any]
+) -> None:
+    """Take back the manual share of a record with the principal `principal` names.
+
+    Raises:
+        NotFound: no record the caller may read, or no such manual share.
+        PermissionDenied: the caller may not share the record.
+    """
+    catalog, obj = compiled_object(context, object_name)
+    key = parse_record_id(obj, record_id)
+    parsed = parse_body(ManualShareDef, principal)
+    if parsed.value is None or parsed.problems:
+        raise RecordValidationError("the share is not valid", problems=parsed.problems)
+    settings = sharing_settings(catalog)
+    with (
+        tenant_connection(
+            context.engine.db, context.tenant.schema_name, is_write=True
+        ) as connection,
+        connection.begin(),
+    ):
+        row = _readable(connection, context, obj, key, record_id)
+        _require_sharer(connection, context, catalog, obj, row)
+        grantee = grantee_of(connection, catalog=catalog, settings=settings, share=parsed.value)
+        shares = tables_of(catalog).shares
+        removed = connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
+        if not removed.rowcount:
+            raise NotFound(
+                f"the {obj.state.api_name} record {record_id!r} has no such manual share"
+            )
+        shown = render_grantees(connection, settings, [grantee])[grantee]
+        _audit(connection, context, "share.revoked", obj, key, shown)
+
+
+def _manual(shares: Any, obj: CompiledObject, key: UUID, grantee: str, statement: Any) -> Any:
+    return statement.where(
+        shares.c.object_id == obj.state.id,
+        shares.c.record_id == key,
+        shares.c.grantee == grantee,
+        shares.c.cause == MANUAL,
+    )
+
+
+def _readable(
+    connection: Connection, context: RequestContext, obj: CompiledObject, key: UUID, shown: str
+) -> RowMapping:
+    row = read_record(connection, obj, key, scope=caller_scope(context))
+    if row is None:
+        raise NotFound(f"there is no {obj.state.api_name} record {shown!r}")
+    return row
+
+
+def _refuse_controlled_by_parent(settings: SharingSettings, obj: CompiledObject) -> None:
+    if settings.default_access(obj.state.id) is DefaultAccess.CONTROLLED_BY_PARENT:
+        message = (
+            f"records of {obj.state.api_name!r} follow their master's sharing "
+            "(controlled_by_parent): share the master record instead"
+        )
+        raise RecordValidationError(
+            message, problems=[Problem("", "controlled-by-parent", message)]
+        )
+
+
+def _require_sharer(
+    connection: Connection,
+    context: RequestContext,
+    catalog: Catalog,
+    obj: CompiledObject,
+    row: RowMapping,
+) -> None:
+    """The owner, a role above the owner's, or modify_all may share a record."""
+    caller = context.caller
+    if rights_of(catalog, caller).can(obj.state.api_name, ObjectRight.MODIFY_ALL):
+        return
+    owner_id = row["owner_id"]
+    if owner_id == caller.user_id:
+        return
+    owner = find_user(connection, context.tenant.id, owner_id) if owner_id else None
+    settings = sharing_settings(catalog)
+    if (
+        owner is not None
+        and owner.role in settings.roles
+        and caller.role in _roles_above(settings, owner.role)
+    ):
+        return
+    raise PermissionDenied(
+        f"only the record's owner, someone above them in the role hierarchy, or a user with "
+        f"modify_all on {obj.state.api_name!r} may share it"
+    )
+
+
+def _roles_above(settings: SharingSettings, role: str | None) -> set[str]:
+    above: set[str] = set()
+    known = settings.roles.get(role) if role is not None else None
+    current = known.definition.parent if known is not None else None
+    while current is not None and current in settings.roles and current not in above:
+        above.add(current)
+        current = settings.roles[current].definition.parent
+    return above
+
+
+def _audit(
+    connection: Connection,
+    context: RequestContext,
+    action: str,
+    obj: CompiledObject,
+    key: UUID,
+    details: dict[str, Any],
+) -> None:
+    record_event(
+        connection,
+        context.tenant.id,
+        at=context.engine.clock(),
+        action=action,
+        actor=context.actor,
+        target=f"{obj.state.api_name}:{key}",
+        details=details,
+    )
