@@ -131,20 +131,32 @@ class _GroupMembers:
         self._settings = settings
         self._hierarchy = hierarchy
         self._by_email = {user.email.casefold(): user.id for user in active}
-        self._resolved: dict[str, frozenset[UUID]] = {}
+        self._resolved: dict[str, tuple[frozenset[UUID], tuple[str, ...]]] = {}
 
     def members(self, group: NamedGroup) -> frozenset[UUID]:
-        """The active users in `group`, through nested groups (a cycle adds nothing)."""
-        return self._expand(group.definition.api_name, frozenset())
-
-    def _expand(self, name: str, visiting: frozenset[str]) -> frozenset[UUID]:
-        if name in self._resolved:
-            return self._resolved[name]
-        group = self._settings.groups.get(name)
-        if group is None or name in visiting:
-            return frozenset()
+        """The active users in `group` and in every group it nests, at any depth (a cycle
+        of groups makes them all one group)."""
         found: set[UUID] = set()
-        for member in group.definition.members:
+        seen: set[str] = set()
+        pending = [group.definition.api_name]
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in self._settings.groups:
+                continue
+            seen.add(name)
+            direct, nested = self._direct(name)
+            found |= direct
+            pending.extend(nested)
+        return frozenset(found)
+
+    def _direct(self, name: str) -> tuple[frozenset[UUID], tuple[str, ...]]:
+        """A group's own members (users), and the groups it names."""
+        cached = self._resolved.get(name)
+        if cached is not None:
+            return cached
+        found: set[UUID] = set()
+        nested: list[str] = []
+        for member in self._settings.groups[name].definition.members:
             if member.startswith(_SUBORDINATES_MEMBER):
                 role = member.removeprefix(_SUBORDINATES_MEMBER)
                 found |= {u.id for u in self._active if role in self._hierarchy.ancestors(u.role)}
@@ -152,11 +164,10 @@ class _GroupMembers:
                 role = member.removeprefix(_ROLE_MEMBER)
                 found |= {u.id for u in self._active if u.role == role}
             elif member.startswith(_GROUP_MEMBER):
-                nested = member.removeprefix(_GROUP_MEMBER)
-                found |= self._expand(nested, visiting | {name})
+                nested.append(member.removeprefix(_GROUP_MEMBER))
             elif (user := self._by_email.get(member.casefold())) is not None:
                 found.add(user)
-        resolved = frozenset(found)
+        resolved = (frozenset(found), tuple(nested))
         self._resolved[name] = resolved
         return resolved
 

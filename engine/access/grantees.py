@@ -93,11 +93,10 @@ def render_grantees(
     groups = {str(group.id): name for name, group in settings.groups.items()}
     wanted = list(dict.fromkeys(keys))
     user_ids = [UUID(key.split(":", 1)[1]) for key in wanted if key.startswith("user:")]
-    emails = (
-        dict(connection.execute(select(users.c.id, users.c.email).where(users.c.id.in_(user_ids))))
-        if user_ids
-        else {}
-    )
+    emails: dict[UUID, str] = {}
+    if user_ids:
+        query = select(users.c.id, users.c.email).where(users.c.id.in_(user_ids))
+        emails = {row.id: row.email for row in connection.execute(query)}
     rendered: dict[str, dict[str, Any]] = {}
     for key in wanted:
         kind, _, value = key.partition(":")
