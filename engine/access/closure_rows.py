@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from engine.access.closure import UserFacts, compute_closure
 from engine.access.sharing_settings import sharing_settings
-from engine.access.sharing_tables import tables_of
+from engine.access.sharing_tables import refresh_statistics, tables_of
 from engine.catalog import Catalog
 from metadata.models import FieldType
 from metadata.store import list_users
@@ -95,6 +95,8 @@ def rebuild_closure(connection: Connection, catalog: Catalog) -> ClosureChanges:
                 for (viewer, owner), access in new_owners
             ],
         )
+    refresh_statistics(connection, members, changed=len(gone_members) + len(new_members))
+    refresh_statistics(connection, owners, changed=len(gone_owners) + len(new_owners))
     return ClosureChanges(
         added=len(new_members) + len(new_owners), removed=len(gone_members) + len(gone_owners)
     )

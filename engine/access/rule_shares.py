@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Uuid, delete, literal, select
 from sqlalchemy.engine import Connection
 
 from engine.access.sharing_settings import SharingRule, SharingSettings
-from engine.access.sharing_tables import AccessTables
+from engine.access.sharing_tables import AccessTables, refresh_statistics
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Problem
 from engine.query import AllFields, AllRows, InvalidQuery, build_plan, compile_filter
@@ -55,10 +55,12 @@ def recompute_rule(
 ) -> int:
     """Replace a rule's rows with those its filter selects now; return how many there are."""
     shares = tables.shares
-    connection.execute(
+    removed = connection.execute(
         delete(shares).where(shares.c.cause == rule.cause, shares.c.object_id == rule.object_id)
-    )
-    return _insert(connection, catalog=catalog, settings=settings, tables=tables, rule=rule)
+    ).rowcount
+    added = _insert(connection, catalog=catalog, settings=settings, tables=tables, rule=rule)
+    refresh_statistics(connection, shares, changed=(removed or 0) + added)
+    return added
 
 
 def forget_rule(connection: Connection, tables: AccessTables, *, cause: str) -> None:

@@ -12,8 +12,9 @@ the object's organization-wide default and the caller's rights:
   `read_write` rows of both.
 
 Both halves are uncorrelated subqueries over indexed tables: the database runs each once
-per statement and probes it per row (an indexed semi-join); no list of visible ids is
-ever built in Python.
+per statement and probes it per row (an indexed semi-join); the caller's principals
+(a handful of keys) drive the index of `_access_shares` (`any_of.py`). No list of
+visible ids is ever built in Python.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from uuid import UUID
 from sqlalchemy import FromClause, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.access.any_of import InKeys
 from engine.access.rights import Rights
 from engine.access.sharing_settings import SharingSettings
 from engine.access.sharing_tables import AccessTables
@@ -104,10 +106,10 @@ class SharingScope:
         members = self.tables.members
         shares = self.tables.shares
         seen_owners = select(owners.c.owner_id).where(owners.c.viewer_id == self.user_id)
-        shared = (
-            select(shares.c.record_id)
-            .join(members, members.c.group_key == shares.c.grantee)
-            .where(members.c.user_id == self.user_id, shares.c.object_id == obj.state.id)
+        principals = select(members.c.group_key).where(members.c.user_id == self.user_id)
+        shared = select(shares.c.record_id).where(
+            shares.c.object_id == obj.state.id,
+            InKeys(shares.c.grantee, principals.correlate(None)),
         )
         if is_edit:
             seen_owners = seen_owners.where(owners.c.access == ShareAccess.READ_WRITE.value)

@@ -35,6 +35,11 @@ KEY_LENGTH = 64
 ACCESS_LENGTH = 16
 #: The cause of a share made by hand on one record.
 MANUAL = "manual"
+#: Rows one change writes to a sharing table past which PostgreSQL's statistics of it are
+#: gathered again in the change: the next read's plan depends on how many rows each
+#: principal has (an index per principal, or one pass over the table), and autovacuum
+#: would only notice a minute later.
+ANALYZE_AFTER_ROWS = 1000
 
 
 def user_key(user_id: UUID) -> str:
@@ -132,6 +137,15 @@ def tables_of(catalog: Catalog) -> AccessTables:
     """The sharing tables of the catalog's tenant (described once per revision)."""
     schema = catalog.metadata_state.schema_name
     return catalog.statements.get_or_build(("access_tables",), lambda: access_tables(schema))
+
+
+def refresh_statistics(connection: Connection, table: Table, *, changed: int) -> None:
+    """Gather a sharing table's statistics after a change wrote `changed` rows to it
+    (PostgreSQL; SQLite plans these reads well without them)."""
+    if connection.dialect.name != "postgresql" or changed < ANALYZE_AFTER_ROWS:
+        return
+    name = connection.dialect.identifier_preparer.format_table(table)
+    connection.exec_driver_sql(f"ANALYZE {name}")
 
 
 def create_access_tables(connection: Connection, schema: str) -> None:
