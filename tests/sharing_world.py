@@ -68,6 +68,7 @@ OBJECTS = [
             {"api_name": "amount", "type": "integer"},
             {"api_name": "region", "type": "text"},
             {"api_name": "dealer", "type": "lookup", "target": "dealer"},
+            {"api_name": "brochure", "type": "file"},
         ],
     },
     {

@@ -36,7 +36,7 @@ from engine.files import (
 )
 from engine.records.file_releases import file_blob_key
 from engine.records.object_rights import caller_object, refuse_unreadable_field, refuse_unwritable
-from engine.records.service import update_files, visible_record
+from engine.records.service import editable_record, update_files, visible_record
 from metadata.models import DEFAULT_MAX_FILE_SIZE, FieldType, ObjectRight
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ def prepare_upload(
 
     Raises:
         NotFound: no such object, file field or record (in the caller's scope).
-        PermissionDenied: the caller may not edit the record's object or the field.
+        PermissionDenied: the caller may not edit the record's object or the field, or
+            may read the record but not change it.
         RecordValidationError: the field is not a file field.
         PreconditionFailed: the record is no longer at `expected_version`.
     """
@@ -100,7 +101,7 @@ def prepare_upload(
     catalog, obj = caller.catalog, caller.obj
     compiled = file_field(obj, field_name)
     refuse_unwritable(caller, [{field_name: None}], pointers=[""])
-    row = visible_record(context, catalog, obj, record_id)
+    row = editable_record(context, catalog, obj, record_id)
     if expected_version is not None and row["version"] != expected_version:
         raise PreconditionFailed(
             f"the record is at version {row['version']}; reload it and upload again",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +24,7 @@ from engine.catalog import (
 )
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import NotFound, unknown_object
+from engine.errors import NotFound, PermissionDenied, unknown_object
 from engine.files import release_blobs
 from engine.query import QueryScope, read_one
 from engine.records.constraints import explain_refused_delete, explain_refused_record
@@ -150,6 +151,31 @@ def visible_record(
         row = read_record(connection, obj, key, scope=caller_scope(context))
     if row is None:
         raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
+    return row
+
+
+def editable_record(
+    context: RequestContext, catalog: Catalog, obj: CompiledObject, record_id: str
+) -> RowMapping:
+    """Return the stored row of one record the caller may change (before an upload into it).
+
+    Raises:
+        NotFound: no record the caller may see. PermissionDenied: one it may only read.
+    """
+    key = parse_record_id(obj, record_id)
+    scope = caller_scope(context)
+    with read_connection(context, catalog) as connection:
+        row = read_record(connection, obj, key, scope=scope)
+        if row is None:
+            raise NotFound(f"there is no {obj.state.api_name} record {record_id!r}")
+        editable = scope.edit_predicate(obj, obj.table)
+        if editable is not None:
+            query = select(obj.table.c.id).where(obj.table.c.id == key, editable)
+            if connection.execute(query).first() is None:
+                raise PermissionDenied(
+                    f"you may read the {obj.state.api_name} record {record_id!r} but not "
+                    "change it (docs/sharing.md)"
+                )
     return row
 
 

@@ -11,7 +11,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.records.transfer import ExportFormat, export_records
+from engine.records.transfer import ExportFormat, export_records, import_batches
+from tests.engine.files.samples import PDF
 from tests.conftest import TenantHandle
 from tests.sharing_world import World, build_world
 
@@ -220,3 +221,41 @@ def test_bulk_upserts_update_only_what_the_caller_may_change(world: World) -> No
     assert world["a1"].get(f"/data/lead/{world.leads['a1-lead']}").json()["amount"] == 400
     assert world.visible_leads("a") == ["a-lead", "a1-lead", "a2-lead", "new-lead"]
     assert world.visible_leads("b") == ["b-lead"]
+
+
+def test_an_import_updates_only_what_the_caller_may_change(world: World) -> None:
+    rows = [
+        (2, {"code": "a-lead", "amount": 123}),
+        (3, {"code": "a1-lead", "amount": 1}),
+        (4, {"code": "b-lead", "name": "mine now"}),
+        (5, {"code": "imported", "name": "imported"}),
+    ]
+    summary = import_batches(
+        world["a"].tenant.context(), "lead", rows, from_text=False, upsert_on="code"
+    )
+    assert (summary.created, summary.updated) == (1, 1)
+    # b-lead is no record to dealer A: its code is taken, not matched.
+    assert [(e.line, e.code) for e in summary.errors] == [
+        (3, "read-only-record"),
+        (4, "not-unique"),
+    ]
+    assert world["b"].get(f"/data/lead/{world.leads['b-lead']}").json()["name"] == "b-lead"
+
+
+def test_files_of_a_lead_follow_its_sharing(world: World) -> None:
+    def upload(name: str, lead: str) -> int:
+        return (
+            world[name]
+            .post(
+                f"/data/lead/{world.leads[lead]}/files/brochure",
+                files={"file": ("brochure.pdf", PDF, "application/pdf")},
+            )
+            .status_code
+        )
+
+    assert upload("a", "a-lead") == 200
+    assert upload("a", "a1-lead") == 403
+    assert upload("b", "a-lead") == 404
+    path = f"/data/lead/{world.leads['a-lead']}/files/brochure"
+    assert world["a2"].get(path).status_code == 200
+    assert world["b"].get(path).status_code == 404
