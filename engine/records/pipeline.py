@@ -234,9 +234,10 @@ class SavePipeline:
         ids = [save.record_id for save in saves]
         changed = {name for save in saves for name in save.values}
         records_written(self.connection, self.catalog, self.obj, ids, changed=changed)
+        written = set(ids)
         by_object: dict[str, list[UUID]] = {}
         for name, record_id in touched:
-            if name != self.obj.state.api_name or record_id not in ids:
+            if name != self.obj.state.api_name or record_id not in written:
                 by_object.setdefault(name, []).append(record_id)
         for name, recomputed in by_object.items():
             # Only computed values changed: a partner account's parent did not move.

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.records.transfer import ExportFormat, export_records, import_batches
-from tests.engine.files.samples import PDF
 from tests.conftest import TenantHandle
+from tests.engine.files.samples import PDF
 from tests.sharing_world import World, build_world
 
 ALL_LEADS = [
