@@ -37,12 +37,12 @@ import sqlalchemy as sa
 
 from engine import metadata_changes
 from engine.access import caller_of, new_user, tenant_admin
+from engine.access.kinds import PERMISSION_SETS, ROLES
 from engine.access.upkeep import users_changed
 from engine.budget import RequestBudget
 from engine.context import EngineContext, RequestContext
 from engine.database import create_database_engine, tenant_connection
-from engine.errors import Problem
-from engine.metadata_changes.components import ComponentKindSpec, save_component
+from engine.metadata_changes.components import save_component
 from engine.metadata_changes.sharing import (
     patch_sharing_rule,
     put_partner_settings,
@@ -52,11 +52,7 @@ from engine.query import AggregateQuery, ListQuery
 from engine.records import aggregate, bulk_write, query_records
 from engine.tenancy import create_tenant, get_tenant
 from metadata.models import (
-    ComponentKind,
     ObjectDef,
-    PermissionSetDef,
-    RoleDef,
-    TenantMetadata,
 )
 from metadata.store import UserRow, find_user_by_email, insert_user, update_user
 from migrations import upgrade_system_tables
@@ -69,15 +65,6 @@ BATCH = 5000
 TENANT = "bench"
 REGIONS = [f"r{i}" for i in range(10)]
 STATUSES = ["new", "open", "won", "lost"]
-
-
-def _no_checks(state: TenantMetadata, definition: Any, own: Any) -> list[Problem]:
-    return []
-
-
-# Roles and permission sets are set up as plain components: their admin API is not needed.
-ROLES = ComponentKindSpec(ComponentKind.ROLE, RoleDef, "role", _no_checks)
-SETS = ComponentKindSpec(ComponentKind.PERMISSION_SET, PermissionSetDef, "set", _no_checks)
 
 
 def main() -> None:
@@ -154,7 +141,9 @@ def measure(engine: EngineContext) -> dict[str, Any]:
         metadata_changes.create_object(context_of(engine), ObjectDef.model_validate(document))
     roles = make_roles(engine)
     rights = {"read": True, "create": True, "edit": True, "delete": True}
-    save_component(context_of(engine), SETS, {"api_name": "staff", "objects": {"*": rights}})
+    save_component(
+        context_of(engine), PERMISSION_SETS, {"api_name": "staff", "objects": {"*": rights}}
+    )
     dealers = make_dealers(engine)
     put_partner_settings(
         context_of(engine),

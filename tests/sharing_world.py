@@ -22,33 +22,13 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
+from engine.access.kinds import PERMISSION_SETS, ROLES
 from engine.access.upkeep import users_changed
 from engine.database import tenant_connection
-from engine.errors import Problem
-from engine.metadata_changes.components import ComponentKindSpec, save_component
+from engine.metadata_changes.components import save_component
 from engine.tenancy import get_tenant
-from metadata.models import (
-    ComponentKind,
-    GroupDef,
-    PermissionSetDef,
-    RoleDef,
-    TenantMetadata,
-)
 from metadata.store import find_user_by_email, update_user
 from tests.conftest import Api, TenantHandle, add_user
-
-
-def _no_checks(state: TenantMetadata, definition: Any, own: Any) -> list[Problem]:
-    return []
-
-
-# The roles, groups and permission sets admin APIs are another part of the work: plain
-# component kinds stand in for them here.
-ROLES = ComponentKindSpec(ComponentKind.ROLE, RoleDef, "role", _no_checks)
-GROUPS = ComponentKindSpec(ComponentKind.GROUP, GroupDef, "group", _no_checks)
-PERMISSION_SETS = ComponentKindSpec(
-    ComponentKind.PERMISSION_SET, PermissionSetDef, "permission set", _no_checks
-)
 
 EVERY_RIGHT_BUT_ALL = {"read": True, "create": True, "edit": True, "delete": True}
 

@@ -1,6 +1,7 @@
 """Manual shares of one record: list who it is shared with, share it, take a share back.
 
-Anyone who may read a record sees its shares (manual ones and those sharing rules
+Shares are about records of an object the caller may read (404 otherwise, as for every
+data path). Anyone who may read a record sees its shares (manual ones and those sharing rules
 make). Sharing it, or taking a manual share back, is for its owner, a user whose role is
 above the owner's, and users with modify_all on the object (docs/sharing.md).
 """
@@ -26,8 +27,9 @@ from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import NotFound, PermissionDenied, Problem, RecordValidationError
+from engine.records.object_rights import caller_object
 from engine.records.permissions import caller_scope
-from engine.records.service import compiled_object, parse_record_id, read_connection, read_record
+from engine.records.service import parse_record_id, read_connection, read_record
 from engine.shape_problems import parse_body
 from metadata.models import DefaultAccess, ManualShareDef, ObjectRight
 from metadata.store import find_user
@@ -39,7 +41,8 @@ def list_shares(context: RequestContext, object_name: str, record_id: str) -> li
     Raises:
         NotFound: no such object, or no record the caller may read.
     """
-    catalog, obj = compiled_object(context, object_name)
+    caller = caller_object(context, object_name, ObjectRight.READ)
+    catalog, obj = caller.catalog, caller.obj
     key = parse_record_id(obj, record_id)
     with read_connection(context, catalog) as connection:
         _readable(connection, context, obj, key, record_id)
@@ -73,7 +76,8 @@ def add_share(
         share it. RecordValidationError: a bad body, an unknown principal, or an object
         whose records follow their master's sharing.
     """
-    catalog, obj = compiled_object(context, object_name)
+    caller = caller_object(context, object_name, ObjectRight.READ)
+    catalog, obj = caller.catalog, caller.obj
     key = parse_record_id(obj, record_id)
     parsed = parse_body(ManualShareDef, body)
     if parsed.value is None or parsed.problems:
@@ -117,7 +121,8 @@ def remove_share(
         NotFound: no record the caller may read, or no such manual share.
         PermissionDenied: the caller may not share the record.
     """
-    catalog, obj = compiled_object(context, object_name)
+    caller = caller_object(context, object_name, ObjectRight.READ)
+    catalog, obj = caller.catalog, caller.obj
     key = parse_record_id(obj, record_id)
     parsed = parse_body(ManualShareDef, principal)
     if parsed.value is None or parsed.problems:

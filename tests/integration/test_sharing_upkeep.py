@@ -7,11 +7,12 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from engine.access.kinds import GROUPS, ROLES
 from engine.catalog import tenant_catalog
 from engine.metadata_changes.components import save_component
 from metadata.models import ComponentKind
 from tests.conftest import TenantHandle
-from tests.sharing_world import GROUPS, ROLES, World, build_world, change_user
+from tests.sharing_world import World, build_world, change_user
 
 DEALER_RULE = {
     "api_name": "dealer_leads",
@@ -149,12 +150,12 @@ def test_queue_members_see_and_change_the_records_a_queue_owns(
     save_component(
         tenant.context(),
         GROUPS,
-        {"api_name": "triage", "kind": "queue", "members": ["rep2@example.com", "group:dealer_a"]},
+        {"api_name": "dealer_a", "members": ["a@example.com"]},
     )
     save_component(
         tenant.context(),
         GROUPS,
-        {"api_name": "dealer_a", "members": ["a@example.com"]},
+        {"api_name": "triage", "kind": "queue", "members": ["rep2@example.com", "group:dealer_a"]},
     )
     state = tenant_catalog(tenant.context()).metadata_state
     queue = state.find_component(ComponentKind.GROUP, "triage")

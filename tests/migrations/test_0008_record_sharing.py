@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from engine.access.kinds import PERMISSION_SETS
 from engine.context import EngineContext
 from engine.database import tenant_connection
 from engine.metadata_changes.components import save_component
 from engine.tenancy import get_tenant
 from migrations import downgrade_system_tables, upgrade_system_tables
 from tests.conftest import Api, add_user
-from tests.sharing_world import PERMISSION_SETS
 
 
 def test_each_active_user_of_an_existing_tenant_sees_what_it_owns_after_the_upgrade(
