@@ -7,10 +7,13 @@ and sees what it owns). Tenants made before users had only their admin user, wit
 role, group or partner account, so that is their whole closure; later changes of users
 and metadata keep it up to date.
 
-Tenant tables are built by the engine, not by Alembic, so this revision walks them
-itself: PostgreSQL in the migration's transaction, SQLite
-one tenant file at a time (creating the file of a tenant that never had a table; the
-revision is idempotent).
+Tenant tables are built by the engine, not by Alembic, so this revision walks the
+tenants itself, one transaction per tenant, whether or not the rest of the upgrade
+commits (the revision is idempotent: running it again creates what is missing): on
+PostgreSQL, one transaction making a few tables and indexes in every schema would hold a
+lock on each of them until it ends, past `max_locks_per_transaction` with a few hundred
+tenants; on SQLite each tenant's file is its own database anyway (created for a tenant
+that never had a table). A PostgreSQL tenant whose schema is gone is left as it is.
 
 Revision ID: 0010
 Revises: 0009
@@ -109,9 +112,11 @@ def upgrade() -> None:
         by_tenant.setdefault(tenant_id, []).append(user_id)
     schemas = connection.execute(sa.select(tenants.c.id, tenants.c.schema_name)).all()
     if connection.dialect.name == "postgresql":
+        existing = _postgresql_schemas(connection)
         for tenant_id, schema in schemas:
-            connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {_quote(connection, schema)}"))
-            _fill(connection, _tables(schema), by_tenant.get(tenant_id, []))
+            if schema in existing:
+                with connection.engine.begin() as tenant:
+                    _fill(tenant, _tables(schema), by_tenant.get(tenant_id, []))
         return
     database = connection.engine.url.database
     if not database or database == ":memory:":
@@ -132,16 +137,20 @@ def upgrade() -> None:
             tenant_engine.dispose()
 
 
-def _quote(connection: sa.Connection, schema: str) -> str:
-    return connection.dialect.identifier_preparer.quote_schema(schema)
+def _postgresql_schemas(connection: sa.Connection) -> set[str]:
+    query = sa.text("SELECT schema_name FROM information_schema.schemata")
+    return set(connection.execute(query).scalars())
 
 
 def downgrade() -> None:
     connection = op.get_bind()
     schemas = connection.execute(sa.select(tenants.c.schema_name)).scalars().all()
     if connection.dialect.name == "postgresql":
+        existing = _postgresql_schemas(connection)
         for schema in schemas:
-            _tables(schema).drop_all(connection, checkfirst=True)
+            if schema in existing:
+                with connection.engine.begin() as tenant:
+                    _tables(schema).drop_all(tenant, checkfirst=True)
         return
     database = connection.engine.url.database
     if not database or database == ":memory:":

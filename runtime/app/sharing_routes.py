@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Response, status
 from engine.metadata_changes import sharing
 from runtime.app.admin_routes import DryRun, respond
 from runtime.app.api_route import ApiRoute
-from runtime.app.auth import InTenant
+from runtime.app.auth import NeedsCustomize
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 
@@ -29,14 +29,18 @@ PartnerBody = Annotated[
 
 
 @router.get("/objects/{object_name}/sharing")
-async def get_sharing(run: InTenant, object_name: str) -> dict[str, Any]:
+async def get_sharing(run: NeedsCustomize, object_name: str) -> dict[str, Any]:
     """Return an object's sharing settings (`private` until set)."""
     return await run(lambda context: sharing.get_sharing(context, object_name))
 
 
 @router.put("/objects/{object_name}/sharing")
 async def put_sharing(
-    run: InTenant, object_name: str, body: SharingBody, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize,
+    object_name: str,
+    body: SharingBody,
+    response: Response,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Set an object's organization-wide default access."""
     outcome = await run(
@@ -47,7 +51,11 @@ async def put_sharing(
 
 @router.patch("/objects/{object_name}/sharing")
 async def patch_sharing(
-    run: InTenant, object_name: str, body: SharingBody, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize,
+    object_name: str,
+    body: SharingBody,
+    response: Response,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Change some of an object's sharing settings."""
     outcome = await run(
@@ -57,14 +65,18 @@ async def patch_sharing(
 
 
 @router.get("/objects/{object_name}/sharing-rules")
-async def list_sharing_rules(run: InTenant, object_name: str) -> dict[str, Any]:
+async def list_sharing_rules(run: NeedsCustomize, object_name: str) -> dict[str, Any]:
     """List an object's sharing rules."""
     return {"data": await run(lambda context: sharing.list_sharing_rules(context, object_name))}
 
 
 @router.post("/objects/{object_name}/sharing-rules", status_code=status.HTTP_201_CREATED)
 async def add_sharing_rule(
-    run: InTenant, object_name: str, body: RuleBody, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize,
+    object_name: str,
+    body: RuleBody,
+    response: Response,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Add a sharing rule: records matching its filter are shared with a role or group."""
     outcome = await run(
@@ -74,14 +86,14 @@ async def add_sharing_rule(
 
 
 @router.get("/objects/{object_name}/sharing-rules/{rule_name}")
-async def get_sharing_rule(run: InTenant, object_name: str, rule_name: str) -> dict[str, Any]:
+async def get_sharing_rule(run: NeedsCustomize, object_name: str, rule_name: str) -> dict[str, Any]:
     """Return one sharing rule."""
     return await run(lambda context: sharing.get_sharing_rule(context, object_name, rule_name))
 
 
 @router.put("/objects/{object_name}/sharing-rules/{rule_name}")
 async def put_sharing_rule(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     rule_name: str,
     body: RuleBody,
@@ -99,7 +111,7 @@ async def put_sharing_rule(
 
 @router.patch("/objects/{object_name}/sharing-rules/{rule_name}")
 async def patch_sharing_rule(
-    run: InTenant,
+    run: NeedsCustomize,
     object_name: str,
     rule_name: str,
     body: RuleBody,
@@ -117,7 +129,11 @@ async def patch_sharing_rule(
 
 @router.delete("/objects/{object_name}/sharing-rules/{rule_name}")
 async def delete_sharing_rule(
-    run: InTenant, object_name: str, rule_name: str, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize,
+    object_name: str,
+    rule_name: str,
+    response: Response,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Remove a sharing rule and the shares it made."""
     outcome = await run(
@@ -129,14 +145,14 @@ async def delete_sharing_rule(
 
 
 @router.get("/partner-settings")
-async def get_partner_settings(run: InTenant) -> dict[str, Any]:
+async def get_partner_settings(run: NeedsCustomize) -> dict[str, Any]:
     """Return which object holds partner accounts, and their parent lookup."""
     return await run(sharing.get_partner_settings)
 
 
 @router.put("/partner-settings")
 async def put_partner_settings(
-    run: InTenant, body: PartnerBody, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, body: PartnerBody, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Name the partner account object, its parent lookup and what child accounts grant."""
     outcome = await run(
@@ -147,7 +163,7 @@ async def put_partner_settings(
 
 @router.patch("/partner-settings")
 async def patch_partner_settings(
-    run: InTenant, body: PartnerBody, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, body: PartnerBody, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Change some of the partner settings."""
     outcome = await run(
@@ -158,7 +174,7 @@ async def patch_partner_settings(
 
 @router.delete("/partner-settings")
 async def delete_partner_settings(
-    run: InTenant, response: Response, dry_run: DryRun = False
+    run: NeedsCustomize, response: Response, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """Remove the partner settings."""
     outcome = await run(lambda context: sharing.delete_partner_settings(context, dry_run=dry_run))

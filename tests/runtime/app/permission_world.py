@@ -11,6 +11,9 @@ clerks read it). Users, by the permission sets they hold:
 - clerk: every object right on every object, no system right (personal data masked)
 - auditor: the clerk's sets and `privacy` (view_pii)
 - nobody: no permission set at all
+
+Every object's records are open to every user (`read_write` sharing): which rows a user
+sees is record sharing's, tested on its own.
 """
 
 from __future__ import annotations
@@ -105,6 +108,11 @@ def build_world(api: Api) -> World:
     for obj in OBJECTS:
         response = api.post("/admin/objects", json=obj)
         assert response.status_code == 201, response.text
+        # Every record is open to every user here, so these tests see object and field
+        # rights alone; record sharing has tests of its own (test_dealer_sharing.py).
+        path = f"/admin/objects/{obj['api_name']}/sharing"
+        opened = api.request("PUT", path, json={"default_access": "read_write"})
+        assert opened.status_code == 200, opened.text
     for permission_set in PERMISSION_SETS:
         response = api.post("/admin/permission-sets", json=permission_set)
         assert response.status_code == 201, response.text
