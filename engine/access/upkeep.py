@@ -89,7 +89,7 @@ def metadata_changed(
         or (partner_object is not None and _object_changed(old, new, partner_object))
     ):
         rebuild_closure(connection, catalog)
-    _forget_removed(connection, catalog, before, after)
+    _forget_removed(connection, catalog, before, after, old=old)
     any_object_changed = old.objects != new.objects
     old_rules = {rule.id: rule for rules in before.rules.values() for rule in rules}
     for rules in after.rules.values():
@@ -218,7 +218,12 @@ def _check_references(catalog: Catalog, settings: SharingSettings, *, dialect: s
 
 
 def _forget_removed(
-    connection: Connection, catalog: Catalog, before: SharingSettings, after: SharingSettings
+    connection: Connection,
+    catalog: Catalog,
+    before: SharingSettings,
+    after: SharingSettings,
+    *,
+    old: TenantMetadata,
 ) -> None:
     """Drop the rows of removed rules, of purged objects and of principals removed."""
     tables = tables_of(catalog)
@@ -229,7 +234,7 @@ def _forget_removed(
             if rule.id not in kept_rules:
                 forget_rule(connection, tables, cause=rule.cause)
     objects = {obj.id for obj in catalog.metadata_state.objects}
-    purged = [key for key in {*before.rules, *after.rules} if key not in objects]
+    purged = [obj.id for obj in old.objects if obj.id not in objects]
     if purged:
         connection.execute(delete(shares).where(shares.c.object_id.in_(purged)))
     gone = _principals(before) - _principals(after)
