@@ -1,4 +1,4 @@
-"""Revision 0008: a tenant made before record sharing gets its sharing tables, filled."""
+"""Revision 0010: a tenant made before record sharing gets its sharing tables, filled."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def test_each_active_user_of_an_existing_tenant_sees_what_it_owns_after_the_upgr
     owner_id = str(writer.tenant.user_id)
     created = api.post("/data/note", json={"owner_id": owner_id}).json()
     schema = get_tenant(engine_context, api.tenant.name).schema_name
-    # The schema as revisions before 0008 left it: no sharing tables.
-    downgrade_system_tables(engine_context.db, revision="0007")
+    # The schema as revisions before 0010 left it: no sharing tables.
+    downgrade_system_tables(engine_context.db, revision="0009")
     with tenant_connection(engine_context.db, schema) as connection, connection.begin():
         names = sa.inspect(connection).get_table_names(schema=schema)
     assert not [name for name in names if name.startswith("_access_")]
