@@ -25,6 +25,10 @@ READER = {"api_name": "reader", "objects": {"contact": {"read": True}}}
 @pytest.fixture
 def crm(api: Api) -> Api:
     assert api.post("/admin/objects", json=CONTACT).status_code == 201
+    # Every contact is readable by every user (record sharing), so a reader's history is
+    # shaped by their field rights alone.
+    opened = api.request("PUT", "/admin/objects/contact/sharing", json={"default_access": "read"})
+    assert opened.status_code == 200, opened.text
     return api
 
 
