@@ -33,13 +33,15 @@ docs: install
 
 # Throughput of the dynamic API against a hand-written baseline (needs wrk and PostgreSQL),
 # then the rules engine's benchmarks (see bench-rules), then another tenant's latency while
-# one tenant sends its worst bulk (docs/limits.md).
+# one tenant sends its worst bulk (docs/limits.md), then reads under record sharing
+# (docs/sharing.md).
 bench: install
 	./bench/prepare-tools
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/expressions.py
 	$(BIN)/python bench/save_rules.py
 	$(BIN)/python bench/tenant_isolation.py --compare
+	$(BIN)/python bench/sharing.py
 
 # The rules engine alone: expression evaluation, and saves with rules against saves without
 # (about a minute and a half; needs PostgreSQL, not wrk).
