@@ -8,8 +8,10 @@ one is set) who owns every existing key.
 Records name real users from now on: `created_by` and `updated_by` written by a key
 (`key:<id>`) or the command line (`cli`) become the admin user's id, and records with no
 owner are owned by the admin user. Tenant tables are built by the engine, not by
-Alembic, so this revision walks them itself, as revision 0006 does: PostgreSQL in the
-migration's transaction, SQLite one tenant file at a time (the rewrite is idempotent).
+Alembic, so this revision walks them itself, one tenant per transaction of its own (one
+transaction over every tenant's tables would run out of PostgreSQL's lock slots past a
+few hundred tenants). The admin user's id is derived from the tenant's id, so a run that
+stamped some tenants and then failed stamps the same id when it runs again.
 
 Revision ID: 0007
 Revises: 0006
@@ -83,16 +85,18 @@ api_keys = sa.table(
     sa.column("user_id", sa.Uuid),
 )
 
-#: Every table of the tenants' schemas with an `owner_id` column (deleted objects' too).
+#: Every table of a tenant's schema with an `owner_id` column (deleted objects' too).
 _POSTGRESQL_TABLES = sa.text(
     "SELECT c.table_schema AS schema_name, c.table_name "
     "FROM information_schema.columns AS c "
     "JOIN information_schema.tables AS t "
     "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-    "JOIN tessera_tenants AS tenant ON tenant.schema_name = c.table_schema "
-    "WHERE c.column_name = 'owner_id' AND t.table_type = 'BASE TABLE' "
-    "ORDER BY c.table_schema, c.table_name"
+    "WHERE c.table_schema = :schema AND c.column_name = 'owner_id' "
+    "AND t.table_type = 'BASE TABLE' "
+    "ORDER BY c.table_name"
 )
+#: The namespace of the admin users' ids this revision derives from their tenants' ids.
+_ADMIN_IDS = uuid.UUID("0d0a6f5e-2b7c-4c1e-9a53-7e2f1b8c4d10")
 _SQLITE_TABLES = sa.text(
     "SELECT NULL AS schema_name, m.name AS table_name "
     "FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
@@ -205,7 +209,7 @@ def _make_admins(connection: sa.Connection) -> dict[str, uuid.UUID]:
     ).all():
         connection.execute(
             sa.insert(components).values(
-                id=uuid.uuid4(),
+                id=uuid.uuid5(_ADMIN_IDS, f"administrator-set:{tenant_id}"),
                 tenant_id=tenant_id,
                 object_id=None,
                 kind="permission_set",
@@ -215,7 +219,7 @@ def _make_admins(connection: sa.Connection) -> dict[str, uuid.UUID]:
                 created_at=now,
             )
         )
-        admin = uuid.uuid4()
+        admin = uuid.uuid5(_ADMIN_IDS, f"admin:{tenant_id}")
         connection.execute(
             sa.insert(users).values(
                 id=admin,
@@ -238,8 +242,11 @@ def _make_admins(connection: sa.Connection) -> dict[str, uuid.UUID]:
 
 def _stamp_records(connection: sa.Connection, admins: dict[str, uuid.UUID]) -> None:
     if connection.dialect.name == "postgresql":
-        for schema, table in connection.execute(_POSTGRESQL_TABLES).all():
-            _stamp_table(connection, schema, table, admins[schema], owner=str(admins[schema]))
+        for schema, admin in admins.items():
+            with connection.engine.begin() as tenant:
+                tables = tenant.execute(_POSTGRESQL_TABLES, {"schema": schema}).all()
+                for _, table in tables:
+                    _stamp_table(tenant, schema, table, admin, owner=str(admin))
         return
     database = connection.engine.url.database
     if not database or database == ":memory:":
