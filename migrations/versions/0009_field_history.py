@@ -6,9 +6,9 @@ columns and indexes (`engine/history/table.py` describes them). Tenant tables ar
 by the engine, not by Alembic, so this revision walks the tenants itself, as revision
 0006 does:
 
-- PostgreSQL: in each tenant's schema, in the migration's transaction. Each table takes
-  a few locks until the commit: with many thousands of tenants, PostgreSQL's
-  `max_locks_per_transaction` may need raising for the upgrade, as for 0006 and 0007.
+- PostgreSQL: in each tenant's schema, one tenant per transaction of its own (one
+  transaction over every tenant's schema would run out of PostgreSQL's lock slots past
+  a few hundred tenants).
 - SQLite: in each tenant's own database file (`<main file>.tenants/<schema>.db`), made if
   the tenant never had a table. SQLite refuses ATTACH inside the migration's transaction,
   so each file is changed and committed on a connection of its own; creating the table
@@ -80,7 +80,10 @@ def upgrade() -> None:
         batch.create_index(_AUDIT_INDEX, ["tenant_id", "id"])
     if connection.dialect.name == "postgresql":
         for schema in _postgresql_schemas(connection):
-            _history_table(schema).create(connection, checkfirst=True)
+            # One transaction per tenant: the table is made only where it is missing, so
+            # a run that fails half way is harmless to run again.
+            with connection.engine.begin() as tenant:
+                _history_table(schema).create(tenant, checkfirst=True)
         return
     schemas = list(connection.execute(sa.text("SELECT schema_name FROM tessera_tenants")).scalars())
     database = connection.engine.url.database
