@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement, FromClause, select
 from sqlalchemy.engine import Connection, RowMapping
 from uuid_utils.compat import uuid7
 
+from engine.access.partner_guard import refuse_partner_delete, refuse_partner_moves
 from engine.access.upkeep import records_deleted, records_written
 from engine.catalog import Catalog, CompiledObject, creation_stamp, update_stamp
 from engine.context import RequestContext
@@ -212,6 +213,16 @@ class SavePipeline:
         self.pending = items
         self._read_prior(items, strategy)  # stage 1 on stored rows, and 7's version check
         self.prepare(items)  # stages 3 to 6, the required check after 3
+        refuse_partner_moves(
+            self.catalog,
+            self.obj,
+            self.context.caller,
+            [
+                (item.save.is_new, _moved(item.save), item.save.pointer)
+                for item in items
+                if item.is_parsed
+            ],
+        )
         self._check_references(items)
         for item in items:
             if item.save.problems:
@@ -484,6 +495,7 @@ class SavePipeline:
         lookups pointing at anything deleted are emptied first, as writes of their records
         (the database's ON DELETE SET NULL then finds nothing left to do).
         """
+        refuse_partner_delete(self.catalog, self.obj, self.context.caller)
         table = self.obj.table
         hooks = self.hooks
         cascade = self.cascade()
@@ -658,6 +670,16 @@ class SavePipeline:
         emptied before the rows go.)
         """
         return any(other.rules.rollups for other in self.catalog.objects.values())
+
+
+def _moved(save: RecordSave) -> dict[str, Any]:
+    """The values of `save` that differ from the stored record (all of a new one's)."""
+    prior = save.prior or {}
+    return {
+        name: value
+        for name, value in save.values.items()
+        if save.is_new or name not in prior or prior[name] != value
+    }
 
 
 def changed_columns(obj: CompiledObject, values: Mapping[str, Any]) -> dict[str, Any]:
