@@ -53,9 +53,9 @@ from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
 from engine.rules.cascade_writes import CascadeWrites
 from engine.rules.cleared_references import (
+    ClearedRecords,
     Deletion,
     clear_references,
-    needs_details,
     recompute_cleared,
 )
 from engine.rules.detail_records import DetailRecords, detail_records
@@ -500,9 +500,6 @@ class SavePipeline:
         hooks = self.hooks
         cascade = self.cascade()
         feeds = self._feeds_others()
-        walks = bool(self.obj.rules.details) and (
-            hooks.has_hooks or needs_details(self.catalog, self.obj)
-        )
         # The same conditions as the DELETE, on an alias of the table: it empties the
         # lookups of the object to itself too.
         alias = table.alias("deleted")
@@ -518,7 +515,8 @@ class SavePipeline:
         if feeds:
             pending = cascade.before_delete(self.obj, before)
             details = pending.details
-        elif walks or (self.catalog.has_files and bool(self.obj.rules.details)):
+        elif self.obj.rules.details:
+            # Every record the deletion takes along loses its shares with it.
             details = detail_records(
                 self.connection, self.catalog, self.obj, [record_id], query=deleted
             )
@@ -546,6 +544,8 @@ class SavePipeline:
         if self.connection.execute(statement).rowcount == 0:
             return False
         records_deleted(self.connection, self.catalog, self.obj, [record_id])
+        for group in details:
+            records_deleted(self.connection, self.catalog, group.obj, group.ids)
         self.released += files
         # Deepest first, as the database deletes them: a child's children before it.
         for obj, rows in reversed(doomed):
@@ -558,8 +558,29 @@ class SavePipeline:
         if pending is not None:
             cascade.after_delete(self.obj, pending)
         recompute_cleared(cascade, cleared)
+        self._keep_sharing_after_delete(cleared, cascade.touched)
         hooks.run(self.connection, self.context)
         return True
+
+    def _keep_sharing_after_delete(
+        self, cleared: Sequence[ClearedRecords], touched: set[tuple[str, UUID]]
+    ) -> None:
+        """After a delete: sharing rules follow every record it wrote (emptied lookups,
+        recomputed roll-ups and formulas), as after a save."""
+        self.touched |= touched
+        for group in cleared:
+            changed = {name for names in group.fields.values() for name in names}
+            records_written(
+                self.connection, self.catalog, group.obj, list(group.fields), changed=changed
+            )
+        emptied = {(group.obj.state.api_name, i) for group in cleared for i in group.fields}
+        by_object: dict[str, list[UUID]] = {}
+        for name, record_id in touched - emptied:
+            by_object.setdefault(name, []).append(record_id)
+        for name, recomputed in by_object.items():
+            records_written(
+                self.connection, self.catalog, self.catalog.objects[name], recomputed, changed=()
+            )
 
     def _deleting(
         self, rows: FromClause, record_id: UUID, expected_version: int | None
