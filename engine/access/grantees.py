@@ -3,6 +3,10 @@
 A manual share names a user (its id or e-mail), a group or queue, a role (optionally with
 its subordinates) or a partner account (its record id); it is stored as the principal's
 key in `_access_shares` (`sharing_tables.py`) and shown in the same shape it was given.
+
+A sharer learns nothing of the user directory or of partner accounts they may not read:
+a user or account that is unknown, inactive or out of the caller's read scope gets one
+and the same refusal, and e-mails are shown only to callers with `manage_users`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from engine.access.sharing_tables import (
     user_key,
 )
 from engine.catalog import Catalog
+from engine.query import QueryScope
 from engine.errors import Problem, RecordValidationError
 from engine.suggestions import did_you_mean
 from metadata.models import ManualShareDef
@@ -38,11 +43,14 @@ def grantee_of(
     catalog: Catalog,
     settings: SharingSettings,
     share: ManualShareDef,
+    scope: QueryScope,
 ) -> str:
-    """The key of the principal a share body names.
+    """The key of the principal a share body names; `scope` is the caller's read scope
+    (a partner account must be a record it shows).
 
     Raises:
-        RecordValidationError: it names none, several, or one that does not exist.
+        RecordValidationError: it names none, several, or one that does not exist or the
+            caller may not name (one refusal for both).
     """
     given = [key for key in PRINCIPAL_KEYS if getattr(share, key) is not None]
     if len(given) != 1:
@@ -59,7 +67,7 @@ def grantee_of(
         except ValueError:
             user = find_user_by_email(connection, tenant_id, share.user)
         if user is None or not user.active:
-            raise _refused("/user", "unknown-user", f"there is no active user {share.user!r}")
+            raise _unknown("/user", "user", "an active user's id or e-mail")
         return user_key(user.id)
     if share.group is not None:
         group = settings.groups.get(share.group)
@@ -76,32 +84,35 @@ def grantee_of(
             return role_and_subordinates_key(role.id)
         return role_key(role.id)
     assert share.partner_account is not None
-    if not _is_partner_account(connection, catalog, settings, share.partner_account):
-        raise _refused(
-            "/partner_account",
-            "unknown-record",
-            f"there is no partner account {share.partner_account}",
-        )
+    if not _is_partner_account(connection, catalog, settings, share.partner_account, scope):
+        raise _unknown("/partner_account", "partner_account", "a partner account you can read")
     return partner_key(share.partner_account)
 
 
 def render_grantees(
-    connection: Connection, settings: SharingSettings, keys: Iterable[str]
+    connection: Connection,
+    settings: SharingSettings,
+    keys: Iterable[str],
+    *,
+    with_emails: bool,
 ) -> dict[str, dict[str, Any]]:
-    """Each key as the principal a share body names (a user with its e-mail too)."""
+    """Each key as the principal a share body names; a user by id, `with_emails` its
+    e-mail too (for callers who may see the user directory)."""
     roles = {str(role.id): name for name, role in settings.roles.items()}
     groups = {str(group.id): name for name, group in settings.groups.items()}
     wanted = list(dict.fromkeys(keys))
     user_ids = [UUID(key.split(":", 1)[1]) for key in wanted if key.startswith("user:")]
     emails: dict[UUID, str] = {}
-    if user_ids:
+    if user_ids and with_emails:
         query = select(users.c.id, users.c.email).where(users.c.id.in_(user_ids))
         emails = {row.id: row.email for row in connection.execute(query)}
     rendered: dict[str, dict[str, Any]] = {}
     for key in wanted:
         kind, _, value = key.partition(":")
         if kind == "user":
-            rendered[key] = {"user": value, "email": emails.get(UUID(value))}
+            rendered[key] = {"user": value}
+            if with_emails:
+                rendered[key]["email"] = emails.get(UUID(value))
         elif kind == "group":
             rendered[key] = {"group": groups.get(value, value)}
         elif kind in ("role", "role_sub"):
@@ -115,14 +126,30 @@ def render_grantees(
 
 
 def _is_partner_account(
-    connection: Connection, catalog: Catalog, settings: SharingSettings, account: UUID
+    connection: Connection,
+    catalog: Catalog,
+    settings: SharingSettings,
+    account: UUID,
+    scope: QueryScope,
 ) -> bool:
     partner = settings.partner
     obj = catalog.objects.get(partner.object) if partner is not None else None
     if obj is None:
         return False
-    found = connection.execute(select(obj.table.c.id).where(obj.table.c.id == account)).first()
-    return found is not None
+    query = select(obj.table.c.id).where(obj.table.c.id == account)
+    readable = scope.predicate(obj, obj.table)
+    if readable is not None:
+        query = query.where(readable)
+    return connection.execute(query).first() is not None
+
+
+def _unknown(pointer: str, key: str, expected: str) -> RecordValidationError:
+    # Unknown, inactive and unreadable read alike: the answer tells nothing of which.
+    return _refused(
+        pointer,
+        "unknown-principal",
+        f"{key!r} names nobody this record can be shared with; give {expected}",
+    )
 
 
 def _refused(pointer: str, code: str, message: str) -> RecordValidationError:

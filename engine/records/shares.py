@@ -31,7 +31,7 @@ from engine.records.object_rights import caller_object
 from engine.records.permissions import caller_scope
 from engine.records.service import parse_record_id, read_connection, read_record
 from engine.shape_problems import parse_body
-from metadata.models import DefaultAccess, ManualShareDef, ObjectRight
+from metadata.models import DefaultAccess, ManualShareDef, ObjectRight, SystemRight
 from metadata.store import find_user
 
 
@@ -53,7 +53,12 @@ def list_shares(context: RequestContext, object_name: str, record_id: str) -> li
             .order_by(shares.c.cause, shares.c.grantee)
         ).all()
         settings = sharing_settings(catalog)
-        grantees = render_grantees(connection, settings, (row.grantee for row in rows))
+        grantees = render_grantees(
+            connection,
+            settings,
+            (row.grantee for row in rows),
+            with_emails=_sees_users(catalog, context),
+        )
     rules = {rule.cause: rule.definition.api_name for rule in settings.rules.get(obj.state.id, ())}
     shown = []
     for row in rows:
@@ -93,7 +98,13 @@ def add_share(
     ):
         row = _readable(connection, context, obj, key, record_id)
         _require_sharer(connection, context, catalog, obj, row)
-        grantee = grantee_of(connection, catalog=catalog, settings=settings, share=share)
+        grantee = grantee_of(
+            connection,
+            catalog=catalog,
+            settings=settings,
+            share=share,
+            scope=caller_scope(context),
+        )
         shares = tables_of(catalog).shares
         connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
         connection.execute(
@@ -105,10 +116,18 @@ def add_share(
                 cause=MANUAL,
             )
         )
-        shown = render_grantees(connection, settings, [grantee])[grantee]
+        audited = render_grantees(connection, settings, [grantee], with_emails=True)[grantee]
         _audit(
-            connection, context, "share.granted", obj, key, {**shown, "access": share.access.value}
+            connection,
+            context,
+            "share.granted",
+            obj,
+            key,
+            {**audited, "access": share.access.value},
         )
+        shown = render_grantees(
+            connection, settings, [grantee], with_emails=_sees_users(catalog, context)
+        )[grantee]
     return {**shown, "access": share.access.value, "cause": MANUAL}
 
 
@@ -136,15 +155,26 @@ def remove_share(
     ):
         row = _readable(connection, context, obj, key, record_id)
         _require_sharer(connection, context, catalog, obj, row)
-        grantee = grantee_of(connection, catalog=catalog, settings=settings, share=parsed.value)
+        grantee = grantee_of(
+            connection,
+            catalog=catalog,
+            settings=settings,
+            share=parsed.value,
+            scope=caller_scope(context),
+        )
         shares = tables_of(catalog).shares
         removed = connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
         if not removed.rowcount:
             raise NotFound(
                 f"the {obj.state.api_name} record {record_id!r} has no such manual share"
             )
-        shown = render_grantees(connection, settings, [grantee])[grantee]
+        shown = render_grantees(connection, settings, [grantee], with_emails=True)[grantee]
         _audit(connection, context, "share.revoked", obj, key, shown)
+
+
+def _sees_users(catalog: Catalog, context: RequestContext) -> bool:
+    """Whether the caller may see the user directory (e-mails): `manage_users`."""
+    return rights_of(catalog, context.caller).has_system(SystemRight.MANAGE_USERS)
 
 
 def _manual(shares: Any, obj: CompiledObject, key: UUID, grantee: str, statement: Any) -> Any:

@@ -101,9 +101,9 @@ def test_a_manual_share_lets_one_user_in_and_only_those_above_the_owner_may_make
     assert world["rep2"].post(path, json={"user": "rep2@example.com"}).status_code == 404
     shared = world["rep1"].post(path, json={"user": "rep2@example.com", "access": "read"})
     assert shared.status_code == 201, shared.text
+    # rep1 may not see the user directory: the user is shown by id, without the e-mail.
     assert shared.json() == {
         "user": str(world["rep2"].tenant.user_id),
-        "email": "rep2@example.com",
         "access": "read",
         "cause": "manual",
     }
@@ -112,7 +112,10 @@ def test_a_manual_share_lets_one_user_in_and_only_those_above_the_owner_may_make
     # Reading a record is not owning it: rep2 may not share it on.
     resold = world["rep2"].post(path, json={"user": "b@example.com"})
     assert resold.status_code == 403, resold.text
-    # The owner's manager may: a read_write share with dealer A's users.
+    # The owner's manager may: a read_write share with dealer A's users, an account the
+    # director can read.
+    dealer_a = f"/data/dealer/{world.dealers['A']}/shares"
+    assert world.admin.post(dealer_a, json={"role": "sales_director"}).status_code == 201
     upgraded = world["director"].post(
         path, json={"partner_account": world.dealers["A"], "access": "read_write"}
     )
@@ -120,10 +123,11 @@ def test_a_manual_share_lets_one_user_in_and_only_those_above_the_owner_may_make
     assert world["a2"].patch(f"/data/lead/{lead}", json={"amount": 22}).status_code == 200
     assert "rep1-lead" not in world.visible_leads("a1")
     listed = world["rep2"].get(path).json()["data"]
-    assert [(s.get("email"), s["access"]) for s in listed] == [
-        (None, "read_write"),
-        ("rep2@example.com", "read"),
+    assert [(s.get("partner_account"), s.get("user"), s["access"]) for s in listed] == [
+        (world.dealers["A"], None, "read_write"),
+        (None, str(world["rep2"].tenant.user_id), "read"),
     ]
+    assert all("email" not in s for s in listed)
     taken_back = world["rep1"].delete(path, params={"user": "rep2@example.com"})
     assert taken_back.status_code == 204, taken_back.text
     assert world["rep2"].get(f"/data/lead/{lead}").status_code == 404
@@ -133,7 +137,7 @@ def test_a_manual_share_lets_one_user_in_and_only_those_above_the_owner_may_make
 def test_a_share_body_names_one_known_principal(world: World) -> None:
     path = f"/data/lead/{world.leads['rep1-lead']}/shares"
     for body, code in (
-        ({"user": "nobody@example.com"}, "unknown-user"),
+        ({"user": "nobody@example.com"}, "unknown-principal"),
         ({"role": "reps"}, "unknown-role"),
         ({"group": "x", "role": "rep"}, "one-principal"),
         ({}, "one-principal"),
