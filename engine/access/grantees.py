@@ -27,8 +27,8 @@ from engine.access.sharing_tables import (
     user_key,
 )
 from engine.catalog import Catalog
-from engine.query import QueryScope
 from engine.errors import Problem, RecordValidationError
+from engine.query import QueryScope
 from engine.suggestions import did_you_mean
 from metadata.models import ManualShareDef
 from metadata.store import find_user, find_user_by_email, users

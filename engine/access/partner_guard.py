@@ -50,8 +50,7 @@ def refuse_partner_moves(
         raise PermissionDenied(
             message,
             problems=[
-                Problem(f"{pointer}/{parent}", "partner-hierarchy", message)
-                for pointer in pointers
+                Problem(f"{pointer}/{parent}", "partner-hierarchy", message) for pointer in pointers
             ],
             extra={"field": parent, "right": SystemRight.MANAGE_USERS.value},
         )

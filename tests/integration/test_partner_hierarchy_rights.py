@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from engine.errors import PermissionDenied
 from engine.records.transfer import import_batches
@@ -22,9 +23,9 @@ def world(app_client: TestClient, tenant: TenantHandle) -> World:
     return built
 
 
-def _refused(response: object, *, field: str = "parent") -> None:
-    status = getattr(response, "status_code")
-    body = getattr(response, "json")()
+def _refused(response: Response, *, field: str = "parent") -> None:
+    status = response.status_code
+    body = response.json()
     assert status == 403, body
     assert field in body["detail"] and "manage_users" in body["detail"]
 
@@ -42,12 +43,13 @@ def test_no_save_path_moves_a_dealer_without_the_right(world: World) -> None:
     b = world["b"]
     a, bee = world.dealers["A"], world.dealers["B"]
     _refused(b.post("/data/dealer/bulk", json=[{"name": "Dealer C", "parent": bee}]))
-    _refused(
-        b.post("/data/dealer/bulk?mode=partial", json=[{"name": "Dealer C", "parent": a}])
-    )
+    _refused(b.post("/data/dealer/bulk?mode=partial", json=[{"name": "Dealer C", "parent": a}]))
     with pytest.raises(PermissionDenied, match="manage_users"):
         import_batches(
-            b.tenant.context(), "dealer", [(2, {"name": "Dealer C", "parent": bee})], from_text=False
+            b.tenant.context(),
+            "dealer",
+            [(2, {"name": "Dealer C", "parent": bee})],
+            from_text=False,
         )
     # A new dealer under B would bring its future users' records to B too.
     _refused(b.post("/data/dealer", json={"name": "Dealer C", "parent": bee}))
