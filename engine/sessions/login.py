@@ -24,6 +24,7 @@ from engine.errors import AuthenticationFailed, TesseraError
 from engine.sessions.access_tokens import access_token_key, issue_access_token
 from engine.sessions.login_limits import LoginAttempt, start_attempt
 from engine.sessions.refresh_tokens import issue_refresh_token, presented_token
+from engine.storable_json import find_unstorable
 from metadata.models import MAX_EMAIL_LENGTH
 from metadata.store import (
     UserRow,
@@ -100,8 +101,12 @@ def log_in(
     now = engine.clock()
     address = address[:_ADDRESS_LENGTH]
     key = access_token_key(engine)  # before any transaction: it may store the secret
-    with single_read_connection(engine.db) as connection:
-        tenant = find_tenant(connection, tenant_name)
+    # Text no database stores (a NUL character) names no tenant and no user: the usual 401.
+    storable = find_unstorable(tenant_name) is None and find_unstorable(username) is None
+    tenant = None
+    if storable:
+        with single_read_connection(engine.db) as connection:
+            tenant = find_tenant(connection, tenant_name)
     if tenant is None or len(password) > MAX_PASSWORD_LENGTH:
         verify_password(None, password[:MAX_PASSWORD_LENGTH])
         raise _wrong()

@@ -8,11 +8,16 @@ from typing import Any
 from fastapi import Request, Response
 
 from runtime.app.json_body import StrictJsonRoute
-from runtime.app.query_parameters import declared_query_parameters, refuse_unknown_parameters
+from runtime.app.query_parameters import (
+    declared_query_parameters,
+    refuse_unknown_parameters,
+    refuse_unstorable_parameters,
+)
 
 
 class ApiRoute(StrictJsonRoute):
-    """A route that refuses query parameters it does not declare, then decodes its body.
+    """A route that refuses query parameters it does not declare or no database can store
+    (a NUL character), then decodes its body.
 
     The parameters are read once, from the route's dependant, when the route is built.
     """
@@ -27,6 +32,8 @@ class ApiRoute(StrictJsonRoute):
             names = request.query_params.keys()
             if names and not declared.issuperset(names):
                 refuse_unknown_parameters(names, ordered)
+            if names:
+                refuse_unstorable_parameters(request.query_params.multi_items())
             return await handler(request)
 
         return check_then_handle

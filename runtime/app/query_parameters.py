@@ -16,6 +16,7 @@ from fastapi.params import Query
 
 from engine.errors import Problem, summarize
 from engine.query import InvalidQuery
+from engine.storable_json import find_unstorable
 from engine.suggestions import closest_name
 
 #: Words other APIs use for Tessera's query parameters, lower case.
@@ -67,6 +68,23 @@ def refuse_unknown_parameters(given: Iterable[str], declared: Sequence[str]) -> 
         for name in unknown
     ]
     raise InvalidQuery(summarize(problems), problems=problems)
+
+
+def refuse_unstorable_parameters(items: Iterable[tuple[str, str]]) -> None:
+    """Refuse query parameters whose value holds text no database stores (a NUL character).
+
+    Checked before any route reads them, so no parameter reaches a query unchecked.
+
+    Raises:
+        InvalidQuery: naming the first such parameter.
+    """
+    for name, value in items:
+        part = find_unstorable(value)
+        if part is not None:
+            problem = Problem(
+                f"/{name}", part.flaw.code, f"query parameter {name!r}: {part.reason}"
+            )
+            raise InvalidQuery(problem.detail, problems=[problem])
 
 
 def _unknown_message(name: str, declared: Sequence[str]) -> str:
