@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Connection
 
+from engine.access import Rights
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Conflict, Problem
 from engine.query import QueryScope
 from engine.rules.evaluate import RecordSave
-from metadata.models import REFERENCE_TYPES, FieldType, OnDelete
+from metadata.models import REFERENCE_TYPES, FieldType, ObjectRight, OnDelete
 
 _CHUNK = 500
+#: What a clash says when the record holding the value is one the caller may not see.
+TAKEN = "the value is already taken"
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """The stored record holding a unique value, and whether the caller may see it."""
+
+    record_id: UUID
+    visible: bool
+
+    def detail(self) -> str:
+        """Name the record only to a caller who may see it: a hidden one stays hidden."""
+        return f"record {self.record_id} already has this value" if self.visible else TAKEN
 
 
 def check_references(
@@ -95,10 +111,15 @@ def check_references(
 
 
 def unique_clashes(
-    connection: Connection, *, obj: CompiledObject, saves: Sequence[RecordSave]
+    connection: Connection,
+    *,
+    obj: CompiledObject,
+    saves: Sequence[RecordSave],
+    scope: QueryScope,
 ) -> list[Problem]:
     """Name each unique value that `saves` repeat among themselves or share with a stored row.
 
+    A stored record is named only when `scope` shows it; otherwise the value is taken.
     Used after the database refused a write (outside the failed statement: after a
     rollback or a rolled-back savepoint), to say which value clashed with which record.
     """
@@ -120,62 +141,91 @@ def unique_clashes(
                     )
                 )
             owners.setdefault(value, save.pointer.strip("/"))
-        stored = _stored_owners(connection, obj=obj, column=compiled.column, values=owners)
+        stored = _stored_owners(
+            connection, obj=obj, column=compiled.column, values=owners, scope=scope
+        )
         for save in saves:
             clash = stored.get(save.values.get(name))
-            if clash is not None and clash != save.record_id:
-                problems.append(
-                    Problem(
-                        f"{save.pointer}/{name}",
-                        "not-unique",
-                        f"record {clash} already has this value",
-                    )
-                )
+            if clash is not None and clash.record_id != save.record_id:
+                problems.append(Problem(f"{save.pointer}/{name}", "not-unique", clash.detail()))
     return problems
 
 
 def explain_refused_record(
-    connection: Connection, *, obj: CompiledObject, save: RecordSave
+    connection: Connection, *, obj: CompiledObject, save: RecordSave, scope: QueryScope
 ) -> Conflict:
-    """Return the Conflict that names the stored record one refused record clashed with."""
+    """Return the Conflict that names the stored record one refused record clashed with.
+
+    The record is named (`conflicting_record_id`) only when `scope` shows it.
+    """
     for name, compiled in obj.fields.items():
         value = save.values.get(name)
         if value is None or not compiled.state.definition.unique:
             continue
-        clash = _stored_owners(connection, obj=obj, column=compiled.column, values=[value]).get(
-            value
-        )
-        if clash is not None and clash != save.record_id:
-            detail = f"record {clash} already has this value"
+        clash = _stored_owners(
+            connection, obj=obj, column=compiled.column, values=[value], scope=scope
+        ).get(value)
+        if clash is not None and clash.record_id != save.record_id:
+            detail = clash.detail()
+            extra: dict[str, Any] = {"field": name}
+            if clash.visible:
+                extra["conflicting_record_id"] = str(clash.record_id)
             return Conflict(
                 f"{name!r} must be unique: {detail}",
                 problems=[Problem(f"{save.pointer}/{name}", "not-unique", detail)],
-                extra={"field": name, "conflicting_record_id": str(clash)},
+                extra=extra,
             )
     return Conflict("the write breaks a database constraint; reload the record and try again")
 
 
 def _stored_owners(
-    connection: Connection, *, obj: CompiledObject, column: Any, values: Iterable[Any]
-) -> dict[Any, UUID]:
-    """The stored records holding `values` in a unique column, by value."""
+    connection: Connection,
+    *,
+    obj: CompiledObject,
+    column: Any,
+    values: Iterable[Any],
+    scope: QueryScope,
+) -> dict[Any, _Owner]:
+    """The stored records holding `values` in a unique column, by value.
+
+    Every holder is found (the value is taken whoever holds it), each marked with whether
+    the caller's scope shows it.
+    """
     ordered = list(values)
-    owners: dict[Any, UUID] = {}
+    visible = scope.predicate(obj, obj.table)
+    shown = true() if visible is None else visible
+    owners: dict[Any, _Owner] = {}
     for start in range(0, len(ordered), _CHUNK):
         rows = connection.execute(
-            select(column, obj.table.c.id).where(column.in_(ordered[start : start + _CHUNK]))
+            select(column, obj.table.c.id, shown).where(column.in_(ordered[start : start + _CHUNK]))
         )
-        owners.update({row[0]: row[1] for row in rows})
+        owners.update({row[0]: _Owner(row[1], bool(row[2])) for row in rows})
     return owners
 
 
 def explain_refused_delete(
-    connection: Connection, *, catalog: Catalog, obj: CompiledObject, record_id: UUID
+    connection: Connection,
+    *,
+    catalog: Catalog,
+    obj: CompiledObject,
+    record_id: UUID,
+    scope: QueryScope,
+    rights: Rights,
 ) -> Conflict:
-    """Return the Conflict that names the records a refused deletion is still used by."""
-    blockers = _restricting_references(connection, catalog=catalog, obj=obj, record_id=record_id)
+    """Return the Conflict that names the records a refused deletion is still used by.
+
+    Only objects the caller may read are named, and only records their scope shows are
+    counted: a deletion blocked by records the caller cannot see gets a message that
+    names none of them.
+    """
+    blockers = _restricting_references(
+        connection, catalog=catalog, obj=obj, record_id=record_id, scope=scope, rights=rights
+    )
     if not blockers:
-        return Conflict("the deletion breaks a database constraint; reload and try again")
+        return Conflict(
+            "the record is still referenced by other records; "
+            "ask an administrator to delete or re-point them first"
+        )
     listed = ", ".join(f"{count} {where}" for where, count in blockers)
     return Conflict(
         f"the record is still referenced ({listed}); delete or re-point those records first",
@@ -184,19 +234,34 @@ def explain_refused_delete(
 
 
 def _restricting_references(
-    connection: Connection, *, catalog: Catalog, obj: CompiledObject, record_id: UUID
+    connection: Connection,
+    *,
+    catalog: Catalog,
+    obj: CompiledObject,
+    record_id: UUID,
+    scope: QueryScope,
+    rights: Rights,
 ) -> list[tuple[str, int]]:
+    """The restricting lookups to the record the caller may see, with the records they see."""
     blockers = []
     for other in catalog.objects.values():
+        if not rights.can(other.state.api_name, ObjectRight.READ):
+            continue
+        visible = scope.predicate(other, other.table)
         for name, compiled in other.fields.items():
             definition = compiled.state.definition
             if definition.type not in REFERENCE_TYPES or definition.target != obj.state.api_name:
                 continue
             if definition.on_delete is not OnDelete.RESTRICT:
                 continue
-            count = connection.execute(
+            if not rights.can_read_field(other.state.api_name, name):
+                continue
+            query = (
                 select(func.count()).select_from(other.table).where(compiled.column == record_id)
-            ).scalar_one()
+            )
+            if visible is not None:
+                query = query.where(visible)
+            count = connection.execute(query).scalar_one()
             if count:
                 blockers.append((f"{other.state.api_name}.{name}", int(count)))
     return blockers

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from engine.access import rights_of
 from engine.catalog import (
     Catalog,
     CompiledObject,
@@ -271,7 +272,7 @@ def _save_one(
         except IntegrityError as exc:
             # Explained after the rollback, when the connection can read again.
             raise explain_refused_record(
-                connection, obj=obj, save=pipeline.pending[0].save
+                connection, obj=obj, save=pipeline.pending[0].save, scope=pipeline.scope
             ) from exc
     _release(context, pipeline.released)
     return row
@@ -325,6 +326,11 @@ def delete_record(
                     OneRecord(reference=record_id).raise_missing(pipeline, key)
         except IntegrityError as exc:
             raise explain_refused_delete(
-                connection, catalog=catalog, obj=obj, record_id=key
+                connection,
+                catalog=catalog,
+                obj=obj,
+                record_id=key,
+                scope=pipeline.scope,
+                rights=rights_of(catalog, context.caller),
             ) from exc
     _release(context, pipeline.released)

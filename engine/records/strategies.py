@@ -224,7 +224,9 @@ class Batch:
                         with connection.begin_nested():
                             self._write(pipeline, [item])
                     except IntegrityError:
-                        clashes = unique_clashes(connection, obj=pipeline.obj, saves=[item.save])
+                        clashes = unique_clashes(
+                            connection, obj=pipeline.obj, saves=[item.save], scope=pipeline.scope
+                        )
                         self._retry_if_key_taken(clashes)
                         item.fail(
                             *(
@@ -313,7 +315,12 @@ def _insert_row(
 
 
 def _batch_conflict(pipeline: SavePipeline, items: Sequence[PendingWrite]) -> Conflict:
-    problems = unique_clashes(pipeline.connection, obj=pipeline.obj, saves=[i.save for i in items])
+    problems = unique_clashes(
+        pipeline.connection,
+        obj=pipeline.obj,
+        saves=[i.save for i in items],
+        scope=pipeline.scope,
+    )
     return Conflict(
         "the batch clashes with a unique field; nothing was written",
         problems=problems[:1000],

@@ -25,6 +25,7 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from engine.access import rights_of
 from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
@@ -99,7 +100,12 @@ class RecordWriter:
                     OneRecord(reference=str(record_id)).raise_missing(pipeline, key)
         except IntegrityError as exc:
             raise explain_refused_delete(
-                self.connection, catalog=catalog, obj=obj, record_id=key
+                self.connection,
+                catalog=catalog,
+                obj=obj,
+                record_id=key,
+                scope=self.scope,
+                rights=rights_of(catalog, self.context.caller),
             ) from exc
         self.released.extend(pipeline.released)
 
@@ -160,7 +166,7 @@ class RecordWriter:
                 row = stored_row(pipeline, item)
         except IntegrityError as exc:
             raise explain_refused_record(
-                self.connection, obj=obj, save=pipeline.pending[0].save
+                self.connection, obj=obj, save=pipeline.pending[0].save, scope=self.scope
             ) from exc
         self.released.extend(pipeline.released)
         return render_record(obj, row)
