@@ -11,15 +11,19 @@ from metadata.models import ObjectRight
 
 
 def _rights_document(catalog: Catalog, rights: Rights) -> dict[str, Any]:
-    """Rights on every live object; a field is listed only where it differs from its object.
+    """Rights on every live object the caller may read; a field is listed only where it
+    differs from its object.
 
-    A field not listed may be read when its object may be read, and edited when the
-    object may be edited (or records of it created).
+    An object the caller may not read is left out: its name is not theirs to learn. A
+    field not listed may be read when its object may be read, and edited when the object
+    may be edited (or records of it created).
     """
     objects: dict[str, dict[str, bool]] = {}
     fields: dict[str, dict[str, bool]] = {}
     for name, compiled in catalog.objects.items():
         granted = rights.on_object(name)
+        if ObjectRight.READ not in granted:
+            continue
         objects[name] = {right.value: right in granted for right in ObjectRight}
         can_read = ObjectRight.READ in granted
         can_edit = bool(granted & {ObjectRight.EDIT, ObjectRight.CREATE})

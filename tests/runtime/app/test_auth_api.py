@@ -208,6 +208,7 @@ def test_me_shows_the_role_sets_and_effective_rights_of_a_limited_user(
     api: Api, client: TestClient
 ) -> None:
     assert api.post("/admin/objects", json=_LEAD).status_code == 201
+    assert api.post("/admin/objects", json=_PAYROLL).status_code == 201
     add_role(api.tenant, "sales_rep")
     add_permission_set(
         api.tenant,
@@ -233,10 +234,12 @@ def test_me_shows_the_role_sets_and_effective_rights_of_a_limited_user(
         "view_all": False,
         "modify_all": False,
     }
+    assert "payroll" not in rights["objects"]  # an object the rep may not read goes unnamed
     assert rights["fields"] == {"lead.phone": {"read": True, "edit": False}}
     assert client.get("/api/v1/me").status_code == 401
 
 
+_PAYROLL = {"api_name": "payroll", "fields": [{"api_name": "salary", "type": "integer"}]}
 _LEAD = {
     "api_name": "lead",
     "fields": [{"api_name": "name", "type": "text"}, {"api_name": "phone", "type": "phone"}],
