@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from engine.catalog import CompiledObject
 from engine.errors import PermissionDenied, Problem
+from engine.query.errors import InvalidQuery
 from metadata.models import ObjectRight
 
 #: Turns a readable value into what a caller without `view_pii` sees (`138****5678`).
@@ -103,22 +104,25 @@ def refuse_unqueryable(
     """Refuse a query naming a field (or system key) the caller may not filter on.
 
     Raises:
-        PermissionDenied: the field is hidden from the caller, or shown masked (403).
+        InvalidQuery: the field is hidden from the caller: answered as an unknown field
+            (422), so that a hidden field's name cannot be confirmed.
+        PermissionDenied: the field is shown masked (403).
     """
     if access.can_query(name):
         return
     where = obj.state.api_name
     if not access.can_read(name):
-        code, message = "field-not-readable", f"you may not read field {name!r} of {where!r}"
-    else:
-        code = "field-masked"
-        message = (
-            f"field {name!r} of {where!r} holds personal data shown to you masked; "
-            "filtering, sorting or grouping on it needs the view_pii right"
-        )
+        message = f"{where!r} has no field {name!r}"
+        if path != name:
+            message += f" (in {path!r})"
+        raise InvalidQuery(message, problems=[Problem(pointer, "unknown-field", message)])
+    message = (
+        f"field {name!r} of {where!r} holds personal data shown to you masked; "
+        "filtering, sorting or grouping on it needs the view_pii right"
+    )
     if path != name:
         message += f" (in {path!r})"
-    raise PermissionDenied(message, problems=[Problem(pointer, code, message)])
+    raise PermissionDenied(message, problems=[Problem(pointer, "field-masked", message)])
 
 
 def refuse_unreadable_object(obj: CompiledObject, *, path: str, pointer: str) -> None:

@@ -106,7 +106,12 @@ class JoinPlan:
         obj, table = self.base, self.root
         for depth, part in enumerate(parts[:-1]):
             compiled = obj.fields.get(part)
-            if compiled is None or compiled.state.definition.type not in REFERENCE_TYPES:
+            # A hidden lookup is answered as one that does not exist: its name stays hidden.
+            if (
+                compiled is None
+                or compiled.state.definition.type not in REFERENCE_TYPES
+                or not self.access.on(obj).can_read(part)
+            ):
                 raise invalid(
                     pointer,
                     "not-a-lookup",
@@ -162,8 +167,9 @@ def _leaf(
             column=table.c[name], definition=SYSTEM_FIELD_TYPES[name], is_system=True
         )
     compiled = obj.fields.get(name)
-    if compiled is None:
-        # Only the fields the caller may read are named as the ones they could have meant.
+    if compiled is None or not known.can_read(name):
+        # A hidden field is answered exactly as an unknown one, and only the fields the
+        # caller may read are named as the ones they could have meant.
         readable = known.readable_fields(obj)
         listed = ", ".join(sorted(readable)) or "no fields"
         hint = did_you_mean(name, [*readable, *SYSTEM_FIELD_TYPES])

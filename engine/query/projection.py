@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection
 
 from engine.catalog import SYSTEM_COLUMNS, Catalog, CompiledField, CompiledObject, PicklistLabels
 from engine.catalog.record_output import Masks, RowRenderer, row_renderer
-from engine.errors import PermissionDenied, Problem
 from engine.query.errors import invalid
 from engine.query.field_access import FieldAccess, ObjectAccess
 from engine.query.paths import JoinPlan
@@ -229,7 +228,12 @@ def _selected_fields(
     if requested is None:
         return readable
     _refuse_repeats(requested, pointer="/fields")
-    unknown = [name for name in requested if name not in obj.fields and name not in SYSTEM_COLUMNS]
+    # A hidden field is answered exactly as an unknown one.
+    unknown = [
+        name
+        for name in requested
+        if (name not in obj.fields or not access.can_read(name)) and name not in SYSTEM_COLUMNS
+    ]
     if unknown:
         known = [*readable, *SYSTEM_COLUMNS]
         hints = "".join(did_you_mean(name, known) for name in unknown[:1])
@@ -237,18 +241,6 @@ def _selected_fields(
             "/fields",
             "unknown-field",
             f"{obj.state.api_name!r} has no field(s) {', '.join(unknown)}{hints}",
-        )
-    hidden = [name for name in requested if not access.can_read(name)]
-    if hidden:
-        message = (
-            f"you may not read field(s) {', '.join(map(repr, hidden))} of {obj.state.api_name!r}"
-        )
-        raise PermissionDenied(
-            message,
-            problems=[
-                Problem(f"/fields/{requested.index(name)}", "field-not-readable", message)
-                for name in hidden
-            ],
         )
     return [name for name in requested if name in obj.fields]
 
@@ -258,10 +250,13 @@ def _lookup(obj: CompiledObject, name: str, access: ObjectAccess) -> CompiledFie
 
     Raises:
         InvalidQuery: it is not a lookup field of `obj`.
-        PermissionDenied: the caller may not read it.
     """
     compiled = obj.fields.get(name)
-    if compiled is None or compiled.state.definition.type not in REFERENCE_TYPES:
+    if (
+        compiled is None
+        or compiled.state.definition.type not in REFERENCE_TYPES
+        or not access.can_read(name)
+    ):
         lookups = [
             field_name
             for field_name, other in obj.fields.items()
@@ -272,10 +267,5 @@ def _lookup(obj: CompiledObject, name: str, access: ObjectAccess) -> CompiledFie
             "not-a-lookup",
             f"{name!r} is not a lookup field of {obj.state.api_name!r}"
             f"{did_you_mean(name, lookups)}",
-        )
-    if not access.can_read(name):
-        message = f"you may not read field {name!r} of {obj.state.api_name!r}"
-        raise PermissionDenied(
-            message, problems=[Problem("/expand", "field-not-readable", message)]
         )
     return compiled

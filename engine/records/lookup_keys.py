@@ -24,6 +24,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
+from engine.access.field_access import access_of
 from engine.catalog import (
     Catalog,
     CompiledObject,
@@ -32,7 +33,7 @@ from engine.catalog import (
     coerce_value,
 )
 from engine.errors import Problem
-from engine.query import comparable_definition
+from engine.query import FieldAccess, ObjectAccess, comparable_definition
 from engine.suggestions import did_you_mean
 from metadata.models import REFERENCE_TYPES, FieldType
 
@@ -76,18 +77,27 @@ def is_lookup_key(key: str) -> bool:
     return "." in key
 
 
-def matching_fields(target: CompiledObject) -> list[str]:
-    """The fields of `target` a lookup key may follow to: `id`, its unique fields, its name."""
+def matching_fields(target: CompiledObject, access: ObjectAccess | None = None) -> list[str]:
+    """The fields of `target` a lookup key may follow to: `id`, its unique fields, its name.
+
+    With the caller's `access` to `target`, only the fields they may query: a hint never
+    names a hidden field.
+    """
     return ["id"] + [
         name
         for name, compiled in target.fields.items()
         if (compiled.state.definition.unique or name == target.name_field)
         and compiled.state.definition.type not in _UNMATCHABLE
+        and (access is None or access.can_query(name))
     ]
 
 
-def parse_lookup_key(catalog: Catalog, obj: CompiledObject, key: str) -> LookupKey:
+def parse_lookup_key(
+    catalog: Catalog, obj: CompiledObject, key: str, access: FieldAccess | None = None
+) -> LookupKey:
     """Return the lookup and target field `key` (such as `account.code`) names.
+
+    With the caller's `access`, fields they may not read are answered as unknown ones.
 
     Raises:
         KeyProblem: the first part is no lookup of `obj`, the path follows more than one
@@ -95,11 +105,13 @@ def parse_lookup_key(catalog: Catalog, obj: CompiledObject, key: str) -> LookupK
     """
     head, _, tail = key.partition(".")
     compiled = obj.fields.get(head)
-    if compiled is None:
+    on_obj = access.on(obj) if access is not None else None
+    if compiled is None or (on_obj is not None and not on_obj.can_read(head)):
+        known = list(obj.fields) if on_obj is None else on_obj.readable_fields(obj)
         raise KeyProblem(
             "unknown-field",
             f"{obj.state.api_name!r} has no field {head!r} (in {key!r})"
-            + did_you_mean(head, list(obj.fields)),
+            + did_you_mean(head, known),
         )
     definition = compiled.state.definition
     if definition.type not in REFERENCE_TYPES:
@@ -109,7 +121,8 @@ def parse_lookup_key(catalog: Catalog, obj: CompiledObject, key: str) -> LookupK
             "lookup's record can be named by one of its fields",
         )
     target = catalog.objects[definition.target or ""]
-    allowed = matching_fields(target)
+    on_target = access.on(target) if access is not None else None
+    allowed = matching_fields(target, on_target)
     hint = f"use one of {', '.join(f'{head}.{name}' for name in allowed)}"
     if "." in tail:
         raise KeyProblem(
@@ -117,7 +130,7 @@ def parse_lookup_key(catalog: Catalog, obj: CompiledObject, key: str) -> LookupK
         )
     if tail in allowed:
         return LookupKey(lookup=head, by=tail)
-    if tail in target.fields:
+    if tail in target.fields and (on_target is None or on_target.can_read(tail)):
         raise KeyProblem(
             "not-unique",
             f"{tail!r} is not a unique field of {target.state.api_name!r}, so it may name "
@@ -172,6 +185,7 @@ def resolve_lookups(
     without that field. Ids are left to the pipeline, which checks that they exist.
     """
     obj = pipeline.obj
+    fields = access_of(pipeline.catalog, pipeline.context.caller)
     lookups = {
         name
         for name, compiled in obj.fields.items()
@@ -189,7 +203,7 @@ def resolve_lookups(
             return None
         if key not in parsed:
             try:
-                parsed[key] = parse_lookup_key(pipeline.catalog, obj, key)
+                parsed[key] = parse_lookup_key(pipeline.catalog, obj, key, fields)
             except KeyProblem as problem:
                 parsed[key] = problem
         return parsed[key]
@@ -240,7 +254,7 @@ def resolve_lookups(
                 )
             )
         resolved.bodies[index] = copy
-    _find(pipeline, wanted, resolved)
+    _find(pipeline, wanted, resolved, fields)
     return resolved
 
 
@@ -257,8 +271,13 @@ def _plain_match(raw: Any, target: CompiledObject) -> str:
     return "id"
 
 
-def _find(pipeline: SavePipeline, wanted: list[_Wanted], resolved: ResolvedLookups) -> None:
-    """Match every wanted value with one query per (lookup, target field); set the ids."""
+def _find(
+    pipeline: SavePipeline, wanted: list[_Wanted], resolved: ResolvedLookups, fields: FieldAccess
+) -> None:
+    """Match every wanted value with one query per (lookup, target field); set the ids.
+
+    Hints name only the target fields the caller (`fields`) may query.
+    """
     groups: dict[tuple[str, str], list[_Wanted]] = defaultdict(list)
     for item in wanted:
         groups[(item.lookup, item.by)].append(item)
@@ -267,7 +286,9 @@ def _find(pipeline: SavePipeline, wanted: list[_Wanted], resolved: ResolvedLooku
         compiled = target.fields.get(by)
         if compiled is None or compiled.state.definition.type in _UNMATCHABLE:
             for item in items:
-                resolved.problems[item.index].append(_no_name_field(item, target))
+                resolved.problems[item.index].append(
+                    _no_name_field(item, target, fields.on(target))
+                )
             continue
         definition = comparable_definition(compiled.state.definition)
         values: dict[int, Any] = {}
@@ -285,7 +306,9 @@ def _find(pipeline: SavePipeline, wanted: list[_Wanted], resolved: ResolvedLooku
             if len(ids) == 1:
                 resolved.bodies[item.index][lookup] = str(ids[0])
                 continue
-            resolved.problems[item.index].append(_unmatched(item, target, len(ids)))
+            resolved.problems[item.index].append(
+                _unmatched(item, target, len(ids), fields.on(target))
+            )
 
 
 def _matches(
@@ -306,7 +329,7 @@ def _matches(
     return found
 
 
-def _unmatched(item: _Wanted, target: CompiledObject, count: int) -> Problem:
+def _unmatched(item: _Wanted, target: CompiledObject, count: int, access: ObjectAccess) -> Problem:
     name = target.state.api_name
     if count == 0:
         return Problem(
@@ -316,7 +339,7 @@ def _unmatched(item: _Wanted, target: CompiledObject, count: int) -> Problem:
         )
     unique = [
         f"{item.lookup}.{field}"
-        for field in matching_fields(target)
+        for field in matching_fields(target, access)
         if field != target.name_field or target.fields[field].state.definition.unique
     ]
     return Problem(
@@ -327,8 +350,8 @@ def _unmatched(item: _Wanted, target: CompiledObject, count: int) -> Problem:
     )
 
 
-def _no_name_field(item: _Wanted, target: CompiledObject) -> Problem:
-    unique = [f"{item.lookup}.{field}" for field in matching_fields(target)]
+def _no_name_field(item: _Wanted, target: CompiledObject, access: ObjectAccess) -> Problem:
+    unique = [f"{item.lookup}.{field}" for field in matching_fields(target, access)]
     return Problem(
         item.pointer,
         "invalid-id",
