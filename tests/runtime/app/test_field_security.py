@@ -58,9 +58,7 @@ def test_a_query_naming_an_unreadable_field_is_answered_as_for_an_unknown_field(
     assert refused.status_code == unknown.status_code == 422, refused.text
     assert refused.json()["errors"][0]["pointer"] == pointer
     assert refused.json()["errors"][0]["code"] == unknown.json()["errors"][0]["code"]
-    assert refused.json()["detail"] == unknown.json()["detail"].replace(
-        "other_note", "secret_note"
-    )
+    assert refused.json()["detail"] == unknown.json()["detail"].replace("other_note", "secret_note")
 
 
 @pytest.mark.parametrize(
@@ -244,6 +242,7 @@ def test_lookup_key_hints_name_no_field_the_caller_may_not_read(world: World) ->
     assert unknown.status_code == ambiguous.status_code == 422
     assert "account.id" in unknown.text and "account.id" in ambiguous.text
     assert "account.code" not in unknown.text + ambiguous.text
-    assert "account.code" in world.admin.post(
-        "/data/opportunity", json={"name": "x", "account": "Twin"}
-    ).text
+    assert (
+        "account.code"
+        in world.admin.post("/data/opportunity", json={"name": "x", "account": "Twin"}).text
+    )
