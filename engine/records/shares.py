@@ -71,6 +71,18 @@ def list_shares(context: RequestContext, object_name: str, record_id: str) -> li
     return shown
 
 
+def _parsed_share(body: Any) -> ManualShareDef:
+    """The share a body names.
+
+    Raises:
+        RecordValidationError: the body is not a share (every problem named).
+    """
+    parsed = parse_body(ManualShareDef, body)
+    if parsed.value is None or parsed.problems:
+        raise RecordValidationError("the share is not valid", problems=parsed.problems)
+    return parsed.value
+
+
 def add_share(
     context: RequestContext, object_name: str, record_id: str, body: Any
 ) -> dict[str, Any]:
@@ -84,10 +96,7 @@ def add_share(
     caller = caller_object(context, object_name, ObjectRight.READ)
     catalog, obj = caller.catalog, caller.obj
     key = parse_record_id(obj, record_id)
-    parsed = parse_body(ManualShareDef, body)
-    if parsed.value is None or parsed.problems:
-        raise RecordValidationError("the share is not valid", problems=parsed.problems)
-    share = parsed.value
+    share = _parsed_share(body)
     settings = sharing_settings(catalog)
     _refuse_controlled_by_parent(settings, obj)
     with (
@@ -125,9 +134,12 @@ def add_share(
             key,
             {**audited, "access": share.access.value},
         )
-        shown = render_grantees(
-            connection, settings, [grantee], with_emails=_sees_users(catalog, context)
-        )[grantee]
+    # The audit log keeps the e-mail; the answer shows it to user managers only.
+    shown = (
+        audited
+        if _sees_users(catalog, context)
+        else {k: v for k, v in audited.items() if k != "email"}
+    )
     return {**shown, "access": share.access.value, "cause": MANUAL}
 
 
@@ -143,9 +155,7 @@ def remove_share(
     caller = caller_object(context, object_name, ObjectRight.READ)
     catalog, obj = caller.catalog, caller.obj
     key = parse_record_id(obj, record_id)
-    parsed = parse_body(ManualShareDef, principal)
-    if parsed.value is None or parsed.problems:
-        raise RecordValidationError("the share is not valid", problems=parsed.problems)
+    share = _parsed_share(principal)
     settings = sharing_settings(catalog)
     with (
         tenant_connection(
@@ -159,7 +169,7 @@ def remove_share(
             connection,
             catalog=catalog,
             settings=settings,
-            share=parsed.value,
+            share=share,
             scope=caller_scope(context),
         )
         shares = tables_of(catalog).shares
