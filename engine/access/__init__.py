@@ -6,8 +6,8 @@ from engine.access.masking import mask_value
 from engine.access.passwords import check_password_rules, hash_password, verify_password
 from engine.access.profile import describe_caller
 from engine.access.rights import Rights, permission_sets, rights_of
-from engine.access.rule_shares import rule_condition
-from engine.access.scope import SharingScope
+from engine.access.rule_conditions import rule_condition
+from engine.access.scope import SharingScope, sharing_scope
 from engine.access.sharing_settings import (
     SharingRule,
     SharingSettings,
@@ -84,6 +84,7 @@ __all__ = [
     "role_and_subordinates_key",
     "role_key",
     "rule_condition",
+    "sharing_scope",
     "sharing_settings",
     "tables_of",
     "tenant_admin",

@@ -1,7 +1,7 @@
 """Who counts as whom, and who sees whose records: the closure record sharing stores (pure).
 
 From the users, the role hierarchy, the groups and queues and the partner accounts'
-hierarchy it derives the rows of `_access_members` and `_access_owners`
+hierarchy it derives the principals each user counts as and the rows of `_access_owners`
 (`engine/access/sharing_tables.py`). Only active users view; every user owns.
 """
 
@@ -119,6 +119,12 @@ def compute_closure(
                 closure.see(member, group.id, read_write)
     _add_partners(closure, everyone, active, settings, account_parents)
     return closure
+
+
+def principals_of(user: UserFacts, settings: SharingSettings) -> frozenset[str]:
+    """The principals an active `user` counts as: its rows of the closure's `members`."""
+    closure = compute_closure([user], settings, account_parents={})
+    return frozenset(key for _, key in closure.members)
 
 
 class _GroupMembers:

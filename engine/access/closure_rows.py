@@ -1,4 +1,4 @@
-"""Bring `_access_members` and `_access_owners` in line with the tenant's users and settings.
+"""Bring `_access_owners` in line with the tenant's users and settings.
 
 The closure is computed whole (`closure.py`: pure, over the tenant's users, roles,
 groups and partner accounts) and compared with the rows stored; only the difference is
@@ -47,20 +47,13 @@ def rebuild_closure(connection: Connection, catalog: Catalog) -> ClosureChanges:
     closure = compute_closure(
         users, settings, account_parents=_account_parents(connection, catalog)
     )
-    tables = tables_of(catalog)
-    members, owners = tables.members, tables.owners
-    stored_members = {
-        (row.user_id, row.group_key)
-        for row in connection.execute(select(members.c.user_id, members.c.group_key))
-    }
+    owners = tables_of(catalog).owners
     stored_owners = {
         (row.viewer_id, row.owner_id): row.access
         for row in connection.execute(
             select(owners.c.viewer_id, owners.c.owner_id, owners.c.access)
         )
     }
-    gone_members = stored_members - closure.members
-    new_members = closure.members - stored_members
     gone_owners = [
         pair for pair, access in stored_owners.items() if closure.owners.get(pair) != access
     ]
@@ -69,17 +62,6 @@ def rebuild_closure(connection: Connection, catalog: Catalog) -> ClosureChanges:
         for pair, access in closure.owners.items()
         if stored_owners.get(pair) != access
     ]
-    if gone_members:
-        connection.execute(
-            delete(members).where(
-                members.c.user_id == bindparam("u"), members.c.group_key == bindparam("k")
-            ),
-            [{"u": user, "k": key} for user, key in gone_members],
-        )
-    if new_members:
-        connection.execute(
-            insert(members), [{"user_id": user, "group_key": key} for user, key in new_members]
-        )
     if gone_owners:
         connection.execute(
             delete(owners).where(
@@ -95,11 +77,8 @@ def rebuild_closure(connection: Connection, catalog: Catalog) -> ClosureChanges:
                 for (viewer, owner), access in new_owners
             ],
         )
-    refresh_statistics(connection, members, changed=len(gone_members) + len(new_members))
     refresh_statistics(connection, owners, changed=len(gone_owners) + len(new_owners))
-    return ClosureChanges(
-        added=len(new_members) + len(new_owners), removed=len(gone_members) + len(gone_owners)
-    )
+    return ClosureChanges(added=len(new_owners), removed=len(gone_owners))
 
 
 def _account_parents(connection: Connection, catalog: Catalog) -> dict[UUID, UUID | None]:

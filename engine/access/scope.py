@@ -7,14 +7,16 @@ the object's organization-wide default and the caller's rights:
   (`read` for reading, `read_write` for both): no predicate;
 - `controlled_by_parent`: the master's predicate, through each master-detail column;
 - otherwise (`private`, or `read` when editing): the record's owner is among those whose
-  records the caller sees (`_access_owners`), or the record is shared with one of the
-  caller's principals (`_access_shares` joined to `_access_members`). Editing asks for
-  `read_write` rows of both.
+  records the caller sees (`_access_owners`), or the record is shared by hand with one of
+  the caller's principals (`_access_shares`), or it matches the filter of a sharing rule
+  that shares with one of them (`rule_conditions.py`). Editing asks for `read_write`.
 
-Both halves are uncorrelated subqueries over indexed tables: the database runs each once
-per statement and probes it per row (an indexed semi-join); the caller's principals
-(a handful of keys) drive the index of `_access_shares` (`any_of.py`). No list of
-visible ids is ever built in Python.
+The caller's principals (a handful of keys) follow from its user and the metadata
+(`closure.principals_of`), so they go into the statement as values: they drive the index
+of `_access_shares`, and they pick the rules whose filters join the predicate. The two
+tables are read by uncorrelated subqueries the database runs once per statement and
+probes per row (indexed semi-joins); a rule's filter is checked per row like any other.
+No list of visible ids is ever built in Python.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from uuid import UUID
 from sqlalchemy import FromClause, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.access.any_of import InKeys
-from engine.access.rights import Rights
-from engine.access.sharing_settings import SharingSettings
-from engine.access.sharing_tables import AccessTables
+from engine.access.closure import UserFacts, principals_of
+from engine.access.rights import Rights, rights_of
+from engine.access.rule_conditions import rules_condition
+from engine.access.sharing_settings import SharingSettings, sharing_settings
+from engine.access.sharing_tables import AccessTables, tables_of
 from engine.catalog import Catalog, CompiledField, CompiledObject
+from engine.context import Caller
 from metadata.models import DefaultAccess, FieldType, ObjectRight, ShareAccess
 
 #: How many masters deep a controlled-by-parent predicate follows (detail of a detail …);
@@ -47,6 +51,8 @@ class SharingScope:
         rights: the caller's rights (view_all and modify_all lift the predicates).
         settings: the tenant's sharing settings.
         tables: the tenant's sharing tables.
+        principals: the keys of the principals the caller counts as (`principals_of`).
+        dialect: the database's dialect, which the rules' filters compile for.
     """
 
     catalog: Catalog
@@ -54,6 +60,8 @@ class SharingScope:
     rights: Rights
     settings: SharingSettings
     tables: AccessTables
+    principals: frozenset[str]
+    dialect: str
 
     def predicate(self, obj: CompiledObject, table: FromClause) -> ColumnElement[bool] | None:
         """The condition on the rows of `obj` (as `table`) the caller may read."""
@@ -103,18 +111,47 @@ class SharingScope:
         self, obj: CompiledObject, table: FromClause, *, is_edit: bool
     ) -> ColumnElement[bool]:
         owners = self.tables.owners
-        members = self.tables.members
         shares = self.tables.shares
         seen_owners = select(owners.c.owner_id).where(owners.c.viewer_id == self.user_id)
-        principals = select(members.c.group_key).where(members.c.user_id == self.user_id)
         shared = select(shares.c.record_id).where(
             shares.c.object_id == obj.state.id,
-            InKeys(shares.c.grantee, principals.correlate(None)),
+            shares.c.grantee.in_(sorted(self.principals)),
         )
         if is_edit:
             seen_owners = seen_owners.where(owners.c.access == ShareAccess.READ_WRITE.value)
             shared = shared.where(shares.c.access == ShareAccess.READ_WRITE.value)
+        by_rules = rules_condition(
+            self.catalog,
+            obj,
+            table,
+            settings=self.settings,
+            principals=self.principals,
+            is_edit=is_edit,
+            dialect=self.dialect,
+        )
         return or_(
             table.c.owner_id.in_(seen_owners.correlate(None)),
             table.c.id.in_(shared.correlate(None)),
+            *by_rules,
         )
+
+
+def sharing_scope(catalog: Catalog, caller: Caller, *, dialect: str) -> SharingScope:
+    """The scope of `caller` (an active user) under the catalog's revision."""
+    settings = sharing_settings(catalog)
+    facts = UserFacts(
+        id=caller.user_id,
+        email=caller.email,
+        role=caller.role,
+        partner_account=caller.partner_account,
+        active=True,
+    )
+    return SharingScope(
+        catalog=catalog,
+        user_id=caller.user_id,
+        rights=rights_of(catalog, caller),
+        settings=settings,
+        tables=tables_of(catalog),
+        principals=principals_of(facts, settings),
+        dialect=dialect,
+    )

@@ -13,7 +13,6 @@ from engine.access.sharing_tables import (
     group_key,
     role_and_subordinates_key,
     role_key,
-    rule_cause,
 )
 from engine.catalog import Catalog
 from metadata.models import (
@@ -52,11 +51,6 @@ class SharingRule:
     id: UUID
     object_id: UUID
     definition: SharingRuleDef
-
-    @property
-    def cause(self) -> str:
-        """What its rows in `_access_shares` are marked with."""
-        return rule_cause(self.id)
 
 
 @dataclass(frozen=True)

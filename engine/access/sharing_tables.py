@@ -3,30 +3,30 @@
 Their names start with `_`, which no object's table can take (api names start with a
 letter), so they live beside the object tables without a clash:
 
-- `_access_members(user_id, group_key)`: every principal a user counts as: the user
-  itself, its role, the role-and-subordinates group of its role and of each role above,
-  the public groups and queues it is in (nested groups resolved), its partner account.
 - `_access_owners(viewer_id, owner_id, access)`: whose records a user sees without a
   share: its own, those of users in roles below its role, those of the queues it is in,
   and those of its partner account's users (and, where granted, of the accounts below).
-- `_access_shares(object_id, record_id, grantee, access, cause)`: records shared with a
-  principal, by a sharing rule (`cause` = `rule:<rule id>`) or by hand (`manual`).
+- `_access_shares(object_id, record_id, grantee, access, cause)`: records shared by hand
+  with a principal (`cause` = `manual`).
 
 The read predicate is then two indexed semi-joins: the record's owner among the caller's
-`_access_owners`, or the record among the shares to the caller's principals.
+`_access_owners`, or the record among the shares to the caller's principals; sharing
+rules add their filters (`rule_conditions.py`) and store nothing. The principals a user
+counts as (the keys below) are not stored either: they follow from the user and the
+metadata (`closure.principals_of`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import Column, Index, MetaData, PrimaryKeyConstraint, String, Table, Uuid
+from sqlalchemy import Column, Index, MetaData, PrimaryKeyConstraint, String, Table, Uuid, delete
 from sqlalchemy.engine import Connection
 
 from engine.catalog import Catalog
 
-MEMBERS_TABLE = "_access_members"
 OWNERS_TABLE = "_access_owners"
 SHARES_TABLE = "_access_shares"
 #: The longest group key or cause: a prefix and a UUID.
@@ -67,38 +67,22 @@ def partner_key(account_id: UUID) -> str:
     return f"partner:{account_id}"
 
 
-def rule_cause(rule_id: UUID) -> str:
-    """The cause of the shares one sharing rule makes."""
-    return f"rule:{rule_id}"
-
-
 @dataclass(frozen=True)
 class AccessTables:
-    """The three sharing tables of one tenant schema."""
+    """The two sharing tables of one tenant schema."""
 
-    members: Table
     owners: Table
     shares: Table
 
     @property
     def metadata(self) -> MetaData:
         """The SQLAlchemy metadata holding them."""
-        return self.members.metadata
+        return self.owners.metadata
 
 
 def access_tables(schema: str) -> AccessTables:
     """Describe the sharing tables of the tenant schema `schema` (no I/O)."""
     metadata = MetaData()
-    members = Table(
-        MEMBERS_TABLE,
-        metadata,
-        Column("user_id", Uuid, nullable=False),
-        Column("group_key", String(KEY_LENGTH), nullable=False),
-        PrimaryKeyConstraint("user_id", "group_key", name="pk__access_members"),
-        schema=schema,
-    )
-    # Upkeep finds the members of a principal; the predicate goes from the user.
-    Index("ix__access_members_group_key", members.c.group_key)
     owners = Table(
         OWNERS_TABLE,
         metadata,
@@ -128,9 +112,8 @@ def access_tables(schema: str) -> AccessTables:
         shares.c.object_id,
         shares.c.record_id,
     )
-    # A rule's recomputation drops its rows.
     Index("ix__access_shares_cause", shares.c.cause, shares.c.object_id)
-    return AccessTables(members=members, owners=owners, shares=shares)
+    return AccessTables(owners=owners, shares=shares)
 
 
 def tables_of(catalog: Catalog) -> AccessTables:
@@ -151,3 +134,21 @@ def refresh_statistics(connection: Connection, table: Table, *, changed: int) ->
 def create_access_tables(connection: Connection, schema: str) -> None:
     """Create the sharing tables (and their indexes) in a new tenant's schema."""
     access_tables(schema).metadata.create_all(connection)
+
+
+#: Record ids per statement: a bulk delete's whole batch fits in one.
+_IDS_PER_STATEMENT = 10_000
+
+
+def forget_records(
+    connection: Connection, tables: AccessTables, *, object_id: UUID, ids: Sequence[UUID]
+) -> None:
+    """Remove every share of deleted records."""
+    shares = tables.shares
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        connection.execute(
+            delete(shares).where(
+                shares.c.object_id == object_id,
+                shares.c.record_id.in_(list(ids[start : start + _IDS_PER_STATEMENT])),
+            )
+        )

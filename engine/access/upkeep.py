@@ -1,4 +1,4 @@
-"""Keep what record sharing derives from users, roles, groups and rules up to date.
+"""Keep what record sharing derives from users, roles, groups and accounts up to date.
 
 Called in the transaction of every change that moves who sees what:
 
@@ -7,6 +7,9 @@ Called in the transaction of every change that moves who sees what:
   rules, partner settings, and the objects and fields rules read);
 - `records_written` and `records_deleted`: by the save pipeline, for the records a save
   wrote (the caller's and those the cascade recomputed) or deleted.
+
+Sharing rules store nothing: their filters join the read predicate (`rule_conditions.py`),
+so only their references are checked here.
 
 The costs are in docs/sharing.md ("What upkeep costs").
 """
@@ -21,21 +24,14 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
 from engine.access.closure_rows import rebuild_closure
-from engine.access.rule_shares import (
-    forget_records,
-    forget_rule,
-    recompute_rule,
-    reevaluate_records,
-    rule_condition,
-)
+from engine.access.rule_conditions import rule_condition
 from engine.access.sharing_settings import (
-    SharingRule,
     SharingSettings,
     read_sharing_settings,
     sharing_settings,
 )
 from engine.access.sharing_tables import (
-    MANUAL,
+    forget_records,
     group_key,
     role_and_subordinates_key,
     role_key,
@@ -45,8 +41,7 @@ from engine.catalog import Catalog, CompiledObject, tenant_catalog
 from engine.context import EngineContext, RequestContext, TenantRef
 from engine.errors import MetadataError, Problem
 from engine.query import InvalidQuery
-from engine.query.filter_keys import filter_fields
-from metadata.models import COMPUTED_TYPES, TenantMetadata
+from metadata.models import TenantMetadata
 from metadata.store import load_tenant_metadata
 
 logger = logging.getLogger(__name__)
@@ -80,7 +75,6 @@ def metadata_changed(
     before = read_sharing_settings(old)
     after = sharing_settings(catalog)
     _check_references(catalog, after, dialect=connection.dialect.name)
-    tables = tables_of(catalog)
     partner_object = _partner_object(new, after)
     if (
         before.roles != after.roles
@@ -90,24 +84,6 @@ def metadata_changed(
     ):
         rebuild_closure(connection, catalog)
     _forget_removed(connection, catalog, before, after, old=old)
-    any_object_changed = old.objects != new.objects
-    old_rules = {rule.id: rule for rules in before.rules.values() for rule in rules}
-    for rules in after.rules.values():
-        for rule in rules:
-            previous = old_rules.get(rule.id)
-            obj = _object_by_id(catalog, rule.object_id)
-            if obj is None:
-                continue
-            if (
-                previous is None
-                or previous.definition != rule.definition
-                or before.grantee(rule.definition) != after.grantee(rule.definition)
-                or _object_changed(old, new, rule.object_id)
-                or (any_object_changed and _reads_computed(obj, rule))
-            ):
-                recompute_rule(
-                    connection, catalog=catalog, settings=after, tables=tables, rule=rule
-                )
 
 
 def records_written(
@@ -118,24 +94,14 @@ def records_written(
     *,
     changed: Collection[str],
 ) -> None:
-    """After a save wrote records of `obj`: re-evaluate its sharing rules for them, and
-    rebuild the partner closure when partner accounts moved under another parent.
+    """After a save wrote records of `obj`: rebuild the partner closure when partner
+    accounts moved under another parent.
 
     `changed` names the fields the save wrote (a creation: every field it set).
     """
     if not ids:
         return
-    settings = sharing_settings(catalog)
-    if settings.rules.get(obj.state.id):
-        reevaluate_records(
-            connection,
-            catalog=catalog,
-            settings=settings,
-            tables=tables_of(catalog),
-            obj=obj,
-            ids=ids,
-        )
-    partner = settings.partner
+    partner = sharing_settings(catalog).partner
     if (
         partner is not None
         and partner.object == obj.state.api_name
@@ -153,23 +119,6 @@ def records_deleted(
     partner = sharing_settings(catalog).partner
     if partner is not None and partner.object == obj.state.api_name:
         rebuild_closure(connection, catalog)
-
-
-def rules_read_computed_values(connection: Connection, catalog: Catalog) -> None:
-    """After computed values were recomputed outside a save (the admin recalculate): the
-    sharing rules whose filters read a formula or roll-up are evaluated again."""
-    settings = sharing_settings(catalog)
-    for rules in settings.rules.values():
-        for rule in rules:
-            obj = _object_by_id(catalog, rule.object_id)
-            if obj is not None and _reads_computed(obj, rule):
-                recompute_rule(
-                    connection,
-                    catalog=catalog,
-                    settings=settings,
-                    tables=tables_of(catalog),
-                    rule=rule,
-                )
 
 
 def _check_references(catalog: Catalog, settings: SharingSettings, *, dialect: str) -> None:
@@ -225,23 +174,15 @@ def _forget_removed(
     *,
     old: TenantMetadata,
 ) -> None:
-    """Drop the rows of removed rules, of purged objects and of principals removed."""
-    tables = tables_of(catalog)
-    shares = tables.shares
-    kept_rules = {rule.id for rules in after.rules.values() for rule in rules}
-    for rules in before.rules.values():
-        for rule in rules:
-            if rule.id not in kept_rules:
-                forget_rule(connection, tables, cause=rule.cause)
+    """Drop the manual shares of purged objects and to principals removed."""
+    shares = tables_of(catalog).shares
     objects = {obj.id for obj in catalog.metadata_state.objects}
     purged = [obj.id for obj in old.objects if obj.id not in objects]
     if purged:
         connection.execute(delete(shares).where(shares.c.object_id.in_(purged)))
     gone = _principals(before) - _principals(after)
     if gone:
-        connection.execute(
-            delete(shares).where(shares.c.cause == MANUAL, shares.c.grantee.in_(sorted(gone)))
-        )
+        connection.execute(delete(shares).where(shares.c.grantee.in_(sorted(gone))))
 
 
 def _principals(settings: SharingSettings) -> set[str]:
@@ -266,11 +207,3 @@ def _object_changed(old: TenantMetadata, new: TenantMetadata, object_id: UUID) -
 
 def _object_by_id(catalog: Catalog, object_id: UUID) -> CompiledObject | None:
     return next((o for o in catalog.objects.values() if o.state.id == object_id), None)
-
-
-def _reads_computed(obj: CompiledObject, rule: SharingRule) -> bool:
-    """Whether a rule's filter names a formula or roll-up (which other changes recompute)."""
-    return any(
-        name in obj.fields and obj.fields[name].state.definition.type in COMPUTED_TYPES
-        for name in filter_fields(rule.definition.filter)
-    )

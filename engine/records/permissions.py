@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.access import SharingScope, rights_of, sharing_settings, tables_of
+from engine.access import sharing_scope
 from engine.catalog import tenant_catalog
 from engine.context import RequestContext
 from engine.query import QueryScope
@@ -15,11 +15,6 @@ def caller_scope(context: RequestContext) -> QueryScope:
     engine's own reads for the whole tenant (roll-ups, formulas, the cascade) use
     `AllRows()` instead.
     """
-    catalog = tenant_catalog(context)
-    return SharingScope(
-        catalog=catalog,
-        user_id=context.caller.user_id,
-        rights=rights_of(catalog, context.caller),
-        settings=sharing_settings(catalog),
-        tables=tables_of(catalog),
+    return sharing_scope(
+        tenant_catalog(context), context.caller, dialect=context.engine.dialect_name
     )

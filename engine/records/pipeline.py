@@ -16,7 +16,7 @@ follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 7. write, with the version check
 8. roll-ups of parents and formulas reading the record through lookups (the cascade)
 9. after-write hooks: every written record, cascaded ones included, with before/after;
-   then the sharing rules are evaluated again for every record written or recomputed
+   then record sharing follows partner accounts moved under another parent
 10. commit, by the caller's transaction
 11. after the commit, the caller removes the blobs of the files the save let go
     (`SavePipeline.released`: replaced, removed, or of deleted records)
@@ -234,27 +234,18 @@ class SavePipeline:
         written = [item for item in valid if item.status is not WriteStatus.ERROR]
         touched = self.after_write([item.save for item in written])
         self.touched |= touched
-        self._keep_sharing([item.save for item in written], touched)
+        self._keep_sharing([item.save for item in written])
         with_files = [item.save for item in written if item.request.files]
         if with_files:
             self.released += replaced_files(self.context.tenant.id, self.obj, with_files)
         return items
 
-    def _keep_sharing(self, saves: Sequence[RecordSave], touched: set[tuple[str, UUID]]) -> None:
-        """After the write: sharing rules follow the records written and recomputed."""
+    def _keep_sharing(self, saves: Sequence[RecordSave]) -> None:
+        """After the write: record sharing follows partner accounts that moved (the
+        cascade recomputes computed values only, which move none)."""
         ids = [save.record_id for save in saves]
         changed = {name for save in saves for name in save.values}
         records_written(self.connection, self.catalog, self.obj, ids, changed=changed)
-        written = set(ids)
-        by_object: dict[str, list[UUID]] = {}
-        for name, record_id in touched:
-            if name != self.obj.state.api_name or record_id not in written:
-                by_object.setdefault(name, []).append(record_id)
-        for name, recomputed in by_object.items():
-            # Only computed values changed: a partner account's parent did not move.
-            records_written(
-                self.connection, self.catalog, self.catalog.objects[name], recomputed, changed=()
-            )
 
     def _coerce(self, request: WriteRequest) -> PendingWrite:
         """Stage 2: coerce the body; a body that is not an object is one problem."""
@@ -565,21 +556,13 @@ class SavePipeline:
     def _keep_sharing_after_delete(
         self, cleared: Sequence[ClearedRecords], touched: set[tuple[str, UUID]]
     ) -> None:
-        """After a delete: sharing rules follow every record it wrote (emptied lookups,
-        recomputed roll-ups and formulas), as after a save."""
+        """After a delete: record sharing follows the lookups it emptied (a partner
+        account's parent among them), as after a save."""
         self.touched |= touched
         for group in cleared:
             changed = {name for names in group.fields.values() for name in names}
             records_written(
                 self.connection, self.catalog, group.obj, list(group.fields), changed=changed
-            )
-        emptied = {(group.obj.state.api_name, i) for group in cleared for i in group.fields}
-        by_object: dict[str, list[UUID]] = {}
-        for name, record_id in touched - emptied:
-            by_object.setdefault(name, []).append(record_id)
-        for name, recomputed in by_object.items():
-            records_written(
-                self.connection, self.catalog, self.catalog.objects[name], recomputed, changed=()
             )
 
     def _deleting(

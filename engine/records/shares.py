@@ -22,6 +22,7 @@ from engine.access import (
     tables_of,
 )
 from engine.access.grantees import grantee_of, render_grantees
+from engine.access.rule_conditions import matching_rules
 from engine.audit import record_event
 from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
@@ -47,27 +48,30 @@ def list_shares(context: RequestContext, object_name: str, record_id: str) -> li
     with read_connection(context, catalog) as connection:
         _readable(connection, context, obj, key, record_id)
         shares = tables_of(catalog).shares
-        rows = connection.execute(
-            select(shares.c.grantee, shares.c.access, shares.c.cause)
+        manual = connection.execute(
+            select(shares.c.grantee, shares.c.access)
             .where(shares.c.object_id == obj.state.id, shares.c.record_id == key)
-            .order_by(shares.c.cause, shares.c.grantee)
+            .order_by(shares.c.grantee)
         ).all()
         settings = sharing_settings(catalog)
+        rules = matching_rules(connection, catalog, obj, key, settings=settings)
+        by_rule = [(settings.grantee(rule.definition) or "", rule) for rule in rules]
         grantees = render_grantees(
             connection,
             settings,
-            (row.grantee for row in rows),
+            [row.grantee for row in manual] + [grantee for grantee, _ in by_rule],
             with_emails=_sees_users(catalog, context),
         )
-    rules = {rule.cause: rule.definition.api_name for rule in settings.rules.get(obj.state.id, ())}
-    shown = []
-    for row in rows:
-        share = {**grantees[row.grantee], "access": row.access}
-        if row.cause == MANUAL:
-            share["cause"] = MANUAL
-        else:
-            share |= {"cause": "sharing_rule", "rule": rules.get(row.cause)}
-        shown.append(share)
+    shown = [{**grantees[row.grantee], "access": row.access, "cause": MANUAL} for row in manual]
+    shown += [
+        {
+            **grantees[grantee],
+            "access": rule.definition.access.value,
+            "cause": "sharing_rule",
+            "rule": rule.definition.api_name,
+        }
+        for grantee, rule in by_rule
+    ]
     return shown
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.access.upkeep import rules_read_computed_values
 from engine.catalog import hold_catalog_revision, tenant_catalog
 from engine.context import RequestContext
 from engine.database import tenant_connection
@@ -80,7 +79,6 @@ def recalculate_field(
             transaction.rollback()
         else:
             hooks.run(connection, context)
-            rules_read_computed_values(connection, catalog)
     return {
         "object": object_name,
         "field": field_name,

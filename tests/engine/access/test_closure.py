@@ -12,7 +12,7 @@ from engine.access import (
     role_key,
     user_key,
 )
-from engine.access.closure import UserFacts, compute_closure
+from engine.access.closure import UserFacts, compute_closure, principals_of
 from metadata.models import ComponentKind, ComponentState, TenantMetadata
 
 
@@ -122,3 +122,42 @@ def test_inactive_users_view_nothing_but_their_records_stay_with_the_roles_above
     closure = compute_closure([ceo, gone], settings, account_parents={})
     assert (ceo.id, gone.id) in closure.owners
     assert not any(user == gone.id for user, _ in closure.members)
+
+
+def test_one_users_principals_are_its_members_in_the_whole_tenants_closure() -> None:
+    account = uuid4()
+    settings = read_sharing_settings(
+        _state(
+            *ROLES,
+            (ComponentKind.GROUP, "outer", {"api_name": "outer", "members": ["group:inner"]}),
+            (
+                ComponentKind.GROUP,
+                "inner",
+                {"api_name": "inner", "members": ["role_and_subordinates:vp", "Ann@X"]},
+            ),
+            (
+                ComponentKind.GROUP,
+                "desk",
+                {"api_name": "desk", "kind": "queue", "members": ["role:rep"]},
+            ),
+            (
+                ComponentKind.PARTNER_SETTINGS,
+                "partner_settings",
+                {"object": "dealer", "child_accounts": "read"},
+            ),
+        )
+    )
+    users = [
+        _user("ann@x"),
+        _user("ceo@x", role="ceo"),
+        _user("vp@x", role="vp"),
+        _user("rep@x", role="rep"),
+        _user("dealer@x", account=account),
+        _user("nobody@x", role="gone"),
+    ]
+    whole = compute_closure(users, settings, account_parents={account: None})
+    for user in users:
+        expected = {key for member, key in whole.members if member == user.id}
+        assert principals_of(user, settings) == expected, user.email
+    assert group_key(settings.groups["desk"].id) in principals_of(users[3], settings)
+    assert partner_key(account) in principals_of(users[4], settings)
