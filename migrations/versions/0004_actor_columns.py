@@ -5,7 +5,12 @@ walks the tenants' schemas itself. `created_by` and `updated_by` were UUID colum
 nothing wrote; they now hold the actor of the write (`key:<id>`), as text.
 
 On PostgreSQL each such column (deleted tables included: they keep system columns) is
-altered in place. SQLite needs nothing: the columns were declared `CHAR(32)`, SQLite
+altered in place, one tenant per transaction of its own, committed whether or not the
+rest of the upgrade commits (as later revisions walking tenant tables do): the
+migration's own transaction then holds no lock on a tenant table, which the later
+revisions' tenant transactions would wait for in vain when one upgrade runs them all.
+Only columns still of type uuid are altered, so running the upgrade again after a
+failure alters what is left. SQLite needs nothing: the columns were declared `CHAR(32)`, SQLite
 stores text in them as it is, and a table rebuild recreates them with the new type.
 
 Revision ID: 0004
@@ -41,14 +46,19 @@ def upgrade() -> None:
     if connection.dialect.name != "postgresql":
         return
     preparer = connection.dialect.identifier_preparer
+    by_schema: dict[str, list[tuple[str, str]]] = {}
     for schema, table, column in _uuid_actor_columns(connection):
-        name = preparer.quote(column)
-        connection.execute(
-            sa.text(
-                f"ALTER TABLE {preparer.quote_schema(schema)}.{preparer.quote(table)} "
-                f"ALTER COLUMN {name} TYPE VARCHAR(255) USING {name}::text"
-            )
-        )
+        by_schema.setdefault(schema, []).append((table, column))
+    for schema, columns in by_schema.items():
+        with connection.engine.begin() as tenant:
+            for table, column in columns:
+                name = preparer.quote(column)
+                tenant.execute(
+                    sa.text(
+                        f"ALTER TABLE {preparer.quote_schema(schema)}.{preparer.quote(table)} "
+                        f"ALTER COLUMN {name} TYPE VARCHAR(255) USING {name}::text"
+                    )
+                )
 
 
 def downgrade() -> None:
