@@ -8,8 +8,9 @@ once as a `ComponentKindSpec`; the commands here serve every kind.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -308,6 +309,75 @@ def save_component(
         render=spec.render,
         dry_run=dry_run,
         guard=_guard(context, spec),
+    )
+
+
+@dataclass(frozen=True)
+class NewComponent:
+    """A component to add in `add_components`: its kind, its body (a dict or the kind's
+    model) and, for a per-object kind, its object."""
+
+    spec: ComponentKindSpec
+    body: Any
+    object_name: str | None = None
+
+
+@dataclass(frozen=True)
+class _Added:
+    spec: ComponentKindSpec
+    component: ComponentState
+
+
+def _add(state: TenantMetadata, item: NewComponent) -> tuple[TenantMetadata, ComponentState]:
+    """`state` with `item` added, checked as `save_component` checks a new component."""
+    return checked_body(
+        parse_body(item.spec.model, item.body),
+        lambda inner, definition: put_component(
+            inner, item.spec, definition, object_name=item.object_name
+        ),
+    )(state)
+
+
+def add_components(
+    context: RequestContext,
+    components: Sequence[NewComponent],
+    *,
+    summary: str,
+    dry_run: bool = False,
+) -> ChangeResult:
+    """Add several components, of any kinds, as one change: one revision, all or nothing.
+
+    Each is checked as `save_component` checks it, against the metadata the ones before
+    it leave (a role may name as its parent a role added earlier in the list); the guard
+    of each kind runs once, over all its components. The plan's operations name every
+    component added; `result` is `{"components": [...]}`, each in its API shape.
+
+    Raises:
+        InvalidRequest, MetadataError, NotFound: a body is refused (its problems point
+            inside that body); nothing is written.
+    """
+
+    def mutate(state: TenantMetadata) -> tuple[TenantMetadata, list[_Added]]:
+        added = []
+        for item in components:
+            state, component = _add(state, item)
+            added.append(_Added(item.spec, component))
+        return state, added
+
+    specs = {item.spec.kind: item.spec for item in components}
+    guards = [guard for guard in map(partial(_guard, context), specs.values()) if guard]
+
+    def guard_all(connection: Connection, old: TenantMetadata, new: TenantMetadata) -> None:
+        for guard in guards:
+            guard(connection, old, new)
+
+    return run_change(
+        context,
+        summary=summary,
+        mutate=mutate,
+        render=lambda added: {"components": [a.spec.render(a.component) for a in added]},
+        dry_run=dry_run,
+        guard=guard_all,
     )
 
 

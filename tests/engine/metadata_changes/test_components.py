@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from engine.access.kinds import PERMISSION_SETS
 from engine.errors import MetadataError, NotFound, Problem
 from engine.metadata_changes.components import (
     ComponentKindSpec,
+    NewComponent,
+    add_components,
     delete_component,
     get_component,
     list_components,
@@ -63,3 +66,42 @@ def test_components_travel_in_the_metadata_export(api: Api) -> None:
     exported = api.get("/admin/metadata").json()
     assert exported["roles"] == [{"api_name": "ceo"}]
     assert [s["api_name"] for s in exported["permission_sets"]] == ["administrator"]
+
+
+def test_components_of_several_kinds_are_added_as_one_revision(api: Api) -> None:
+    before = api.get("/admin/revisions").json()["data"]
+    sales = {"api_name": "sales", "objects": {"*": {"read": True}}}
+    added = add_components(
+        api.tenant.context(),
+        [
+            NewComponent(ROLES, {"api_name": "ceo"}),
+            NewComponent(ROLES, {"api_name": "rep", "parent": "ceo"}),
+            NewComponent(PERMISSION_SETS, sales),
+        ],
+        summary="a sales team",
+    )
+    assert added.operations == ["add role ceo", "add role rep", "add permission set sales"]
+    assert [c["api_name"] for c in added.result["components"]] == ["ceo", "rep", "sales"]
+    revisions = api.get("/admin/revisions").json()["data"]
+    assert len(revisions) == len(before) + 1
+    assert revisions[0]["summary"] == "a sales team"
+    assert revisions[0]["changes"][0]["operations"] == added.operations
+    exported = api.get("/admin/metadata").json()
+    assert [r["api_name"] for r in exported["roles"]] == ["ceo", "rep"]
+    assert [s["api_name"] for s in exported["permission_sets"]] == ["administrator", "sales"]
+
+
+def test_one_refused_component_adds_none_of_them(tenant: TenantHandle) -> None:
+    revision = tenant.context().tenant.revision
+    with pytest.raises(MetadataError, match="role 'rep' is not valid") as refused:
+        add_components(
+            tenant.context(),
+            [
+                NewComponent(ROLES, {"api_name": "ceo"}),
+                NewComponent(ROLES, {"api_name": "rep", "parent": "nobody"}),
+            ],
+            summary="a sales team",
+        )
+    assert [p.pointer for p in refused.value.problems] == ["/parent"]
+    assert list_components(tenant.context(), ROLES) == []
+    assert tenant.context().tenant.revision == revision
