@@ -2,7 +2,8 @@
 
 Roles `ceo` → `sales_manager` → `sales_rep`, and `support_agent` under `ceo`; each user
 holds permission sets that give them different access. Everything is made through the
-engine, as an administrator would (components through `save_component`, users through
+engine, as an administrator would (the roles and permission sets that are missing as one
+metadata change, so a new demo tenant has one revision saying what it is; users through
 the users service), and only what is missing: a start changes nothing that is there.
 
 Passwords are not stored anywhere in clear: each is derived from the database's signing
@@ -21,7 +22,7 @@ from engine.access import create_user, list_user_documents, update_user_fields, 
 from engine.access.kinds import PERMISSION_SETS, ROLES
 from engine.catalog import tenant_catalog
 from engine.context import EngineContext
-from engine.metadata_changes.components import save_component
+from engine.metadata_changes.components import NewComponent, add_components
 from engine.sessions import derived_key
 from metadata.models import (
     ALL_OBJECTS,
@@ -128,16 +129,22 @@ def demo_password(context: EngineContext, email: str) -> str:
     return "-".join(text[i : i + 4] for i in range(0, 16, 4))
 
 
+#: The summary of the revision that adds the demo's roles and permission sets.
+DEMO_CHANGE_SUMMARY = "demo tenant: the sample users' roles and permission sets"
+
+
 def _ensure_components(context: EngineContext, tenant: str) -> None:
-    for spec, definitions in ((ROLES, DEMO_ROLES), (PERMISSION_SETS, DEMO_PERMISSION_SETS)):
-        for definition in definitions:
-            # A fresh context each time: every change moves the tenant's revision.
-            operator = operator_context(context, tenant)
-            state = tenant_catalog(operator).metadata_state
-            if state.find_component(spec.kind, definition.api_name) is None:
-                save_component(
-                    operator, spec, definition.model_dump(mode="json", exclude_none=True)
-                )
+    """Add the demo roles and permission sets that are missing, as one metadata change."""
+    operator = operator_context(context, tenant)
+    state = tenant_catalog(operator).metadata_state
+    missing = [
+        NewComponent(spec, definition.model_dump(mode="json", exclude_none=True))
+        for spec, definitions in ((ROLES, DEMO_ROLES), (PERMISSION_SETS, DEMO_PERMISSION_SETS))
+        for definition in definitions
+        if state.find_component(spec.kind, definition.api_name) is None
+    ]
+    if missing:
+        add_components(operator, missing, summary=DEMO_CHANGE_SUMMARY)
 
 
 def ensure_demo_users(context: EngineContext, tenant: str) -> list[DemoLogin]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from engine.access import list_user_documents, rights_of, update_user_fields
 from engine.catalog import tenant_catalog
@@ -14,6 +15,7 @@ from engine.errors import AuthenticationFailed
 from engine.sessions import authenticate_bearer, log_in
 from engine.tenancy import get_tenant
 from metadata.models import ComponentKind, ObjectRight, SystemRight
+from runtime.app import create_app
 from runtime.cli.context import operator_context
 from runtime.cli.demo import DEMO_TENANT, ensure_demo_key, ensure_demo_tenant
 from runtime.cli.demo_users import DEMO_USERS, ensure_demo_users
@@ -86,3 +88,29 @@ def test_a_second_start_keeps_passwords_key_and_metadata_and_resets_a_changed_pa
     ensure_demo_users(demo, DEMO_TENANT)
     assert _log_in(demo, rep.user.email, rep.password)
     assert authenticate_bearer(demo, key.api_key).caller.email == "admin@example.com"
+
+
+def test_the_demo_roles_and_permission_sets_are_one_revision_saying_what_it_is(
+    demo: EngineContext, tmp_path: Path
+) -> None:
+    ensure_demo_users(demo, ensure_demo_tenant(demo))
+    key = ensure_demo_key(demo, key_file=tmp_path / "key")
+    with TestClient(create_app(demo)) as client:
+        response = client.get(
+            "/api/v1/admin/revisions", headers={"Authorization": f"Bearer {key.api_key}"}
+        )
+    assert response.status_code == 200, response.text
+    revisions = response.json()["data"]
+    assert [r["summary"] for r in revisions] == [
+        "demo tenant: the sample users' roles and permission sets"
+    ]
+    assert revisions[0]["changes"][0]["operations"] == [
+        "add role ceo",
+        "add role sales_manager",
+        "add role sales_rep",
+        "add role support_agent",
+        "add permission set executive",
+        "add permission set sales_management",
+        "add permission set sales",
+        "add permission set support",
+    ]
