@@ -6,7 +6,10 @@ key in `_access_shares` (`sharing_tables.py`) and shown in the same shape it was
 
 A sharer learns nothing of the user directory or of partner accounts they may not read:
 a user or account that is unknown, inactive or out of the caller's read scope gets one
-and the same refusal, and e-mails are shown only to callers with `manage_users`.
+and the same refusal, and e-mails are shown only to callers with `manage_users`. Only
+they may name a user by e-mail, too: anyone else names users by id, and an e-mail from
+them is refused the same way whether or not a user has it, so that sharing cannot tell
+which e-mails have accounts.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from engine.access.sharing_tables import (
     user_key,
 )
 from engine.catalog import Catalog
-from engine.errors import Problem, RecordValidationError
+from engine.errors import PermissionDenied, Problem, RecordValidationError
 from engine.query import QueryScope
 from engine.suggestions import did_you_mean
 from metadata.models import ManualShareDef
@@ -44,13 +47,17 @@ def grantee_of(
     settings: SharingSettings,
     share: ManualShareDef,
     scope: QueryScope,
+    may_name_by_email: bool,
 ) -> str:
     """The key of the principal a share body names; `scope` is the caller's read scope
-    (a partner account must be a record it shows).
+    (a partner account must be a record it shows), `may_name_by_email` whether they may
+    see the user directory (`manage_users`) and so name a user by e-mail.
 
     Raises:
         RecordValidationError: it names none, several, or one that does not exist or the
             caller may not name (one refusal for both).
+        PermissionDenied: a user named by e-mail by a caller who may not see e-mails
+            (whether or not a user has that e-mail).
     """
     given = [key for key in PRINCIPAL_KEYS if getattr(share, key) is not None]
     if len(given) != 1:
@@ -61,10 +68,11 @@ def grantee_of(
         )
     tenant_id = catalog.metadata_state.tenant_id
     if share.user is not None:
-        user = None
         try:
             user = find_user(connection, tenant_id, UUID(share.user))
         except ValueError:
+            if not may_name_by_email:
+                raise _email_refused() from None
             user = find_user_by_email(connection, tenant_id, share.user)
         if user is None or not user.active:
             raise _unknown("/user", "user", "an active user's id or e-mail")
@@ -150,6 +158,15 @@ def _unknown(pointer: str, key: str, expected: str) -> RecordValidationError:
         "unknown-principal",
         f"{key!r} names nobody this record can be shared with; give {expected}",
     )
+
+
+def _email_refused() -> PermissionDenied:
+    # Decided before any lookup: the answer is the same for every e-mail.
+    message = (
+        "naming a user by e-mail needs the manage_users right, as seeing e-mails does; "
+        "give the user's id"
+    )
+    return PermissionDenied(message, problems=[Problem("/user", "user-by-email", message)])
 
 
 def _refused(pointer: str, code: str, message: str) -> RecordValidationError:

@@ -93,9 +93,11 @@ def add_share(
     """Share a record with a user, group, role or partner account (again: a new access).
 
     Raises:
-        NotFound: no record the caller may read. PermissionDenied: the caller may not
-        share it. RecordValidationError: a bad body, an unknown principal, or an object
-        whose records follow their master's sharing.
+        NotFound: no record the caller may read.
+        PermissionDenied: the caller may not share it, or names a user by e-mail without
+            manage_users.
+        RecordValidationError: a bad body, an unknown principal, or an object whose
+            records follow their master's sharing.
     """
     caller = caller_object(context, object_name, ObjectRight.READ)
     catalog, obj = caller.catalog, caller.obj
@@ -117,6 +119,7 @@ def add_share(
             settings=settings,
             share=share,
             scope=caller_scope(context),
+            may_name_by_email=_sees_users(catalog, context),
         )
         shares = tables_of(catalog).shares
         connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
@@ -154,7 +157,8 @@ def remove_share(
 
     Raises:
         NotFound: no record the caller may read, or no such manual share.
-        PermissionDenied: the caller may not share the record.
+        PermissionDenied: the caller may not share the record, or names a user by
+            e-mail without manage_users.
     """
     caller = caller_object(context, object_name, ObjectRight.READ)
     catalog, obj = caller.catalog, caller.obj
@@ -175,6 +179,7 @@ def remove_share(
             settings=settings,
             share=share,
             scope=caller_scope(context),
+            may_name_by_email=_sees_users(catalog, context),
         )
         shares = tables_of(catalog).shares
         removed = connection.execute(_manual(shares, obj, key, grantee, delete(shares)))

@@ -23,13 +23,42 @@ def test_unknown_and_inactive_users_get_one_and_the_same_refusal(
     path = f"/data/lead/{world.leads['b-lead']}/shares"
     answers = [
         world["b"].post(path, json={"user": user})
-        for user in ("nobody@example.com", "rep2@example.com", str(uuid.uuid4()))
+        for user in (str(world["rep2"].tenant.user_id), str(uuid.uuid4()))
     ]
-    assert [a.status_code for a in answers] == [422, 422, 422]
+    answers += [
+        world.admin.post(path, json={"user": user})
+        for user in ("nobody@example.com", "rep2@example.com")
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422, 422]
     bodies = [{k: v for k, v in a.json().items() if k != "instance"} for a in answers]
     assert bodies[0]["errors"][0]["code"] == "unknown-principal"
-    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0] == bodies[1] == bodies[2] == bodies[3]
     assert "example.com" not in answers[0].text
+
+
+def test_only_user_managers_name_users_by_e_mail(world: World) -> None:
+    path = f"/data/lead/{world.leads['b-lead']}/shares"
+    # Without manage_users an e-mail is refused before anyone is looked up: the answer
+    # is the same for an e-mail that has an account and one that has none.
+    answers = [
+        world["b"].post(path, json={"user": user})
+        for user in ("ceo@example.com", "nobody@example.com", "CEO@EXAMPLE.COM")
+    ]
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    bodies = [{k: v for k, v in a.json().items() if k != "instance"} for a in answers]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["errors"][0]["code"] == "user-by-email"
+    assert bodies[0]["errors"][0]["pointer"] == "/user"
+    removed = world["b"].delete(path, params={"user": "ceo@example.com"})
+    assert removed.status_code == 403
+    assert removed.json()["errors"] == bodies[0]["errors"]
+    # By id, the same user may be named; a user manager may name them by e-mail.
+    ceo = str(world["ceo"].tenant.user_id)
+    assert world["b"].post(path, json={"user": ceo}).status_code == 201
+    by_email = world.admin.post(path, json={"user": "ceo@example.com", "access": "read_write"})
+    assert by_email.status_code == 201, by_email.text
+    assert by_email.json()["user"] == ceo
+    assert by_email.json()["email"] == "ceo@example.com"
 
 
 def test_a_user_named_by_id_is_shown_by_id_to_callers_without_manage_users(
