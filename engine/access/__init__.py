@@ -1,7 +1,14 @@
 """Access control: users, what their permission sets grant, and what they may see."""
 
 from engine.access.enforcement import require_object_right, require_system_right
-from engine.access.field_access import CallerAccess, access_of, caller_access, object_access
+from engine.access.field_access import (
+    CallerAccess,
+    access_of,
+    caller_access,
+    known_field,
+    known_fields,
+    object_access,
+)
 from engine.access.masking import mask_value
 from engine.access.passwords import check_password_rules, hash_password, verify_password
 from engine.access.profile import describe_caller
@@ -70,6 +77,8 @@ __all__ = [
     "get_user_document",
     "group_key",
     "hash_password",
+    "known_field",
+    "known_fields",
     "list_user_documents",
     "mask_value",
     "new_user",

@@ -4,6 +4,11 @@ Built from the caller's rights (the union of their permission sets) once per cat
 revision and set of permission sets, and kept with the catalog: every read, write,
 schema and OpenAPI document of a request asks the same memoized view, so they cannot
 disagree (docs/permissions.md).
+
+A field the caller may not read does not exist for them: every path that takes a field
+name from the caller (a record body, a lookup key, an import column, `upsert_on`, a file
+route) asks `known_field`, answers a hidden field exactly as one that does not exist, and
+draws its hints ("did you mean …") from `known_fields` only.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from types import MappingProxyType
 
 from engine.access.masking import mask_value
 from engine.access.rights import Rights, rights_of
-from engine.catalog import Catalog, CompiledObject, tenant_catalog
+from engine.catalog import Catalog, CompiledField, CompiledObject, tenant_catalog
 from engine.context import Caller, RequestContext
 from engine.query import Mask, ObjectAccess
 from metadata.models import ObjectRight, SystemRight
@@ -86,3 +91,17 @@ def access_of(catalog: Catalog, caller: Caller) -> CallerAccess:
 def caller_access(context: RequestContext) -> CallerAccess:
     """The access of the request's caller at the tenant's current revision."""
     return access_of(tenant_catalog(context), context.caller)
+
+
+def known_field(obj: CompiledObject, access: ObjectAccess, name: str) -> CompiledField | None:
+    """Return field `name` of `obj` if it exists for the caller whose `access` this is.
+
+    None for a field `obj` does not have and for one the caller may not read alike: the
+    two are answered the same way, so that a hidden field's name cannot be confirmed.
+    """
+    return obj.fields.get(name) if access.can_read(name) else None
+
+
+def known_fields(obj: CompiledObject, access: ObjectAccess) -> list[str]:
+    """The fields of `obj` that exist for the caller: the only ones a hint may name."""
+    return access.readable_fields(obj)

@@ -14,9 +14,9 @@ def _rights_document(catalog: Catalog, rights: Rights) -> dict[str, Any]:
     """Rights on every live object the caller may read; a field is listed only where it
     differs from its object.
 
-    An object the caller may not read is left out: its name is not theirs to learn. A
-    field not listed may be read when its object may be read, and edited when the object
-    may be edited (or records of it created).
+    An object or field the caller may not read is left out: its name is not theirs to
+    learn. Of the fields the caller may read (those of `GET /schema/{object}`), one not
+    listed may be edited when the object may be edited (or records of it created).
     """
     objects: dict[str, dict[str, bool]] = {}
     fields: dict[str, dict[str, bool]] = {}
@@ -29,6 +29,8 @@ def _rights_document(catalog: Catalog, rights: Rights) -> dict[str, Any]:
         can_edit = bool(granted & {ObjectRight.EDIT, ObjectRight.CREATE})
         for field in compiled.fields:
             read, edit = rights.can_read_field(name, field), rights.can_edit_field(name, field)
+            if not read:
+                continue  # hidden: answered as a field that does not exist
             if (read, edit) != (can_read, can_edit):
                 fields[f"{name}.{field}"] = {"read": read, "edit": edit}
     return {

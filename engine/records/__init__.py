@@ -19,7 +19,6 @@ from engine.records.history import HistoryReader, record_history
 from engine.records.object_rights import (
     CallerObject,
     caller_object,
-    refuse_unreadable_field,
     refuse_unwritable,
 )
 from engine.records.permissions import caller_scope
@@ -61,7 +60,6 @@ __all__ = [
     "query_records",
     "read_record",
     "record_history",
-    "refuse_unreadable_field",
     "refuse_unwritable",
     "search",
     "update_files",

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from engine.catalog import CompiledField, CompiledObject, render_stored
+from engine.access import known_field
+from engine.catalog import CompiledField, render_stored
 from engine.catalog.file_values import stored_file
 from engine.context import RequestContext
 from engine.errors import (
@@ -35,7 +36,7 @@ from engine.files import (
     tenant_prefix,
 )
 from engine.records.file_releases import file_blob_key
-from engine.records.object_rights import caller_object, refuse_unreadable_field, refuse_unwritable
+from engine.records.object_rights import CallerObject, caller_object, refuse_unwritable
 from engine.records.service import editable_record, update_files, visible_record
 from metadata.models import DEFAULT_MAX_FILE_SIZE, FieldType, ObjectRight
 
@@ -99,7 +100,7 @@ def prepare_upload(
     """
     caller = caller_object(context, object_name, ObjectRight.EDIT)
     catalog, obj = caller.catalog, caller.obj
-    compiled = file_field(obj, field_name)
+    compiled = file_field(caller, field_name)
     refuse_unwritable(caller, [{field_name: None}], pointers=[""])
     row = editable_record(context, catalog, obj, record_id)
     if expected_version is not None and row["version"] != expected_version:
@@ -184,7 +185,7 @@ def detach_file(
     """
     caller = caller_object(context, object_name, ObjectRight.EDIT)
     catalog, obj = caller.catalog, caller.obj
-    file_field(obj, field_name)
+    file_field(caller, field_name)
     refuse_unwritable(caller, [{field_name: None}], pointers=[""])
     row = visible_record(context, catalog, obj, record_id)
     if row[obj.fields[field_name].state.column_name] is None:
@@ -200,14 +201,13 @@ def open_file(
     """Open the file of a record's file field for reading, if the caller's scope shows it.
 
     Raises:
-        NotFound: no such object, file field or record, or no file in the field.
-        PermissionDenied: the caller may not read the field.
+        NotFound: no such object, file field (or one the caller may not read) or
+            record, or no file in the field.
         FileStorageFailed: the store could not be read.
     """
     caller = caller_object(context, object_name, ObjectRight.READ)
     catalog, obj = caller.catalog, caller.obj
-    compiled = file_field(obj, field_name)
-    refuse_unreadable_field(caller, field_name)
+    compiled = file_field(caller, field_name)
     row = visible_record(context, catalog, obj, record_id)
     stored = row[compiled.state.column_name]
     key = file_blob_key(
@@ -241,13 +241,15 @@ def open_file(
     )
 
 
-def file_field(obj: CompiledObject, field_name: str) -> CompiledField:
-    """Return a live file field of `obj`.
+def file_field(caller: CallerObject, field_name: str) -> CompiledField:
+    """Return a live file field of the caller's object.
 
     Raises:
-        NotFound: no such field. RecordValidationError: the field is not a file field.
+        NotFound: no such field, or one the caller may not read (answered alike).
+        RecordValidationError: the field is not a file field.
     """
-    compiled = obj.fields.get(field_name)
+    obj = caller.obj
+    compiled = known_field(obj, caller.access, field_name)
     if compiled is None:
         raise NotFound(f"{obj.state.api_name!r} has no field {field_name!r}")
     if compiled.state.definition.type is not FieldType.FILE:

@@ -21,13 +21,14 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from engine.access import known_field, known_fields
 from engine.budget import RequestBudget
 from engine.catalog import Catalog, CompiledField, CompiledObject, hold_catalog_revision
 from engine.catalog.values import ValueProblem, coerce_value
 from engine.context import RequestContext
 from engine.database import tenant_connection
 from engine.errors import Problem, RecordValidationError
-from engine.query import QueryScope, refuse_unqueryable
+from engine.query import FieldAccess, ObjectAccess, QueryScope, refuse_unqueryable
 from engine.records.lookup_keys import resolve_lookups
 from engine.records.object_rights import caller_object, refuse_unwritable
 from engine.records.permissions import caller_scope
@@ -121,7 +122,7 @@ def bulk_write(
     catalog, obj = target.catalog, target.obj
     if upsert_on is not None:
         caller_object(context, object_name, ObjectRight.EDIT)
-        refuse_unqueryable(obj, target.access, upsert_on, path=upsert_on, pointer="/upsert_on")
+        check_upsert_field(obj, target.access, upsert_on)
     refuse_unwritable(target, bodies)
     with (
         tenant_connection(
@@ -136,6 +137,7 @@ def bulk_write(
             catalog=catalog,
             obj=obj,
             scope=caller_scope(context),
+            fields=target.fields,
             bodies=bodies,
             upsert_on=upsert_on,
             is_partial=is_partial,
@@ -149,6 +151,7 @@ def write_batch(
     catalog: Catalog,
     obj: CompiledObject,
     scope: QueryScope,
+    fields: FieldAccess,
     bodies: Sequence[Any],
     upsert_on: str | None = None,
     is_partial: bool = False,
@@ -156,6 +159,8 @@ def write_batch(
     first_index: int = 0,
 ) -> BatchResult:
     """Validate and write a batch inside the caller's transaction (see `bulk_write`).
+
+    `fields` decides which fields the bodies and `upsert_on` may name (`SavePipeline`).
 
     An upsert whose keys a concurrent transaction stores between the key lookup and the
     insert runs again from the lookup, inside a savepoint, and updates those records: two
@@ -174,7 +179,7 @@ def write_batch(
         try:
             with savepoint:
                 pipeline = SavePipeline(
-                    connection, context, catalog, obj, scope, from_text=from_text
+                    connection, context, catalog, obj, scope, fields, from_text=from_text
                 )
                 # Lookups given by a unique field or a name become ids first: an upsert
                 # key may be one.
@@ -217,7 +222,7 @@ def _requests(
             WriteRequest(body=body, pointer=f"/{first_index + index}")
             for index, body in enumerate(bodies)
         ]
-    compiled = check_upsert_field(pipeline.obj, upsert_on)
+    compiled = check_upsert_field(pipeline.obj, pipeline.fields.on(pipeline.obj), upsert_on)
     definition = compiled.state.definition
     keys: list[Any] = []
     for body in bodies:
@@ -273,18 +278,25 @@ def _read_only(pipeline: SavePipeline, ids: set[UUID]) -> set[UUID]:
     return ids - allowed
 
 
-def check_upsert_field(obj: CompiledObject, upsert_on: str) -> CompiledField:
-    """Return the unique field upserts match records on.
+def check_upsert_field(obj: CompiledObject, access: ObjectAccess, upsert_on: str) -> CompiledField:
+    """Return the unique field upserts match records on, as the caller (`access`) may.
+
+    A field the caller may not read is answered as one `obj` does not have, and the hint
+    names only unique fields they may query.
 
     Raises:
-        RecordValidationError: `upsert_on` is not a unique field of `obj`.
+        RecordValidationError: `upsert_on` is not a unique field of `obj` (422).
+        PermissionDenied: it is one the caller sees masked (403): a match on it would
+            tell its values.
     """
-    compiled = obj.fields.get(upsert_on)
+    compiled = known_field(obj, access, upsert_on)
     if compiled is None or not compiled.state.definition.unique:
+        message = _not_unique(obj, access, upsert_on, is_known=compiled is not None)
         raise RecordValidationError(
             f"upsert_on must name a unique field of {obj.state.api_name!r}",
-            problems=[Problem("/upsert_on", "not-unique", _not_unique(obj, upsert_on))],
+            problems=[Problem("/upsert_on", "not-unique", message)],
         )
+    refuse_unqueryable(obj, access, upsert_on, path=upsert_on, pointer="/upsert_on")
     return compiled
 
 
@@ -309,10 +321,12 @@ def _existing_keys(pipeline: SavePipeline, column: Any, keys: set[Any]) -> dict[
     return found
 
 
-def _not_unique(obj: CompiledObject, name: str) -> str:
+def _not_unique(obj: CompiledObject, access: ObjectAccess, name: str, *, is_known: bool) -> str:
     unique = [
-        field_name for field_name, field in obj.fields.items() if field.state.definition.unique
+        field_name
+        for field_name in known_fields(obj, access)
+        if obj.fields[field_name].state.definition.unique and access.can_query(field_name)
     ]
-    if name in obj.fields:
+    if is_known:
         return f"{name!r} is not a unique field"
     return f"{obj.state.api_name!r} has no field {name!r}{did_you_mean(name, unique)}"

@@ -7,6 +7,9 @@ fields: formulas, roll-ups, auto-numbers) and file fields (a file is uploaded to
 record, never imported) are ignored, so an export imports back. Any
 other column is refused with every problem of the header at once, instead of the same
 error on every row.
+
+Columns are the importer's: a field they may not read is an unknown column (never an
+ignored one), and hints name only fields they may read (`known_field`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, Catalog, CompiledObject
+from engine.access import known_field, known_fields
+from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, CompiledObject
 from engine.errors import Problem, RecordValidationError
+from engine.query import ObjectAccess
 from engine.records.lookup_keys import KeyProblem, is_lookup_key, parse_lookup_key
+from engine.records.object_rights import CallerObject
 from engine.suggestions import did_you_mean
 from metadata.models import COMPUTED_TYPES, FieldType
 
@@ -43,34 +49,39 @@ class ImportColumns:
         }
 
 
-def ignored_keys(obj: CompiledObject) -> frozenset[str]:
-    """Keys an import skips: system keys Tessera maintains, computed and file fields."""
+def ignored_keys(obj: CompiledObject, access: ObjectAccess) -> frozenset[str]:
+    """Keys an import skips: system keys Tessera maintains, computed and file fields.
+
+    Only fields the importer (`access`) may read: any other is reported as unknown.
+    """
     skipped = {
         name
-        for name, compiled in obj.fields.items()
-        if compiled.state.definition.type in COMPUTED_TYPES
-        or compiled.state.definition.type is FieldType.FILE
+        for name in known_fields(obj, access)
+        if obj.fields[name].state.definition.type in COMPUTED_TYPES
+        or obj.fields[name].state.definition.type is FieldType.FILE
     }
     return READ_ONLY_SYSTEM_KEYS | skipped
 
 
-def check_columns(catalog: Catalog, obj: CompiledObject, header: Sequence[str]) -> ImportColumns:
-    """Return how each column of `header` is read.
+def check_columns(target: CallerObject, header: Sequence[str]) -> ImportColumns:
+    """Return how each column of `header` is read by the importer `target` is for.
 
     Raises:
         RecordValidationError: unknown columns (with a close name when there is one),
             dotted paths that cannot name a record, and columns filling the same field
             twice; every one of them, pointed at `/header/<column>`.
     """
-    skipped = ignored_keys(obj)
-    by_label = _fields_by_label(obj)
+    obj, access = target.obj, target.access
+    skipped = ignored_keys(obj, access)
+    by_label = _fields_by_label(obj, access)
     keys: dict[str, str] = {}
     ignored: list[str] = []
     problems: list[Problem] = []
     filled: dict[str, str] = {}
     for column in header:
         pointer = f"/header/{column}"
-        key = column if column in obj.fields or column in WRITABLE_SYSTEM_KEYS else None
+        is_known = known_field(obj, access, column) is not None
+        key = column if is_known or column in WRITABLE_SYSTEM_KEYS else None
         if key is None and column in skipped:
             key = column
         if key is None and column in by_label:
@@ -89,13 +100,13 @@ def check_columns(catalog: Catalog, obj: CompiledObject, header: Sequence[str]) 
         field = key
         if key is None and is_lookup_key(column):
             try:
-                field = parse_lookup_key(catalog, obj, column).lookup
+                field = parse_lookup_key(target.catalog, obj, column, target.fields).lookup
             except KeyProblem as problem:
                 problems.append(Problem(pointer, problem.code, problem.message))
                 continue
             key = column
         if key is None or field is None:
-            problems.append(Problem(pointer, "unknown-column", _unknown(obj, column)))
+            problems.append(Problem(pointer, "unknown-column", _unknown(obj, access, column)))
             continue
         if key in skipped:
             ignored.append(column)
@@ -122,21 +133,16 @@ def check_columns(catalog: Catalog, obj: CompiledObject, header: Sequence[str]) 
     return ImportColumns(keys=keys, ignored=tuple(ignored))
 
 
-def _fields_by_label(obj: CompiledObject) -> dict[str, list[str]]:
+def _fields_by_label(obj: CompiledObject, access: ObjectAccess) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for name, compiled in obj.fields.items():
-        label = compiled.state.definition.label
+    for name in known_fields(obj, access):
+        label = obj.fields[name].state.definition.label
         if label:
             found.setdefault(label, []).append(name)
     return found
 
 
-def _unknown(obj: CompiledObject, column: str) -> str:
-    known = [*obj.fields, *WRITABLE_SYSTEM_KEYS]
-    labels = {
-        compiled.state.definition.label: name
-        for name, compiled in obj.fields.items()
-        if compiled.state.definition.label
-    }
-    hint = did_you_mean(column, [*known, *labels])
+def _unknown(obj: CompiledObject, access: ObjectAccess, column: str) -> str:
+    known = [*known_fields(obj, access), *WRITABLE_SYSTEM_KEYS]
+    hint = did_you_mean(column, [*known, *_fields_by_label(obj, access)])
     return f"{obj.state.api_name!r} has no field {column!r}{hint}"

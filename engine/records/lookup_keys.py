@@ -24,7 +24,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from engine.access.field_access import access_of
+from engine.access import known_field
 from engine.catalog import (
     Catalog,
     CompiledObject,
@@ -185,7 +185,7 @@ def resolve_lookups(
     without that field. Ids are left to the pipeline, which checks that they exist.
     """
     obj = pipeline.obj
-    fields = access_of(pipeline.catalog, pipeline.context.caller)
+    fields = pipeline.fields
     lookups = {
         name
         for name, compiled in obj.fields.items()
@@ -198,7 +198,7 @@ def resolve_lookups(
     def read(key: str, raw: Any) -> LookupKey | KeyProblem | None:
         if key in lookups:
             target = pipeline.catalog.objects[obj.fields[key].state.definition.target or ""]
-            return LookupKey(lookup=key, by=_plain_match(raw, target))
+            return LookupKey(lookup=key, by=_plain_match(raw, target, fields.on(target)))
         if not is_lookup_key(key):
             return None
         if key not in parsed:
@@ -258,16 +258,18 @@ def resolve_lookups(
     return resolved
 
 
-def _plain_match(raw: Any, target: CompiledObject) -> str:
+def _plain_match(raw: Any, target: CompiledObject, access: ObjectAccess) -> str:
     """How a plain lookup value is matched: as an id when it is one (or is no text), else
     against the field that names the target's records (`engine/catalog/display_names.py`;
-    an empty name when it has none)."""
+    an empty name when it has none, or when it is one the writer, `access`, may not read:
+    the answer is then the same as for a target without one)."""
     if not isinstance(raw, str):
         return "id"
     try:
         coerce_record_id(raw)
     except ValueProblem:
-        return target.name_field or ""
+        name = target.name_field
+        return name if name is not None and known_field(target, access, name) else ""
     return "id"
 
 

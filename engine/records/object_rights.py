@@ -3,11 +3,14 @@
 Every read and write of the data API names the object it works on through
 `caller_object`, with the object right it needs: an object the caller may not read is
 not there for them (404, as if it did not exist), one they may read but not change is a
-403. Bodies are checked field by field before anything is resolved or written
-(`refuse_unwritable`): a field the caller may not write, a lookup into an object they
-may not read, or a lookup key matched on a field they may not query is a 403 naming
-every one. Records are rendered through the same view (`CallerObject.render`), so an
-unreadable field never leaves and a masked one leaves masked (docs/permissions.md).
+403. A field they may not read is not there for them either (`known_field`): a body
+naming it is answered by the save pipeline exactly as one naming a field that does not
+exist. Bodies are checked field by field before anything is resolved or written
+(`refuse_unwritable`): a field the caller may read but not write, a lookup into an
+object they may not read, or a lookup matched on a field they see masked is a 403
+naming every one. Records are rendered through the same view (`CallerObject.render`),
+so an unreadable field never leaves and a masked one leaves masked
+(docs/permissions.md).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from engine.access.field_access import CallerAccess, access_of
+from engine.access import CallerAccess, access_of, known_field
 from engine.catalog import (
     READ_ONLY_SYSTEM_KEYS,
     WRITABLE_SYSTEM_KEYS,
@@ -87,28 +90,17 @@ def caller_object(context: RequestContext, object_name: str, right: ObjectRight)
     return CallerObject(catalog=catalog, obj=obj, fields=fields, access=access)
 
 
-def refuse_unreadable_field(target: CallerObject, name: str) -> None:
-    """Refuse a read of field `name` (a file's download) the caller may not read.
-
-    Raises:
-        PermissionDenied: the field is hidden from the caller (403).
-    """
-    if name in target.obj.fields and not target.access.can_read(name):
-        message = f"you may not read field {name!r} of {target.obj.state.api_name!r}"
-        raise PermissionDenied(
-            message, problems=[Problem(f"/{name}", "field-not-readable", message)]
-        )
-
-
 def refuse_unwritable(
     target: CallerObject, bodies: Sequence[Any], *, pointers: Sequence[str] | None = None
 ) -> None:
     """Refuse bodies that write what the caller may not: one 403 names every such key.
 
-    A key is refused when it is a field the caller may not write, a lookup into an
-    object whose records they may not read, or a lookup matched on a field of the target
-    they may not query (`account.code`, or a name given for `account` when the target's
-    name field is hidden or masked): each would let them learn what they may not read.
+    A key is refused when it is a field the caller may read but not write, a lookup into
+    an object whose records they may not read, or a lookup matched on a field of the
+    target they see masked (`account.phone`, or a name given for `account` when the
+    target's name field is masked): a match would tell its value. A field they may not
+    read, on the object or the target, is left to the save pipeline, which answers it
+    as one that does not exist (`known_field`).
 
     Raises:
         PermissionDenied: some key is refused (403).
@@ -133,14 +125,13 @@ def _key_problem(target: CallerObject, key: str, value: Any, *, pointer: str) ->
     if key in WRITABLE_SYSTEM_KEYS or key in READ_ONLY_SYSTEM_KEYS:
         return None  # the owner follows the object's rights; the others are refused as such
     head, dot, tail = key.partition(".")
-    compiled = obj.fields.get(head)
+    compiled = known_field(obj, access, head)
     if compiled is None:
-        return None  # unknown: the save reports it
+        return None  # unknown to the caller, hidden or not: the save reports it
     where = obj.state.api_name
     if not access.can_edit(head):
-        verb = "write" if access.can_read(head) else "read or write"
         return Problem(
-            pointer, "field-not-editable", f"you may not {verb} field {head!r} of {where!r}"
+            pointer, "field-not-editable", f"you may not write field {head!r} of {where!r}"
         )
     definition = compiled.state.definition
     if definition.type not in REFERENCE_TYPES:
@@ -155,12 +146,14 @@ def _key_problem(target: CallerObject, key: str, value: Any, *, pointer: str) ->
             f"{head!r} points at {name!r}, whose records you may not read",
         )
     matched = tail if dot else _matched_by_name(lookup_target, value)
-    if matched is not None and not target_access.can_query(matched):
+    if matched is None or known_field(lookup_target, target_access, matched) is None:
+        return None  # an id, or a field unknown to the caller: the save reports it
+    if not target_access.can_query(matched):
         return Problem(
             pointer,
-            "field-not-readable",
-            f"{key!r} matches {name!r} records on field {matched!r}, which you may not "
-            "query; give the record's id",
+            "field-masked",
+            f"{key!r} matches {name!r} records on field {matched!r}, which holds personal "
+            "data shown to you masked; give the record's id",
         )
     return None
 

@@ -42,7 +42,7 @@ from engine.database import bind_budget
 from engine.errors import Problem
 from engine.expressions import EvaluationContext
 from engine.extensions import WriteOrigin
-from engine.query import QueryScope
+from engine.query import FieldAccess, QueryScope
 from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.constraints import check_references
@@ -171,6 +171,9 @@ class SavePipeline:
         catalog: the tenant's compiled catalog.
         obj: the object whose records are saved.
         scope: the rows the caller may read and write (stage 1); always given.
+        fields: the fields a body may name: the caller's (`access_of`), for whom a field
+            they may not read is answered as one that does not exist; `AllFields()` for
+            code that names the fields it writes (`RecordWriter`).
         from_text: whether bodies hold text cells (imports) rather than JSON values.
         now: the engine clock at the start of the save: every timestamp of it.
     """
@@ -180,6 +183,7 @@ class SavePipeline:
     catalog: Catalog
     obj: CompiledObject
     scope: QueryScope
+    fields: FieldAccess
     from_text: bool = False
     now: Any = field(init=False)
     #: Stage 9: the engine's after-write hooks, collecting what this save writes.
@@ -269,7 +273,12 @@ class SavePipeline:
         # A record the caller already found wrong (a bad upsert key, a lookup value that
         # names no record) is still coerced: every problem of it is reported together.
         parsed = parse_record_input(
-            self.obj, body, is_create=is_new, from_text=self.from_text, pointer=request.pointer
+            self.obj,
+            body,
+            access=self.fields.on(self.obj),
+            is_create=is_new,
+            from_text=self.from_text,
+            pointer=request.pointer,
         )
         save.values = {**parsed.values, **request.files}
         save.given = frozenset(body) | frozenset(request.files)
@@ -403,7 +412,9 @@ class SavePipeline:
         """After stage 3: every required field each coerced record leaves without a value."""
         for item in items:
             if item.is_parsed:
-                missing = find_missing_required(self.obj, item.save)
+                missing = find_missing_required(
+                    self.obj, item.save, access=self.fields.on(self.obj)
+                )
                 if missing:
                     item.fail(*missing)
                     item.save.refused = frozenset()  # it goes no further

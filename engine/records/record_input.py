@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.access import known_field, known_fields
 from engine.catalog import READ_ONLY_SYSTEM_KEYS, WRITABLE_SYSTEM_KEYS, CompiledObject
 from engine.catalog.values import ValueProblem, coerce_record_id, files_endpoint_hint
 from engine.errors import Problem
+from engine.query import ObjectAccess
 from engine.suggestions import did_you_mean
 from metadata.models import COMPUTED_TYPES, FieldType
 
@@ -25,11 +27,15 @@ def parse_record_input(
     obj: CompiledObject,
     body: Mapping[str, Any],
     *,
+    access: ObjectAccess,
     is_create: bool,
     from_text: bool = False,
     pointer: str = "",
 ) -> ParsedInput:
     """Validate and coerce a body: unknown and read-only keys, types, literal defaults.
+
+    A field the writer (`access`) may not read is answered as an unknown one, and the
+    hint names only fields they may read.
 
     Required fields are checked later, once defaults of every kind are filled
     (`engine/records/required_fields.py`).
@@ -47,9 +53,11 @@ def parse_record_input(
         if key in WRITABLE_SYSTEM_KEYS:
             _coerce_owner(parsed, key, None if from_text and raw == "" else raw, where)
             continue
-        compiled = obj.fields.get(key)
+        compiled = known_field(obj, access, key)
         if compiled is None:
-            parsed.problems.append(Problem(where, "unknown-field", _unknown_message(obj, key)))
+            parsed.problems.append(
+                Problem(where, "unknown-field", _unknown_message(obj, access, key))
+            )
             continue
         definition = compiled.state.definition
         if definition.type in COMPUTED_TYPES:
@@ -89,6 +97,6 @@ def _coerce_owner(parsed: ParsedInput, key: str, raw: Any, where: str) -> None:
         parsed.problems.append(Problem(where, problem.code, problem.message))
 
 
-def _unknown_message(obj: CompiledObject, key: str) -> str:
-    hint = did_you_mean(key, [*obj.fields, *WRITABLE_SYSTEM_KEYS])
+def _unknown_message(obj: CompiledObject, access: ObjectAccess, key: str) -> str:
+    hint = did_you_mean(key, [*known_fields(obj, access), *WRITABLE_SYSTEM_KEYS])
     return f"{obj.state.api_name!r} has no field {key!r}{hint}"

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from engine.catalog import CompiledObject
 from engine.errors import Problem
+from engine.query import ObjectAccess
 from engine.rules.evaluate import RecordSave
 
 #: The problem code of a value that must be given and is not.
 REQUIRED = "required"
 
 
-def find_missing_required(obj: CompiledObject, save: RecordSave) -> list[Problem]:
+def find_missing_required(
+    obj: CompiledObject, save: RecordSave, *, access: ObjectAccess
+) -> list[Problem]:
     """Return one problem per required field `save` leaves without a value, all at once.
 
     On create, a field is missing when neither the caller nor its default gave it a
@@ -24,12 +27,17 @@ def find_missing_required(obj: CompiledObject, save: RecordSave) -> list[Problem
     judged: one left out keeps its stored value, one sent as null is missing. A field
     that has a problem already (a value that does not fit, a default that failed) gets
     no second one.
+
+    A required field the writer (`access`) may not read is not named: it does not exist
+    for them. It is reported once, on the record, as what only an administrator can
+    settle (grant the field, or give it a default).
     """
     shape = obj.input
     if not shape.required:
         return []
     taken = {problem.pointer for problem in save.problems}
     problems = []
+    hidden = False
     for name in shape.required:
         where = f"{save.pointer}/{name}"
         if where in taken:
@@ -45,8 +53,20 @@ def find_missing_required(obj: CompiledObject, save: RecordSave) -> list[Problem
             continue
         if save.values.get(name) is not None:
             continue
+        if not access.can_read(name):
+            hidden = True
+            continue
         message = f"{name!r} is required"
         if is_defaulted:
             message += " and its default gave no value"
         problems.append(Problem(where, REQUIRED, message))
+    if hidden:
+        problems.append(
+            Problem(
+                save.pointer,
+                REQUIRED,
+                f"a required field of {obj.state.api_name!r} that you may not read has no "
+                "value; ask an administrator to grant it to you or to give it a default",
+            )
+        )
     return problems

@@ -30,7 +30,7 @@ from engine.files import release_blobs
 from engine.query import QueryScope, read_one
 from engine.records.constraints import explain_refused_delete, explain_refused_record
 from engine.records.lookup_keys import resolve_request_lookups
-from engine.records.object_rights import caller_object, refuse_unwritable
+from engine.records.object_rights import CallerObject, caller_object, refuse_unwritable
 from engine.records.permissions import caller_scope
 from engine.records.pipeline import PendingWrite, SavePipeline, WriteRequest
 from engine.records.strategies import OneRecord
@@ -90,9 +90,7 @@ def create_record(
     """
     target = caller_object(context, object_name, ObjectRight.CREATE)
     refuse_unwritable(target, [body], pointers=[""])
-    return target.render(
-        _save_one(context, target.catalog, target.obj, WriteRequest(body=body), OneRecord())
-    )
+    return target.render(_save_one(context, target, WriteRequest(body=body), OneRecord()))
 
 
 def get_record(
@@ -211,9 +209,7 @@ def update_record(
     request = WriteRequest(
         body=body, record_id=parse_record_id(obj, record_id), expected_version=expected_version
     )
-    return target.render(
-        _save_one(context, target.catalog, obj, request, OneRecord(reference=record_id))
-    )
+    return target.render(_save_one(context, target, request, OneRecord(reference=record_id)))
 
 
 def update_files(
@@ -241,17 +237,11 @@ def update_files(
         expected_version=expected_version,
         files=files,
     )
-    return target.render(
-        _save_one(context, target.catalog, obj, request, OneRecord(reference=record_id))
-    )
+    return target.render(_save_one(context, target, request, OneRecord(reference=record_id)))
 
 
 def _save_one(
-    context: RequestContext,
-    catalog: Catalog,
-    obj: CompiledObject,
-    request: WriteRequest,
-    strategy: OneRecord,
+    context: RequestContext, target: CallerObject, request: WriteRequest, strategy: OneRecord
 ) -> RowMapping:
     """Save one record in its own transaction; explain a refusal after the rollback.
 
@@ -259,10 +249,13 @@ def _save_one(
 
     Blobs the save let go are removed after the commit.
     """
+    catalog, obj = target.catalog, target.obj
     with tenant_connection(
         context.engine.db, context.tenant.schema_name, is_write=True
     ) as connection:
-        pipeline = SavePipeline(connection, context, catalog, obj, caller_scope(context))
+        pipeline = SavePipeline(
+            connection, context, catalog, obj, caller_scope(context), fields=target.fields
+        )
         try:
             with connection.begin():
                 hold_catalog_revision(connection, catalog)
@@ -318,7 +311,9 @@ def delete_record(
     with tenant_connection(
         context.engine.db, context.tenant.schema_name, is_write=True
     ) as connection:
-        pipeline = SavePipeline(connection, context, catalog, obj, caller_scope(context))
+        pipeline = SavePipeline(
+            connection, context, catalog, obj, caller_scope(context), fields=target.fields
+        )
         try:
             with connection.begin():
                 hold_catalog_revision(connection, catalog)

@@ -36,7 +36,7 @@ from engine.errors import (
     WritesCollided,
 )
 from engine.json_input import InvalidJson, decode_json
-from engine.query import base_condition, build_plan, refuse_unqueryable
+from engine.query import base_condition, build_plan
 from engine.records.bulk import check_upsert_field, write_batch
 from engine.records.import_columns import ImportColumns, check_columns, ignored_keys
 from engine.records.object_rights import CallerObject, caller_object, refuse_unwritable
@@ -258,12 +258,11 @@ def import_batches(
     catalog, obj = target.catalog, target.obj
     if upsert_on is not None:
         transfer_object(context, object_name, right=ObjectRight.EDIT)
-        refuse_unqueryable(obj, target.access, upsert_on, path=upsert_on, pointer="/upsert_on")
-        check_upsert_field(obj, upsert_on)
-    columns = check_columns(catalog, obj, header) if header is not None else None
+        check_upsert_field(obj, target.access, upsert_on)
+    columns = check_columns(target, header) if header is not None else None
     reader = _RowReader(
         columns=columns,
-        ignored=ignored_keys(obj),
+        ignored=ignored_keys(obj, target.access),
         labels=PicklistLabels.of(obj),
         from_text=from_text,
     )
@@ -343,6 +342,7 @@ def _import_batch(
                 catalog=plan.target.catalog,
                 obj=plan.target.obj,
                 scope=caller_scope(context),
+                fields=plan.target.fields,
                 bodies=bodies,
                 upsert_on=plan.upsert_on,
                 is_partial=True,

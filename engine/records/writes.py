@@ -30,7 +30,7 @@ from engine.catalog import Catalog, CompiledObject, hold_catalog_revision
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
 from engine.errors import Problem, RecordValidationError
-from engine.query import QueryScope
+from engine.query import AllFields, QueryScope
 from engine.records.bulk import MAX_BATCH, BatchResult, write_batch
 from engine.records.constraints import explain_refused_delete, explain_refused_record
 from engine.records.lookup_keys import resolve_request_lookups
@@ -49,6 +49,10 @@ class RecordWriter:
         context: who writes, for which tenant; its actor goes to created_by/updated_by.
         scope: the rows the writer may read and change: `caller_scope(context)` for a
             user's form, `AllRows()` where the writer acts for the whole tenant.
+
+    Its bodies are the code's, which names the fields it writes: every field of an object
+    may be written, whatever the caller's field rights (data API bodies are checked
+    against them, `engine/records/object_rights.py`).
         released: keys of the blobs the writes let go, to remove after the commit.
     """
 
@@ -93,7 +97,9 @@ class RecordWriter:
         """
         catalog, obj = self._compiled(object_name)
         key = record_id if isinstance(record_id, UUID) else parse_record_id(obj, record_id)
-        pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
+        pipeline = SavePipeline(
+            self.connection, self.context, catalog, obj, self.scope, fields=AllFields()
+        )
         try:
             with self.connection.begin_nested():
                 if not pipeline.delete(key, expected_version=expected_version):
@@ -135,6 +141,7 @@ class RecordWriter:
                 catalog=catalog,
                 obj=obj,
                 scope=self.scope,
+                fields=AllFields(),
                 bodies=bodies,
                 upsert_on=upsert_on,
                 is_partial=is_partial,
@@ -158,7 +165,9 @@ class RecordWriter:
         self, object_name: str, request: WriteRequest, strategy: OneRecord
     ) -> dict[str, Any]:
         catalog, obj = self._compiled(object_name)
-        pipeline = SavePipeline(self.connection, self.context, catalog, obj, self.scope)
+        pipeline = SavePipeline(
+            self.connection, self.context, catalog, obj, self.scope, fields=AllFields()
+        )
         try:
             with self.connection.begin_nested():
                 resolve_request_lookups(pipeline, request)
