@@ -75,7 +75,8 @@ def grantee_of(
                 raise _email_refused() from None
             user = find_user_by_email(connection, tenant_id, share.user)
         if user is None or not user.active:
-            raise _unknown("/user", "user", "an active user's id or e-mail")
+            named_by = "id or e-mail" if may_name_by_email else "id"
+            raise _unknown("/user", "user", f"an active user's {named_by}")
         return user_key(user.id)
     if share.group is not None:
         group = settings.groups.get(share.group)

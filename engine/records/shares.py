@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, RowMapping
 
 from engine.access import (
@@ -121,17 +123,7 @@ def add_share(
             scope=caller_scope(context),
             may_name_by_email=_sees_users(catalog, context),
         )
-        shares = tables_of(catalog).shares
-        connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
-        connection.execute(
-            insert(shares).values(
-                object_id=obj.state.id,
-                record_id=key,
-                grantee=grantee,
-                access=share.access.value,
-                cause=MANUAL,
-            )
-        )
+        _put_share(connection, tables_of(catalog).shares, obj, key, grantee, share.access.value)
         audited = render_grantees(connection, settings, [grantee], with_emails=True)[grantee]
         _audit(
             connection,
@@ -189,6 +181,27 @@ def remove_share(
             )
         shown = render_grantees(connection, settings, [grantee], with_emails=True)[grantee]
         _audit(connection, context, "share.revoked", obj, key, shown)
+
+
+def _put_share(
+    connection: Connection, shares: Any, obj: CompiledObject, key: UUID, grantee: str, access: str
+) -> None:
+    """Write a manual share, or give an existing one its new access: one atomic upsert, so
+    grants of the same share at once all succeed and the last one's access stays."""
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(
+        dialect_insert(shares)
+        .values(object_id=obj.state.id, record_id=key, grantee=grantee, access=access, cause=MANUAL)
+        .on_conflict_do_update(
+            index_elements=[
+                shares.c.object_id,
+                shares.c.record_id,
+                shares.c.grantee,
+                shares.c.cause,
+            ],
+            set_={"access": access},
+        )
+    )
 
 
 def _sees_users(catalog: Catalog, context: RequestContext) -> bool:

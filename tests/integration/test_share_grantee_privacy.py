@@ -31,8 +31,12 @@ def test_unknown_and_inactive_users_get_one_and_the_same_refusal(
     ]
     assert [a.status_code for a in answers] == [422, 422, 422, 422]
     bodies = [{k: v for k, v in a.json().items() if k != "instance"} for a in answers]
-    assert bodies[0]["errors"][0]["code"] == "unknown-principal"
-    assert bodies[0] == bodies[1] == bodies[2] == bodies[3]
+    assert {body["errors"][0]["code"] for body in bodies} == {"unknown-principal"}
+    # One refusal per caller, whichever user it named; a caller who may not name users by
+    # e-mail is asked for an id.
+    assert bodies[0] == bodies[1] and bodies[2] == bodies[3]
+    assert bodies[0]["detail"].endswith("give an active user's id")
+    assert bodies[2]["detail"].endswith("give an active user's id or e-mail")
     assert "example.com" not in answers[0].text
 
 
