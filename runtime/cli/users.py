@@ -23,6 +23,15 @@ def user_create(
     permission_sets: list[str] = typer.Option(
         None, "--permission-set", help="A permission set of theirs (repeat for several)"
     ),
+    manager: str = typer.Option(
+        None, "--manager", help="Their manager: another user of the tenant, by e-mail or id"
+    ),
+    partner_account: str = typer.Option(
+        None,
+        "--partner-account",
+        help="The id of the partner account record they work for (a partner user)",
+    ),
+    locale: str = typer.Option(None, "--locale", help="Their language tag, such as zh-CN or en"),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read their password from the first line of stdin"
     ),
@@ -33,6 +42,9 @@ def user_create(
         "email": email,
         "name": name,
         "role": role,
+        "manager": manager,
+        "partner_account": partner_account,
+        "locale": locale,
         "permission_sets": permission_sets or [],
     }
     if password_stdin:
@@ -44,9 +56,11 @@ def user_create(
 
 @user_app.command("list")
 def user_list(tenant: str, as_json: bool = JsonOption) -> None:
-    """List a tenant's users: e-mail, name, role, permission sets, and whether active."""
+    """List a tenant's users, one a line, tab-separated: e-mail, name, role, permission
+    sets, active or deactivated, manager's e-mail, partner account id, locale (`-`: none)."""
     with cli_engine_context() as context:
         users = list_user_documents(operator_context(context, tenant))
+    emails = {u["id"]: u["email"] for u in users}
     text = "\n".join(
         "\t".join(
             [
@@ -55,6 +69,9 @@ def user_list(tenant: str, as_json: bool = JsonOption) -> None:
                 u["role"] or "-",
                 ",".join(u["permission_sets"]) or "-",
                 "active" if u["active"] else "deactivated",
+                emails.get(u["manager"], u["manager"]) if u["manager"] else "-",
+                u["partner_account"] or "-",
+                u["locale"] or "-",
             ]
         )
         for u in users

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
+from engine import metadata_changes, records
 from engine.access import user_with_email
 from engine.audit import list_events
 from engine.context import EngineContext
+from engine.metadata_changes import sharing
 from engine.sessions import log_in
 from engine.tenancy import authenticate, create_api_key, get_tenant
+from metadata.models import ObjectDef
 from runtime.cli import app
 from tests.conftest import TenantHandle, drop_tenant_schema
 from tests.identity_helpers import add_permission_set, add_role
@@ -92,7 +95,83 @@ def test_user_create_json_with_role_and_sets_then_user_list(
     listed = json.loads(runner.invoke(app, ["user", "list", tenant_name, "--json"]).output)
     assert [u["email"] for u in listed] == ["boss@example.com", "rep@example.com"]
     text = runner.invoke(app, ["user", "list", tenant_name]).output.splitlines()
-    assert text[1] == "rep@example.com\tSam\tsales_rep\tsales,support\tactive"
+    assert text[1] == "rep@example.com\tSam\tsales_rep\tsales,support\tactive\t-\t-\t-"
+
+
+def test_user_create_makes_a_dealer_user_with_manager_partner_account_and_locale(
+    tenant_name: str, engine_context: EngineContext
+) -> None:
+    dealer = _dealer(engine_context, tenant_name)
+    result = runner.invoke(
+        app,
+        [
+            "user",
+            "create",
+            tenant_name,
+            "dealer@example.com",
+            "--name",
+            "Dee",
+            "--manager",
+            "BOSS@example.com",
+            "--partner-account",
+            dealer,
+            "--locale",
+            "zh-cn",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    user = json.loads(result.output)
+    boss = user_with_email(
+        engine_context, get_tenant(engine_context, tenant_name), "boss@example.com"
+    )
+    assert (user["manager"], user["partner_account"], user["locale"]) == (
+        str(boss.id),
+        dealer,
+        "zh-CN",
+    )
+    dealer_id = user["id"]  # the new user manages the next one, named by id
+    by_id = runner.invoke(
+        app,
+        ["user", "create", tenant_name, "two@example.com", "--name", "Two", "--manager", dealer_id],
+    )
+    assert by_id.exit_code == 0, by_id.output
+    text = runner.invoke(app, ["user", "list", tenant_name]).output.splitlines()
+    assert text[1] == f"dealer@example.com\tDee\t-\t-\tactive\tboss@example.com\t{dealer}\tzh-CN"
+    assert text[2] == "two@example.com\tTwo\t-\t-\tactive\tdealer@example.com\t-\t-"
+
+
+def test_user_create_refuses_a_bad_manager_partner_account_or_locale_as_the_api_does(
+    tenant_name: str, engine_context: EngineContext
+) -> None:
+    def create(*options: str) -> tuple[int, list[dict[str, str]]]:
+        result = runner.invoke(
+            app, ["user", "create", tenant_name, "x@example.com", "--name", "X", *options, "--json"]
+        )
+        return result.exit_code, json.loads(result.output)["errors"]
+
+    no_settings = create("--partner-account", "01900000-0000-7000-8000-000000000000")
+    assert no_settings[0] == 2
+    assert [e["code"] for e in no_settings[1]] == ["no-partner-settings"]
+    _dealer(engine_context, tenant_name)
+    code, errors = create(
+        "--manager",
+        "nobody@example.com",
+        "--partner-account",
+        "not-an-id",
+        "--locale",
+        "chinese",
+    )
+    assert code == 2
+    assert {(e["pointer"], e["code"]) for e in errors} == {
+        ("/manager", "unknown-user"),
+        ("/partner_account", "invalid-id"),
+        ("/locale", "invalid-locale"),
+    }
+    code, errors = create("--partner-account", "01900000-0000-7000-8000-000000000000")
+    assert (code, [e["code"] for e in errors]) == (2, ["unknown-record"])
+    listed = json.loads(runner.invoke(app, ["user", "list", tenant_name, "--json"]).output)
+    assert [u["email"] for u in listed] == ["boss@example.com"]
 
 
 def test_user_create_refuses_what_the_api_refuses_with_exit_code_2(tenant_name: str) -> None:
@@ -127,11 +206,25 @@ def test_key_create_for_a_user_acts_as_that_user(
     assert "has no user 'who@example.com'" in unknown.output
 
 
-def _components(engine: EngineContext, tenant_name: str) -> None:
+def _handle(engine: EngineContext, tenant_name: str) -> TenantHandle:
     key = create_api_key(engine, tenant_name)
-    handle = TenantHandle(
+    return TenantHandle(
         name=tenant_name, api_key=key.api_key, key_id=key.id, engine=engine, user_id=key.user_id
     )
+
+
+def _dealer(engine: EngineContext, tenant_name: str) -> str:
+    """Make `dealer` the partner accounts' object; return the id of a dealer record."""
+    handle = _handle(engine, tenant_name)
+    dealer = {"api_name": "dealer", "fields": [{"api_name": "title", "type": "text"}]}
+    metadata_changes.create_object(handle.context(), ObjectDef.model_validate(dealer))
+    sharing.put_partner_settings(handle.context(), {"object": "dealer"})
+    record: str = records.create_record(handle.context(), "dealer", {"title": "A"})["id"]
+    return record
+
+
+def _components(engine: EngineContext, tenant_name: str) -> None:
+    handle = _handle(engine, tenant_name)
     add_role(handle, "sales_rep")
     for name in ("sales", "support"):
         add_permission_set(handle, {"api_name": name, "objects": {"*": {"read": True}}})
