@@ -8,6 +8,10 @@ fields in their field history are cleared and the rows marked `erased`. The eras
 written to the audit log (`privacy.erase`) with the records and fields, never a value.
 All or nothing: a record the save refuses (a validation rule, a required `pii` field
 that has no placeholder) leaves everything as it was.
+
+Erasing again is harmless: a field that is empty or holds the placeholder, and history
+rows already marked `erased`, hold nothing to erase; a record with nothing left is not
+written (no new version), and the audit event of such an erasure names no record.
 """
 
 from __future__ import annotations
@@ -21,14 +25,13 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from engine.audit import record_event
-from engine.catalog import CompiledField, hold_catalog_revision
+from engine.catalog import Catalog, CompiledField, CompiledObject, hold_catalog_revision
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import Problem, RecordValidationError
+from engine.errors import InvalidRequest, Problem, RecordValidationError
 from engine.history import history_table
-from engine.privacy.subjects import SubjectRecord, subject_records
+from engine.privacy.subjects import SubjectRecord, referrers, subject_key, subject_records
 from engine.records import RecordWriter, caller_object, caller_scope
-from engine.records.service import parse_record_id
 from metadata.models import FieldType, ObjectRight
 
 #: The action of the audit event an erasure writes.
@@ -72,7 +75,11 @@ class Erasure:
 def erase_subject(context: RequestContext, object_name: str, record_id: str) -> Erasure:
     """Empty every `pii` field of the subject's record and of the records referring to it.
 
+    An erasure that finds nothing left to erase (the subject was erased before) changes
+    nothing and answers no record; it is still written to the audit log.
+
     Raises:
+        InvalidRequest: `record_id` is not a record id, or the object has no `pii` fields.
         NotFound: no such object, or no such record the caller may see.
         RecordValidationError: a required `pii` field with no placeholder, or a record
             the save refuses; nothing is erased.
@@ -80,7 +87,8 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
     """
     target = caller_object(context, object_name, ObjectRight.EDIT)
     catalog, obj = target.catalog, target.obj
-    key = parse_record_id(obj, record_id)
+    key = subject_key(object_name, record_id)
+    _refuse_no_pii(catalog, obj)
     subject = f"{object_name}:{key}"
     with (
         tenant_connection(
@@ -96,7 +104,7 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
         erased: list[ErasedRecord] = []
         cleared = 0
         for item in found:
-            pii = _pii_fields(item)
+            pii = _pii_fields(item.obj)
             if not pii:
                 continue
             held = {
@@ -127,17 +135,51 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
     return outcome
 
 
-def _pii_fields(item: SubjectRecord) -> Mapping[str, CompiledField]:
-    """The `pii` fields of the record's object."""
+def _pii_fields(obj: CompiledObject) -> Mapping[str, CompiledField]:
+    """The `pii` fields of `obj`."""
     return {
-        name: compiled
-        for name, compiled in item.obj.fields.items()
-        if compiled.state.definition.pii
+        name: compiled for name, compiled in obj.fields.items() if compiled.state.definition.pii
     }
 
 
+def _refuse_no_pii(catalog: Catalog, obj: CompiledObject) -> None:
+    """Refuse to erase a subject whose object has no `pii` fields: it is no person's record,
+    and erasing would empty the personal data of every record referring to it (a company's
+    contacts) while leaving the subject's own record as it is.
+
+    Raises:
+        InvalidRequest: `obj` has no `pii` fields (422).
+    """
+    if _pii_fields(obj):
+        return
+    name = obj.state.api_name
+    others = sorted(
+        {
+            f"{referrer.obj.state.api_name}.{field}"
+            for referrer in referrers(catalog, obj)
+            for field in _pii_fields(referrer.obj)
+        }
+    )
+    would = (
+        "only the pii fields of the records referring to it would be erased ("
+        + ", ".join(others)
+        + ")"
+        if others
+        else "and nor do the objects referring to it: nothing would be erased"
+    )
+    detail = (
+        f"{name} has no pii fields, so nothing of a {name} record would be erased; {would}. "
+        f"Name the object of the person (a contact, a lead), or flag the {name} fields that "
+        "hold personal data pii first"
+    )
+    raise InvalidRequest(detail, problems=[Problem("/object", "no-pii-fields", detail)])
+
+
 def _holds_value(item: SubjectRecord, compiled: CompiledField) -> bool:
-    return item.row[compiled.state.column_name] is not None
+    """Whether the field holds personal data: a value, other than what erasing leaves
+    (the placeholder of a required text is no personal data, and is not erased again)."""
+    value = item.row[compiled.state.column_name]
+    return value is not None and value != _emptied(compiled)
 
 
 def _emptied(compiled: CompiledField) -> Any:
@@ -160,7 +202,7 @@ def _refuse_required(found: list[SubjectRecord]) -> None:
             "text can hold a placeholder: make the field optional, then erase again",
         )
         for item in found
-        for name, compiled in _pii_fields(item).items()
+        for name, compiled in _pii_fields(item.obj).items()
         if _holds_value(item, compiled)
         and compiled.state.definition.required
         and compiled.state.definition.type not in _PLACEHOLDER_TYPES
@@ -185,6 +227,8 @@ def _clear_history(
         .where(
             table.c.record_id == item.record_id,
             table.c.field_id.in_([compiled.state.id for compiled in pii.values()]),
+            # Rows an erasure cleared before hold nothing: a second erasure leaves them.
+            table.c.erased.is_(False),
         )
         .values(old_value=None, new_value=None, erased=True)
     )

@@ -16,10 +16,10 @@ from engine.access.field_access import access_of
 from engine.audit import record_event
 from engine.catalog.record_output import render_record
 from engine.context import RequestContext
-from engine.privacy.subjects import subject_records
+from engine.privacy.subjects import subject_key, subject_records
 from engine.query import ObjectAccess
 from engine.records import HistoryReader, caller_object, caller_scope
-from engine.records.service import parse_record_id, read_connection
+from engine.records.service import read_connection
 from metadata.models import ObjectRight
 
 #: The action of the audit event an export writes.
@@ -42,7 +42,7 @@ def export_subject(context: RequestContext, object_name: str, record_id: str) ->
     """
     target = caller_object(context, object_name, ObjectRight.READ)
     catalog, obj = target.catalog, target.obj
-    key = parse_record_id(obj, record_id)
+    key = subject_key(object_name, record_id)
     access = access_of(catalog, context.caller)
     schema = context.tenant.schema_name
     with read_connection(context, catalog) as connection:

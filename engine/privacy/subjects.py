@@ -17,7 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from engine.catalog import Catalog, CompiledObject
-from engine.errors import NotFound
+from engine.errors import InvalidRequest, NotFound, Problem
 from engine.query import QueryScope
 from metadata.models import REFERENCE_TYPES
 
@@ -49,6 +49,25 @@ class SubjectRecord:
         """The record's id."""
         key: UUID = self.row["id"]
         return key
+
+
+def subject_key(object_name: str, record_id: str) -> UUID:
+    """The id of the subject's record, as given on the command line.
+
+    A text that is no record id is a mistake in the request, not a record that is
+    missing: it names no record of any object.
+
+    Raises:
+        InvalidRequest: `record_id` is not a record id (a UUID).
+    """
+    try:
+        return UUID(record_id)
+    except ValueError as exc:
+        detail = (
+            f"{record_id!r} is not a record id; give the id of the subject's {object_name} "
+            "record, such as 01a22cc7-e4fb-76f6-9730-fe338eb2668f"
+        )
+        raise InvalidRequest(detail, problems=[Problem("/id", "invalid-id", detail)]) from exc
 
 
 def referrers(catalog: Catalog, obj: CompiledObject) -> list[Referrer]:

@@ -67,7 +67,8 @@ def privacy_erase(
     """Empty every pii field of a subject's record and of the records referring to it.
 
     Their field history keeps who changed what when, without the values. All or nothing;
-    recorded in the audit log (privacy.erase). docs/audit.md says what is not erased.
+    recorded in the audit log (privacy.erase). Erasing again changes nothing. An object
+    with no pii fields is refused (exit 2). docs/audit.md says what is not erased.
     """
     if not yes:
         if not sys.stdin.isatty():
@@ -83,14 +84,11 @@ def privacy_erase(
         f"{record.object} {record.id}: " + (", ".join(record.fields) or "history only")
         for record in outcome.records
     ]
-    emit(
-        outcome.as_dict(),
-        as_json=as_json,
-        text="\n".join(
-            [
-                f"erased {len(outcome.records)} record(s) of {outcome.subject}, "
-                f"cleared {outcome.history_rows} history value(s)",
-                *lines,
-            ]
-        ),
+    summary = (
+        f"erased {len(outcome.records)} record(s) of {outcome.subject}, "
+        f"cleared {outcome.history_rows} history value(s)"
+        if outcome.records
+        else f"nothing left to erase of {outcome.subject}: its pii fields and their history "
+        "hold no personal data (erased before, or never filled); nothing was changed"
     )
+    emit(outcome.as_dict(), as_json=as_json, text="\n".join([summary, *lines]))

@@ -175,6 +175,96 @@ def test_export_of_an_unknown_record_fails_and_is_not_audited(crm: TenantHandle)
     assert events(crm, "privacy.") == []
 
 
+def test_a_text_that_is_no_record_id_is_invalid_input_for_export_and_erase(
+    crm: TenantHandle, subject: dict[str, str]
+) -> None:
+    for command in (["export"], ["erase", "--yes"]):
+        result = privacy(*command, crm.name, "contact", "not-an-id", "--json")
+        assert result.exit_code == 2, result.output
+        refusal = json.loads(result.output)
+        assert refusal["error"] == "invalid-request"
+        assert "'not-an-id' is not a record id" in refusal["detail"]
+        assert [e["code"] for e in refusal["errors"]] == ["invalid-id"]
+    assert events(crm, "privacy.") == []
+    assert read(crm, "contact", subject["ann"])["name"] == "Ann"
+
+
+def test_erasing_a_subject_again_finds_nothing_left_and_changes_nothing(
+    crm: TenantHandle, subject: dict[str, str]
+) -> None:
+    first = privacy("erase", crm.name, "contact", subject["ann"], "--yes")
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith(f"erased 3 record(s) of contact:{subject['ann']}")
+    erased = {
+        name: (read(crm, name, subject[key]), history(crm, name, subject[key]))
+        for name, key in (("contact", "ann"), ("deal", "deal"), ("activity", "activity"))
+    }
+    again = privacy("erase", crm.name, "contact", subject["ann"], "--yes")
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith(f"nothing left to erase of contact:{subject['ann']}")
+    assert "nothing was changed" in again.output
+    as_json = privacy("erase", crm.name, "contact", subject["ann"], "--yes", "--json")
+    assert json.loads(as_json.output) == {
+        "subject": f"contact:{subject['ann']}",
+        "records": [],
+        "history_rows": 0,
+    }
+    # No new version, no new history: the placeholder `[erased]` is no personal data.
+    for name, key in (("contact", "ann"), ("deal", "deal"), ("activity", "activity")):
+        assert (read(crm, name, subject[key]), history(crm, name, subject[key])) == erased[name]
+    # Every erasure request is in the audit log; the later ones name no record.
+    first_event, *later = sorted(events(crm, "privacy.erase"), key=lambda e: e.id)
+    assert len(first_event.details["records"]) == 3
+    assert [(e.target, e.details["records"], e.details["history_rows"]) for e in later] == [
+        (f"contact:{subject['ann']}", [], 0)
+    ] * 2
+
+
+def test_erasing_again_clears_only_what_was_filled_in_since(
+    crm: TenantHandle, subject: dict[str, str]
+) -> None:
+    assert privacy("erase", crm.name, "contact", subject["ann"], "--yes").exit_code == 0
+    records.update_record(crm.context(), "contact", subject["ann"], {"email": "ann@new.example"})
+    result = privacy("erase", crm.name, "contact", subject["ann"], "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output)
+    # The new e-mail, and the history rows of its entry and of its erasure.
+    assert outcome["records"] == [{"object": "contact", "id": subject["ann"], "fields": ["email"]}]
+    assert outcome["history_rows"] == 2
+    assert read(crm, "contact", subject["ann"])["email"] is None
+    assert all(e["erased"] for e in history(crm, "contact", subject["ann"]))
+
+
+def test_erase_of_an_object_with_no_pii_fields_is_refused_naming_what_would_be_erased(
+    crm: TenantHandle,
+) -> None:
+    for body in (
+        {"api_name": "company", "fields": [{"api_name": "title", "type": "text"}]},
+        {
+            "api_name": "employee",
+            "fields": [
+                {"api_name": "mobile", "type": "phone", "pii": True},
+                {"api_name": "company", "type": "lookup", "target": "company"},
+            ],
+        },
+    ):
+        metadata_changes.create_object(crm.context(), ObjectDef.model_validate(body))
+    company = records.create_record(crm.context(), "company", {"title": "Acme"})
+    worker = records.create_record(
+        crm.context(), "employee", {"mobile": "13600000000", "company": company["id"]}
+    )
+    result = privacy("erase", crm.name, "company", company["id"], "--yes")
+    assert result.exit_code == 2
+    assert "company has no pii fields" in result.output
+    assert "employee.mobile" in result.output
+    refusal = json.loads(
+        privacy("erase", crm.name, "company", company["id"], "--yes", "--json").output
+    )
+    assert [e["code"] for e in refusal["errors"]] == ["no-pii-fields"]
+    assert read(crm, "employee", worker["id"])["mobile"] == "13600000000"
+    assert events(crm, "privacy.erase") == []
+
+
 def test_erase_empties_personal_data_of_the_subject_and_its_referrers_with_history(
     crm: TenantHandle, subject: dict[str, str]
 ) -> None:
