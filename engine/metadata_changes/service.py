@@ -145,7 +145,8 @@ def run_change(
     Records whose stored values the change rewrites (in place, or by recomputing what
     reads them) get a new version, and field history and the after-write hooks see them
     before the commit (origin `metadata-change`). Purged fields and objects lose their
-    field history; a change of access components is written to the audit log.
+    field history; a change of access components, or of a field's `pii` or
+    `track_history` flag, is written to the audit log.
 
     Raises:
         NotFound, MetadataError, Conflict: from `mutate` or the planner; nothing is written.
