@@ -91,6 +91,8 @@ class ComponentKindSpec:
         follow_rename: carries a rename along in the components that name this one.
         guard: checks each change of a component of this kind against the tenant's data.
         render: the API shape of a component (its definition, unless the kind adds to it).
+        normalize: the definition as stored, from the one given (a kind whose keys imply
+            others writes them out, so what is stored and answered says what it grants).
     """
 
     kind: ComponentKind
@@ -102,6 +104,7 @@ class ComponentKindSpec:
     follow_rename: FollowRename | None = None
     guard: Guard | None = None
     render: Callable[[ComponentState], dict[str, Any]] = render_component
+    normalize: Callable[[Any], BaseModel] | None = None
 
 
 def _object_id(
@@ -187,6 +190,8 @@ def put_component(
         MetadataError: the definition does not fit the metadata.
     """
     object_id = _object_id(state, spec, object_name)
+    if spec.normalize is not None:
+        definition = spec.normalize(definition)
     own = (
         require_component(state, spec, name, object_name=object_name)
         if must_exist and name is not None

@@ -5,6 +5,10 @@ A set grants rights on objects (by api name, or `*` for every object), on fields
 (`engine/access/rights.py`). The objects and fields a set names must exist. A rename
 carries along to the users holding the set; a set users hold is not removed (409 naming
 them); and no change may leave the tenant without an active user who can manage users.
+
+A larger right implies the smaller ones (docs/permissions.md); a set is stored and
+answered with them written out, so `{"create": true}` reads back as `{"read": true,
+"create": true}`, what the set grants and what `/me` shows.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from metadata.models import (
     ALL_OBJECTS,
     ComponentKind,
     ComponentState,
+    FieldRights,
+    ObjectRights,
     PermissionSetDef,
     TenantMetadata,
 )
@@ -59,6 +65,50 @@ def check_permission_set(
     return problems
 
 
+def implied_object_rights(rights: ObjectRights) -> ObjectRights:
+    """`rights` with the rights it implies (pure): `modify_all` implies every right,
+    `delete` implies `edit`, and `create`, `edit`, `delete` and `view_all` imply `read`."""
+    granted = rights.model_dump()
+    if granted["modify_all"]:
+        granted = dict.fromkeys(granted, True)
+    if granted["delete"]:
+        granted["edit"] = True
+    if any(granted[name] for name in ("create", "edit", "delete", "view_all")):
+        granted["read"] = True
+    return ObjectRights.model_validate(granted)
+
+
+def implied_field_rights(rights: FieldRights) -> FieldRights:
+    """`rights` with the rights it implies (pure): `edit` implies `read`."""
+    return FieldRights(read=rights.read or rights.edit, edit=rights.edit)
+
+
+def normalized_permission_set(permission_set: PermissionSetDef) -> PermissionSetDef:
+    """`permission_set` with every implied right written out (pure): it grants the same."""
+    return permission_set.model_copy(
+        update={
+            "objects": {
+                name: implied_object_rights(rights)
+                for name, rights in permission_set.objects.items()
+            },
+            "fields": {
+                key: implied_field_rights(rights) for key, rights in permission_set.fields.items()
+            },
+        }
+    )
+
+
+def _normalize(definition: Any) -> PermissionSetDef:
+    return normalized_permission_set(definition)
+
+
+def _render(component: ComponentState) -> dict[str, Any]:
+    """A set as the API answers it: with the implied rights written out (a set stored
+    before they were is answered as it grants)."""
+    definition = normalized_permission_set(PermissionSetDef.model_validate(component.definition))
+    return definition.model_dump(mode="json", exclude_none=True)
+
+
 def guard_permission_set(change: ComponentChange) -> None:
     """Carry a rename along to the set's users; refuse removing a held set, or a change
     that leaves nobody able to manage users.
@@ -88,4 +138,6 @@ PERMISSION_SETS = ComponentKindSpec(
     noun="permission set",
     check=_check,
     guard=guard_permission_set,
+    render=_render,
+    normalize=_normalize,
 )
