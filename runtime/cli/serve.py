@@ -6,6 +6,8 @@ import errno
 import gc
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 import uvicorn
@@ -48,15 +50,16 @@ def serve(
     )
     # Bound before anything says the server is up; uvicorn then serves on this very socket.
     listener = bind_listener(host, port)
-    # --demo sets a database up from nothing; a plain serve must find the one it was given.
-    setup = build_engine_context(settings, migrate=True, create_missing=demo)
-    logins, key = None, None
-    if demo:
-        # Users first: setting the admin's password on a first start revokes their keys.
-        logins = ensure_demo_users(setup, ensure_demo_tenant(setup))
-        key = ensure_demo_key(
-            setup, key_file=settings.demo_key_file or default_demo_key_file(setup)
-        )
+    with quiet_start_up():
+        # --demo sets a database up from nothing; a plain serve must find the one it was given.
+        setup = build_engine_context(settings, migrate=True, create_missing=demo)
+        logins, key = None, None
+        if demo:
+            # Users first: setting the admin's password on a first start revokes their keys.
+            logins = ensure_demo_users(setup, ensure_demo_tenant(setup))
+            key = ensure_demo_key(
+                setup, key_file=settings.demo_key_file or default_demo_key_file(setup)
+            )
     address = f"http://{host}:{listener.getsockname()[1]}"
     typer.echo(f"Tessera is serving on {address}  (API docs: {address}/docs)")
     if key is not None and logins is not None:
@@ -73,6 +76,28 @@ def serve(
     # collections mean ten times fewer full ones, at a few hundred kilobytes of garbage.
     gc.set_threshold(7_000, 10, 10)
     uvicorn.Server(server_config(app, settings=settings, host=host, port=port)).run([listener])
+
+
+@contextmanager
+def quiet_start_up() -> Iterator[None]:
+    """Keep the start-up's informational lines (each migration Alembic runs, the demo
+    tenant's setup) out of the output, so what the server prints first is its address
+    and, with --demo, the key and users; warnings and errors still show.
+
+    With TESSERA_LOG_LEVEL=debug everything shows. Alembic also logs each change of a
+    tenant's tables while serving (its migration context), so it stays at warnings.
+    """
+    if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
+        yield
+        return
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    engine_log = logging.getLogger("engine")
+    level = engine_log.level
+    engine_log.setLevel(max(logging.WARNING, level))
+    try:
+        yield
+    finally:
+        engine_log.setLevel(level)
 
 
 def _print_demo(address: str, key: DemoKey, logins: list[DemoLogin]) -> None:

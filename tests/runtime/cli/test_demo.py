@@ -120,32 +120,40 @@ def _free_port() -> int:
     return port
 
 
-def _start_demo(directory: Path) -> list[str]:
-    """Run `tessera serve --demo` as `make run` does, return what it printed, then stop it."""
+def _start_demo(directory: Path, log_level: str = "warning") -> list[str]:
+    """Run `tessera serve --demo` as `make run` does, return what it printed up to its
+    login example (standard output and standard error as a terminal shows them), then
+    stop it."""
     environment = {
         **os.environ,
         "TESSERA_DATABASE_URL": "sqlite:///./tessera.db",
         "TESSERA_PORT": str(_free_port()),
-        "TESSERA_LOG_LEVEL": "warning",
+        "TESSERA_LOG_LEVEL": log_level,
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "runtime.cli", "serve", "--demo"],
         cwd=directory,
         env={**environment, "PYTHONPATH": str(Path(__file__).parents[3])},
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         assert server.stdout is not None
-        # The server line, three about the key, a heading, five users, a login example.
-        return [server.stdout.readline().rstrip("\n") for _ in range(11)]
+        printed: list[str] = []
+        while not printed or not printed[-1].startswith(("log in: ", "error: ")):
+            line = server.stdout.readline()
+            if not line:
+                break
+            printed.append(line.rstrip("\n"))
+        return printed
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=30)
 
 
 def test_serve_demo_prints_the_same_key_on_every_start(tmp_path: Path) -> None:
+    # The server line, three about the key, a heading, five users, a login example.
     first = _start_demo(tmp_path)
     second = _start_demo(tmp_path)
     key_file = tmp_path / "tessera.db.demo-key"
@@ -158,3 +166,24 @@ def test_serve_demo_prints_the_same_key_on_every_start(tmp_path: Path) -> None:
     assert first[4] == "demo users of tenant demo (the same passwords on every start):"
     assert [line.split()[0] for line in first[5:10]] == [d.email for d in DEMO_USERS]
     assert first[10].startswith("log in: curl -s -X POST http://127.0.0.1:")
+
+
+def test_a_first_start_prints_the_address_key_and_users_before_any_log_line(
+    tmp_path: Path,
+) -> None:
+    # The default log level: the migrations and the demo's setup say nothing.
+    printed = _start_demo(tmp_path, log_level="info")
+    assert printed[0].startswith("Tessera is serving on http://127.0.0.1:")
+    assert printed[1].startswith("demo tenant API key: tsk_")
+    assert printed[10].startswith("log in: curl -s -X POST http://127.0.0.1:")
+    assert len(printed) == 11
+
+
+def test_at_debug_level_a_first_start_shows_each_migration(tmp_path: Path) -> None:
+    printed = _start_demo(tmp_path, log_level="debug")
+    migrations = [line for line in printed if "alembic" in line and "Running upgrade" in line]
+    assert migrations and migrations[0].endswith(
+        "-> 0001, System tables: tenants, API keys, objects, fields, revisions."
+    )
+    serving = next(i for i, line in enumerate(printed) if line.startswith("Tessera is serving"))
+    assert printed.index(migrations[-1]) < serving
