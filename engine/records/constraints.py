@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from engine.access import Rights
 from engine.catalog import Catalog, CompiledObject
 from engine.errors import Conflict, Problem
-from engine.query import QueryScope
+from engine.query import ObjectAccess, QueryScope
 from engine.rules.evaluate import RecordSave
 from metadata.models import REFERENCE_TYPES, FieldType, ObjectRight, OnDelete
 
@@ -116,10 +116,12 @@ def unique_clashes(
     obj: CompiledObject,
     saves: Sequence[RecordSave],
     scope: QueryScope,
+    access: ObjectAccess,
 ) -> list[Problem]:
     """Name each unique value that `saves` repeat among themselves or share with a stored row.
 
-    A stored record is named only when `scope` shows it; otherwise the value is taken.
+    A stored record is named only when `scope` shows it; otherwise the value is taken. A
+    field the writer (`access`) may not read is not named (`_hidden_clash`).
     Used after the database refused a write (outside the failed statement: after a
     rollback or a rolled-back savepoint), to say which value clashed with which record.
     """
@@ -139,6 +141,8 @@ def unique_clashes(
                         "not-unique",
                         f"record {owners[value]} of this batch has the same value",
                     )
+                    if access.can_read(name)
+                    else _hidden_clash(obj, save)
                 )
             owners.setdefault(value, save.pointer.strip("/"))
         stored = _stored_owners(
@@ -147,16 +151,37 @@ def unique_clashes(
         for save in saves:
             clash = stored.get(save.values.get(name))
             if clash is not None and clash.record_id != save.record_id:
-                problems.append(Problem(f"{save.pointer}/{name}", "not-unique", clash.detail()))
+                problems.append(
+                    Problem(f"{save.pointer}/{name}", "not-unique", clash.detail())
+                    if access.can_read(name)
+                    else _hidden_clash(obj, save)
+                )
     return problems
 
 
+def _hidden_clash(obj: CompiledObject, save: RecordSave) -> Problem:
+    """A clash on a field the writer may not read (a default or formula filled it): on
+    the record, naming neither the field nor the record holding the value."""
+    return Problem(
+        save.pointer,
+        "not-unique",
+        f"a unique field of {obj.state.api_name!r} that you may not read would repeat a "
+        "value another record holds; ask an administrator",
+    )
+
+
 def explain_refused_record(
-    connection: Connection, *, obj: CompiledObject, save: RecordSave, scope: QueryScope
+    connection: Connection,
+    *,
+    obj: CompiledObject,
+    save: RecordSave,
+    scope: QueryScope,
+    access: ObjectAccess,
 ) -> Conflict:
     """Return the Conflict that names the stored record one refused record clashed with.
 
-    The record is named (`conflicting_record_id`) only when `scope` shows it.
+    The record is named (`conflicting_record_id`) only when `scope` shows it, the field
+    only when the writer (`access`) may read it.
     """
     for name, compiled in obj.fields.items():
         value = save.values.get(name)
@@ -166,6 +191,9 @@ def explain_refused_record(
             connection, obj=obj, column=compiled.column, values=[value], scope=scope
         ).get(value)
         if clash is not None and clash.record_id != save.record_id:
+            if not access.can_read(name):
+                hidden = _hidden_clash(obj, save)
+                return Conflict(hidden.detail, problems=[hidden])
             detail = clash.detail()
             extra: dict[str, Any] = {"field": name}
             if clash.visible:

@@ -265,7 +265,11 @@ def _save_one(
         except IntegrityError as exc:
             # Explained after the rollback, when the connection can read again.
             raise explain_refused_record(
-                connection, obj=obj, save=pipeline.pending[0].save, scope=pipeline.scope
+                connection,
+                obj=obj,
+                save=pipeline.pending[0].save,
+                scope=pipeline.scope,
+                access=pipeline.fields.on(obj),
             ) from exc
     _release(context, pipeline.released)
     return row

@@ -225,7 +225,11 @@ class Batch:
                             self._write(pipeline, [item])
                     except IntegrityError:
                         clashes = unique_clashes(
-                            connection, obj=pipeline.obj, saves=[item.save], scope=pipeline.scope
+                            connection,
+                            obj=pipeline.obj,
+                            saves=[item.save],
+                            scope=pipeline.scope,
+                            access=pipeline.fields.on(pipeline.obj),
                         )
                         self._retry_if_key_taken(clashes)
                         item.fail(
@@ -320,6 +324,7 @@ def _batch_conflict(pipeline: SavePipeline, items: Sequence[PendingWrite]) -> Co
         obj=pipeline.obj,
         saves=[i.save for i in items],
         scope=pipeline.scope,
+        access=pipeline.fields.on(pipeline.obj),
     )
     return Conflict(
         "the batch clashes with a unique field; nothing was written",

@@ -175,7 +175,11 @@ class RecordWriter:
                 row = stored_row(pipeline, item)
         except IntegrityError as exc:
             raise explain_refused_record(
-                self.connection, obj=obj, save=pipeline.pending[0].save, scope=self.scope
+                self.connection,
+                obj=obj,
+                save=pipeline.pending[0].save,
+                scope=self.scope,
+                access=pipeline.fields.on(obj),
             ) from exc
         self.released.extend(pipeline.released)
         return render_record(obj, row)

@@ -252,3 +252,37 @@ def test_a_hidden_required_field_is_reported_without_its_name(world: World, writ
     ]
     assert HIDDEN not in refused.text
     assert HIDDEN in world.admin.post("/data/account", json={"name": "N"}).text
+
+
+def test_a_clash_on_a_unique_field_the_writer_may_not_read_does_not_name_it(api: Api) -> None:
+    ticket = {
+        "api_name": "ticket",
+        "fields": [
+            {"api_name": "title", "type": "text"},
+            {"api_name": "slot", "type": "text", "unique": True, "default": "only-one"},
+        ],
+    }
+    assert api.post("/admin/objects", json=ticket).status_code == 201
+    blind = {
+        "api_name": "blind",
+        "objects": {"ticket": {"read": True, "create": True}},
+        "fields": {"ticket.slot": {"read": False}},
+    }
+    assert api.post("/admin/permission-sets", json=blind).status_code == 201
+    writer = Api(
+        client=api.client,
+        tenant=add_user(api.tenant, "blind@example.com", permission_sets=("blind",)),
+    )
+    assert writer.post("/data/ticket", json={"title": "first"}).status_code == 201
+    answers = [
+        writer.post("/data/ticket", json={"title": "second"}),
+        writer.post("/data/ticket/bulk", json=[{"title": "third"}]),
+        writer.post("/data/ticket/bulk?mode=partial", json=[{"title": "4"}, {"title": "5"}]),
+    ]
+    for answer in answers:
+        assert answer.status_code in (200, 409, 422), answer.text  # partial bulk: 200
+        assert "not-unique" in answer.text, answer.text
+        assert "slot" not in answer.text, answer.text
+    # The administrator, who reads the field, is told which field and which record.
+    named = api.post("/data/ticket", json={"title": "admin"})
+    assert named.status_code == 409 and "slot" in named.text
