@@ -210,3 +210,46 @@ def test_a_refresh_token_older_than_the_users_password_never_refreshes(admin: Ap
     with pytest.raises(AuthenticationFailed) as refused:
         refresh_session(admin.tenant.engine, refresh_token=pair.refresh_token, address="t")
     assert refused.value.extra["reason"] == "credentials-changed"
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", float("inf")),
+        ("exp", float("nan")),
+        ("exp", 10**30),
+        ("exp", "1893456000"),
+        ("exp", 1893456000.5),
+        ("exp", True),
+        ("exp", -1),
+        ("iat", float("-inf")),
+        ("iat", "yesterday"),
+        ("nbf", float("inf")),
+        ("nbf", [1]),
+        ("cca", 1.5),
+        ("cca", "1796047364290999"),
+        ("cca", False),
+        ("cca", 10**40),
+        ("sub", 12),
+        ("tid", "not-an-id"),
+        ("jti", 7),
+    ],
+)
+def test_a_signed_token_with_a_malformed_claim_is_a_401_naming_the_claim(
+    admin: Api, claim: str, value: Any
+) -> None:
+    # Signed with the tenant's real key: only the claim itself is wrong.
+    claims = _claims_of(admin.tenant, admin.tenant.user_id, **{claim: value})
+    token = jwt.encode(claims, access_token_key(admin.tenant.engine), algorithm="HS256")
+    refused = _refusal(admin, token)
+    assert refused["reason"] == "malformed-token"
+    assert (refused["claim"], repr(claim) in refused["detail"]) == (claim, True)
+
+
+def test_a_token_whose_nbf_is_still_ahead_is_refused_until_then(admin: Api) -> None:
+    key = access_token_key(admin.tenant.engine)
+    later = int(time.time()) + 600
+    early = jwt.encode(_claims_of(admin.tenant, admin.tenant.user_id, nbf=later), key)
+    assert _refusal(admin, early)["reason"] == "token-not-yet-valid"
+    started = jwt.encode(_claims_of(admin.tenant, admin.tenant.user_id, nbf=later - 1200), key)
+    assert admin.client.get("/api/v1/me", headers=bearer(started)).status_code == 200
