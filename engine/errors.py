@@ -93,6 +93,14 @@ class AuthenticationFailed(TesseraError):
     title = "Authentication required"
 
 
+class UnsupportedGrantType(TesseraError):
+    """A token endpoint sent a `grant_type` it does not take (OAuth2, RFC 6749 section 5.2)."""
+
+    code = "unsupported-grant-type"
+    status = 400
+    title = "Unsupported grant type"
+
+
 class TooManyAttempts(TesseraError):
     """Too many failed attempts in a while (logins): wait `retry_after` seconds."""
 

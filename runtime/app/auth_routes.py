@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from engine.access import describe_caller
-from engine.errors import InvalidRequest, Problem
+from engine.errors import InvalidRequest, Problem, UnsupportedGrantType
 from engine.sessions import TokenPair, log_in, log_out, refresh_session
 from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant, engine_context, run_engine
@@ -21,6 +22,7 @@ _PROBLEM = {
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 }
 _TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A grant_type this endpoint does not take", **_PROBLEM},
     401: {"description": "Wrong tenant, e-mail or password, or a bad refresh token", **_PROBLEM},
     429: {"description": "Too many failed logins; wait Retry-After seconds", **_PROBLEM},
 }
@@ -46,17 +48,59 @@ def _basic_user(request: Request) -> str | None:
     return decoded.partition(":")[0] or None
 
 
+#: What each token endpoint's `grant_type` must be, and where the other grant goes.
+_GRANTS = {
+    "password": "to renew tokens, send grant_type=refresh_token to POST /api/v1/auth/refresh",
+    "refresh_token": "to log in with a password, send grant_type=password to "
+    "POST /api/v1/auth/token",
+}
+_SHOWN_GRANT_LENGTH = 40
+#: A module-level name: annotations are strings, resolved in the module's globals.
+_GrantTypeForm = Annotated[
+    str | None, Form(description="`password` for a login, `refresh_token` for a refresh")
+]
+
+
+def _grant_type(expected: str) -> Callable[..., Awaitable[None]]:
+    """The check of a token endpoint's `grant_type`: `expected`, or not sent.
+
+    A dependency, so it answers before the endpoint's other fields are read: a client
+    that sent the wrong grant learns that, not which fields that grant lacks.
+    """
+
+    async def check_grant_type(grant_type: _GrantTypeForm = None) -> None:
+        if grant_type is None or grant_type == expected:
+            return
+        shown = grant_type[:_SHOWN_GRANT_LENGTH]
+        detail = (
+            f"this endpoint takes grant_type={expected} (or no grant_type), not {shown!r}; "
+            f"{_GRANTS[expected]}"
+        )
+        # `error` is OAuth2's own word for it (RFC 6749, 5.2), for OAuth2 client libraries.
+        raise UnsupportedGrantType(
+            detail,
+            problems=[Problem("/grant_type", "unsupported-grant-type", detail)],
+            extra={"error": "unsupported_grant_type", "expected_grant_type": expected},
+        )
+
+    return check_grant_type
+
+
 def _tokens(pair: TokenPair) -> JSONResponse:
     return JSONResponse(pair.as_dict(), headers=_NO_STORE)
 
 
-@router.post("/auth/token", responses=_TOKEN_RESPONSES, openapi_extra=_NO_CREDENTIAL)
+@router.post(
+    "/auth/token",
+    responses=_TOKEN_RESPONSES,
+    openapi_extra=_NO_CREDENTIAL,
+    dependencies=[Depends(_grant_type("password"))],
+)
 async def token(
     request: Request,
     username: Annotated[str, Form(description="Your e-mail")],
     password: Annotated[str, Form()],
     tenant: Annotated[str | None, Form(description="Your tenant's name")] = None,
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
     scope: Annotated[str, Form(description="Ignored: a token acts as its user")] = "",
     client_id: Annotated[
         str | None, Form(description="Your tenant's name, when `tenant` is not sent")
@@ -85,13 +129,17 @@ async def token(
     return _tokens(pair)
 
 
-@router.post("/auth/refresh", responses=_TOKEN_RESPONSES, openapi_extra=_NO_CREDENTIAL)
+@router.post(
+    "/auth/refresh",
+    responses=_TOKEN_RESPONSES,
+    openapi_extra=_NO_CREDENTIAL,
+    dependencies=[Depends(_grant_type("refresh_token"))],
+)
 async def refresh(
     request: Request,
     refresh_token: Annotated[
         str, Form(description="The refresh token of your last login or refresh")
     ],
-    grant_type: Annotated[str | None, Form(pattern="^refresh_token$")] = None,
 ) -> JSONResponse:
     """Trade a refresh token for a new access token and a new refresh token.
 

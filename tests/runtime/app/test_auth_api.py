@@ -272,3 +272,35 @@ def test_guesses_sent_in_parallel_count_before_any_has_been_answered(
             )
         )
     assert sorted(statuses) == [401] * MAX_FAILURES_PER_USER + [429] * (8 - MAX_FAILURES_PER_USER)
+
+
+def test_a_grant_type_an_endpoint_does_not_take_is_a_400_naming_the_one_it_does(
+    client: TestClient, admin: TenantHandle
+) -> None:
+    wrong_login = client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": "tsr_x", "tenant": admin.name},
+    )
+    assert wrong_login.status_code == 400, wrong_login.text
+    body = wrong_login.json()
+    assert body["type"] == "/problems/unsupported-grant-type"
+    assert (body["error"], body["expected_grant_type"]) == ("unsupported_grant_type", "password")
+    assert "takes grant_type=password" in body["detail"]
+    assert "/api/v1/auth/refresh" in body["detail"]
+    assert body["errors"][0]["pointer"] == "/grant_type"
+    wrong_refresh = client.post(
+        "/api/v1/auth/refresh",
+        data={"grant_type": "password", "username": ADMIN, "password": PASSWORD},
+    )
+    assert wrong_refresh.status_code == 400, wrong_refresh.text
+    assert wrong_refresh.json()["expected_grant_type"] == "refresh_token"
+    assert "takes grant_type=refresh_token" in wrong_refresh.json()["detail"]
+    assert "grant_type=password to POST /api/v1/auth/token" in wrong_refresh.json()["detail"]
+    # The right grant, or none, still works.
+    tokens = log_in(client, admin.name, ADMIN, grant_type="password").json()
+    renewed = client.post(
+        "/api/v1/auth/refresh",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
+    assert renewed.status_code == 200, renewed.text
+    assert _actions(admin)[-1] == "login.succeeded"
