@@ -12,9 +12,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from metadata.models.fields import ApiName, Label, LongText
+
+#: A yes-or-no of access metadata: JSON `true` or `false` only. Lax parsing would take
+#: "yes", "off", 0 or 1, and a right is too important to be guessed from such a value.
+Flag = Annotated[bool, Strict()]
 
 #: Every object, present and future, in a permission set's `objects` (an extension).
 ALL_OBJECTS = "*"
@@ -105,19 +109,19 @@ class GroupDef(_Component):
 class ObjectRights(_Component):
     """The rights a permission set grants on one object; absent keys are false."""
 
-    read: bool = False
-    create: bool = False
-    edit: bool = False
-    delete: bool = False
-    view_all: bool = False
-    modify_all: bool = False
+    read: Flag = False
+    create: Flag = False
+    edit: Flag = False
+    delete: Flag = False
+    view_all: Flag = False
+    modify_all: Flag = False
 
 
 class FieldRights(_Component):
     """The rights a permission set grants on one field (`object.field`)."""
 
-    read: bool = False
-    edit: bool = False
+    read: Flag = False
+    edit: Flag = False
 
 
 class PermissionSetDef(_Component):
@@ -145,7 +149,7 @@ class RoleShare(_Component):
     """Share with a role, and optionally every role below it."""
 
     role: ApiName
-    include_subordinates: bool = False
+    include_subordinates: Flag = False
 
 
 class GroupShare(_Component):
@@ -192,7 +196,7 @@ class ManualShareDef(_Component):
     user: Annotated[str, StringConstraints(min_length=1, max_length=320)] | None = None
     group: ApiName | None = None
     role: ApiName | None = None
-    include_subordinates: bool = False
+    include_subordinates: Flag = False
     partner_account: UUID | None = None
     access: ShareAccess = ShareAccess.READ
 

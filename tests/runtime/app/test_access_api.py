@@ -228,3 +228,38 @@ def test_an_unknown_component_is_a_404_with_a_hint(api: Api, kind: str) -> None:
     response = api.get(f"/admin/{kind}/alpah")
     assert response.status_code == 404
     assert "did you mean 'alpha'" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0, "true", None])
+def test_rights_and_include_subordinates_take_only_json_true_or_false(api: Api, value: Any) -> None:
+    assert api.post("/admin/objects", json={"api_name": "lead"}).status_code == 201
+    assert api.post("/admin/roles", json={"api_name": "reps"}).status_code == 201
+    for path, body, pointer in (
+        (
+            "/admin/permission-sets",
+            {"api_name": "loose", "objects": {"lead": {"read": value}}},
+            "/objects/lead/read",
+        ),
+        (
+            "/admin/permission-sets",
+            {"api_name": "loose", "fields": {"lead.name": {"edit": value}}},
+            "/fields/lead.name/edit",
+        ),
+        (
+            "/admin/objects/lead/sharing-rules",
+            {"api_name": "loose", "share_with": {"role": "reps", "include_subordinates": value}},
+            "/share_with/include_subordinates",
+        ),
+    ):
+        refused = api.post(path, json=body)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()["errors"][0]
+        assert problem["pointer"] == pointer, refused.text
+        assert "true or false" in problem["message"], refused.text
+    assert api.get("/admin/permission-sets/loose").status_code == 404
+    assert api.get("/admin/objects/lead/sharing-rules").json() == {"data": []}
+    kept = api.post(
+        "/admin/objects/lead/sharing-rules",
+        json={"api_name": "strict", "share_with": {"role": "reps", "include_subordinates": True}},
+    )
+    assert kept.status_code == 201, kept.text
