@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
     catalog_cache_tenants: int = 256
     log_level: str = "info"
     access_log: bool = True
+    #: The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
+    #: networks, comma-separated, or `*`. Empty (the default): none, so a request's client
+    #: address is always its connection's, and a client cannot pick the address that
+    #: failed logins are counted by (docs/identity.md#failed-logins).
+    forwarded_allow_ips: str = ""
     async_driver: bool = True
     #: Where `tessera serve --demo` keeps the demo key (default: beside a SQLite database).
     demo_key_file: Path | None = None
@@ -72,6 +78,26 @@ class Settings(BaseSettings):
                 "`openssl rand -base64 48`"
             )
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _names_proxies(cls, value: str) -> str:
+        proxies = [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        for proxy in proxies:
+            if proxy == "*":
+                continue
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{proxy!r} is not an address or network: write proxies as "
+                    "'10.0.0.5,10.1.0.0/16', or '*' for every one"
+                ) from exc
+        return ",".join(proxies)
+
+    def is_behind_proxy(self) -> bool:
+        """Whether some proxy's forwarded headers are believed."""
+        return bool(self.forwarded_allow_ips)
 
     @field_validator("file_storage")
     @classmethod

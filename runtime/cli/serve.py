@@ -157,6 +157,11 @@ def server_config(app: ASGIApp, *, settings: Settings, host: str, port: int) -> 
     The server is pinned to h11 and reads request heads up to `max_head_bytes`: h11 alone
     gives up at 16 KiB with a bare 400 and closes the connection (clients still sending
     see a reset), so a URL between `max_url_bytes` and that would never get its 414.
+
+    Forwarded headers are read only from the proxies `forwarded_allow_ips` names:
+    uvicorn on its own believes them from 127.0.0.1 (or its FORWARDED_ALLOW_IPS), so any
+    local client could claim another address with each request and slip past the
+    per-address limit of failed logins.
     """
     return uvicorn.Config(
         app,
@@ -166,6 +171,8 @@ def server_config(app: ASGIApp, *, settings: Settings, host: str, port: int) -> 
         access_log=settings.access_log,
         http="h11",
         h11_max_incomplete_event_size=max(settings.max_head_bytes, settings.max_url_bytes * 2),
+        proxy_headers=settings.is_behind_proxy(),
+        forwarded_allow_ips=settings.forwarded_allow_ips or "",
     )
 
 

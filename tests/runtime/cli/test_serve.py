@@ -4,10 +4,12 @@ a port already in use is one line and exit code 69."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from engine.audit import list_events
 from runtime.app import create_app
 from runtime.cli import app as tessera
 from runtime.cli.serve import server_config, size_limits
@@ -45,6 +48,13 @@ def _free_port() -> int:
 @pytest.fixture
 def served(tenant: TenantHandle) -> Iterator[Served]:
     settings = Settings(max_body_bytes=MAX_BODY, log_level="warning", access_log=False)
+    with _serving(tenant, settings) as serving:
+        yield serving
+
+
+@contextmanager
+def _serving(tenant: TenantHandle, settings: Settings) -> Iterator[Served]:
+    """Serve the tenant's app with the real server, configured as `tessera serve` does."""
     app = create_app(tenant.engine, limits=size_limits(settings))
     port = _free_port()
     server = uvicorn.Server(server_config(app, settings=settings, host="127.0.0.1", port=port))
@@ -227,3 +237,44 @@ def test_connections_to_the_bound_listener_send_small_responses_at_once() -> Non
 
     asyncio.run(accept_one())
     assert nodelay == [1]
+
+
+def _failed_login_address(tenant: TenantHandle, settings: Settings, forwarded: str) -> str | None:
+    """The address a failed login sent with `X-Forwarded-For: forwarded` is counted by."""
+    with _serving(tenant, settings) as serving:
+        response = httpx.post(
+            f"{serving.base}/api/v1/auth/token",
+            data={"tenant": tenant.name, "username": "admin@example.com", "password": "no"},
+            headers={"X-Forwarded-For": forwarded},
+        )
+    assert response.status_code == 401, response.text
+    with tenant.engine.db.connect() as connection:
+        events = list_events(connection, tenant.context().tenant.id)
+    return next(event.address for event in events if event.action == "login.failed")
+
+
+def test_by_default_x_forwarded_for_does_not_change_the_address_logins_are_counted_by(
+    tenant: TenantHandle,
+) -> None:
+    settings = Settings(log_level="warning", access_log=False)
+    assert not server_config(
+        create_app(tenant.engine), settings=settings, host="h", port=1
+    ).proxy_headers
+    assert _failed_login_address(tenant, settings, "203.0.113.9") == "127.0.0.1"
+
+
+def test_a_proxy_named_in_forwarded_allow_ips_has_its_x_forwarded_for_believed(
+    tenant: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_FORWARDED_ALLOW_IPS", " 127.0.0.1 , 10.0.0.0/8")
+    settings = Settings(log_level="warning", access_log=False)
+    assert settings.forwarded_allow_ips == "127.0.0.1,10.0.0.0/8"
+    assert _failed_login_address(tenant, settings, "203.0.113.9") == "203.0.113.9"
+
+
+def test_forwarded_allow_ips_that_name_no_address_are_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TESSERA_FORWARDED_ALLOW_IPS", "10.0.0.300")
+    with pytest.raises(ValueError, match=re.escape("'10.0.0.300' is not an address")):
+        Settings()
