@@ -20,7 +20,7 @@ from engine.access.sharing_tables import (
     role_key,
     user_key,
 )
-from metadata.models import ChildAccountAccess, GroupKind, ShareAccess
+from metadata.models import ChildAccountAccess, GroupKind, ShareAccess, fold_email
 
 #: The prefixes of group members other than e-mails (GroupDef.members).
 _ROLE_MEMBER = "role:"
@@ -136,7 +136,7 @@ class _GroupMembers:
         self._active = active
         self._settings = settings
         self._hierarchy = hierarchy
-        self._by_email = {user.email.casefold(): user.id for user in active}
+        self._by_email = {fold_email(user.email): user.id for user in active}
         self._resolved: dict[str, tuple[frozenset[UUID], tuple[str, ...]]] = {}
 
     def members(self, group: NamedGroup) -> frozenset[UUID]:
@@ -171,7 +171,7 @@ class _GroupMembers:
                 found |= {u.id for u in self._active if u.role == role}
             elif member.startswith(_GROUP_MEMBER):
                 nested.append(member.removeprefix(_GROUP_MEMBER))
-            elif (user := self._by_email.get(member.casefold())) is not None:
+            elif (user := self._by_email.get(fold_email(member))) is not None:
                 found.add(user)
         resolved = (frozenset(found), tuple(nested))
         self._resolved[name] = resolved

@@ -16,7 +16,7 @@ from engine.access.passwords import check_password_rules
 from engine.access.users import normalized_email
 from engine.errors import MetadataError, Problem
 from engine.suggestions import did_you_mean
-from metadata.models import ComponentKind, TenantMetadata, UserDef
+from metadata.models import ComponentKind, TenantMetadata, UserDef, fold_email
 from metadata.store import UserRow
 
 #: A language, an optional script, an optional region: `en`, `zh-CN`, `zh-Hant-TW`, `es-419`.
@@ -57,8 +57,8 @@ def _manager(
         wanted = UUID(reference)
         manager = next((u for u in users if u.id == wanted), None)
     except ValueError:
-        folded = reference.strip().casefold()
-        manager = next((u for u in users if u.email == folded), None)
+        folded = fold_email(reference)
+        manager = next((u for u in users if fold_email(u.email) == folded), None)
     if manager is None:
         problems.append(
             Problem("/manager", "unknown-user", f"there is no user {reference!r} in this tenant")
@@ -140,7 +140,8 @@ def check_user(
     except MetadataError as exc:
         problems += exc.problems
     else:
-        if any(u.email == email and (own is None or u.id != own.id) for u in users):
+        # Folded again: a row stored before e-mails were folded this way counts as taken.
+        if any(fold_email(u.email) == email and (own is None or u.id != own.id) for u in users):
             problems.append(
                 Problem("/email", "email-taken", f"this tenant already has a user {email}")
             )

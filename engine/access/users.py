@@ -12,7 +12,7 @@ from uuid_utils.compat import uuid7
 from engine.audit import record_event
 from engine.context import Caller, EngineContext, TenantRef
 from engine.errors import MetadataError, NotFound, Problem
-from metadata.models import ADMINISTRATOR_SET, ComponentKind, administrator_set
+from metadata.models import ADMINISTRATOR_SET, ComponentKind, administrator_set, fold_email
 from metadata.store import UserRow, components, find_user_by_email, insert_user, list_users
 
 #: The e-mail of the admin user a tenant is created with, unless another is given.
@@ -20,19 +20,23 @@ DEFAULT_ADMIN_EMAIL = "admin@example.com"
 
 
 def normalized_email(email: str, *, pointer: str = "/email") -> str:
-    """The e-mail as stored (case-folded), after a syntax check (no DNS lookup).
+    """The e-mail as stored (`fold_email`: NFKC, lower-case), after a syntax check (no DNS
+    lookup). The text is folded before the check too, so an address written with a
+    full-width at sign (U+FF20) is the address written with `@`.
 
     Raises:
         MetadataError: it is not an e-mail address.
     """
     try:
-        checked = validate_email(email, check_deliverability=False, globally_deliverable=False)
+        checked = validate_email(
+            fold_email(email), check_deliverability=False, globally_deliverable=False
+        )
     except EmailNotValidError as exc:
         raise MetadataError(
             f"{email!r} is not an e-mail address",
             problems=[Problem(pointer, "invalid-email", str(exc))],
         ) from exc
-    return checked.normalized.casefold()
+    return fold_email(checked.normalized)
 
 
 def email_key(text: str) -> str:
@@ -43,7 +47,7 @@ def email_key(text: str) -> str:
     try:
         return normalized_email(text)
     except MetadataError:
-        return text.strip().casefold()
+        return fold_email(text)
 
 
 def new_user(
@@ -59,7 +63,7 @@ def new_user(
     locale: str | None = None,
     permission_sets: list[str] | None = None,
 ) -> UserRow:
-    """A user row to store (pure; the e-mail is checked and case-folded)."""
+    """A user row to store (pure; the e-mail is checked and folded)."""
     return UserRow(
         id=uuid7(),
         tenant_id=tenant_id,
@@ -142,7 +146,7 @@ def tenant_admin(context: EngineContext, tenant: TenantRef) -> UserRow:
 
 
 def user_with_email(context: EngineContext, tenant: TenantRef, email: str) -> UserRow:
-    """The tenant's user with this e-mail (compared case-folded).
+    """The tenant's user with this e-mail (compared folded).
 
     Raises:
         NotFound: the tenant has no such user.

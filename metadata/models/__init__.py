@@ -73,7 +73,7 @@ from metadata.models.rules import (
     ValidationRuleState,
     export_rule,
 )
-from metadata.models.users import MAX_EMAIL_LENGTH, UserDef, UserPatch
+from metadata.models.users import MAX_EMAIL_LENGTH, UserDef, UserPatch, fold_email
 
 __all__ = [
     "ADMINISTRATOR_SET",
@@ -142,4 +142,5 @@ __all__ = [
     "export_field",
     "export_object",
     "export_rule",
+    "fold_email",
 ]

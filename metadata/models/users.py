@@ -6,6 +6,7 @@ of their own, `tessera_users`. A user's role and permission sets name components
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -14,6 +15,19 @@ from metadata.models.fields import ApiName
 
 #: The longest e-mail address (RFC 5321's limit on a path).
 MAX_EMAIL_LENGTH = 320
+
+
+def fold_email(text: str) -> str:
+    """Return an e-mail in the one form it is stored, compared and counted in (pure).
+
+    NFKC first, so that compatibility forms are the characters they stand for (`rep`
+    written in full-width letters, U+FF52 U+FF45 U+FF50, is `rep`), then lower-case. Not
+    `str.casefold`: that changes letters into others (`ß` into `ss`), so two addresses
+    that are not the same would be taken for one. Logins, users, group members, manual
+    shares and the counts of failed logins all compare e-mails in this form.
+    """
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
 
 Email = Annotated[str, StringConstraints(min_length=1, max_length=MAX_EMAIL_LENGTH)]
 UserName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]

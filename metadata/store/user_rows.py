@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from metadata.models import fold_email
 from metadata.store.tables import tenants, users
 
 
@@ -54,9 +55,9 @@ def find_user(connection: Connection, tenant_id: UUID, user_id: UUID) -> UserRow
 
 
 def find_user_by_email(connection: Connection, tenant_id: UUID, email: str) -> UserRow | None:
-    """Return the tenant's user with this e-mail (compared case-folded), if any."""
+    """Return the tenant's user with this e-mail (compared as `fold_email` folds it), if any."""
     row = connection.execute(
-        select(users).where(users.c.tenant_id == tenant_id, users.c.email == email.casefold())
+        select(users).where(users.c.tenant_id == tenant_id, users.c.email == fold_email(email))
     ).one_or_none()
     return user_from_mapping(row._mapping) if row else None
 

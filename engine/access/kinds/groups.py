@@ -27,7 +27,14 @@ from engine.catalog import build_tables
 from engine.errors import MetadataError, Problem, summarize
 from engine.metadata_changes.components import ComponentChange, ComponentKindSpec
 from engine.suggestions import did_you_mean
-from metadata.models import ComponentKind, ComponentState, GroupDef, GroupKind, TenantMetadata
+from metadata.models import (
+    ComponentKind,
+    ComponentState,
+    GroupDef,
+    GroupKind,
+    TenantMetadata,
+    fold_email,
+)
 
 
 def _names(state: TenantMetadata, kind: ComponentKind) -> list[str]:
@@ -134,7 +141,7 @@ def guard_group(change: ComponentChange) -> None:
 
 
 def _check_emails(change: ComponentChange, group: ComponentState) -> None:
-    known = {user.email for user in tenant_users(change)}
+    known = {fold_email(user.email) for user in tenant_users(change)}
     problems = [
         Problem(
             f"/members/{index}",
@@ -142,7 +149,7 @@ def _check_emails(change: ComponentChange, group: ComponentState) -> None:
             f"no user of this tenant has the e-mail {member!r}",
         )
         for index, member in enumerate(group.definition.get("members", []))
-        if ":" not in member and member.casefold() not in known
+        if ":" not in member and fold_email(member) not in known
     ]
     if problems:
         raise MetadataError(summarize(problems), problems=problems)

@@ -161,3 +161,14 @@ def test_one_users_principals_are_its_members_in_the_whole_tenants_closure() -> 
         assert principals_of(user, settings) == expected, user.email
     assert group_key(settings.groups["desk"].id) in principals_of(users[3], settings)
     assert partner_key(account) in principals_of(users[4], settings)
+
+
+def test_a_group_member_e_mail_is_compared_nfkc_folded_and_lower_cased_not_casefolded() -> None:
+    members = ["\uff21\uff4e\uff4e@x", "Maße@x"]  # "Ann" in full-width letters
+    settings = read_sharing_settings(
+        _state((ComponentKind.GROUP, "team", {"api_name": "team", "members": members}))
+    )
+    ann, sharp, masse = _user("ann@x"), _user("maße@x"), _user("masse@x")
+    closure = compute_closure([ann, sharp, masse], settings, account_parents={})
+    team = settings.groups["team"].id
+    assert {u for u, k in closure.members if k == group_key(team)} == {ann.id, sharp.id}

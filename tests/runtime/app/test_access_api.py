@@ -263,3 +263,20 @@ def test_rights_and_include_subordinates_take_only_json_true_or_false(api: Api, 
         json={"api_name": "strict", "share_with": {"role": "reps", "include_subordinates": True}},
     )
     assert kept.status_code == 201, kept.text
+
+
+def test_a_group_member_and_a_manager_named_in_full_width_letters_are_the_user(
+    api: Api,
+) -> None:
+    ann = add_user(api.tenant, "ann@example.com")
+    full_width = "\uff41\uff4e\uff4e@example.com"  # "ann" in full-width letters
+    created = api.post("/admin/groups", json={"api_name": "north", "members": [full_width]})
+    assert created.status_code == 201, created.text
+    bob = api.post(
+        "/admin/users", json={"email": "bob@example.com", "name": "Bob", "manager": full_width}
+    )
+    assert bob.status_code == 201, bob.text
+    assert bob.json()["manager"] == str(ann.user_id)
+    add_user(api.tenant, "masse@example.com")  # not the address maße@example.com
+    unknown = api.post("/admin/groups", json={"api_name": "south", "members": ["maße@example.com"]})
+    assert unknown.status_code == 422, unknown.text

@@ -197,3 +197,42 @@ def test_every_user_change_brings_sharing_up_to_date_in_its_transaction(
     sales.patch(f"/admin/users/{user['id']}", json={"role": "sales_manager"})
     sales.delete(f"/admin/users/{user['id']}")
     assert calls == [sales.tenant.name] * 3
+
+
+FULL_WIDTH_LI_NA = "\uff2c\uff49.\uff2e\uff41@example.com"  # "Li.Na" in full-width letters
+
+
+def test_emails_are_stored_nfkc_folded_and_lower_cased_never_casefolded(sales: Api) -> None:
+    sharp = _created(sales, email="Maße@Example.com", name="Maße")
+    assert sharp["email"] == "maße@example.com"
+    masse = _created(sales, email="masse@example.com", name="Masse")
+    assert masse["email"] == "masse@example.com"  # another address, another user
+    password = NEW_USER["password"]
+    assert log_in(sales.client, sales.tenant.name, "MASSE@example.com", password).is_success
+    me = sales.client.get(
+        "/api/v1/me",
+        headers={
+            "Authorization": "Bearer "
+            + log_in(sales.client, sales.tenant.name, "MAßE@example.com", password).json()[
+                "access_token"
+            ]
+        },
+    )
+    assert me.json()["id"] == sharp["id"]
+
+
+def test_a_full_width_variant_of_a_users_email_is_that_user(sales: Api) -> None:
+    user = _created(sales)
+    taken = sales.post("/admin/users", json={**NEW_USER, "email": FULL_WIDTH_LI_NA})
+    assert taken.status_code == 422, taken.text
+    assert taken.json()["errors"][0]["code"] == "email-taken"
+    assert "li.na@example.com" in taken.json()["errors"][0]["message"]
+    password = NEW_USER["password"]
+    tokens = log_in(sales.client, sales.tenant.name, FULL_WIDTH_LI_NA, password)
+    assert tokens.status_code == 200, tokens.text
+    as_user = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    assert sales.client.get("/api/v1/me", headers=as_user).json()["id"] == user["id"]
+    # Failed logins of either form count for the one user.
+    for typed in ("li.na@example.com", FULL_WIDTH_LI_NA) * 2 + ("LI.NA@EXAMPLE.COM",):
+        assert log_in(sales.client, sales.tenant.name, typed, "a wrong guess").status_code == 401
+    assert log_in(sales.client, sales.tenant.name, "li.na@example.com", password).status_code == 429
