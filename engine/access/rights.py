@@ -37,9 +37,10 @@ def _granted(rights: ObjectRights) -> frozenset[ObjectRight]:
 class Rights:
     """What a caller may do, from the permission sets they hold.
 
-    A field a set does not name follows that set's rights on the field's object (read
-    follows read, edit follows edit); a field a set names has exactly the rights it says.
-    The union over sets decides.
+    Within one set, an object the set names has exactly the rights its entry says (the `*`
+    entry covers only the objects the set does not name); a field a set does not name
+    follows that set's rights on the field's object (read follows read, edit follows
+    edit); a field a set names has exactly the rights it says. The union over sets decides.
     """
 
     sets: tuple[PermissionSetDef, ...]
@@ -59,12 +60,11 @@ class Rights:
         return right in self.system
 
     def _object_rights(self, permission_set: PermissionSetDef, obj: str) -> frozenset[ObjectRight]:
-        granted: frozenset[ObjectRight] = frozenset()
-        for key in (ALL_OBJECTS, obj):
-            rights = permission_set.objects.get(key)
-            if rights is not None:
-                granted |= _granted(rights)
-        return granted
+        # An entry naming the object replaces the set's `*` entry for it, as a named field
+        # replaces its object's rights: `"payroll": {"read": false}` beside an all-granting
+        # `*` takes payroll away within this set (other sets may still grant it).
+        rights = permission_set.objects.get(obj, permission_set.objects.get(ALL_OBJECTS))
+        return frozenset() if rights is None else _granted(rights)
 
     def on_object(self, obj: str) -> frozenset[ObjectRight]:
         """The rights on object `obj` that any set grants."""

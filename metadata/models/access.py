@@ -127,8 +127,9 @@ class FieldRights(_Component):
 class PermissionSetDef(_Component):
     """Rights granted together; a user's rights are the union of their sets.
 
-    `objects` is keyed by object api name (`*` is every object); `fields` by
-    `object.field`. A field a set does not name follows the set's rights on its object.
+    `objects` is keyed by object api name (`*` is every object the set does not name);
+    `fields` by `object.field`. A field a set does not name follows the set's rights on its
+    object.
     """
 
     api_name: ApiName

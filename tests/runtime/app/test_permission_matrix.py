@@ -114,3 +114,44 @@ def test_an_upsert_needs_both_create_and_edit(world: World) -> None:
     assert refused.status_code == 403
     assert "edit" in refused.json()["detail"]
     assert creator.post("/data/account/bulk", json=[{"name": "Fresh"}]).status_code == 200
+
+
+def test_an_object_a_set_names_replaces_its_star_entry_and_other_sets_still_add(
+    world: World,
+) -> None:
+    everything_but_payroll = {
+        "api_name": "all_but_payroll",
+        "objects": {
+            "*": {"read": True, "create": True, "edit": True},
+            "payroll": {"read": False},
+        },
+    }
+    created = world.admin.post("/admin/permission-sets", json=everything_but_payroll)
+    assert created.status_code == 201, created.text
+    narrowed = Api(
+        client=world.admin.client,
+        tenant=add_user(world.admin.tenant, "np@example.com", permission_sets=("all_but_payroll",)),
+    )
+    assert narrowed.get(f"/data/account/{world.ids['account']}").status_code == 200
+    assert (
+        narrowed.patch(f"/data/account/{world.ids['account']}", json={"revenue": "7"}).status_code
+        == 200
+    )
+    assert narrowed.get(f"/data/payroll/{world.ids['payroll']}").status_code == 404
+    assert narrowed.post("/data/payroll", json={"employee": "Mallory"}).status_code == 404
+
+    # A user's rights are the union of their sets: a second set granting payroll gives it back.
+    payroll_reader = {"api_name": "payroll_reader", "objects": {"payroll": {"read": True}}}
+    assert world.admin.post("/admin/permission-sets", json=payroll_reader).status_code == 201
+    both = Api(
+        client=world.admin.client,
+        tenant=add_user(
+            world.admin.tenant,
+            "both@example.com",
+            permission_sets=("all_but_payroll", "payroll_reader"),
+        ),
+    )
+    read = both.get(f"/data/payroll/{world.ids['payroll']}")
+    assert read.status_code == 200, read.text
+    assert read.json()["employee"] == "Eve"
+    assert both.post("/data/payroll", json={"employee": "Mallory"}).status_code == 403
