@@ -47,7 +47,7 @@ from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.constraints import check_references
 from engine.records.file_releases import files_of_deletion, replaced_files
-from engine.records.owners import check_owners
+from engine.records.owners import check_owners, refuse_owner_transfers
 from engine.records.record_input import parse_record_input
 from engine.records.required_fields import find_missing_required
 from engine.rules.cascade import Cascade, RecordChange
@@ -226,6 +226,14 @@ class SavePipeline:
                 for item in items
                 if item.is_parsed
             ],
+        )
+        refuse_owner_transfers(
+            self.connection,
+            context=self.context,
+            catalog=self.catalog,
+            obj=self.obj,
+            visible=self.visible,
+            saves=[item.save for item in items if item.is_parsed],
         )
         self._check_references(items)
         for item in items:

@@ -2,8 +2,8 @@
 
 Shares are about records of an object the caller may read (404 otherwise, as for every
 data path). Anyone who may read a record sees its shares (manual ones and those sharing rules
-make). Sharing it, or taking a manual share back, is for its owner, a user whose role is
-above the owner's, and users with modify_all on the object (docs/sharing.md).
+make). Sharing it, or taking a manual share back, is for those who stand for the record
+(`sharers.py`), and a share grants no more than the sharer may do (docs/sharing.md).
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from engine.audit import record_event
 from engine.catalog import Catalog, CompiledObject
 from engine.context import RequestContext
 from engine.database import tenant_connection
-from engine.errors import NotFound, PermissionDenied, Problem, RecordValidationError
+from engine.errors import NotFound, Problem, RecordValidationError
 from engine.records.object_rights import caller_object
 from engine.records.permissions import caller_scope
 from engine.records.service import parse_record_id, read_connection, read_record
+from engine.records.sharers import refuse_share_beyond_rights, require_sharer
 from engine.shape_problems import parse_body
 from metadata.models import DefaultAccess, ManualShareDef, ObjectRight, SystemRight
-from metadata.store import find_user
 
 
 def list_shares(context: RequestContext, object_name: str, record_id: str) -> list[dict[str, Any]]:
@@ -114,7 +114,8 @@ def add_share(
         connection.begin(),
     ):
         row = _readable(connection, context, obj, key, record_id)
-        _require_sharer(connection, context, catalog, obj, row)
+        require_sharer(connection, context, catalog, obj, row)
+        refuse_share_beyond_rights(catalog, context.caller, obj, share.access)
         grantee = grantee_of(
             connection,
             catalog=catalog,
@@ -164,7 +165,7 @@ def remove_share(
         connection.begin(),
     ):
         row = _readable(connection, context, obj, key, record_id)
-        _require_sharer(connection, context, catalog, obj, row)
+        require_sharer(connection, context, catalog, obj, row)
         grantee = grantee_of(
             connection,
             catalog=catalog,
@@ -236,44 +237,6 @@ def _refuse_controlled_by_parent(settings: SharingSettings, obj: CompiledObject)
         raise RecordValidationError(
             message, problems=[Problem("", "controlled-by-parent", message)]
         )
-
-
-def _require_sharer(
-    connection: Connection,
-    context: RequestContext,
-    catalog: Catalog,
-    obj: CompiledObject,
-    row: RowMapping,
-) -> None:
-    """The owner, a role above the owner's, or modify_all may share a record."""
-    caller = context.caller
-    if rights_of(catalog, caller).can(obj.state.api_name, ObjectRight.MODIFY_ALL):
-        return
-    owner_id = row["owner_id"]
-    if owner_id == caller.user_id:
-        return
-    owner = find_user(connection, context.tenant.id, owner_id) if owner_id else None
-    settings = sharing_settings(catalog)
-    if (
-        owner is not None
-        and owner.role in settings.roles
-        and caller.role in _roles_above(settings, owner.role)
-    ):
-        return
-    raise PermissionDenied(
-        f"only the record's owner, someone above them in the role hierarchy, or a user with "
-        f"modify_all on {obj.state.api_name!r} may share it"
-    )
-
-
-def _roles_above(settings: SharingSettings, role: str | None) -> set[str]:
-    above: set[str] = set()
-    known = settings.roles.get(role) if role is not None else None
-    current = known.definition.parent if known is not None else None
-    while current is not None and current in settings.roles and current not in above:
-        above.add(current)
-        current = settings.roles[current].definition.parent
-    return above
 
 
 def _audit(

@@ -1,4 +1,4 @@
-"""Record owners: an active user of the tenant or a queue; a transfer is an edit."""
+"""Record owners: an active user of the tenant or a queue; a transfer is the owner's."""
 
 from __future__ import annotations
 
@@ -50,16 +50,25 @@ def test_an_owner_that_is_no_active_user_nor_a_queue_is_refused(world: World) ->
     assert bulk.json()["results"][1]["errors"][0]["pointer"] == "/1/owner_id"
 
 
-def test_a_transfer_is_an_edit_of_the_record(world: World) -> None:
+def test_a_transfer_needs_more_than_edit_access(world: World) -> None:
     opportunity = world.ids["opportunity"]
     viewer = world.as_user("viewer")
     rep = world.as_user("rep")
     moved = {"owner_id": str(viewer.tenant.user_id)}
     assert viewer.patch(f"/data/opportunity/{opportunity}", json=moved).status_code == 403
+    # Every opportunity is open to change (read_write), yet only its owner gives it away.
+    refused = rep.patch(f"/data/opportunity/{opportunity}", json=moved)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["pointer"] == "/owner_id"
+    assert rep.patch(f"/data/opportunity/{opportunity}", json={"amount": "7"}).status_code == 200
+    given = world.admin.patch(
+        f"/data/opportunity/{opportunity}", json={"owner_id": str(rep.tenant.user_id)}
+    )
+    assert given.status_code == 200, given.text
     transferred = rep.patch(f"/data/opportunity/{opportunity}", json=moved)
     assert transferred.status_code == 200
     assert transferred.json()["owner_id"] == str(viewer.tenant.user_id)
-    emptied = rep.patch(f"/data/opportunity/{opportunity}", json={"owner_id": None})
+    emptied = world.admin.patch(f"/data/opportunity/{opportunity}", json={"owner_id": None})
     assert emptied.status_code == 422
     assert emptied.json()["errors"][0]["code"] == "invalid-owner"
 
