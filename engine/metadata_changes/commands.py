@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from engine.access import rights_of
 from engine.catalog import tenant_catalog
 from engine.context import RequestContext
 from engine.errors import InvalidRequest, MetadataError, summarize
@@ -21,6 +22,7 @@ from metadata.models import (
     ObjectDef,
     ObjectPatch,
     ObjectState,
+    SystemRight,
     TenantMetadata,
     ValidationRuleDef,
     ValidationRulePatch,
@@ -76,9 +78,27 @@ def get_field(context: RequestContext, object_name: str, field_name: str) -> dic
 
 
 def export_metadata(context: RequestContext) -> dict[str, Any]:
-    """Return the tenant's whole metadata as one document."""
-    document = tenant_catalog(context).metadata_state.export()
+    """Return the tenant's whole metadata as one document.
+
+    Group members naming users by e-mail are the user directory, which only callers with
+    `manage_users` see (as `/admin/groups`): for other callers they are left out, and each
+    group says so with `members_hidden` (docs/admin-api.md).
+    """
+    catalog = tenant_catalog(context)
+    document = catalog.metadata_state.export()
+    if not rights_of(catalog, context.caller).has_system(SystemRight.MANAGE_USERS):
+        document["groups"] = [_without_users(group) for group in document["groups"]]
     return {"tenant": context.tenant.name, **document}
+
+
+def _without_users(group: Mapping[str, Any]) -> dict[str, Any]:
+    """A group with the members naming users (e-mails) left out; roles and groups stay.
+
+    An e-mail is the one kind of member with an `@` (the others are `role:R`,
+    `role_and_subordinates:R` and `group:G`, whose names cannot hold one).
+    """
+    members = [member for member in group.get("members", []) if "@" not in member]
+    return {**group, "members": members, "members_hidden": True}
 
 
 def checked_body(

@@ -222,6 +222,30 @@ def test_the_access_routes_need_manage_users(api: Api) -> None:
     assert api.get("/admin/permission-sets/mine").status_code == 404
 
 
+def test_the_metadata_export_shows_group_users_only_to_user_managers(api: Api) -> None:
+    api.post("/admin/roles", json={"api_name": "sales"})
+    add_user(api.tenant, "ann@example.com")
+    group = {"api_name": "north", "members": ["ann@example.com", "role:sales"]}
+    assert api.post("/admin/groups", json=group).status_code == 201
+    api.post("/admin/permission-sets", json={"api_name": "builder", "system": ["customize"]})
+    builder = add_user(api.tenant, "bo@example.com", permission_sets=("builder",))
+
+    exported = api.client.get("/api/v1/admin/metadata", headers=builder.headers)
+    assert exported.status_code == 200, exported.text
+    assert "ann@example.com" not in exported.text
+    assert "@" not in str(exported.json()["roles"]) + str(exported.json()["permission_sets"])
+    [north] = exported.json()["groups"]
+    assert north["members"] == ["role:sales"]
+    assert north["members_hidden"] is True
+    assert api.client.get("/api/v1/admin/groups", headers=builder.headers).status_code == 403
+
+    # A caller holding manage_users sees every member, as /admin/groups shows them.
+    [full] = api.get("/admin/metadata").json()["groups"]
+    assert full["members"] == ["ann@example.com", "role:sales"]
+    assert "members_hidden" not in full
+    assert api.get("/admin/groups/north").json()["members"] == full["members"]
+
+
 @pytest.mark.parametrize("kind", ["roles", "groups", "permission-sets"])
 def test_an_unknown_component_is_a_404_with_a_hint(api: Api, kind: str) -> None:
     api.post(f"/admin/{kind}", json={"api_name": "alpha"})
