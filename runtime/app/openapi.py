@@ -23,7 +23,7 @@ from engine.extensions import WriteOrigin
 from engine.query import ObjectAccess
 from engine.records.bulk import MAX_BATCH
 from engine.records.json_schema import bulk_input_schema, keyed_input_schema, record_schema
-from metadata.models import FieldType, ObjectRight
+from metadata.models import FieldType, ObjectRight, ShareAccess
 from runtime.app.articles import with_indefinite_article
 from runtime.app.auth import BEARER_SCHEME, OAUTH2_SCHEME
 
@@ -104,6 +104,12 @@ def tenant_openapi(app: FastAPI, context: RequestContext) -> dict[str, Any]:
     schemas = document["components"]["schemas"]
     schemas["BulkResult"] = _bulk_result_schema()
     schemas["FieldHistoryPage"] = _history_page_schema()
+    schemas["Share"] = _share_schema()
+    schemas["ShareList"] = {
+        "type": "object",
+        "properties": {"data": {"type": "array", "items": _ref("Share")}},
+        "required": ["data"],
+    }
     for name, obj in catalog.objects.items():
         granted = access.on(obj)
         if not granted.is_readable:
@@ -343,6 +349,9 @@ def _object_paths(
             },
         },
     }
+    paths[f"/api/v1/data/{name}/{{id}}/shares"] = _share_paths(
+        obj, record_id=record_id, generic=generic
+    )
     file_fields = [
         field_name
         for field_name, compiled in obj.fields.items()
@@ -432,6 +441,77 @@ def _file_paths(
                 **_problems(401, 404, 412, 422),
             },
         },
+    }
+
+
+def _share_paths(
+    obj: CompiledObject, *, record_id: dict[str, Any], generic: dict[str, Any]
+) -> dict[str, Any]:
+    """The manual shares of a record (runtime/app/share_routes.py, docs/sharing.md).
+
+    Each operation needs only `read` on the object: who may share a record is decided per
+    record (its owner, a role above, modify_all), and refused with 403.
+    """
+    name = obj.state.api_name
+    one = with_indefinite_article(obj.state.label)
+    tag = [f"{name} records"]
+    shares = "/{record_id}/shares"
+    return {
+        "get": {
+            "tags": tag,
+            "summary": f"Who {one} is shared with, and why",
+            "operationId": f"list_{name}_shares",
+            "parameters": [record_id, *_query_parameters(generic, shares, "get")],
+            "responses": {
+                "200": _json(_ref("ShareList"), "Manual shares and those of sharing rules"),
+                **_problems(401, 404, 422),
+            },
+        },
+        "post": {
+            "tags": tag,
+            "summary": f"Share {one} with a user, group, role or partner account",
+            "operationId": f"share_{name}",
+            "parameters": [record_id, *_query_parameters(generic, shares, "post")],
+            # The body is the generic route's: one principal and the access.
+            "requestBody": generic[f"/api/v1/data/{{object_name}}{shares}"]["post"]["requestBody"],
+            "responses": {
+                "201": _json(_ref("Share"), "Shared (a share again replaces the access)"),
+                "403": {"description": "You may not share this record", **_PROBLEM},
+                **_problems(401, 404, 422),
+            },
+        },
+        "delete": {
+            "tags": tag,
+            "summary": f"Take back a manual share of {one}",
+            "operationId": f"unshare_{name}",
+            "parameters": [record_id, *_query_parameters(generic, shares, "delete")],
+            "responses": {
+                "204": {"description": "Taken back"},
+                "403": {"description": "You may not share this record", **_PROBLEM},
+                **_problems(401, 404, 422),
+            },
+        },
+    }
+
+
+def _share_schema() -> dict[str, Any]:
+    """One share of a record: its principal, access and cause (docs/sharing.md)."""
+    text = {"type": "string"}
+    return {
+        "type": "object",
+        "description": "Exactly one principal; `email` only for callers with manage_users",
+        "properties": {
+            "user": {**text, "format": "uuid"},
+            "email": {"anyOf": [text, {"type": "null"}]},
+            "group": text,
+            "role": text,
+            "include_subordinates": {"type": "boolean"},
+            "partner_account": {**text, "format": "uuid"},
+            "access": {"enum": [access.value for access in ShareAccess]},
+            "cause": {"enum": ["manual", "sharing_rule"]},
+            "rule": text,
+        },
+        "required": ["access", "cause"],
     }
 
 

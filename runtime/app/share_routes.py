@@ -8,14 +8,18 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Response, status
 
 from engine.records import shares
+from metadata.models import ManualShareDef
 from runtime.app.api_route import ApiRoute
 from runtime.app.auth import InTenant
+from runtime.app.json_body import checked_by_engine
 
 router = APIRouter(prefix="/api/v1/data", tags=["data"], route_class=ApiRoute)
 
+#: One principal and the access (docs/sharing.md); the engine checks it, every problem at once.
 ShareBody = Annotated[
-    dict[str, Any],
+    Any,
     Body(description='{"user" | "group" | "role" | "partner_account", "access": "read"}'),
+    checked_by_engine(ManualShareDef),
 ]
 
 
