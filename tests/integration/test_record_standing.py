@@ -34,7 +34,8 @@ def _to(world: World, user: str) -> dict[str, str]:
 def test_a_read_write_share_lets_a_user_change_a_record_but_not_take_it(world: World) -> None:
     lead = world.leads["rep1-lead"]
     shared = world["rep1"].post(
-        f"/data/lead/{lead}/shares", json={"user": "rep2@example.com", "access": "read_write"}
+        f"/data/lead/{lead}/shares",
+        json={"user": str(world["rep2"].tenant.user_id), "access": "read_write"},
     )
     assert shared.status_code == 201, shared.text
     taken = world["rep2"].patch(f"/data/lead/{lead}", json=_to(world, "rep2"))
@@ -103,7 +104,9 @@ def test_a_sharer_without_edit_may_grant_read_only(world: World, tenant: TenantH
     )
     lead = reader.create("lead", name="reader-lead")
     path = f"/data/lead/{lead}/shares"
-    refused = reader.post(path, json={"user": "rep2@example.com", "access": "read_write"})
+    refused = reader.post(
+        path, json={"user": str(world["rep2"].tenant.user_id), "access": "read_write"}
+    )
     assert refused.status_code == 403
     assert refused.json()["detail"] == (
         "you may not share a lead record with read_write access: none of your permission "
@@ -111,7 +114,7 @@ def test_a_sharer_without_edit_may_grant_read_only(world: World, tenant: TenantH
         'share it with "access": "read"'
     )
     assert world["rep2"].get(f"/data/lead/{lead}").status_code == 404
-    granted = reader.post(path, json={"user": "rep2@example.com", "access": "read"})
+    granted = reader.post(path, json={"user": str(world["rep2"].tenant.user_id), "access": "read"})
     assert granted.status_code == 201, granted.text
     assert world["rep2"].get(f"/data/lead/{lead}").status_code == 200
     assert world["rep2"].patch(f"/data/lead/{lead}", json={"amount": 1}).status_code == 403
@@ -121,7 +124,7 @@ def test_a_sharer_without_edit_may_grant_read_only(world: World, tenant: TenantH
         world["rep1"]
         .post(
             f"/data/lead/{rep1_lead}/shares",
-            json={"user": "rep2@example.com", "access": "read_write"},
+            json={"user": str(world["rep2"].tenant.user_id), "access": "read_write"},
         )
         .status_code
         == 201
