@@ -42,7 +42,7 @@ from engine.database import bind_budget
 from engine.errors import Problem
 from engine.expressions import EvaluationContext
 from engine.extensions import WriteOrigin
-from engine.query import FieldAccess, QueryScope
+from engine.query import AllRows, FieldAccess, QueryScope
 from engine.records.after_write import AfterWrite
 from engine.records.auto_number import advance_counter, format_auto_number
 from engine.records.constraints import check_references
@@ -227,14 +227,16 @@ class SavePipeline:
                 if item.is_parsed
             ],
         )
-        refuse_owner_transfers(
-            self.connection,
-            context=self.context,
-            catalog=self.catalog,
-            obj=self.obj,
-            visible=self.visible,
-            saves=[item.save for item in items if item.is_parsed],
-        )
+        if not isinstance(self.scope, AllRows):
+            # A writer acting for the whole tenant (a hook, a workflow) may move owners.
+            refuse_owner_transfers(
+                self.connection,
+                context=self.context,
+                catalog=self.catalog,
+                obj=self.obj,
+                visible=self.visible,
+                saves=[item.save for item in items if item.is_parsed],
+            )
         self._check_references(items)
         for item in items:
             if item.save.problems:
