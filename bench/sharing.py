@@ -326,7 +326,7 @@ def change_role(engine: EngineContext, email: str, role: str) -> float:
 
 
 def change_rule(engine: EngineContext, patch: dict[str, Any]) -> None:
-    """Change sharing rule `rule_1` (a metadata change that recomputes its shares)."""
+    """Change sharing rule `rule_1` (a metadata change; the rule stores no rows)."""
     patch_sharing_rule(context_of(engine), "lead", "rule_1", patch)
 
 

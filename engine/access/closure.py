@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from engine.access.sharing_settings import NamedGroup, SharingSettings
+from engine.access.sharing_settings import SharingSettings
 from engine.access.sharing_tables import (
     group_key,
     partner_key,
@@ -89,7 +89,7 @@ def compute_closure(
     to its parent account (empty without partner settings)."""
     everyone = list(users)
     active = [user for user in everyone if user.active]
-    hierarchy = _Hierarchy(settings)
+    index = MembershipIndex(settings)
     by_role: dict[str, list[UUID]] = defaultdict(list)
     for user in active:
         if user.role is not None:
@@ -97,85 +97,77 @@ def compute_closure(
     closure = Closure()
     read_write = ShareAccess.READ_WRITE.value
     for user in active:
-        closure.members.add((user.id, user_key(user.id)))
         closure.see(user.id, user.id, read_write)
-        chain = hierarchy.ancestors(user.role)
-        if chain:
-            closure.members.add((user.id, role_key(settings.roles[chain[0]].id)))
-        for role in chain:
-            closure.members.add((user.id, role_and_subordinates_key(settings.roles[role].id)))
+        closure.members |= {(user.id, key) for key in principals_of(user, index)}
+        for name in index.groups_of(user):
+            group = settings.groups[name]
+            if group.definition.kind is GroupKind.QUEUE:
+                # Queue members see and edit the records the queue owns.
+                closure.see(user.id, group.id, read_write)
     # A role sees what the roles below it own.
     for owner in everyone:
-        for role in hierarchy.ancestors(owner.role)[1:]:
+        for role in index.hierarchy.ancestors(owner.role)[1:]:
             for viewer in by_role.get(role, ()):
                 closure.see(viewer, owner.id, read_write)
-    groups = _GroupMembers(active, settings, hierarchy)
-    for group in settings.groups.values():
-        is_queue = group.definition.kind is GroupKind.QUEUE
-        for member in groups.members(group):
-            closure.members.add((member, group_key(group.id)))
-            if is_queue:
-                # Queue members see and edit the records the queue owns.
-                closure.see(member, group.id, read_write)
     _add_partners(closure, everyone, active, settings, account_parents)
     return closure
 
 
-def principals_of(user: UserFacts, settings: SharingSettings) -> frozenset[str]:
-    """The principals an active `user` counts as: its rows of the closure's `members`."""
-    closure = compute_closure([user], settings, account_parents={})
-    return frozenset(key for _, key in closure.members)
+def principals_of(user: UserFacts, index: MembershipIndex) -> frozenset[str]:
+    """The principals an active `user` counts as: itself, its role, the role-and-subordinates
+    groups of its role and each role above, its groups and queues, its partner account."""
+    settings = index.settings
+    keys = {user_key(user.id)}
+    chain = index.hierarchy.ancestors(user.role)
+    if chain:
+        keys.add(role_key(settings.roles[chain[0]].id))
+    keys |= {role_and_subordinates_key(settings.roles[role].id) for role in chain}
+    keys |= {group_key(settings.groups[name].id) for name in index.groups_of(user)}
+    if settings.partner is not None and user.partner_account is not None:
+        keys.add(partner_key(user.partner_account))
+    return frozenset(keys)
 
 
-class _GroupMembers:
-    """The users of each group: e-mails, roles, roles with subordinates, nested groups."""
+class MembershipIndex:
+    """Who is in which group, looked up from the user's side: built once per settings, it
+    answers for one user in time proportional to that user's groups, not the tenant's."""
 
-    def __init__(
-        self, active: list[UserFacts], settings: SharingSettings, hierarchy: _Hierarchy
-    ) -> None:
-        self._active = active
-        self._settings = settings
-        self._hierarchy = hierarchy
-        self._by_email = {fold_email(user.email): user.id for user in active}
-        self._resolved: dict[str, tuple[frozenset[UUID], tuple[str, ...]]] = {}
+    def __init__(self, settings: SharingSettings) -> None:
+        self.settings = settings
+        self.hierarchy = _Hierarchy(settings)
+        self._by_email: dict[str, set[str]] = defaultdict(set)
+        self._by_role: dict[str, set[str]] = defaultdict(set)
+        self._by_subtree: dict[str, set[str]] = defaultdict(set)
+        self._nested_in: dict[str, set[str]] = defaultdict(set)
+        for name, group in settings.groups.items():
+            for member in group.definition.members:
+                if member.startswith(_SUBORDINATES_MEMBER):
+                    self._by_subtree[member.removeprefix(_SUBORDINATES_MEMBER)].add(name)
+                elif member.startswith(_ROLE_MEMBER):
+                    self._by_role[member.removeprefix(_ROLE_MEMBER)].add(name)
+                elif member.startswith(_GROUP_MEMBER):
+                    self._nested_in[member.removeprefix(_GROUP_MEMBER)].add(name)
+                else:
+                    self._by_email[fold_email(member)].add(name)
 
-    def members(self, group: NamedGroup) -> frozenset[UUID]:
-        """The active users in `group` and in every group it nests, at any depth (a cycle
+    def groups_of(self, user: UserFacts) -> set[str]:
+        """The groups `user` is in: those naming its e-mail, its role or a role above it
+        with its subordinates, and every group nesting one of those, at any depth (a cycle
         of groups makes them all one group)."""
-        found: set[UUID] = set()
-        seen: set[str] = set()
-        pending = [group.definition.api_name]
+        direct = set(self._by_email.get(fold_email(user.email), ()))
+        if user.role is not None:
+            direct |= self._by_role.get(user.role, set())
+        for role in self.hierarchy.ancestors(user.role):
+            direct |= self._by_subtree.get(role, set())
+        found: set[str] = set()
+        pending = list(direct)
         while pending:
             name = pending.pop()
-            if name in seen or name not in self._settings.groups:
+            if name in found or name not in self.settings.groups:
                 continue
-            seen.add(name)
-            direct, nested = self._direct(name)
-            found |= direct
-            pending.extend(nested)
-        return frozenset(found)
-
-    def _direct(self, name: str) -> tuple[frozenset[UUID], tuple[str, ...]]:
-        """A group's own members (users), and the groups it names."""
-        cached = self._resolved.get(name)
-        if cached is not None:
-            return cached
-        found: set[UUID] = set()
-        nested: list[str] = []
-        for member in self._settings.groups[name].definition.members:
-            if member.startswith(_SUBORDINATES_MEMBER):
-                role = member.removeprefix(_SUBORDINATES_MEMBER)
-                found |= {u.id for u in self._active if role in self._hierarchy.ancestors(u.role)}
-            elif member.startswith(_ROLE_MEMBER):
-                role = member.removeprefix(_ROLE_MEMBER)
-                found |= {u.id for u in self._active if u.role == role}
-            elif member.startswith(_GROUP_MEMBER):
-                nested.append(member.removeprefix(_GROUP_MEMBER))
-            elif (user := self._by_email.get(fold_email(member))) is not None:
-                found.add(user)
-        resolved = (frozenset(found), tuple(nested))
-        self._resolved[name] = resolved
-        return resolved
+            found.add(name)
+            pending.extend(self._nested_in.get(name, ()))
+        return found
 
 
 def _add_partners(
@@ -202,7 +194,6 @@ def _add_partners(
         account = viewer.partner_account
         if account is None:
             continue
-        closure.members.add((viewer.id, partner_key(account)))
         for owner in owners_by_account.get(account, ()):
             closure.see(viewer.id, owner, ShareAccess.READ_WRITE.value)
         if child_access is ChildAccountAccess.NONE:

@@ -26,13 +26,17 @@ from metadata.models import ShareAccess
 def rule_condition(
     catalog: Catalog, obj: CompiledObject, rule: SharingRule, *, dialect: str
 ) -> ColumnElement[bool]:
-    """The SQL condition of a rule's filter on the object's table (compiled once per
-    revision and dialect).
+    """The SQL condition of a rule's filter on `obj.table` (compiled once per revision and
+    dialect when `obj` is the catalog's own).
 
     Raises:
         InvalidQuery: the filter does not compile (unknown fields, wrong values), or
             follows a lookup (a rule reads the record's own fields only).
     """
+    if catalog.objects.get(obj.state.api_name) is not obj:
+        # An object of another revision's catalog (a change committed between the
+        # request's reads): its table is not the one this catalog's statements are on.
+        return _compile(catalog, obj, rule, dialect=dialect)
     # A revision holds one definition per rule id (a rule being checked gets an id of its own).
     return catalog.statements.get_or_build(
         ("sharing_rule", rule.id, dialect),
@@ -74,8 +78,9 @@ def _compile(
         path = ".".join(next(iter(plan.joins)))
         message = (
             f"a sharing rule's filter uses the record's own fields, not a path through "
-            f"{path!r}: the lookup is not part of the record it shares; add a formula field "
-            f"to {obj.state.api_name!r} that reads it and filter on that"
+            f"{path!r}: it is checked on every row each time {obj.state.api_name!r} is read, "
+            f"and a path would join another object into every such read; add a formula "
+            f"field to {obj.state.api_name!r} that reads it and filter on that"
         )
         raise InvalidQuery(message, problems=[Problem("/filter", "path-in-filter", message)])
     return condition

@@ -27,7 +27,7 @@ from uuid import UUID
 from sqlalchemy import FromClause, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.access.closure import UserFacts, principals_of
+from engine.access.closure import MembershipIndex, UserFacts, principals_of
 from engine.access.rights import Rights, rights_of
 from engine.access.rule_conditions import rules_condition
 from engine.access.sharing_settings import SharingSettings, sharing_settings
@@ -152,6 +152,11 @@ def sharing_scope(catalog: Catalog, caller: Caller, *, dialect: str) -> SharingS
         rights=rights_of(catalog, caller),
         settings=settings,
         tables=tables_of(catalog),
-        principals=principals_of(facts, settings),
+        principals=principals_of(facts, _membership(catalog, settings)),
         dialect=dialect,
     )
+
+
+def _membership(catalog: Catalog, settings: SharingSettings) -> MembershipIndex:
+    """Who is in which group under the catalog's revision (built once per revision)."""
+    return catalog.statements.get_or_build(("membership_index",), lambda: MembershipIndex(settings))

@@ -112,7 +112,6 @@ def access_tables(schema: str) -> AccessTables:
         shares.c.object_id,
         shares.c.record_id,
     )
-    Index("ix__access_shares_cause", shares.c.cause, shares.c.object_id)
     return AccessTables(owners=owners, shares=shares)
 
 

@@ -6,7 +6,7 @@ Called in the transaction of every change that moves who sees what:
 - `metadata_changed`: after every metadata change (roles, groups, sharing settings and
   rules, partner settings, and the objects and fields rules read);
 - `records_written` and `records_deleted`: by the save pipeline, for the records a save
-  wrote (the caller's and those the cascade recomputed) or deleted.
+  wrote (and those a delete's lookups emptied) or deleted.
 
 Sharing rules store nothing: their filters join the read predicate (`rule_conditions.py`),
 so only their references are checked here.

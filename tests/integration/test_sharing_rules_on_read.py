@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from engine.access import sharing_scope
+from engine.catalog import tenant_catalog
+from engine.database import tenant_connection
 from tests.conftest import TenantHandle
-from tests.sharing_world import World, build_world
+from tests.sharing_world import World, build_world, change_user
 
 BIG_DEALER_LEADS = {
     "api_name": "big_dealer_leads",
@@ -87,3 +91,30 @@ def test_the_shares_of_a_record_name_the_rules_it_matches_now(world: World) -> N
     ]
     assert world.admin.patch(f"/data/lead/{b_lead}", json={"amount": 1}).status_code == 200
     assert world.admin.get(f"/data/lead/{b_lead}/shares").json()["data"] == []
+
+
+def test_a_user_moved_into_a_rules_role_sees_its_records_at_the_next_request(
+    world: World, tenant: TenantHandle
+) -> None:
+    _add_rule(world, share_with={"role": "sales_director", "include_subordinates": False})
+    assert "b-lead" not in world.visible_leads("rep1")
+    change_user(tenant, "rep1", role="sales_director")
+    assert "b-lead" in world.visible_leads("rep1")
+
+
+def test_a_scope_of_a_newer_catalog_reads_objects_of_an_older_one(
+    world: World, tenant: TenantHandle
+) -> None:
+    """A change committed between a request's reads of the catalog: the query's object and
+    its scope come from two catalogs, and later requests still read."""
+    _add_rule(world)
+    context = world["rep1"].tenant.context()
+    old = tenant_catalog(context)
+    newer = context.engine.catalogs.compile(old.metadata_state)
+    scope = sharing_scope(newer, context.caller, dialect=context.engine.dialect_name)
+    for catalog in (old, newer, newer):
+        lead = catalog.objects["lead"]
+        statement = sa.select(lead.table.c.code).where(scope.predicate(lead, lead.table))
+        with tenant_connection(context.engine.db, context.tenant.schema_name) as connection:
+            codes = sorted(connection.execute(statement).scalars())
+        assert codes == ["b-lead", "rep1-lead"]
