@@ -110,6 +110,18 @@ class SharingScope:
     def _private(
         self, obj: CompiledObject, table: FromClause, *, is_edit: bool
     ) -> ColumnElement[bool]:
+        if table is not obj.table or self.catalog.objects.get(obj.state.api_name) is not obj:
+            return self._build_private(obj, table, is_edit=is_edit)
+        # Building the expression costs about a millisecond; a user's next request under
+        # the same revision (the same principals) reuses it.
+        key = (obj.state.id, is_edit, self.user_id, self.principals, self.dialect)
+        return self.catalog.sharing_predicates.get_or_build(
+            key, lambda: self._build_private(obj, table, is_edit=is_edit)
+        )
+
+    def _build_private(
+        self, obj: CompiledObject, table: FromClause, *, is_edit: bool
+    ) -> ColumnElement[bool]:
         owners = self.tables.owners
         shares = self.tables.shares
         seen_owners = select(owners.c.owner_id).where(owners.c.viewer_id == self.user_id)

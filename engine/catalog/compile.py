@@ -131,6 +131,11 @@ class Catalog:
     objects: Mapping[str, CompiledObject]
     #: Statements built on first use (roll-up folds, lookup-path reads), kept with this revision.
     statements: StatementCache = field(default_factory=StatementCache, compare=False, repr=False)
+    #: Each user's record-sharing predicates, apart so that many users never crowd out the
+    #: statements above.
+    sharing_predicates: StatementCache = field(
+        default_factory=lambda: StatementCache(max_statements=4096), compare=False, repr=False
+    )
 
     @property
     def revision(self) -> int:
