@@ -25,7 +25,7 @@ follows DESIGN decision 7 (docs/save-pipeline.md describes each):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
@@ -60,6 +60,7 @@ from engine.rules.cleared_references import (
 )
 from engine.rules.detail_records import DetailRecords, detail_records
 from engine.rules.evaluate import (
+    RULE_FAILED,
     RecordSave,
     apply_expression_defaults,
     apply_formulas,
@@ -372,7 +373,34 @@ class SavePipeline:
         for save, scope in complete:
             bind_context(scope, context, save, obj=self.obj)
             apply_formulas(self.obj, save, scope, context)
+            reported = len(save.problems)
             run_validations(self.obj, save, scope, context)
+            self._hide_unreadable_in_rules(save, since=reported)
+
+    def _hide_unreadable_in_rules(self, save: RecordSave, *, since: int) -> None:
+        """Validation problems name no field the writer may not read: a rule on one points
+        at the record, and a rule reading one that could not be evaluated does not quote
+        the error (it could show the value)."""
+        access = self.fields.on(self.obj)
+        rules = {rule.api_name: rule for rule in self.obj.rules.validations}
+        for index in range(since, len(save.problems)):
+            problem = save.problems[index]
+            rule = rules.get(problem.rule or "")
+            if rule is None:
+                continue
+            pointer, detail = problem.pointer, problem.detail
+            if rule.field and not access.can_read(rule.field):
+                pointer = save.pointer
+            hidden = any(
+                name in self.obj.fields and not access.can_read(name)
+                for name in rule.expression.fields
+            )
+            if problem.code == RULE_FAILED and hidden:
+                detail = (
+                    f"validation rule {rule.api_name!r} could not be evaluated; ask an "
+                    "administrator"
+                )
+            save.problems[index] = replace(problem, pointer=pointer, detail=detail)
 
     def _fill_defaults(self, saves: Sequence[RecordSave]) -> _Evaluation | None:
         """Stage 3: the auto-numbers expressions read, then expression defaults.

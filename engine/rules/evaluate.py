@@ -21,6 +21,9 @@ from engine.expressions import (
     ExpressionTimeout,
 )
 
+#: The problem code of a validation rule whose expression could not be evaluated.
+RULE_FAILED = "rule-failed"
+
 
 @dataclass(slots=True)
 class RecordSave:
@@ -180,7 +183,7 @@ def run_validations(
             save.problems.append(
                 Problem(
                     _rule_pointer(save, rule),
-                    "rule-failed",
+                    RULE_FAILED,
                     f"validation rule {rule.api_name!r} could not be evaluated: {exc}",
                     rule=rule.api_name,
                 )

@@ -286,3 +286,56 @@ def test_a_clash_on_a_unique_field_the_writer_may_not_read_does_not_name_it(api:
     # The administrator, who reads the field, is told which field and which record.
     named = api.post("/data/ticket", json={"title": "admin"})
     assert named.status_code == 409 and "slot" in named.text
+
+
+def test_validation_problems_name_no_field_the_writer_may_not_read(api: Api) -> None:
+    ticket = {
+        "api_name": "ticket",
+        "fields": [
+            {"api_name": "title", "type": "text"},
+            {"api_name": "budget", "type": "integer", "default": 0},
+            {"api_name": "code", "type": "text", "default": "Acme-Secret"},
+        ],
+        "validation_rules": [
+            {
+                "api_name": "short_title",
+                "expression": "LEN(title) < 3",
+                "message": "the title is too short",
+                "field": "budget",
+            },
+            {
+                "api_name": "per_unit",
+                "expression": "title == 'split' and VALUE(code) > 1",
+                "message": "too much per unit",
+            },
+        ],
+    }
+    created = api.post("/admin/objects", json=ticket)
+    assert created.status_code == 201, created.text
+    blind = {
+        "api_name": "blind",
+        "objects": {"ticket": {"read": True, "create": True}},
+        "fields": {"ticket.budget": {"read": False}, "ticket.code": {"read": False}},
+    }
+    assert api.post("/admin/permission-sets", json=blind).status_code == 201
+    writer = Api(
+        client=api.client,
+        tenant=add_user(api.tenant, "blind@example.com", permission_sets=("blind",)),
+    )
+    short = writer.post("/data/ticket", json={"title": "ab"})
+    assert short.status_code == 422, short.text
+    [problem] = short.json()["errors"]
+    assert (problem["pointer"], problem["message"]) == ("", "the title is too short")
+    failed = writer.post("/data/ticket", json={"title": "split"})
+    assert failed.status_code == 422, failed.text
+    assert "Acme-Secret" not in failed.text, failed.text
+    [problem] = failed.json()["errors"]
+    assert (problem["code"], problem["message"]) == (
+        "rule-failed",
+        "validation rule 'per_unit' could not be evaluated; ask an administrator",
+    )
+    # The administrator, who reads the field, is pointed at it and told the error.
+    named = api.post("/data/ticket", json={"title": "ab"})
+    assert named.json()["errors"][0]["pointer"] == "/budget"
+    told = api.post("/data/ticket", json={"title": "split"})
+    assert "Acme-Secret" in told.text, told.text
