@@ -16,7 +16,7 @@ run: install
 	$(BIN)/tessera serve --demo
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 lint: install
 	$(BIN)/ruff check .
