@@ -72,11 +72,14 @@ class Erasure:
         }
 
 
-def erase_subject(context: RequestContext, object_name: str, record_id: str) -> Erasure:
+def erase_subject(
+    context: RequestContext, object_name: str, record_id: str, *, dry_run: bool = False
+) -> Erasure:
     """Empty every `pii` field of the subject's record and of the records referring to it.
 
     An erasure that finds nothing left to erase (the subject was erased before) changes
-    nothing and answers no record; it is still written to the audit log.
+    nothing and answers no record; it is still written to the audit log. A dry run answers
+    what would be erased and changes nothing, the audit log included.
 
     Raises:
         InvalidRequest: `record_id` is not a record id, or the object has no `pii` fields.
@@ -94,7 +97,7 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
         tenant_connection(
             context.engine.db, context.tenant.schema_name, is_write=True
         ) as connection,
-        connection.begin(),
+        connection.begin() as transaction,
     ):
         hold_catalog_revision(connection, catalog)
         scope = caller_scope(context)
@@ -123,6 +126,9 @@ def erase_subject(context: RequestContext, object_name: str, record_id: str) -> 
                     )
                 )
         outcome = Erasure(subject=subject, records=erased, history_rows=cleared)
+        if dry_run:
+            transaction.rollback()
+            return outcome
         record_event(
             connection,
             context.tenant.id,

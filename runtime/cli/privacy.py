@@ -70,16 +70,21 @@ def privacy_erase(
     recorded in the audit log (privacy.erase). Erasing again changes nothing. An object
     with no pii fields is refused (exit 2). docs/audit.md says what is not erased.
     """
-    if not yes:
-        if not sys.stdin.isatty():
-            raise InvalidRequest("erasing cannot be undone: pass --yes to erase without a prompt")
-        typer.confirm(
-            f"Erase the personal data of {object_name} {record_id} in {tenant}? "
-            "This cannot be undone",
-            abort=True,
-        )
     with cli_engine_context() as engine:
-        outcome = erase_subject(operator_context(engine, tenant), object_name, record_id)
+        context = operator_context(engine, tenant)
+        if not yes:
+            # The id, the object's pii fields and the record are checked before asking.
+            planned = erase_subject(context, object_name, record_id, dry_run=True)
+            if not sys.stdin.isatty():
+                raise InvalidRequest(
+                    "erasing cannot be undone: pass --yes to erase without a prompt"
+                )
+            typer.confirm(
+                f"Erase the personal data of {len(planned.records)} record(s) of "
+                f"{planned.subject} in {tenant}? This cannot be undone",
+                abort=True,
+            )
+        outcome = erase_subject(context, object_name, record_id)
     lines = [
         f"{record.object} {record.id}: " + (", ".join(record.fields) or "history only")
         for record in outcome.records

@@ -334,3 +334,19 @@ def test_an_import_is_kept_in_history_with_the_import_channel(
         ("name", "import"),
         ("note", "import"),
     }
+
+
+def test_without_yes_the_subject_is_checked_before_any_prompt_and_nothing_changes(
+    crm: TenantHandle, subject: dict[str, str]
+) -> None:
+    # Not an id: the refusal names the id, not the missing --yes.
+    bad = privacy("erase", crm.name, "contact", "not-an-id", "--json")
+    assert bad.exit_code == 2, bad.output
+    assert [e["code"] for e in json.loads(bad.output)["errors"]] == ["invalid-id"]
+    # A real subject without --yes and no terminal to ask at: refused, nothing erased,
+    # and the dry run before the question left no audit event.
+    unasked = privacy("erase", crm.name, "contact", subject["ann"])
+    assert unasked.exit_code == 2, unasked.output
+    assert "pass --yes" in unasked.output
+    assert read(crm, "contact", subject["ann"])["name"] == "Ann"
+    assert events(crm, "privacy.") == []
