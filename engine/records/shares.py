@@ -113,17 +113,9 @@ def add_share(
         ) as connection,
         connection.begin(),
     ):
-        row = _readable(connection, context, obj, key, record_id)
-        require_sharer(connection, context, catalog, obj, row)
+        _sharer_of(connection, context, catalog, obj, key, record_id)
         refuse_share_beyond_rights(catalog, context.caller, obj, share.access)
-        grantee = grantee_of(
-            connection,
-            catalog=catalog,
-            settings=settings,
-            share=share,
-            scope=caller_scope(context),
-            may_name_by_email=_sees_users(catalog, context),
-        )
+        grantee = _grantee(connection, context, catalog, settings, share)
         _put_share(connection, tables_of(catalog).shares, obj, key, grantee, share.access.value)
         audited = render_grantees(connection, settings, [grantee], with_emails=True)[grantee]
         _audit(
@@ -164,16 +156,8 @@ def remove_share(
         ) as connection,
         connection.begin(),
     ):
-        row = _readable(connection, context, obj, key, record_id)
-        require_sharer(connection, context, catalog, obj, row)
-        grantee = grantee_of(
-            connection,
-            catalog=catalog,
-            settings=settings,
-            share=share,
-            scope=caller_scope(context),
-            may_name_by_email=_sees_users(catalog, context),
-        )
+        _sharer_of(connection, context, catalog, obj, key, record_id)
+        grantee = _grantee(connection, context, catalog, settings, share)
         shares = tables_of(catalog).shares
         removed = connection.execute(_manual(shares, obj, key, grantee, delete(shares)))
         if not removed.rowcount:
@@ -202,6 +186,37 @@ def _put_share(
             ],
             set_={"access": access},
         )
+    )
+
+
+def _sharer_of(
+    connection: Connection,
+    context: RequestContext,
+    catalog: Catalog,
+    obj: CompiledObject,
+    key: UUID,
+    shown: str,
+) -> None:
+    """Refuse a caller who may not read the record (404) or not share it (403)."""
+    row = _readable(connection, context, obj, key, shown)
+    require_sharer(connection, context, catalog, obj, row)
+
+
+def _grantee(
+    connection: Connection,
+    context: RequestContext,
+    catalog: Catalog,
+    settings: SharingSettings,
+    share: ManualShareDef,
+) -> str:
+    """The key of the principal `share` names, as the caller may name it."""
+    return grantee_of(
+        connection,
+        catalog=catalog,
+        settings=settings,
+        share=share,
+        scope=caller_scope(context),
+        may_name_by_email=_sees_users(catalog, context),
     )
 
 
